@@ -1,0 +1,125 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { loadDeploymentFiles } from '../config/load';
+import { DeploymentFileError, formatProblem } from '../config/problems';
+import { synthesize } from '../synth';
+import { EXIT } from './exit-codes';
+import { printSynthSummary, processOutput, type Output } from './output';
+
+/** Where `synth` and friends look when no file is named. */
+export const DEFAULT_DEPLOYMENTS_DIR = 'deployments';
+export const DEFAULT_OUTDIR = 'cdktf.out';
+
+/** Raised for command-line mistakes that commander cannot see (no files found, ...). */
+class UsageError extends Error {}
+
+/** Runs the CLI and returns its exit code; never throws and never exits the process itself. */
+export async function run(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  const program = buildProgram(output);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    return reportError(error, output);
+  }
+}
+
+function buildProgram(output: Output): Command {
+  const program = new Command('sovereign-matrix')
+    .description('Validate, render and synthesize sovereign Matrix deployments for OpenTofu/Terraform.')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  ${EXIT.ok}   success
+  ${EXIT.invalidDeployment}   a deployment file is invalid (every problem is printed; nothing is written)
+  ${EXIT.usage}   the command line is wrong
+  ${EXIT.toolFailed}   a required tool (OpenTofu/Terraform) is missing or failed
+  ${EXIT.internal}  internal error in the kit (please report it)`,
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => output.out(text.replace(/\n$/, '')),
+      writeErr: (text) => output.err(text.replace(/\n$/, '')),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('validate')
+    .description('Check deployment files and report every problem with file, line and field.')
+    .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
+    .action((files: string[]) => {
+      for (const { file, spec } of loadDeploymentFiles(deploymentFiles(files))) {
+        const where = spec.target.kind === 'hetzner' ? `hetzner ${spec.target.location} ${spec.target.serverType}` : `kubernetes context ${spec.target.context}`;
+        output.out(`${file}: ok (${spec.name}: ${spec.serverName}, ${where}, size ${spec.size.name}, federation ${spec.federation.mode}, identity ${spec.identity.mode})`);
+      }
+    });
+
+  program
+    .command('synth')
+    .description('Synthesize Terraform JSON per deployment and layer into OUT/stacks/<deployment>-<layer>/cdk.tf.json.')
+    .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
+    .option('-o, --out <dir>', 'output directory', DEFAULT_OUTDIR)
+    .action((files: string[], options: { out: string }) => {
+      // Validate everything before writing anything: a bad file leaves the output untouched.
+      const loaded = loadDeploymentFiles(deploymentFiles(files));
+      const stacks = synthesize(
+        loaded.map((d) => d.spec),
+        options.out,
+      );
+      printSynthSummary(output, stacks, options.out);
+    });
+
+  return program;
+}
+
+/** The files named on the command line, or every deployment file in the default directory. */
+function deploymentFiles(files: readonly string[]): string[] {
+  if (files.length > 0) return [...files];
+  if (!existsSync(DEFAULT_DEPLOYMENTS_DIR)) {
+    throw new UsageError(`no deployment files given and no ${DEFAULT_DEPLOYMENTS_DIR}/ directory here`);
+  }
+  const found = readdirSync(DEFAULT_DEPLOYMENTS_DIR)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => join(DEFAULT_DEPLOYMENTS_DIR, name));
+  if (found.length === 0) throw new UsageError(`no *.yaml files in ${DEFAULT_DEPLOYMENTS_DIR}/`);
+  return found;
+}
+
+function reportError(error: unknown, output: Output): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander; they already printed what they had to.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') {
+      return EXIT.ok;
+    }
+    return EXIT.usage;
+  }
+  if (error instanceof DeploymentFileError) {
+    error.problems.forEach((p) => output.err(formatProblem(p)));
+    const files = new Set(error.problems.map((p) => p.file)).size;
+    const count = error.problems.length;
+    output.err(`${count} problem${count === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; nothing was written.`);
+    return EXIT.invalidDeployment;
+  }
+  if (error instanceof UsageError) {
+    output.err(`sovereign-matrix: ${error.message}`);
+    return EXIT.usage;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  output.err(`sovereign-matrix: internal error: ${message}`);
+  if (process.env.SOVEREIGN_MATRIX_DEBUG && error instanceof Error && error.stack) {
+    output.err(error.stack);
+  } else {
+    output.err('This is a bug in the kit. Run again with SOVEREIGN_MATRIX_DEBUG=1 for details and report it.');
+  }
+  return EXIT.internal;
+}
+
+/** Entry point of bin/sovereign-matrix.js. */
+export function main(): void {
+  run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

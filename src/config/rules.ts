@@ -1,0 +1,240 @@
+import { hasHostBits, networkOf, parseCidr } from './cidr';
+import { MANAGED_SETTINGS, SECRET_KEY_PATTERN, type ExtraComponent } from './managed-settings';
+import type { Problem } from './problems';
+import { nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from './sizing';
+import type { FieldPath, YamlSource } from './yaml-source';
+
+/**
+ * Rules the JSON Schema cannot express well: fields that only make sense together, and values
+ * that are well-formed but unsafe. Each rule reads the raw data defensively, because it also runs
+ * when the schema found problems elsewhere, so that the user sees everything at once.
+ */
+type Rule = (source: YamlSource) => Problem[];
+
+export const TURN_PORTS = [3478, 5349] as const;
+export const RELAY_RANGE_LIMITS = { minPorts: 20, maxPorts: 5000 } as const;
+
+const federationRule: Rule = (src) => {
+  const mode = str(src.data, ['federation', 'mode']);
+  const allow = get(src.data, ['federation', 'allow']);
+  if (mode === 'allow_list' && allow === undefined) {
+    return [src.problem(['federation', 'mode'], "allow_list needs federation.allow (expected a list of server names)")];
+  }
+  if (mode !== undefined && mode !== 'allow_list' && allow !== undefined) {
+    return [src.problem(['federation', 'allow'], `only used with mode allow_list (mode is ${mode})`, true)];
+  }
+  const own = str(src.data, ['server_name']);
+  if (Array.isArray(allow) && own !== undefined) {
+    const index = allow.indexOf(own);
+    if (index >= 0) {
+      return [src.problem(['federation', 'allow', index], "is this deployment's own server_name (expected other servers only)")];
+    }
+  }
+  return [];
+};
+
+const identityRule: Rule = (src) => {
+  const mode = str(src.data, ['identity', 'mode']);
+  const oidc = get(src.data, ['identity', 'oidc']);
+  const problems: Problem[] = [];
+  if (mode === 'oidc' && oidc === undefined) {
+    problems.push(src.problem(['identity', 'mode'], 'oidc needs identity.oidc (expected issuer, client_id and client_secret_env)'));
+  }
+  if (mode !== undefined && mode !== 'oidc' && oidc !== undefined) {
+    problems.push(src.problem(['identity', 'oidc'], `only used with mode oidc (mode is ${mode})`, true));
+  }
+  const effectiveMode = mode ?? 'local';
+  if (get(src.data, ['hostnames', 'sso']) !== undefined && effectiveMode !== 'keycloak') {
+    problems.push(src.problem(['hostnames', 'sso'], `only used with identity.mode keycloak (mode is ${effectiveMode})`, true));
+  }
+  return problems;
+};
+
+const callsRule: Rule = (src) => {
+  const turn = get(src.data, ['calls', 'turn']);
+  const min = get(src.data, ['calls', 'relay_ports', 'min']);
+  const max = get(src.data, ['calls', 'relay_ports', 'max']);
+  const problems: Problem[] = [];
+  if (turn === false && get(src.data, ['calls', 'relay_ports']) !== undefined) {
+    problems.push(src.problem(['calls', 'relay_ports'], 'only used when calls.turn is true', true));
+  }
+  if (typeof min === 'number' && typeof max === 'number') {
+    const count = max - min + 1;
+    if (min > max) {
+      problems.push(src.problem(['calls', 'relay_ports', 'min'], `${min} is above max ${max} (expected min <= max)`));
+    } else if (count < RELAY_RANGE_LIMITS.minPorts || count > RELAY_RANGE_LIMITS.maxPorts) {
+      problems.push(
+        src.problem(
+          ['calls', 'relay_ports'],
+          `${count} ports (expected ${RELAY_RANGE_LIMITS.minPorts} to ${RELAY_RANGE_LIMITS.maxPorts}: each relayed call leg holds one port, and every port is open in the firewall)`,
+        ),
+      );
+    }
+    const clash = TURN_PORTS.find((port) => port >= min && port <= max);
+    if (clash !== undefined) {
+      problems.push(src.problem(['calls', 'relay_ports'], `includes TURN's own listening port ${clash} (expected a range clear of 3478 and 5349)`));
+    }
+  }
+  return problems;
+};
+
+const dnsRule: Rule = (src) => {
+  const mode = str(src.data, ['dns', 'mode']);
+  const zone = str(src.data, ['dns', 'zone']);
+  const problems: Problem[] = [];
+  if (mode === 'hetzner' && get(src.data, ['target', 'kubernetes']) !== undefined) {
+    problems.push(
+      src.problem(['dns', 'mode'], 'hetzner DNS needs target hetzner (on an existing cluster the ingress address is not known to the kit; use mode manual)'),
+    );
+  }
+  if (mode === 'manual' && zone !== undefined) {
+    problems.push(src.problem(['dns', 'zone'], 'only used with mode hetzner', true));
+  }
+  if (mode === 'hetzner') {
+    const effectiveZone = zone ?? str(src.data, ['server_name']);
+    if (effectiveZone !== undefined) {
+      for (const [path, name] of namesUnderZone(src)) {
+        if (name !== effectiveZone && !name.endsWith(`.${effectiveZone}`)) {
+          problems.push(src.problem(path, `'${name}' is outside the DNS zone ${effectiveZone} (expected a name in that zone, or dns.mode manual)`));
+        }
+      }
+    }
+  }
+  return problems;
+};
+
+function namesUnderZone(src: YamlSource): [FieldPath, string][] {
+  const names: [FieldPath, string][] = [];
+  const serverName = str(src.data, ['server_name']);
+  if (serverName !== undefined) names.push([['server_name'], serverName]);
+  for (const key of ['matrix', 'web', 'auth', 'sso', 'turn']) {
+    const name = str(src.data, ['hostnames', key]);
+    if (name !== undefined) names.push([['hostnames', key], name]);
+  }
+  return names;
+}
+
+const hostnamesRule: Rule = (src) => {
+  const hostnames = get(src.data, ['hostnames']);
+  if (!isRecord(hostnames)) return [];
+  const firstUse = new Map<string, string>();
+  const problems: Problem[] = [];
+  for (const [key, name] of Object.entries(hostnames)) {
+    if (typeof name !== 'string') continue;
+    const earlier = firstUse.get(name);
+    if (earlier !== undefined) {
+      problems.push(src.problem(['hostnames', key], `'${name}' is already hostnames.${earlier} (expected a distinct hostname per service)`));
+    } else {
+      firstUse.set(name, key);
+    }
+  }
+  return problems;
+};
+
+const adminCidrsRule: Rule = (src) => {
+  const cidrs = get(src.data, ['target', 'hetzner', 'admin_cidrs']);
+  if (!Array.isArray(cidrs)) return [];
+  const problems: Problem[] = [];
+  cidrs.forEach((text, index) => {
+    if (typeof text !== 'string') return;
+    const cidr = parseCidr(text);
+    const path = ['target', 'hetzner', 'admin_cidrs', index];
+    if (!cidr) {
+      // Shape errors are the schema's; this catches well-shaped but impossible addresses.
+      if (/^[0-9a-fA-F.:]+\/\d+$/.test(text)) {
+        problems.push(src.problem(path, `'${text}' is not a valid network (expected for example 198.51.100.0/24 or 2001:db8::/48)`));
+      }
+      return;
+    }
+    if (cidr.prefix === 0) {
+      problems.push(
+        src.problem(path, `'${text}' opens SSH and the Kubernetes API to the whole internet (expected your administration networks only)`),
+      );
+    } else if (hasHostBits(cidr)) {
+      problems.push(src.problem(path, `'${text}' has host bits set (expected the network address ${networkOf(cidr)})`));
+    }
+  });
+  return problems;
+};
+
+const serverTypeRule: Rule = (src) => {
+  const name = str(src.data, ['target', 'hetzner', 'server_type']);
+  const type = name === undefined ? undefined : serverType(name);
+  if (!type) return [];
+  const size = (str(src.data, ['size']) ?? 'small') as SizeName;
+  const federation = (str(src.data, ['federation', 'mode']) ?? 'closed') as FederationMode;
+  if (!['small', 'medium', 'large'].includes(size) || !['closed', 'allow_list', 'open'].includes(federation)) return [];
+  const profile = sizeProfile(size, federation);
+  const need = nodeRequirement(profile.synapse, profile.postgres);
+  if (type.cpu >= need.cpu && type.memoryGiB >= need.memoryGiB) return [];
+  return [
+    src.problem(
+      ['target', 'hetzner', 'server_type'],
+      `${name} has ${type.cpu} vCPU and ${type.memoryGiB} GiB, too small for size ${size} with federation ${federation} (expected at least ${need.cpu} vCPU and ${need.memoryGiB} GiB, such as ${profile.hetznerServerType})`,
+    ),
+  ];
+};
+
+const extraRule: Rule = (src) => {
+  const extra = get(src.data, ['extra']);
+  if (!isRecord(extra)) return [];
+  const problems: Problem[] = [];
+  for (const component of Object.keys(MANAGED_SETTINGS) as ExtraComponent[]) {
+    const settings = extra[component];
+    if (!isRecord(settings)) continue;
+    const managed: Record<string, string> = MANAGED_SETTINGS[component];
+    for (const key of Object.keys(settings)) {
+      if (Object.prototype.hasOwnProperty.call(managed, key)) {
+        problems.push(src.problem(['extra', component, key], `is managed by the kit and cannot be overridden: ${managed[key]}`, true));
+      }
+    }
+    const alreadyReported = (path: FieldPath) => path.length === 3 && Object.prototype.hasOwnProperty.call(managed, path[2]);
+    findSecretKeys(settings, ['extra', component]).filter((path) => !alreadyReported(path)).forEach((path) =>
+      problems.push(
+        src.problem(path, 'looks like a secret; secrets never go in a deployment file (they are generated at deploy time or read from the environment)', true),
+      ),
+    );
+  }
+  return problems;
+};
+
+function findSecretKeys(value: unknown, path: readonly (string | number)[]): FieldPath[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => findSecretKeys(item, [...path, i]));
+  if (!isRecord(value)) return [];
+  return Object.entries(value).flatMap(([key, child]) =>
+    SECRET_KEY_PATTERN.test(key) ? [[...path, key]] : findSecretKeys(child, [...path, key]),
+  );
+}
+
+const RULES: readonly Rule[] = [
+  federationRule,
+  identityRule,
+  callsRule,
+  dnsRule,
+  hostnamesRule,
+  adminCidrsRule,
+  serverTypeRule,
+  extraRule,
+];
+
+export function checkRules(source: YamlSource): Problem[] {
+  return RULES.flatMap((rule) => rule(source));
+}
+
+function get(data: unknown, path: readonly string[]): unknown {
+  let node = data;
+  for (const key of path) {
+    if (!isRecord(node)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+
+function str(data: unknown, path: readonly string[]): string | undefined {
+  const value = get(data, path);
+  return typeof value === 'string' ? value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,100 @@
+import type { ComponentVersions } from '../versions';
+import type { SizeProfile } from './sizing';
+
+/**
+ * A deployment with every default applied and the sizing profile resolved. Everything
+ * downstream (render, stacks, cli) reads only this; it is deep-frozen by `resolveDeployment`.
+ */
+export interface DeploymentSpec {
+  /** Short name; stack names are `<name>-<layer>`. */
+  readonly name: string;
+  /** Matrix server name (the domain in user IDs). */
+  readonly serverName: string;
+  readonly hostnames: Hostnames;
+  readonly target: HetznerTarget | KubernetesTarget;
+  readonly size: SizeProfile;
+  readonly federation: Federation;
+  readonly identity: Identity;
+  readonly calls: Calls;
+  readonly dns: Dns;
+  readonly tls: Tls;
+  readonly adminContact: string;
+  readonly versions: ComponentVersions;
+  readonly extra: ExtraSettings;
+}
+
+export interface Hostnames {
+  /** Client-server and federation API (Synapse). */
+  readonly matrix: string;
+  /** Element Web. */
+  readonly web: string;
+  /** Matrix Authentication Service. */
+  readonly auth: string;
+  /** Bundled Keycloak; only used with identity mode `keycloak`. */
+  readonly sso: string;
+  /** coturn. */
+  readonly turn: string;
+}
+
+export type HetznerLocation = 'fsn1' | 'nbg1' | 'hel1';
+
+export interface HetznerTarget {
+  readonly kind: 'hetzner';
+  readonly location: HetznerLocation;
+  /** Network zone of the location; every EU location is in eu-central. */
+  readonly networkZone: 'eu-central';
+  readonly sshKeys: readonly string[];
+  readonly adminCidrs: readonly string[];
+  readonly serverType: string;
+  readonly volumeSizeGiB: number;
+}
+
+export interface KubernetesTarget {
+  readonly kind: 'kubernetes';
+  readonly context: string;
+  /** Undefined means the engine's default lookup (KUBECONFIG, then ~/.kube/config). */
+  readonly kubeconfig?: string;
+  /** Undefined means the cluster's default StorageClass. */
+  readonly storageClass?: string;
+  readonly ingressClass: string;
+}
+
+export type Federation =
+  | { readonly mode: 'closed' }
+  | { readonly mode: 'allow_list'; readonly allow: readonly string[] }
+  | { readonly mode: 'open' };
+
+export type Identity =
+  | { readonly mode: 'local' }
+  | { readonly mode: 'keycloak' }
+  | { readonly mode: 'oidc'; readonly oidc: OidcProvider };
+
+export interface OidcProvider {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Name of the environment variable holding the client secret at deploy time. */
+  readonly clientSecretEnv: string;
+  readonly displayName: string;
+  readonly scopes: readonly string[];
+}
+
+export interface Calls {
+  readonly turn: boolean;
+  readonly relayPorts: { readonly min: number; readonly max: number };
+}
+
+export type Dns = { readonly mode: 'hetzner'; readonly zone: string } | { readonly mode: 'manual' };
+
+export interface Tls {
+  readonly acmeServer: string;
+  readonly acmeEmail: string;
+}
+
+/** Raw settings merged into a component's rendered configuration (the escape hatch). */
+export interface ExtraSettings {
+  readonly synapse: Readonly<Record<string, unknown>>;
+  readonly mas: Readonly<Record<string, unknown>>;
+  readonly elementWeb: Readonly<Record<string, unknown>>;
+  readonly coturn: Readonly<Record<string, string | number | boolean>>;
+  readonly keycloak: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,58 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'cdktf';
+import { AppsStack } from '../stacks/apps';
+import type { DeploymentStack } from '../stacks/deployment-stack';
+import { HetznerInfraStack } from '../stacks/hetzner-infra';
+import type { DeploymentSpec } from './config/spec';
+
+/** What one synthesized stack contains, for the CLI's summary. */
+export interface StackSummary {
+  readonly deployment: string;
+  readonly stack: string;
+  readonly layer: string;
+  readonly resources: number;
+  /** Path of the stack's cdk.tf.json, relative to the output directory. */
+  readonly file: string;
+}
+
+/** Adds the stacks of one deployment to an app, in apply order. */
+export function addDeploymentStacks(app: App, spec: DeploymentSpec): DeploymentStack[] {
+  const stacks: DeploymentStack[] = [];
+  if (spec.target.kind === 'hetzner') stacks.push(new HetznerInfraStack(app, spec));
+  stacks.push(new AppsStack(app, spec));
+  return stacks;
+}
+
+/**
+ * Synthesizes every deployment into `outdir/stacks/<deployment>-<layer>/cdk.tf.json`.
+ * A deployment's previous stacks are removed first, so a layer that no longer exists (a target
+ * changed from hetzner to kubernetes) does not linger; other deployments' stacks are left alone.
+ */
+export function synthesize(specs: readonly DeploymentSpec[], outdir: string): StackSummary[] {
+  mkdirSync(outdir, { recursive: true });
+  // Stack traces in metadata would embed this machine's paths; output must be byte-identical anywhere.
+  const app = new App({ outdir, stackTraces: false });
+  const stacks = specs.flatMap((spec) => addDeploymentStacks(app, spec));
+  for (const spec of specs) {
+    for (const layer of ['infra', 'apps']) {
+      rmSync(join(outdir, 'stacks', `${spec.name}-${layer}`), { recursive: true, force: true });
+    }
+  }
+  app.synth();
+  return stacks.map((stack) => {
+    const file = join('stacks', stack.node.id, 'cdk.tf.json');
+    return {
+      deployment: stack.spec.name,
+      stack: stack.node.id,
+      layer: stack.layer,
+      resources: countResources(join(outdir, file)),
+      file,
+    };
+  });
+}
+
+function countResources(path: string): number {
+  const json = JSON.parse(readFileSync(path, 'utf8')) as { resource?: Record<string, Record<string, unknown>> };
+  return Object.values(json.resource ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
+}

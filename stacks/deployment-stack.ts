@@ -1,0 +1,36 @@
+import { LocalBackend, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { DeploymentSpec } from '../src/config/spec';
+
+/** The layers a deployment is split into, in the order they are applied. */
+export type Layer = 'infra' | 'apps';
+
+/** `<deployment>-<layer>`: the stack's directory under cdktf.out/stacks and its state name. */
+export function stackName(spec: DeploymentSpec, layer: Layer): string {
+  return `${spec.name}-${layer}`;
+}
+
+/**
+ * Base of every stack: one deployment, one layer. The local backend gets a relative path so the
+ * synthesized JSON does not depend on the directory it was synthesized in (cdktf's default is an
+ * absolute path); `plan`/`deploy` point it at the deployment's state directory at init time.
+ */
+export abstract class DeploymentStack extends TerraformStack {
+  constructor(
+    scope: Construct,
+    readonly spec: DeploymentSpec,
+    readonly layer: Layer,
+  ) {
+    super(scope, stackName(spec, layer));
+    new LocalBackend(this, { path: 'terraform.tfstate' });
+  }
+
+  /** Labels every resource carries, so an operator can tell what the kit manages. */
+  get labels(): Record<string, string> {
+    return {
+      'app.kubernetes.io/part-of': 'sovereign-matrix',
+      'app.kubernetes.io/managed-by': 'sovereign-matrix',
+      'sovereign-matrix/deployment': this.spec.name,
+    };
+  }
+}

@@ -7,15 +7,15 @@
  */
 export const PINNED_VERSIONS = {
   /** Synapse homeserver; the integration suite installs the same release from PyPI. */
-  synapse: '1.157.0',
+  synapse: '1.163.2',
   /** PostgreSQL major.minor for Synapse, MAS and Keycloak (Synapse needs >= 14). */
-  postgres: '17.7',
-  elementWeb: '1.12.4',
+  postgres: '17.9',
+  elementWeb: '1.12.30',
   /** Matrix Authentication Service. */
   mas: '1.22.0',
-  keycloak: '26.4.5',
-  coturn: '4.7.0',
-  k3s: 'v1.33.5+k3s1',
+  keycloak: '26.7.3',
+  coturn: '4.17.0',
+  k3s: 'v1.37.0+k3s1',
 } as const;
 
 export type ComponentVersions = { readonly [K in keyof typeof PINNED_VERSIONS]: string };

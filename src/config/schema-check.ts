@@ -53,8 +53,9 @@ function describe(error: ErrorObject, source: YamlSource): Problem {
       return source.problem(path, `expected ${article(String(error.params.type))}, found ${describeValue(value)}`);
     case 'enum': {
       const allowed = (error.params.allowedValues as unknown[]).map(String);
-      const guess = typeof value === 'string' ? didYouMean(value, allowed) : undefined;
       const nonEu = path[path.length - 1] === 'location' ? NON_EU_LOCATIONS[String(value)] : undefined;
+      // A known non-EU location is a decision, not a typo: no "did you mean".
+      const guess = typeof value === 'string' && !nonEu ? didYouMean(value, allowed) : undefined;
       const why = nonEu ? ` is outside the EU (${nonEu}); only EU locations are allowed` : ' is not allowed';
       const hint = guess ? `did you mean '${guess}'? ` : '';
       return source.problem(path, `${describeValue(value)}${why} (${hint}expected one of: ${allowed.join(', ')})`);
@@ -65,11 +66,11 @@ function describe(error: ErrorObject, source: YamlSource): Problem {
     }
     case 'minItems':
       return source.problem(path, `the list is empty (expected at least ${error.params.limit} item${error.params.limit === 1 ? '' : 's'})`);
-    case 'uniqueItems':
-      return source.problem(
-        [...path, Number(error.params.i)],
-        `duplicate of item ${Number(error.params.j) + 1} (expected each item once)`,
-      );
+    case 'uniqueItems': {
+      // Ajv names the two equal items; point at the later one, the repetition.
+      const [first, repeat] = [Number(error.params.i), Number(error.params.j)].sort((a, b) => a - b);
+      return source.problem([...path, repeat], `duplicate of item ${first + 1} (expected each item once)`);
+    }
     case 'minProperties':
     case 'maxProperties': {
       const options = Object.keys((parentSchema.properties as object) ?? {});

@@ -21,7 +21,7 @@ export class YamlSource {
     const lines = new LineCounter();
     const docs = parseAllDocuments(source, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
     const at = (offset: number) => lines.linePos(offset);
-    if (!Array.isArray(docs)) {
+    if (!Array.isArray(docs) || docs.length === 0) {
       return [{ file, line: 1, col: 1, path: '', message: EMPTY_FILE }];
     }
     const problems: Problem[] = [];

@@ -1,0 +1,9 @@
+/** Integration suite: real OpenTofu, PostgreSQL, Synapse, coturn. Run by `npm run test:integration`. */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test/integration'],
+  testMatch: ['**/*.test.ts'],
+  testTimeout: 20 * 60 * 1000,
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
+};

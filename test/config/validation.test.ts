@@ -1,0 +1,385 @@
+import { problemsOf, VALID_YAML } from '../helpers';
+
+/** VALID_YAML with one line replaced (the line must exist verbatim). */
+function withLine(oldLine: string, newLines: string): string {
+  if (!VALID_YAML.includes(`${oldLine}\n`)) throw new Error(`fixture has no line ${oldLine}`);
+  return VALID_YAML.replace(`${oldLine}\n`, `${newLines}\n`);
+}
+
+const add = (lines: string) => `${VALID_YAML}${lines}\n`;
+
+describe('the valid base file', () => {
+  it('has no problems', () => {
+    expect(problemsOf(VALID_YAML)).toEqual([]);
+  });
+});
+
+describe('YAML syntax and shape', () => {
+  it('reports a syntax error with its position', () => {
+    expect(problemsOf('name: a\nserver_name: [unclosed\n')).toEqual([
+      expect.stringMatching(/^test\.yaml:3:1: YAML: /),
+    ]);
+  });
+
+  it('refuses duplicate keys', () => {
+    expect(problemsOf(`${VALID_YAML}name: again\n`)).toEqual(['test.yaml:9:1: YAML: Map keys must be unique']);
+  });
+
+  it('refuses an empty file', () => {
+    expect(problemsOf('')).toEqual([
+      'test.yaml:1:1: the file is empty (expected a deployment: a mapping with at least name, server_name, target and admin_contact)',
+    ]);
+  });
+
+  it('refuses a file with only comments', () => {
+    expect(problemsOf('# nothing here\n')).toEqual([expect.stringMatching(/^test\.yaml:1:1: the file is empty/)]);
+  });
+
+  it('refuses a second document', () => {
+    expect(problemsOf(`${VALID_YAML}---\nname: other\n`)).toEqual([
+      'test.yaml:9:1: a second YAML document starts here (expected exactly one deployment per file)',
+    ]);
+  });
+
+  it('refuses a list at the top level', () => {
+    expect(problemsOf('- name: a\n')).toEqual(['test.yaml:1:1: expected a mapping, found a list']);
+  });
+
+  it('refuses an alias bomb instead of expanding it', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    expect(problemsOf(`${lines.join('\n')}\n`)).toEqual([expect.stringMatching(/^test\.yaml:1:1: YAML: .*alias/i)]);
+  });
+});
+
+describe('required fields and types', () => {
+  it('names every missing required field at once', () => {
+    expect(problemsOf('size: small\n')).toEqual([
+      'test.yaml:1:1: admin_contact: missing required field (expected it in the deployment)',
+      'test.yaml:1:1: name: missing required field (expected it in the deployment)',
+      'test.yaml:1:1: server_name: missing required field (expected it in the deployment)',
+      'test.yaml:1:1: target: missing required field (expected it in the deployment)',
+    ]);
+  });
+
+  it('reports a missing nested field at its parent', () => {
+    expect(problemsOf(withLine('    ssh_keys: [ops]', ''))).toEqual([
+      "test.yaml:5:5: target.hetzner.ssh_keys: missing required field (expected it in 'hetzner')",
+    ]);
+  });
+
+  it('reports a wrong type with what was found', () => {
+    expect(problemsOf(add('calls:\n  turn: "yes"'))).toEqual(["test.yaml:10:9: calls.turn: expected true or false, found 'yes'"]);
+  });
+
+  it('reports a number where a list is expected', () => {
+    expect(problemsOf(withLine('    ssh_keys: [ops]', '    ssh_keys: 42'))).toEqual([
+      'test.yaml:6:15: target.hetzner.ssh_keys: expected a list, found the number 42',
+    ]);
+  });
+
+  it('reports an empty list', () => {
+    expect(problemsOf(withLine('    ssh_keys: [ops]', '    ssh_keys: []'))).toEqual([
+      'test.yaml:6:15: target.hetzner.ssh_keys: the list is empty (expected at least 1 item)',
+    ]);
+  });
+
+  it('reports a duplicate list item at the duplicate', () => {
+    expect(problemsOf(withLine('    ssh_keys: [ops]', '    ssh_keys: [ops, ops]'))).toEqual([
+      'test.yaml:6:21: target.hetzner.ssh_keys[1]: duplicate of item 1 (expected each item once)',
+    ]);
+  });
+
+  it('reports a number out of range', () => {
+    expect(problemsOf(withLine('    ssh_keys: [ops]', '    ssh_keys: [ops]\n    volume_size_gib: 5'))).toEqual([
+      'test.yaml:7:22: target.hetzner.volume_size_gib: the number 5 is too small (expected at least 10)',
+    ]);
+  });
+
+  it('reports an enum value with a suggestion', () => {
+    expect(problemsOf(add('size: smal'))).toEqual([
+      "test.yaml:9:7: size: 'smal' is not allowed (did you mean 'small'? expected one of: small, medium, large)",
+    ]);
+  });
+});
+
+describe('unknown keys', () => {
+  it('suggests the nearest known key', () => {
+    expect(problemsOf(add('federaton:\n  mode: open'))).toEqual([
+      "test.yaml:9:1: federaton: unknown field (did you mean 'federation'?)",
+    ]);
+  });
+
+  it('lists the known keys when nothing is close', () => {
+    expect(problemsOf(add('calls:\n  colour: blue'))).toEqual([
+      'test.yaml:10:3: calls.colour: unknown field (expected one of: turn, relay_ports)',
+    ]);
+  });
+
+  it('finds unknown keys deep in the tree', () => {
+    expect(problemsOf(withLine('    location: fsn1', '    location: fsn1\n    locaton: nbg1'))).toEqual([
+      "test.yaml:6:5: target.hetzner.locaton: unknown field (did you mean 'location'?)",
+    ]);
+  });
+});
+
+describe('EU-only locations', () => {
+  it.each([
+    ['ash', 'Ashburn, USA'],
+    ['hil', 'Hillsboro, USA'],
+    ['sin', 'Singapore'],
+  ])('refuses %s as outside the EU', (location, place) => {
+    expect(problemsOf(withLine('    location: fsn1', `    location: ${location}`))).toEqual([
+      `test.yaml:5:15: target.hetzner.location: '${location}' is outside the EU (${place}); only EU locations are allowed (expected one of: fsn1, nbg1, hel1)`,
+    ]);
+  });
+
+  it('suggests the EU location a typo was meant to be', () => {
+    expect(problemsOf(withLine('    location: fsn1', '    location: fns1'))).toEqual([
+      "test.yaml:5:15: target.hetzner.location: 'fns1' is not allowed (did you mean 'fsn1'? expected one of: fsn1, nbg1, hel1)",
+    ]);
+  });
+
+  it.each(['fsn1', 'nbg1', 'hel1'])('accepts %s', (location) => {
+    expect(problemsOf(withLine('    location: fsn1', `    location: ${location}`))).toEqual([]);
+  });
+});
+
+describe('server_name and hostnames', () => {
+  it.each(['Ministry.example.eu', 'https://ministry.example.eu', 'ministry.example.eu:8448', 'localhost', 'ministry_x.example.eu'])(
+    'refuses server_name %s',
+    (name) => {
+      expect(problemsOf(withLine('server_name: ministry.example.eu', `server_name: ${name}`))).toEqual([
+        `test.yaml:2:14: server_name: '${name}' is not valid (expected a lowercase DNS domain such as example.gov.eu (no scheme, port, path or upper case))`,
+      ]);
+    },
+  );
+
+  it('refuses a malformed hostname', () => {
+    expect(problemsOf(add('hostnames:\n  web: Chat.example.eu'))).toEqual([
+      "test.yaml:10:8: hostnames.web: 'Chat.example.eu' is not valid (expected a lowercase DNS hostname such as matrix.example.gov.eu)",
+    ]);
+  });
+
+  it('refuses two services on one hostname', () => {
+    expect(problemsOf(add('hostnames:\n  matrix: m.example.eu\n  web: m.example.eu'))).toEqual([
+      "test.yaml:11:8: hostnames.web: 'm.example.eu' is already hostnames.matrix (expected a distinct hostname per service)",
+    ]);
+  });
+
+  it('refuses a bad deployment name', () => {
+    expect(problemsOf(withLine('name: ministry', 'name: Ministry_1'))).toEqual([
+      "test.yaml:1:7: name: 'Ministry_1' is not valid (expected 2 to 32 characters: lowercase letters, digits and '-', starting with a letter and not ending with '-')",
+    ]);
+  });
+});
+
+describe('target', () => {
+  it('refuses both targets at once', () => {
+    expect(problemsOf(add('').replace('admin_contact', 'x_placeholder').replace('target:\n', 'target:\n  kubernetes:\n    context: prod\n').replace('x_placeholder', 'admin_contact'))).toEqual([
+      'test.yaml:4:3: target: expected exactly one of: hetzner, kubernetes',
+    ]);
+  });
+
+  it('refuses an empty target', () => {
+    const text = VALID_YAML.replace(/target:\n(  .*\n|    .*\n)+/, 'target: {}\n');
+    expect(problemsOf(text)).toEqual(['test.yaml:3:9: target: expected exactly one of: hetzner, kubernetes']);
+  });
+
+  it('refuses SSH and the API open to the world', () => {
+    expect(problemsOf(withLine('    admin_cidrs: [198.51.100.0/24]', '    admin_cidrs: [0.0.0.0/0, "::/0"]'))).toEqual([
+      "test.yaml:7:19: target.hetzner.admin_cidrs[0]: '0.0.0.0/0' opens SSH and the Kubernetes API to the whole internet (expected your administration networks only)",
+      "test.yaml:7:30: target.hetzner.admin_cidrs[1]: '::/0' opens SSH and the Kubernetes API to the whole internet (expected your administration networks only)",
+    ]);
+  });
+
+  it('refuses a network with host bits set, naming the network meant', () => {
+    expect(problemsOf(withLine('    admin_cidrs: [198.51.100.0/24]', '    admin_cidrs: [198.51.100.7/24, "2001:db8::1/48"]'))).toEqual([
+      "test.yaml:7:19: target.hetzner.admin_cidrs[0]: '198.51.100.7/24' has host bits set (expected the network address 198.51.100.0/24)",
+      "test.yaml:7:36: target.hetzner.admin_cidrs[1]: '2001:db8::1/48' has host bits set (expected the network address 2001:db8::/48)",
+    ]);
+  });
+
+  it('refuses an address that is not a network', () => {
+    expect(problemsOf(withLine('    admin_cidrs: [198.51.100.0/24]', '    admin_cidrs: [198.51.100.0]'))).toEqual([
+      "test.yaml:7:19: target.hetzner.admin_cidrs[0]: '198.51.100.0' is not valid (expected an IPv4 or IPv6 network in CIDR notation such as 198.51.100.0/24 or 2001:db8::/48)",
+    ]);
+  });
+
+  it('refuses a retired server type', () => {
+    expect(problemsOf(withLine('    ssh_keys: [ops]', '    ssh_keys: [ops]\n    server_type: cx22'))).toEqual([
+      "test.yaml:7:18: target.hetzner.server_type: 'cx22' is not valid (expected a current Hetzner server type: cx23, cx33, cx43, cx53, cpx12..cpx62, ccx13..ccx63 or cax11..cax41 (cx22/cx32/cx42/cx52 and cpx11..cpx51 are retired))",
+    ]);
+  });
+
+  it('refuses a server type too small for the profile', () => {
+    expect(problemsOf(withLine('    ssh_keys: [ops]', '    ssh_keys: [ops]\n    server_type: cx23'))).toEqual([
+      'test.yaml:7:18: target.hetzner.server_type: cx23 has 2 vCPU and 4 GiB, too small for size small with federation closed (expected at least 5 vCPU and 10 GiB, such as cx43)',
+    ]);
+  });
+});
+
+describe('federation', () => {
+  it('needs domains for allow_list', () => {
+    expect(problemsOf(add('federation:\n  mode: allow_list'))).toEqual([
+      'test.yaml:10:9: federation.mode: allow_list needs federation.allow (expected a list of server names)',
+    ]);
+  });
+
+  it('refuses domains with another mode', () => {
+    expect(problemsOf(add('federation:\n  mode: closed\n  allow: [other.example.eu]'))).toEqual([
+      'test.yaml:11:3: federation.allow: only used with mode allow_list (mode is closed)',
+    ]);
+  });
+
+  it("refuses the deployment's own server name in the allow list", () => {
+    expect(problemsOf(add('federation:\n  mode: allow_list\n  allow: [other.example.eu, ministry.example.eu]'))).toEqual([
+      "test.yaml:11:29: federation.allow[1]: is this deployment's own server_name (expected other servers only)",
+    ]);
+  });
+
+  it('refuses a malformed domain in the allow list', () => {
+    expect(problemsOf(add('federation:\n  mode: allow_list\n  allow: ["*.example.eu"]'))).toEqual([
+      "test.yaml:11:11: federation.allow[0]: '*.example.eu' is not valid (expected a lowercase DNS domain such as example.gov.eu)",
+    ]);
+  });
+});
+
+describe('identity', () => {
+  it('needs the provider for oidc', () => {
+    expect(problemsOf(add('identity:\n  mode: oidc'))).toEqual([
+      'test.yaml:10:9: identity.mode: oidc needs identity.oidc (expected issuer, client_id and client_secret_env)',
+    ]);
+  });
+
+  it('refuses a provider with another mode', () => {
+    expect(
+      problemsOf(add('identity:\n  mode: local\n  oidc:\n    issuer: https://id.example.eu\n    client_id: m\n    client_secret_env: S')),
+    ).toEqual(['test.yaml:11:3: identity.oidc: only used with mode oidc (mode is local)']);
+  });
+
+  it('refuses a plain-http issuer', () => {
+    expect(
+      problemsOf(add('identity:\n  mode: oidc\n  oidc:\n    issuer: http://id.example.eu\n    client_id: m\n    client_secret_env: S')),
+    ).toEqual([
+      "test.yaml:12:13: identity.oidc.issuer: 'http://id.example.eu' is not valid (expected an https:// URL such as https://auth.agentconnect.gouv.fr/api/v2)",
+    ]);
+  });
+
+  it('refuses a client secret in the file', () => {
+    expect(
+      problemsOf(
+        add('identity:\n  mode: oidc\n  oidc:\n    issuer: https://id.example.eu\n    client_id: m\n    client_secret_env: S\n    client_secret: hunter2'),
+      ),
+    ).toEqual(["test.yaml:15:5: identity.oidc.client_secret: unknown field (did you mean 'client_secret_env'?)"]);
+  });
+
+  it('refuses an sso hostname without keycloak', () => {
+    expect(problemsOf(add('hostnames:\n  sso: login.example.eu'))).toEqual([
+      'test.yaml:10:3: hostnames.sso: only used with identity.mode keycloak (mode is local)',
+    ]);
+  });
+});
+
+describe('calls', () => {
+  it('refuses a reversed relay range', () => {
+    expect(problemsOf(add('calls:\n  relay_ports: { min: 50100, max: 50000 }'))).toEqual([
+      'test.yaml:10:23: calls.relay_ports.min: 50100 is above max 50000 (expected min <= max)',
+    ]);
+  });
+
+  it('refuses a relay range that opens too much', () => {
+    expect(problemsOf(add('calls:\n  relay_ports: { min: 49152, max: 65535 }'))).toEqual([
+      'test.yaml:10:16: calls.relay_ports: 16384 ports (expected 20 to 5000: each relayed call leg holds one port, and every port is open in the firewall)',
+    ]);
+  });
+
+  it("refuses a relay range over TURN's own port", () => {
+    expect(problemsOf(add('calls:\n  relay_ports: { min: 3400, max: 3500 }'))).toEqual([
+      "test.yaml:10:16: calls.relay_ports: includes TURN's own listening port 3478 (expected a range clear of 3478 and 5349)",
+    ]);
+  });
+
+  it('refuses relay ports when TURN is off', () => {
+    expect(problemsOf(add('calls:\n  turn: false\n  relay_ports: { min: 50000, max: 50099 }'))).toEqual([
+      'test.yaml:11:3: calls.relay_ports: only used when calls.turn is true',
+    ]);
+  });
+
+  it('refuses privileged relay ports', () => {
+    expect(problemsOf(add('calls:\n  relay_ports: { min: 80, max: 443 }'))).toEqual([
+      'test.yaml:10:23: calls.relay_ports.min: the number 80 is too small (expected at least 1024)',
+      'test.yaml:10:32: calls.relay_ports.max: the number 443 is too small (expected at least 1024)',
+    ]);
+  });
+});
+
+describe('dns', () => {
+  it('refuses hetzner DNS on an existing cluster', () => {
+    const text = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n');
+    expect(problemsOf(`${text}dns:\n  mode: hetzner\n`)).toEqual([
+      'test.yaml:8:9: dns.mode: hetzner DNS needs target hetzner (on an existing cluster the ingress address is not known to the kit; use mode manual)',
+    ]);
+  });
+
+  it('refuses a zone with manual DNS', () => {
+    expect(problemsOf(add('dns:\n  mode: manual\n  zone: example.eu'))).toEqual(['test.yaml:11:3: dns.zone: only used with mode hetzner']);
+  });
+
+  it('refuses hostnames outside the managed zone', () => {
+    expect(problemsOf(add('hostnames:\n  web: chat.other.eu\ndns:\n  mode: hetzner'))).toEqual([
+      "test.yaml:10:8: hostnames.web: 'chat.other.eu' is outside the DNS zone ministry.example.eu (expected a name in that zone, or dns.mode manual)",
+    ]);
+  });
+});
+
+describe('escape hatch', () => {
+  it('refuses a setting the kit manages, saying what to do instead', () => {
+    expect(problemsOf(add('extra:\n  synapse:\n    federation_domain_whitelist: []'))).toEqual([
+      'test.yaml:11:5: extra.synapse.federation_domain_whitelist: is managed by the kit and cannot be overridden: set federation.mode and federation.allow instead',
+    ]);
+  });
+
+  it('refuses secrets at any depth', () => {
+    expect(problemsOf(add('extra:\n  mas:\n    email:\n      transport: smtp\n      password: hunter2'))).toEqual([
+      'test.yaml:13:7: extra.mas.email.password: looks like a secret; secrets never go in a deployment file (they are generated at deploy time or read from the environment)',
+    ]);
+  });
+
+  it('refuses opening the TURN relay to private networks', () => {
+    expect(problemsOf(add('extra:\n  coturn:\n    allowed-peer-ip: 10.0.0.1'))).toEqual([
+      'test.yaml:11:5: extra.coturn.allowed-peer-ip: is managed by the kit and cannot be overridden: it would let the relay reach private networks',
+    ]);
+  });
+
+  it('accepts settings the kit does not manage', () => {
+    expect(problemsOf(add('extra:\n  synapse:\n    max_upload_size: 100M\n  coturn:\n    total-quota: 200'))).toEqual([]);
+  });
+
+  it('refuses an unknown component', () => {
+    expect(problemsOf(add('extra:\n  synaps: {}'))).toEqual(["test.yaml:10:3: extra.synaps: unknown field (did you mean 'synapse'?)"]);
+  });
+});
+
+describe('versions', () => {
+  it('refuses a version that is not a release number', () => {
+    expect(problemsOf(add('versions:\n  synapse: latest'))).toEqual([
+      "test.yaml:10:12: versions.synapse: 'latest' is not valid (expected a release version such as 1.157.0)",
+    ]);
+  });
+});
+
+describe('many problems at once', () => {
+  it('reports all of them, in file order', () => {
+    const text = 'name: X\nserver_name: Bad\ntarget:\n  hetzner:\n    location: ash\n    ssh_keys: []\n    admin_cidrs: [0.0.0.0/0]\nadmin_contact: nobody\n';
+    const problems = problemsOf(text);
+    expect(problems.map((p) => p.split(': ')[1])).toEqual([
+      'name',
+      'server_name',
+      'target.hetzner.location',
+      'target.hetzner.ssh_keys',
+      'target.hetzner.admin_cidrs[0]',
+      'admin_contact',
+    ]);
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDeployment } from '../src/config/load';
+import { DeploymentFileError, formatProblem } from '../src/config/problems';
+import type { DeploymentSpec } from '../src/config/spec';
+import { run } from '../src/cli/main';
+
+/** A complete, valid deployment file; tests change one thing at a time. */
+export const VALID_YAML = `name: ministry
+server_name: ministry.example.eu
+target:
+  hetzner:
+    location: fsn1
+    ssh_keys: [ops]
+    admin_cidrs: [198.51.100.0/24]
+admin_contact: ops@ministry.example.eu
+`;
+
+/** The formatted problems for a deployment text, or [] when it is valid. */
+export function problemsOf(text: string, file = 'test.yaml'): string[] {
+  try {
+    parseDeployment(text, file);
+    return [];
+  } catch (error) {
+    if (error instanceof DeploymentFileError) return error.problems.map(formatProblem);
+    throw error;
+  }
+}
+
+export function specOf(text: string): DeploymentSpec {
+  return parseDeployment(text, 'test.yaml');
+}
+
+export function tempDir(prefix = 'sm-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Runs the CLI in-process and captures what it prints. */
+export async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}

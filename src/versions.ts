@@ -20,10 +20,16 @@ export const PINNED_VERSIONS = {
 
 export type ComponentVersions = { readonly [K in keyof typeof PINNED_VERSIONS]: string };
 
-/** Terraform providers the synthesized stacks require, pinned exactly. */
-export const PROVIDER_VERSIONS = {
+/**
+ * Terraform providers the synthesized stacks require, pinned exactly (every stack's
+ * required_providers is rewritten to these). scripts/tools.sh builds the same versions from
+ * source; test/versions.test.ts fails when the two disagree. kubernetes is the version the
+ * @cdktf/provider-kubernetes bindings were generated from; random and tls are newer than their
+ * prebuilt bindings (same major version; `tofu validate` proves the resources we use match).
+ */
+export const PROVIDER_VERSIONS: Readonly<Record<string, string>> = {
   hcloud: '1.68.0',
   kubernetes: '2.38.0',
-  random: '3.7.2',
-  tls: '4.1.0',
-} as const;
+  random: '3.9.0',
+  tls: '4.2.1',
+};

@@ -1,6 +1,7 @@
 import { LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { DeploymentSpec } from '../src/config/spec';
+import { PROVIDER_VERSIONS } from '../src/versions';
 
 /** The layers a deployment is split into, in the order they are applied. */
 export type Layer = 'infra' | 'apps';
@@ -23,6 +24,23 @@ export abstract class DeploymentStack extends TerraformStack {
   ) {
     super(scope, stackName(spec, layer));
     new LocalBackend(this, { path: 'terraform.tfstate' });
+  }
+
+  /**
+   * Pins every required provider to the exact version in src/versions.ts, whatever version the
+   * bindings were generated from, so the JSON names the binaries scripts/tools.sh builds.
+   */
+  toTerraform(): any {
+    const tf = super.toTerraform();
+    const required: Record<string, { source?: string; version?: string }> = tf.terraform?.required_providers ?? {};
+    for (const [name, requirement] of Object.entries(required)) {
+      // `kubernetes` means hashicorp/kubernetes to both engines; say so for the reader.
+      if (requirement.source && !requirement.source.includes('/')) requirement.source = `hashicorp/${requirement.source}`;
+      const version = PROVIDER_VERSIONS[name];
+      if (!version) throw new Error(`provider ${name} has no pinned version in src/versions.ts`);
+      requirement.version = version;
+    }
+    return tf;
   }
 
   /** Labels every resource carries, so an operator can tell what the kit manages. */

@@ -8,6 +8,8 @@ export const EXIT = {
   usage: 2,
   /** A tool the command needs (OpenTofu, Terraform) is missing or failed. */
   toolFailed: 3,
+  /** OpenTofu/Terraform rejected a synthesized stack (`check`); the engine's messages were printed. */
+  stackRejected: 4,
   /** A bug in the kit; please report it with the message printed. */
   internal: 70,
 } as const;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadDeploymentFiles } from '../config/load';
 import { DeploymentFileError, formatProblem } from '../config/problems';
-import { synthesize } from '../synth';
+import { synthesize, type StackSummary } from '../synth';
+import { findEngine, ToolError, validateStack } from './engine';
 import { EXIT } from './exit-codes';
 import { printSynthSummary, processOutput, type Output } from './output';
 
@@ -36,6 +37,7 @@ Exit codes:
   ${EXIT.invalidDeployment}   a deployment file is invalid (every problem is printed; nothing is written)
   ${EXIT.usage}   the command line is wrong
   ${EXIT.toolFailed}   a required tool (OpenTofu/Terraform) is missing or failed
+  ${EXIT.stackRejected}   OpenTofu/Terraform rejected a synthesized stack (check)
   ${EXIT.internal}  internal error in the kit (please report it)`,
     )
     .exitOverride()
@@ -71,8 +73,43 @@ Exit codes:
       printSynthSummary(output, stacks, options.out);
     });
 
+  program
+    .command('check')
+    .description('Synthesize, then run `init` and `validate` of OpenTofu (or Terraform) on every stack.')
+    .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
+    .option('-o, --out <dir>', 'output directory', DEFAULT_OUTDIR)
+    .option('--engine <name>', 'tofu or terraform (default: $SOVEREIGN_MATRIX_ENGINE, else tofu)')
+    .action((files: string[], options: { out: string; engine?: string }) => {
+      const loaded = loadDeploymentFiles(deploymentFiles(files));
+      const engine = findEngine(options.engine);
+      const stacks = synthesize(
+        loaded.map((d) => d.spec),
+        options.out,
+      );
+      const fileOf = new Map(loaded.map((d) => [d.spec.name, d.file]));
+      const rejected = stacks.filter((stack) => !checkStack(stack));
+      output.out(`${engine.name} ${engine.version}: ${stacks.length - rejected.length} of ${stacks.length} stacks valid`);
+      if (rejected.length > 0) throw new StacksRejected();
+
+      function checkStack(stack: StackSummary): boolean {
+        const diagnostics = validateStack(engine, join(options.out, 'stacks', stack.stack));
+        for (const d of diagnostics) {
+          const where = d.address ? ` (${d.address})` : '';
+          const line = `${fileOf.get(stack.deployment)}: ${stack.stack}: ${d.severity}: ${d.summary}${where}${d.detail ? `: ${d.detail}` : ''}`;
+          if (d.severity === 'error') output.err(line);
+          else output.out(line);
+        }
+        const ok = diagnostics.every((d) => d.severity !== 'error');
+        if (ok) output.out(`  ok  ${stack.stack}`);
+        return ok;
+      }
+    });
+
   return program;
 }
+
+/** Raised after `check` printed the engine's errors. */
+class StacksRejected extends Error {}
 
 /** The files named on the command line, or every deployment file in the default directory. */
 function deploymentFiles(files: readonly string[]): string[] {
@@ -102,6 +139,11 @@ function reportError(error: unknown, output: Output): number {
     const count = error.problems.length;
     output.err(`${count} problem${count === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; nothing was written.`);
     return EXIT.invalidDeployment;
+  }
+  if (error instanceof StacksRejected) return EXIT.stackRejected;
+  if (error instanceof ToolError) {
+    output.err(`sovereign-matrix: ${error.message}`);
+    return EXIT.toolFailed;
   }
   if (error instanceof UsageError) {
     output.err(`sovereign-matrix: ${error.message}`);

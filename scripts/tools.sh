@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# scripts/tools.sh — build pinned OpenTofu + Terraform providers from source
+# (via the Go module proxy) into a cache OUTSIDE the repo, and write an
+# OpenTofu CLI config that makes `tofu init` resolve the providers offline.
+#
+# Usage:
+#   scripts/tools.sh              # build/check every pinned tool
+#   scripts/tools.sh tofu hcloud  # only the named tools
+#   source "${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/env.sh"
+#
+# Layout under $DIR (default ~/.cache/sovereign-matrix/tools):
+#   bin/tofu
+#   mirror/<host>/<namespace>/<type>/<version>/<os_arch>/terraform-provider-<type>_v<version>
+#       ("unpacked" filesystem_mirror layout, for BOTH registry.opentofu.org
+#        and registry.terraform.io, hard-linked, so tofu and terraform both
+#        resolve plain `hashicorp/kubernetes`-style sources)
+#   stamps/<tool>   what each binary was built from; rebuilt only when it differs
+#   logs/<tool>.log the last build log of each tool
+#   tofurc          CLI config (filesystem_mirror only => no network fetches)
+#   env.sh          `source` it: puts bin/ on PATH, sets TF_CLI_CONFIG_FILE
+#
+# Idempotent and safe to rerun: binaries are built to a temp file and moved
+# into place only on success; a concurrent run waits on a lock.
+set -euo pipefail
+
+# ---------------------------------------------------------------------------
+# PINS — every pinned version lives here.
+#
+# Terraform providers at major version >= 2 that have no /vN module path
+# (kubernetes, random, tls) cannot be fetched from the Go module proxy by their
+# release tag. We pin the release tag's commit instead and name it by its
+# canonical Go pseudo-version  vX.Y.(Z+1)-0.<UTC commit time>-<12-char hash>,
+# where vX.Y.Z is the newest v0/v1 tag that is an ancestor of the commit.
+# (The proxy used here refuses bare commit hashes and "@vX.Y.Z" queries for
+# such modules; it does serve the canonical pseudo-version.)
+# Commits were resolved once with
+#   git rev-parse <tag>^{commit}   on a clone of github.com/hashicorp/<repo>
+# and the pseudo-version's time is the commit's committer time in UTC.
+# ---------------------------------------------------------------------------
+
+# OpenTofu: newest stable release listed by
+#   go list -m -versions github.com/opentofu/opentofu        (2026-11: v1.12.6)
+TOFU_VERSION=1.12.6
+TOFU_MODULE=github.com/opentofu/opentofu
+TOFU_MODVER=v1.12.6
+TOFU_PKG=./cmd/tofu
+# version.dev=no drops the "-dev" suffix, as release builds do (version/version.go).
+TOFU_LDFLAGS="-X github.com/opentofu/opentofu/version.dev=no"
+
+# Providers: one row each.  Columns:
+#   type namespace release-version go-module module-version
+PROVIDERS=(
+  # tag v1.68.0 = commit 93291f4960a23079d89574ab37b025b8e69da82d; a v1 module,
+  # so the proxy serves the tag itself.
+  "hcloud     hetznercloud 1.68.0 github.com/hetznercloud/terraform-provider-hcloud v1.68.0"
+  # tag v2.38.0 = commit be88f44271050f69d52f410bca388834afedfe71 (2025-07-21),
+  # the version @cdktf/provider-kubernetes 12.1.1 was generated from.
+  # NOTE: the Go module proxy reachable from this project's machines answers
+  # 403 "This module version is not available" for every v2/v3-era version of
+  # this module (pseudo-version, commit hash and tag alike); it is therefore
+  # listed in OPTIONAL_TOOLS below and reported as a warning, not an error.
+  "kubernetes hashicorp    2.38.0 github.com/hashicorp/terraform-provider-kubernetes v1.13.4-0.20250721172020-be88f4427105"
+  # newest 3.x tag v3.9.0 = commit f8d869dc98d90785f6c8f7131081fa5ef88f9d95.
+  # Its go.mod still says module github.com/terraform-providers/terraform-provider-random,
+  # so that (old, redirected) path is the one to download.
+  "random     hashicorp    3.9.0  github.com/terraform-providers/terraform-provider-random v1.3.2-0.20260513075824-f8d869dc98d9"
+  # newest 4.x tag v4.2.1 = commit 857b38cda3fca4b6539f23b6dfc9724c6537f7e7.
+  "tls        hashicorp    4.2.1  github.com/hashicorp/terraform-provider-tls v1.2.1-0.20260130152455-857b38cda3fc"
+)
+
+# Extra -X flags per provider, where its goreleaser config sets a version
+# variable. Only hcloud has one: kubernetes' main.Version is a const (cannot be
+# set by the linker), random and tls report no version.
+declare -A PROVIDER_LDFLAGS=(
+  [hcloud]="-X github.com/hetznercloud/terraform-provider-hcloud/hcloud.Version=1.68.0 -X github.com/hetznercloud/terraform-provider-hcloud/hcloud.Commit=93291f4960a23079d89574ab37b025b8e69da82d"
+)
+
+# Tools whose failure is reported as a warning and does not fail the script
+# (space separated). Override with SOVEREIGN_MATRIX_TOOLS_OPTIONAL="" to make
+# every tool mandatory.
+OPTIONAL_TOOLS="${SOVEREIGN_MATRIX_TOOLS_OPTIONAL-kubernetes}"
+
+# ---------------------------------------------------------------------------
+
+DIR="${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}"
+mkdir -p "$DIR"
+DIR="$(cd "$DIR" && pwd -P)"   # absolute: tofurc and env.sh must not depend on cwd
+mkdir -p "$DIR/bin" "$DIR/mirror" "$DIR/stamps" "$DIR/logs"
+
+# Mirror hosts: OpenTofu expands `hashicorp/x` to registry.opentofu.org,
+# Terraform to registry.terraform.io. The first host holds the real file.
+MIRROR_HOSTS=(registry.opentofu.org registry.terraform.io)
+
+log() { printf 'tools: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+command -v go >/dev/null 2>&1 || die "go not found on PATH (Go >= 1.26 is needed to build the tools)"
+
+# One run at a time: a second concurrent run waits instead of racing on mv.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$DIR/.lock"
+  flock 9
+fi
+
+# Build settings. CGO off => static binaries, no C toolchain needed.
+# -modcacherw: the module cache is read-only by default; keep it removable.
+# -buildvcs=false: the module cache dir is not a VCS checkout.
+export CGO_ENABLED=0
+export GOFLAGS="-modcacherw -buildvcs=false"
+PLATFORM="$(go env GOOS)_$(go env GOARCH)"
+GO_VERSION="$(go env GOVERSION)"
+
+# Which tools to handle: arguments, or all of them.
+ALL_TOOLS=(tofu)
+for row in "${PROVIDERS[@]}"; do read -r t _ <<<"$row"; ALL_TOOLS+=("$t"); done
+if (($#)); then
+  WANT=("$@")
+  for w in "${WANT[@]}"; do
+    [[ " ${ALL_TOOLS[*]} " == *" $w "* ]] || die "unknown tool '$w' (known: ${ALL_TOOLS[*]})"
+  done
+else
+  WANT=("${ALL_TOOLS[@]}")
+fi
+wanted() { [[ " ${WANT[*]} " == *" $1 "* ]]; }
+
+FAILED=()   # mandatory tools that failed
+WARNED=()   # optional tools that failed
+
+human_size() { du -h "$1" | cut -f1; }
+
+# build_go NAME VERSION MODULE MODVER PKG OUT LDFLAGS
+# Downloads MODULE@MODVER from the Go module proxy and builds PKG inside the
+# module's own directory, so its go.mod (replace directives included) and
+# go.sum apply. `go install pkg@ver` would ignore replace directives and fail
+# for OpenTofu. Returns non-zero on failure without touching OUT.
+build_go() {
+  local name=$1 version=$2 module=$3 modver=$4 pkg=$5 out=$6 ldflags=$7
+  local stamp="$DIR/stamps/$name" logf="$DIR/logs/$name.log"
+  # Everything that determines the binary; a change => rebuild.
+  local want="$name $version $module@$modver pkg=$pkg platform=$PLATFORM ldflags=-s -w${ldflags:+ $ldflags}"
+
+  if [[ -x "$out" && -f "$stamp" && "$(<"$stamp")" == "$want" ]]; then
+    log "$name $version cached"
+    return 0
+  fi
+
+  log "building $name $version ($module@$modver) ..."
+  local start=$SECONDS
+  : >"$logf"
+
+  # go mod download -json prints {"Dir": ...} on success, {"Error": ...} on failure.
+  local json dir
+  if ! json="$(go mod download -json "$module@$modver" 2>>"$logf")"; then
+    printf '%s\n' "$json" >>"$logf"
+    local why
+    why="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
+    [[ -n "$why" ]] || why="$(tail -n 3 "$logf")"
+    why="${why//\\n/ }"
+    log "FAILED $name $version: cannot download $module@$modver from the Go module proxy: ${why//\\t/}"
+    return 1
+  fi
+  dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
+  [[ -n "$dir" && -d "$dir" ]] || { log "FAILED $name $version: go mod download printed no Dir"; return 1; }
+
+  # Build to a temp file in the destination directory, then mv (atomic).
+  mkdir -p "$(dirname "$out")"
+  local tmp="$out.tmp.$$"
+  if ! (cd "$dir" && nice -n 10 go build -trimpath -ldflags "-s -w $ldflags" -o "$tmp" "$pkg") >>"$logf" 2>&1; then
+    rm -f "$tmp"
+    log "FAILED $name $version: go build $pkg in $dir failed after $((SECONDS - start))s; last lines of $logf:"
+    tail -n 15 "$logf" | sed 's/^/tools:   /' >&2
+    return 1
+  fi
+  mv -f "$tmp" "$out"
+  printf '%s\n' "$want" >"$stamp"
+  log "built $name $version in $((SECONDS - start))s ($(human_size "$out"), $GO_VERSION)"
+}
+
+record_failure() {
+  local name=$1 version=$2
+  if [[ " $OPTIONAL_TOOLS " == *" $name "* ]]; then
+    WARNED+=("$name $version")
+  else
+    FAILED+=("$name $version")
+  fi
+}
+
+# --- OpenTofu ---------------------------------------------------------------
+if wanted tofu; then
+  build_go tofu "$TOFU_VERSION" "$TOFU_MODULE" "$TOFU_MODVER" "$TOFU_PKG" \
+    "$DIR/bin/tofu" "$TOFU_LDFLAGS" || record_failure tofu "$TOFU_VERSION"
+fi
+
+# --- Providers --------------------------------------------------------------
+for row in "${PROVIDERS[@]}"; do
+  read -r type ns version module modver <<<"$row"
+  wanted "$type" || continue
+  file="terraform-provider-${type}_v${version}"
+  rel="$ns/$type/$version/$PLATFORM"
+  primary="$DIR/mirror/${MIRROR_HOSTS[0]}/$rel/$file"
+  # Every provider repo here has its main package at the module root.
+  if build_go "$type" "$version" "$module" "$modver" . "$primary" "${PROVIDER_LDFLAGS[$type]:-}"; then
+    # Same bytes under the other host(s). A hard link, not a directory
+    # symlink: the lock-file hash walks the package directory, and a
+    # symlinked directory would not be descended into.
+    for host in "${MIRROR_HOSTS[@]:1}"; do
+      mkdir -p "$DIR/mirror/$host/$rel"
+      ln -f "$primary" "$DIR/mirror/$host/$rel/$file"
+    done
+  else
+    record_failure "$type" "$version"
+  fi
+done
+
+# --- CLI config and env -----------------------------------------------------
+# filesystem_mirror with no `direct` block: every provider must come from the
+# mirror, so `tofu init` never touches the network (a provider that is not in
+# the mirror fails with "no available releases match" instead).
+tofurc_tmp="$DIR/tofurc.tmp.$$"
+cat >"$tofurc_tmp" <<EOF
+# Generated by scripts/tools.sh — do not edit; rerun the script instead.
+# Providers come only from the local mirror: nothing is fetched from the network.
+provider_installation {
+  filesystem_mirror {
+    path = "$DIR/mirror"
+  }
+}
+disable_checkpoint = true
+EOF
+mv -f "$tofurc_tmp" "$DIR/tofurc"
+
+env_tmp="$DIR/env.sh.tmp.$$"
+cat >"$env_tmp" <<EOF
+# Generated by scripts/tools.sh. Usage: source "$DIR/env.sh"
+export PATH="$DIR/bin:\$PATH"
+export TF_CLI_CONFIG_FILE="$DIR/tofurc"
+EOF
+mv -f "$env_tmp" "$DIR/env.sh"
+
+# --- Summary ----------------------------------------------------------------
+log "tofu:    $DIR/bin/tofu"
+log "mirror:  $DIR/mirror"
+log "config:  $DIR/tofurc"
+log "env:     source $DIR/env.sh"
+for w in ${WARNED[@]+"${WARNED[@]}"}; do
+  log "WARNING: optional tool $w was not built (see $DIR/logs/${w%% *}.log); configurations needing it will not init offline"
+done
+if ((${#FAILED[@]})); then
+  die "failed to build: $(IFS=,; echo "${FAILED[*]}")"
+fi

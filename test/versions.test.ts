@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROVIDER_VERSIONS } from '../src/versions';
+
+const ROOT = join(__dirname, '..');
+
+/** `"hcloud hetznercloud 1.68.0 module modver"` rows of the PROVIDERS array in scripts/tools.sh. */
+function toolsPins(): Record<string, string> {
+  const script = readFileSync(join(ROOT, 'scripts', 'tools.sh'), 'utf8');
+  const rows = [...script.matchAll(/^\s*"(\w+)\s+\S+\s+([0-9.]+)\s+\S+\s+\S+"\s*$/gm)];
+  return Object.fromEntries(rows.map((m) => [m[1], m[2]]));
+}
+
+describe('pinned provider versions', () => {
+  it('are the ones scripts/tools.sh builds', () => {
+    expect(toolsPins()).toEqual(PROVIDER_VERSIONS);
+  });
+
+  it('include the hcloud version the bindings were generated for', () => {
+    const generator = readFileSync(join(ROOT, 'scripts', 'generate-providers.js'), 'utf8');
+    expect(generator).toContain(`hetznercloud/hcloud@${PROVIDER_VERSIONS.hcloud}`);
+  });
+});

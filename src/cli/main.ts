@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadDeploymentFiles } from '../config/load';
 import { DeploymentFileError, formatProblem } from '../config/problems';
+import { renderAll } from '../render';
 import { synthesize, type StackSummary } from '../synth';
 import { findEngine, ToolError, validateStack } from './engine';
 import { EXIT } from './exit-codes';
@@ -71,6 +72,23 @@ Exit codes:
         options.out,
       );
       printSynthSummary(output, stacks, options.out);
+    });
+
+  program
+    .command('render')
+    .description('Write every rendered service configuration of a deployment under DIR/<service>/, exactly as deployed (secrets as placeholders).')
+    .argument('<file>', 'deployment file')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .action((file: string, options: { out: string }) => {
+      const [{ spec }] = loadDeploymentFiles([file]);
+      const files = renderAll(spec);
+      for (const rendered of files) {
+        const path = join(options.out, rendered.path);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, rendered.content);
+        output.out(`  ${rendered.path}`);
+      }
+      output.out(`Rendered ${files.length} file${files.length === 1 ? '' : 's'} for ${spec.name} into ${options.out}`);
     });
 
   program

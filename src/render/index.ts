@@ -1,0 +1,22 @@
+import type { DeploymentSpec } from '../config/spec';
+import type { RenderedFile } from './files';
+
+/** A pure function from the deployment to the files of one service. */
+export type Renderer = (spec: DeploymentSpec) => RenderedFile[];
+
+/**
+ * Every service's renderer, in output order. Each module under src/render/ adds itself here;
+ * renderers that do not apply to a deployment (TURN off, no Keycloak) return [].
+ */
+const RENDERERS: readonly Renderer[] = [];
+
+/** Every rendered file of a deployment, sorted by path. */
+export function renderAll(spec: DeploymentSpec): RenderedFile[] {
+  const files = RENDERERS.flatMap((render) => render(spec));
+  const seen = new Set<string>();
+  for (const file of files) {
+    if (seen.has(file.path)) throw new Error(`two renderers wrote ${file.path}`);
+    seen.add(file.path);
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -2,6 +2,7 @@ import { hasHostBits, networkOf, parseCidr } from './cidr';
 import { MANAGED_SETTINGS, SECRET_KEY_PATTERN, type ExtraComponent } from './managed-settings';
 import type { Problem } from './problems';
 import { nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from './sizing';
+import { PORTS } from '../ports';
 import type { FieldPath, YamlSource } from './yaml-source';
 
 /**
@@ -11,7 +12,7 @@ import type { FieldPath, YamlSource } from './yaml-source';
  */
 type Rule = (source: YamlSource) => Problem[];
 
-export const TURN_PORTS = [3478, 5349] as const;
+const TURN_PORTS = [PORTS.turn, PORTS.turns] as const;
 export const RELAY_RANGE_LIMITS = { minPorts: 20, maxPorts: 5000 } as const;
 
 const federationRule: Rule = (src) => {
@@ -72,7 +73,7 @@ const callsRule: Rule = (src) => {
     }
     const clash = TURN_PORTS.find((port) => port >= min && port <= max);
     if (clash !== undefined) {
-      problems.push(src.problem(['calls', 'relay_ports'], `includes TURN's own listening port ${clash} (expected a range clear of 3478 and 5349)`));
+      problems.push(src.problem(['calls', 'relay_ports'], `includes TURN's own listening port ${clash} (expected a range clear of ${TURN_PORTS.join(' and ')})`));
     }
   }
   return problems;

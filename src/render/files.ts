@@ -9,13 +9,16 @@ export interface RenderedFile {
 }
 
 /**
- * Secrets never appear in rendered files. Where a program cannot read a secret from a file or
- * the environment, the file carries this placeholder, replaced at container start from a
- * Kubernetes Secret (and by the integration tests' documented overlay).
+ * A value only known where the program runs: a secret (from a Kubernetes Secret) or a runtime
+ * fact such as the node's public address. Where a program cannot read such a value from a file
+ * or its environment itself, the rendered file carries this placeholder, which the container's
+ * entrypoint replaces from an environment variable of the same name (and the integration tests'
+ * documented overlay replaces likewise). Secrets therefore never appear in rendered files.
  */
-export function secretPlaceholder(name: string): string {
-  if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`bad secret placeholder name ${name}`);
-  return `@@SECRET:${name}@@`;
+export function envPlaceholder(name: string): string {
+  if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`bad placeholder name ${name}`);
+  return `@@${name}@@`;
 }
 
-export const SECRET_PLACEHOLDER_PATTERN = /@@SECRET:([A-Z][A-Z0-9_]*)@@/g;
+/** Matches every placeholder; group 1 is the environment variable name. */
+export const ENV_PLACEHOLDER_PATTERN = /@@([A-Z][A-Z0-9_]*)@@/g;

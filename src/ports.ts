@@ -1,0 +1,27 @@
+/**
+ * Every port the kit uses, in one place: the firewall, the Kubernetes services, the rendered
+ * configurations and the documents all read them from here.
+ */
+export const PORTS = {
+  ssh: 22,
+  http: 80,
+  https: 443,
+  kubernetesApi: 6443,
+  /** TURN and STUN over UDP and TCP. */
+  turn: 3478,
+  /** TURN over TLS (and DTLS). */
+  turns: 5349,
+  /** Synapse client and federation listener, behind the ingress. */
+  synapseHttp: 8008,
+  /** Synapse metrics; cluster-internal only. */
+  synapseMetrics: 9000,
+  postgres: 5432,
+  /** Matrix Authentication Service public listener, behind the ingress. */
+  masHttp: 8080,
+  /** MAS health and metrics; cluster-internal only. */
+  masInternal: 8081,
+  keycloakHttp: 8080,
+  /** Keycloak health and metrics; never exposed. */
+  keycloakManagement: 9000,
+  elementWeb: 8080,
+} as const;

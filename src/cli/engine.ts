@@ -33,9 +33,11 @@ export function findEngine(requested?: string): Engine {
     .map((dir) => join(dir, name))
     .find((candidate) => existsSync(candidate));
   if (!path) throw new ToolError(`${name} is not on PATH; ${INSTALL_HINT[name]}`);
-  const result = spawnSync(path, ['version', '-json'], { encoding: 'utf8' });
+  const result = spawnSync(path, ['version', '-json'], { encoding: 'utf8', env: process.env });
   if (result.status !== 0) throw new ToolError(`${path} version failed: ${firstLine(result.stderr || result.stdout)}`);
-  const version = (JSON.parse(result.stdout) as { terraform_version: string }).terraform_version;
+  // Warnings about the CLI configuration are printed before the JSON on stdout.
+  const json = result.stdout.slice(result.stdout.indexOf('{'));
+  const version = (JSON.parse(json) as { terraform_version: string }).terraform_version;
   return { name, path, version };
 }
 

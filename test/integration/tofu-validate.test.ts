@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findEngine, validateStack } from '../../src/cli/engine';
+import { loadDeploymentFiles } from '../../src/config/load';
+import { synthesize, type StackSummary } from '../../src/synth';
+import { tempDir } from '../helpers';
+import { ensureTofu, providerInMirror } from './tools';
+
+/**
+ * OpenTofu, built from source with the pinned providers, judges every stack we synthesize from
+ * the example deployments and the valid fixtures.
+ *
+ * The Go module proxy reachable from our machines refuses every 2.x release of
+ * hashicorp/kubernetes, so scripts/tools.sh cannot build it and stacks that need it (the apps
+ * layer) cannot be initialised offline here. The test says so explicitly: it validates every
+ * stack whose providers are all available and asserts that only kubernetes is missing, so any
+ * other gap fails the run.
+ */
+const ROOT = join(__dirname, '..', '..');
+const files = [
+  ...readdirSync(join(ROOT, 'deployments')).map((f) => join(ROOT, 'deployments', f)),
+  ...readdirSync(join(ROOT, 'test', 'fixtures', 'valid')).map((f) => join(ROOT, 'test', 'fixtures', 'valid', f)),
+].filter((f) => f.endsWith('.yaml'));
+
+const KNOWN_UNAVAILABLE = ['hashicorp/kubernetes'];
+
+interface Synthesized {
+  stack: StackSummary;
+  dir: string;
+  providers: [string, string][];
+}
+
+let synthesized: Synthesized[] = [];
+
+beforeAll(() => {
+  ensureTofu();
+  const out = tempDir('sm-tofu-');
+  const stacks = synthesize(
+    loadDeploymentFiles(files).map((d) => d.spec),
+    out,
+  );
+  synthesized = stacks.map((stack) => {
+    const json = JSON.parse(readFileSync(join(out, stack.file), 'utf8'));
+    const required = (json.terraform.required_providers ?? {}) as Record<string, { source: string; version: string }>;
+    return {
+      stack,
+      dir: join(out, 'stacks', stack.stack),
+      providers: Object.values(required).map((p) => [p.source, p.version] as [string, string]),
+    };
+  });
+});
+
+describe('OpenTofu validate', () => {
+  it('covers the example deployments and fixtures, Hetzner and Kubernetes targets', () => {
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(synthesized.some((s) => s.stack.layer === 'infra')).toBe(true);
+  });
+
+  it('has every provider in the offline mirror except the ones the proxy refuses', () => {
+    const missing = new Set(synthesized.flatMap((s) => s.providers.filter(([src, v]) => !providerInMirror(src, v)).map(([src]) => src)));
+    expect([...missing].sort()).toEqual(KNOWN_UNAVAILABLE.filter((p) => missing.has(p)));
+  });
+
+  it('accepts every stack whose providers are available', () => {
+    const engine = findEngine('tofu');
+    const checkable = synthesized.filter((s) => s.providers.every(([src, v]) => providerInMirror(src, v)));
+    expect(checkable.length).toBeGreaterThan(0);
+    const failures = checkable.flatMap((s) =>
+      validateStack(engine, s.dir)
+        .filter((d) => d.severity === 'error')
+        .map((d) => `${s.stack.deployment} / ${s.stack.stack}: ${d.summary}${d.address ? ` (${d.address})` : ''}: ${d.detail ?? ''}`),
+    );
+    expect(failures).toEqual([]);
+  });
+});

@@ -33,3 +33,6 @@ export const PROVIDER_VERSIONS: Readonly<Record<string, string>> = {
   random: '3.9.0',
   tls: '4.2.1',
 };
+
+/** Operating system image of the Hetzner k3s node. */
+export const HETZNER_IMAGE = 'debian-12';

@@ -1,10 +1,179 @@
+import { TerraformOutput, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { DeploymentSpec } from '../src/config/spec';
+import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
+import { cloudConfig, cloudConfigForTerraform, nodeHostname } from '../src/components/cloud-init';
+import { addressRecords, DNS_TTL_SECONDS, relativeName } from '../src/components/dns-records';
+import { inboundRules } from '../src/components/firewall-rules';
+import { K3sCredentials } from '../src/components/k3s-credentials';
+import type { DeploymentSpec, HetznerTarget } from '../src/config/spec';
+import { PORTS } from '../src/ports';
+import { Firewall } from '../src/providers/hcloud/bindings/firewall';
+import { Network } from '../src/providers/hcloud/bindings/network';
+import { NetworkSubnet } from '../src/providers/hcloud/bindings/network-subnet';
+import { PlacementGroup } from '../src/providers/hcloud/bindings/placement-group';
+import { PrimaryIp } from '../src/providers/hcloud/bindings/primary-ip';
+import { HcloudProvider } from '../src/providers/hcloud/bindings/provider';
+import { Rdns } from '../src/providers/hcloud/bindings/rdns';
+import { Server } from '../src/providers/hcloud/bindings/server';
+import { Volume } from '../src/providers/hcloud/bindings/volume';
+import { VolumeAttachment } from '../src/providers/hcloud/bindings/volume-attachment';
+import { ZoneRrset } from '../src/providers/hcloud/bindings/zone-rrset';
+import { HETZNER_IMAGE } from '../src/versions';
 import { DeploymentStack } from './deployment-stack';
 
-/** Hetzner Cloud infrastructure of one deployment (built out by the infrastructure issue). */
+/** The private network of a deployment; the node takes a fixed address in its subnet. */
+export const NETWORK = { range: '10.0.0.0/16', subnet: '10.0.1.0/24', nodeIp: '10.0.1.2' } as const;
+
+/**
+ * Hetzner Cloud infrastructure of one deployment: a private network, a least-exposure firewall,
+ * one k3s server whose cluster state and data live on a protected volume (a rebuilt server
+ * resumes the same cluster), addresses that outlive the server, reverse DNS, and optionally the
+ * DNS records in a Hetzner DNS zone. The Hetzner token comes from HCLOUD_TOKEN at apply time.
+ */
 export class HetznerInfraStack extends DeploymentStack {
+  readonly server: Server;
+  readonly ipv4: PrimaryIp;
+  readonly ipv6: PrimaryIp;
+  readonly volume: Volume;
+  readonly firewall: Firewall;
+
   constructor(scope: Construct, spec: DeploymentSpec) {
     super(scope, spec, 'infra');
+    const target = spec.target as HetznerTarget;
+    new HcloudProvider(this, 'hcloud', {});
+    new TlsProvider(this, 'tls', {});
+
+    const labels = (component: string) => this.hetznerLabels(component);
+    const name = (suffix: string) => `${spec.name}-${suffix}`;
+
+    const network = new Network(this, 'network', { name: name('net'), ipRange: NETWORK.range, labels: labels('network') });
+    const subnet = new NetworkSubnet(this, 'subnet', {
+      networkId: Token.asNumber(network.id),
+      type: 'cloud',
+      networkZone: target.networkZone,
+      ipRange: NETWORK.subnet,
+    });
+
+    this.firewall = new Firewall(this, 'firewall', {
+      name: name('fw'),
+      labels: labels('firewall'),
+      rule: inboundRules(spec).map((rule) => ({
+        direction: 'in',
+        protocol: rule.protocol,
+        port: rule.port,
+        sourceIps: [...rule.sourceIps],
+        description: rule.description,
+      })),
+    });
+
+    // Addresses are their own resources so they survive a server replacement; never deleted by accident.
+    const primaryIp = (id: 'ipv4' | 'ipv6') =>
+      new PrimaryIp(this, `primary-${id}`, {
+        name: name(id),
+        type: id,
+        location: target.location,
+        assigneeType: 'server',
+        autoDelete: false,
+        deleteProtection: true,
+        labels: labels('address'),
+      });
+    this.ipv4 = primaryIp('ipv4');
+    this.ipv6 = primaryIp('ipv6');
+
+    this.volume = new Volume(this, 'data', {
+      name: name('data'),
+      size: target.volumeSizeGiB,
+      location: target.location,
+      format: 'ext4',
+      automount: false,
+      deleteProtection: true,
+      labels: labels('data'),
+    });
+
+    const placement = new PlacementGroup(this, 'placement', { name: name('spread'), type: 'spread', labels: labels('placement') });
+    const credentials = new K3sCredentials(this, 'k3s-credentials', { name: spec.name, validityHours: 5 * 365 * 24 });
+
+    const userData = cloudConfig(spec, {
+      volumeId: this.volume.id,
+      publicIpv4: this.ipv4.ipAddress,
+      privateIpv4: NETWORK.nodeIp,
+      serverCaCertPem: credentials.serverCa.certPem,
+      serverCaKeyPem: credentials.serverCa.keyPem,
+      clientCaCertPem: credentials.clientCa.certPem,
+      clientCaKeyPem: credentials.clientCa.keyPem,
+    });
+
+    this.server = new Server(this, 'node', {
+      name: nodeHostname(spec),
+      serverType: target.serverType,
+      image: HETZNER_IMAGE,
+      location: target.location,
+      sshKeys: [...target.sshKeys],
+      placementGroupId: Token.asNumber(placement.id),
+      firewallIds: [Token.asNumber(this.firewall.id)],
+      publicNet: [
+        { ipv4Enabled: true, ipv4: Token.asNumber(this.ipv4.id), ipv6Enabled: true, ipv6: Token.asNumber(this.ipv6.id) },
+      ],
+      network: [{ networkId: Token.asNumber(network.id), ip: NETWORK.nodeIp }],
+      userData: cloudConfigForTerraform(userData),
+      // PostgreSQL gets to shut down cleanly before the server is replaced.
+      shutdownBeforeDeletion: true,
+      labels: labels('node'),
+      dependsOn: [subnet],
+    });
+
+    new VolumeAttachment(this, 'data-attachment', {
+      serverId: Token.asNumber(this.server.id),
+      volumeId: Token.asNumber(this.volume.id),
+      automount: false,
+    });
+
+    new Rdns(this, 'rdns-ipv4', { primaryIpId: Token.asNumber(this.ipv4.id), ipAddress: this.ipv4.ipAddress, dnsPtr: spec.hostnames.matrix });
+    new Rdns(this, 'rdns-ipv6', { primaryIpId: Token.asNumber(this.ipv6.id), ipAddress: this.server.ipv6Address, dnsPtr: spec.hostnames.matrix });
+
+    this.addDnsRecords();
+    this.addOutputs(credentials);
+  }
+
+  /** Labels on every Hetzner resource; Hetzner label values allow neither '/' nor spaces. */
+  private hetznerLabels(component: string): Record<string, string> {
+    return { 'managed-by': 'sovereign-matrix', deployment: this.spec.name, component };
+  }
+
+  private addressOf(kind: 'ipv4' | 'ipv6'): string {
+    return kind === 'ipv4' ? this.ipv4.ipAddress : this.server.ipv6Address;
+  }
+
+  private addDnsRecords(): void {
+    const dns = this.spec.dns;
+    if (dns.mode !== 'hetzner') return;
+    for (const record of addressRecords(this.spec)) {
+      const relative = relativeName(record.fqdn, dns.zone);
+      new ZoneRrset(this, `dns-${record.type.toLowerCase()}-${relative === '@' ? 'apex' : relative.replace(/\./g, '-')}`, {
+        zone: dns.zone,
+        name: relative,
+        type: record.type,
+        ttl: DNS_TTL_SECONDS,
+        records: [{ value: this.addressOf(record.address), comment: 'managed by sovereign-matrix' }],
+        labels: this.hetznerLabels('dns'),
+      });
+    }
+  }
+
+  private addOutputs(credentials: K3sCredentials): void {
+    new TerraformOutput(this, 'ipv4', { value: this.ipv4.ipAddress, description: 'Public IPv4 address of the node.' });
+    new TerraformOutput(this, 'ipv6', { value: this.server.ipv6Address, description: 'Public IPv6 address of the node.' });
+    new TerraformOutput(this, 'hostnames', { value: this.spec.hostnames, description: 'Public hostnames of the services.' });
+    new TerraformOutput(this, 'dns_records', {
+      description: 'Address records the deployment needs (create them by hand with dns.mode manual).',
+      value: addressRecords(this.spec).map((r) => `${r.fqdn}. ${DNS_TTL_SECONDS} IN ${r.type} ${this.addressOf(r.address)}`),
+    });
+    new TerraformOutput(this, 'kube_host', {
+      value: `https://${this.ipv4.ipAddress}:${PORTS.kubernetesApi}`,
+      description: 'Kubernetes API of the k3s node; reachable from admin_cidrs only.',
+    });
+    new TerraformOutput(this, 'kube_cluster_ca_certificate', { value: credentials.serverCa.certPem, description: 'CA that signs the API server certificate.' });
+    new TerraformOutput(this, 'kube_client_certificate', { value: credentials.client.certPem, sensitive: true, description: 'Client certificate of the kit (cluster-admin).' });
+    new TerraformOutput(this, 'kube_client_key', { value: credentials.client.keyPem, sensitive: true, description: 'Client key of the kit.' });
   }
 }

@@ -1,5 +1,10 @@
 import type { DeploymentSpec } from '../config/spec';
+import { renderCoturn } from './coturn';
+import { renderElementWeb } from './element-web';
 import type { RenderedFile } from './files';
+import { renderPostgresInit } from './postgres';
+import { renderSynapse } from './synapse';
+import { renderWellKnown } from './well-known';
 
 /** A pure function from the deployment to the files of one service. */
 export type Renderer = (spec: DeploymentSpec) => RenderedFile[];
@@ -8,7 +13,7 @@ export type Renderer = (spec: DeploymentSpec) => RenderedFile[];
  * Every service's renderer, in output order. Each module under src/render/ adds itself here;
  * renderers that do not apply to a deployment (TURN off, no Keycloak) return [].
  */
-const RENDERERS: readonly Renderer[] = [];
+const RENDERERS: readonly Renderer[] = [renderPostgresInit, renderSynapse, renderWellKnown, renderElementWeb, renderCoturn];
 
 /** Every rendered file of a deployment, sorted by path. */
 export function renderAll(spec: DeploymentSpec): RenderedFile[] {

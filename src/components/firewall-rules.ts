@@ -1,0 +1,40 @@
+import type { DeploymentSpec } from '../config/spec';
+import { PORTS } from '../ports';
+
+/** The whole internet, IPv4 and IPv6. */
+export const ANYWHERE = ['0.0.0.0/0', '::/0'] as const;
+
+/** One inbound rule of the Hetzner Cloud firewall, in the provider's vocabulary. */
+export interface InboundRule {
+  readonly protocol: 'tcp' | 'udp' | 'icmp';
+  /** A port or `from-to` range; absent for ICMP. */
+  readonly port?: string;
+  readonly sourceIps: readonly string[];
+  readonly description: string;
+}
+
+/**
+ * Everything the server accepts from outside; all else is dropped by the cloud firewall.
+ * Outbound traffic stays open: federation, ACME, package updates and TURN relaying reach
+ * arbitrary addresses and ports.
+ */
+export function inboundRules(spec: DeploymentSpec): InboundRule[] {
+  if (spec.target.kind !== 'hetzner') throw new Error('inboundRules needs a Hetzner target');
+  const admins = spec.target.adminCidrs;
+  const rules: InboundRule[] = [
+    { protocol: 'tcp', port: String(PORTS.http), sourceIps: ANYWHERE, description: 'HTTP: ACME challenges and redirect to HTTPS' },
+    { protocol: 'tcp', port: String(PORTS.https), sourceIps: ANYWHERE, description: 'HTTPS: Matrix client and federation APIs, Element Web, MAS' },
+    { protocol: 'icmp', sourceIps: ANYWHERE, description: 'ICMP: path MTU discovery and diagnostics' },
+    { protocol: 'tcp', port: String(PORTS.ssh), sourceIps: admins, description: 'SSH from the administration networks' },
+    { protocol: 'tcp', port: String(PORTS.kubernetesApi), sourceIps: admins, description: 'Kubernetes API from the administration networks' },
+  ];
+  if (spec.calls.turn) {
+    const { min, max } = spec.calls.relayPorts;
+    for (const protocol of ['udp', 'tcp'] as const) {
+      rules.push({ protocol, port: String(PORTS.turn), sourceIps: ANYWHERE, description: `TURN/STUN over ${protocol.toUpperCase()}` });
+      rules.push({ protocol, port: String(PORTS.turns), sourceIps: ANYWHERE, description: `TURN over ${protocol === 'tcp' ? 'TLS' : 'DTLS'}` });
+    }
+    rules.push({ protocol: 'udp', port: `${min}-${max}`, sourceIps: ANYWHERE, description: 'TURN relay ports (exactly calls.relay_ports)' });
+  }
+  return rules;
+}

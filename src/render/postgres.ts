@@ -1,0 +1,45 @@
+import type { DeploymentSpec } from '../config/spec';
+import type { RenderedFile } from './files';
+import { SYNAPSE_DATABASE } from './synapse';
+
+/** The psql variable that carries the Synapse database password into the init script. */
+export const SYNAPSE_PASSWORD_VARIABLE = 'synapse_password';
+
+/**
+ * `postgres/init-synapse.sql`: the role and database Synapse needs. Run as the superuser with
+ *
+ *   psql -v ON_ERROR_STOP=1 -v synapse_password="$SYNAPSE_DB_PASSWORD" -f init-synapse.sql
+ *
+ * The password arrives as a psql variable, so the file holds no secret. It is idempotent: the
+ * role and database are created when missing, and the password is (re)set every run, which is
+ * also how a rotated password reaches PostgreSQL. Synapse refuses a database whose encoding is
+ * not UTF8 or whose collation/ctype is not C, hence template0 with those settings.
+ */
+export function renderPostgresInit(_spec: DeploymentSpec): RenderedFile[] {
+  const { user, database } = SYNAPSE_DATABASE;
+  const createDatabase = `CREATE DATABASE ${database} OWNER ${user} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;`;
+  const content = [
+    '-- Rendered by sovereign-matrix; do not edit. The Synapse role and database.',
+    `-- Run: psql -v ON_ERROR_STOP=1 -v ${SYNAPSE_PASSWORD_VARIABLE}=... -f init-synapse.sql`,
+    '\\set ON_ERROR_STOP on',
+    '',
+    '-- The role, when missing; then its password from the psql variable (never in this file).',
+    `SELECT 'CREATE ROLE ${user}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${user}') \\gexec`,
+    `ALTER ROLE ${user} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'${SYNAPSE_PASSWORD_VARIABLE}';`,
+    '',
+    '-- The database, when missing, as Synapse requires it: UTF8 with C collation and ctype:',
+    `-- ${createDatabase}`,
+    `SELECT ${sqlLiteral(createDatabase.slice(0, -1))}`,
+    `  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${database}') \\gexec`,
+    '',
+    '-- Only its owner may connect (other services share this PostgreSQL).',
+    `REVOKE ALL ON DATABASE ${database} FROM PUBLIC;`,
+    `GRANT ALL ON DATABASE ${database} TO ${user};`,
+    '',
+  ].join('\n');
+  return [{ path: 'postgres/init-synapse.sql', content }];
+}
+
+function sqlLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}

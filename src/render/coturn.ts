@@ -28,7 +28,9 @@ export const COTURN_ENV = {
  * unicast address (IANA special-purpose registries), so TURN cannot be used to reach the node,
  * the cluster, the cloud's private networks or metadata service, or to reflect traffic.
  * coturn does not understand CIDR here (`IP` or `IP-IP` only; 4.11+ aborts on anything else),
- * so `coturnRange` converts each entry.
+ * so `coturnRange` converts each entry. `0.0.0.0/8` starts at the all-zero address, which coturn
+ * reads as "no lower bound"; its upper bound keeps the range exact for IPv4 and IPv6 peers never
+ * compare below an IPv4 bound.
  */
 export const DENIED_PEER_RANGES: readonly { readonly cidr: string; readonly why: string }[] = [
   // IPv4
@@ -48,7 +50,9 @@ export const DENIED_PEER_RANGES: readonly { readonly cidr: string; readonly why:
   { cidr: '224.0.0.0/4', why: 'multicast (RFC 5771)' },
   { cidr: '240.0.0.0/4', why: 'reserved (RFC 1112), includes limited broadcast 255.255.255.255' },
   // IPv6
-  { cidr: '::/128', why: 'unspecified address (RFC 4291)' },
+  // Not listed: the unspecified address ::/128. coturn refuses an all-zero peer itself, and it
+  // reads an all-zero bound as "unbounded", so `denied-peer-ip=::` would deny every peer of
+  // both families (the integration test found this; coturnRange refuses such a range).
   { cidr: '::1/128', why: 'loopback (RFC 4291)' },
   { cidr: '::ffff:0:0/96', why: 'IPv4-mapped (RFC 4291): would reach the IPv4 ranges above' },
   { cidr: '64:ff9b::/96', why: 'NAT64 well-known prefix (RFC 6052): would reach IPv4 through a translator' },
@@ -105,6 +109,8 @@ export function coturnRange(cidr: string): string {
   const first = parsed.address & ~hostMask;
   const last = first | hostMask;
   const format = parsed.family === 4 ? formatIpv4 : formatIpv6;
+  // coturn treats an all-zero bound as unbounded: `::` or `0.0.0.0` alone would deny everything.
+  if (last === 0n) throw new Error(`${cidr}: coturn would read this range as "every address"`);
   return first === last ? format(first) : `${format(first)}-${format(last)}`;
 }
 

@@ -1,0 +1,408 @@
+/**
+ * Boots the real Synapse (the pinned release, from PyPI) against a real, throwaway PostgreSQL with
+ * exactly the files the kit renders: postgres/init-synapse.sql applied verbatim, and
+ * synapse/homeserver.yaml and synapse/log.config changed only by the documented overlay
+ * (test/integration/overlay.ts: mount paths, ports, database host). Once per federation mode and
+ * per size profile; all boots share one PostgreSQL cluster, with the database recreated by the
+ * init script between boots.
+ *
+ * Needs: scripts/integration/synapse.sh (run here; installs PostgreSQL and the Synapse venv when
+ * missing). No network beyond the package registries the installer uses; every request below
+ * goes to 127.0.0.1.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseDeployment } from '../../src/config/load';
+import type { DeploymentSpec } from '../../src/config/spec';
+import { PORTS } from '../../src/ports';
+import { renderAll } from '../../src/render';
+import { SYNAPSE_PASSWORD_VARIABLE } from '../../src/render/postgres';
+import { SYNAPSE_DATABASE, SYNAPSE_SECRET_FILES } from '../../src/render/synapse';
+import { SYNAPSE_TURN_SECRET_PATH } from '../../src/render/turn';
+import { overlaySynapseConfig } from './overlay';
+
+const REPO = join(__dirname, '..', '..');
+const BOOT_TIMEOUT_MS = 180_000;
+
+const BASE = `name: ministry
+server_name: ministry.example.eu
+target:
+  kubernetes:
+    context: test
+admin_contact: ops@ministry.example.eu
+`;
+
+/** Every federation mode and every size profile at least once. */
+const CASES: readonly { label: string; yaml: string }[] = [
+  { label: 'closed federation, small', yaml: `${BASE}size: small\nfederation:\n  mode: closed\n` },
+  {
+    label: 'allow_list federation, medium',
+    yaml: `${BASE}size: medium\nfederation:\n  mode: allow_list\n  allow: [partner.example.eu, other.example.eu]\n`,
+  },
+  { label: 'open federation, large', yaml: `${BASE}size: large\nfederation:\n  mode: open\n` },
+];
+
+const timings: string[] = [];
+let root = '';
+let python = '';
+let pg: Postgres | undefined;
+let synapse: ChildProcess | undefined;
+
+beforeAll(async () => {
+  const started = Date.now();
+  const result = spawnSync('bash', [join(REPO, 'scripts/integration/synapse.sh')], {
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 15 * 60_000,
+  });
+  if (result.status !== 0) throw new Error(`scripts/integration/synapse.sh failed (exit ${result.status}): ${result.stdout}`);
+  python = result.stdout.trim().split('\n').pop() ?? '';
+  if (!existsSync(python)) throw new Error(`installer did not print the venv python: ${result.stdout}`);
+  timings.push(`installer (scripts/integration/synapse.sh): ${seconds(Date.now() - started)}`);
+
+  root = mkdtempSync(join(tmpdir(), 'sm-synapse-it-'));
+  const pgStarted = Date.now();
+  pg = await startPostgres(join(root, 'postgres'));
+  timings.push(`PostgreSQL initdb + start: ${seconds(Date.now() - pgStarted)}`);
+}, 20 * 60_000);
+
+afterAll(async () => {
+  if (synapse) await stopProcess(synapse);
+  pg?.stop();
+  // SOVEREIGN_MATRIX_KEEP_TEST_DIRS=1 keeps the configurations and logs for a look afterwards.
+  if (root && !process.env.SOVEREIGN_MATRIX_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
+  else if (root) timings.push(`kept ${root}`);
+  console.log(`Synapse integration timings:\n  ${timings.join('\n  ')}`);
+}, 120_000);
+
+test('libpq (psycopg2) takes the database password from PGPASSWORD, and only from there', async () => {
+  const db = requirePg();
+  const password = recreateDatabase(db);
+  const connect = `import psycopg2; psycopg2.connect(host='127.0.0.1', port=${db.port}, user='${SYNAPSE_DATABASE.user}', dbname='${SYNAPSE_DATABASE.database}').close()`;
+  const env = { ...process.env };
+  delete env.PGPASSWORD;
+  delete env.PGPASSFILE;
+  env.PGPASSFILE = '/nonexistent';
+  const without = spawnSync(python, ['-c', connect], { env, encoding: 'utf8' });
+  expect(without.status).not.toBe(0);
+  expect(without.stderr).toMatch(/password/i);
+  const withIt = spawnSync(python, ['-c', connect], { env: { ...env, PGPASSWORD: password }, encoding: 'utf8' });
+  expect(withIt.stderr).toBe('');
+  expect(withIt.status).toBe(0);
+});
+
+describe.each(CASES)('Synapse boots with the rendered configuration: $label', ({ label, yaml }) => {
+  const spec = parseDeployment(yaml, `${label}.yaml`);
+  let base = '';
+  let metricsBase = '';
+
+  beforeAll(async () => {
+    const db = requirePg();
+    const run = await prepareRun(spec, db, label.replace(/[^a-z0-9]+/gi, '-'));
+    base = `http://127.0.0.1:${run.httpPort}`;
+    metricsBase = `http://127.0.0.1:${run.metricsPort}`;
+    const started = Date.now();
+    synapse = spawn(python, ['-m', 'synapse.app.homeserver', '-c', run.configFile, '--no-secrets-in-config'], {
+      cwd: run.dir,
+      env: { ...process.env, PGPASSWORD: run.dbPassword },
+      stdio: ['ignore', openSync(run.logFile, 'a'), openSync(run.logFile, 'a')],
+    });
+    await waitForHealth(base, synapse, run.logFile);
+    timings.push(`Synapse boot (${label}, fresh database): ${seconds(Date.now() - started)}`);
+  }, BOOT_TIMEOUT_MS + 60_000);
+
+  afterAll(async () => {
+    if (synapse) await stopProcess(synapse);
+    synapse = undefined;
+  }, 60_000);
+
+  test('client API answers', async () => {
+    const res = await get(`${base}/_matrix/client/versions`);
+    expect(res.status).toBe(200);
+    expect((await res.json()).versions).toEqual(expect.arrayContaining(['v1.1']));
+  });
+
+  test('federation API answers', async () => {
+    const res = await get(`${base}/_matrix/federation/v1/version`);
+    expect(res.status).toBe(200);
+    expect((await res.json()).server.name).toBe('Synapse');
+  });
+
+  test('the key server publishes our signing key under our server name', async () => {
+    const res = await get(`${base}/_matrix/key/v2/server`);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.server_name).toBe(spec.serverName);
+    expect(Object.keys(body.verify_keys).length).toBeGreaterThan(0);
+  });
+
+  test('registration is refused', async () => {
+    const res = await post(`${base}/_matrix/client/v3/register`, {
+      username: 'intruder',
+      password: 'correct horse battery staple',
+      auth: { type: 'm.login.dummy' },
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  test('password login is refused (accounts belong to MAS)', async () => {
+    const res = await post(`${base}/_matrix/client/v3/login`, {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'alice' },
+      password: 'secret-guess',
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  test('the public room directory needs authentication', async () => {
+    expect((await get(`${base}/_matrix/client/v3/publicRooms`)).status).toBe(401);
+  });
+
+  test('profiles need authentication', async () => {
+    expect((await get(`${base}/_matrix/client/v3/profile/${encodeURIComponent(`@alice:${spec.serverName}`)}`)).status).toBe(401);
+  });
+
+  test('federation from a server outside the federation setting is denied before any key lookup', async () => {
+    // 127.0.0.1:1 is in no allow list; if Synapse ever tried to fetch its keys, the address is
+    // loopback (and in Synapse's federation IP blocklist), so the test never leaves the machine.
+    const origin = '127.0.0.1:1';
+    const res = await get(`${base}/_matrix/federation/v1/publicRooms`, {
+      Authorization: `X-Matrix origin="${origin}",destination="${spec.serverName}",key="ed25519:a",sig="c2lnbmF0dXJl"`,
+    });
+    const body = await res.json();
+    if (spec.federation.mode === 'open') {
+      // Not denied by the allow list; the request fails later, at the signature check.
+      expect(res.status).toBe(401);
+    } else {
+      expect(res.status).toBe(403);
+      expect(body.errcode).toBe('M_FORBIDDEN');
+      expect(body.error).toMatch(/federation denied/i);
+    }
+  }, 60_000);
+
+  test('metrics are served on their own listener only', async () => {
+    const res = await get(`${metricsBase}/_synapse/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^synapse_/m);
+    expect((await get(`${base}/_synapse/metrics`)).status).toBe(404);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+
+interface Postgres {
+  readonly port: number;
+  readonly socketDir: string;
+  /** Runs SQL (or a file with -f) as the superuser. */
+  psql(args: string[]): string;
+  stop(): void;
+}
+
+interface Run {
+  readonly dir: string;
+  readonly configFile: string;
+  readonly logFile: string;
+  readonly httpPort: number;
+  readonly metricsPort: number;
+  readonly dbPassword: string;
+}
+
+function requirePg(): Postgres {
+  if (!pg) throw new Error('PostgreSQL did not start (see beforeAll)');
+  return pg;
+}
+
+/** Drops the Synapse database and applies the rendered init script verbatim; returns the password used. */
+function recreateDatabase(db: Postgres, spec?: DeploymentSpec): string {
+  const init = fileOf(spec ?? parseDeployment(CASES[0].yaml, 'x.yaml'), 'postgres/init-synapse.sql');
+  const initFile = join(root, 'init-synapse.sql');
+  writeFileSync(initFile, init);
+  chmodSync(initFile, 0o644);
+  const password = randomBytes(24).toString('hex');
+  db.psql(['-c', `DROP DATABASE IF EXISTS ${SYNAPSE_DATABASE.database} WITH (FORCE)`]);
+  db.psql(['-v', 'ON_ERROR_STOP=1', '-v', `${SYNAPSE_PASSWORD_VARIABLE}=${password}`, '-f', initFile]);
+  const settings = db.psql([
+    '-At',
+    '-c',
+    `SELECT pg_encoding_to_char(encoding), datcollate, datctype, pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${SYNAPSE_DATABASE.database}'`,
+  ]);
+  expect(settings.trim()).toBe(`UTF8|C|C|${SYNAPSE_DATABASE.user}`);
+  return password;
+}
+
+async function prepareRun(spec: DeploymentSpec, db: Postgres, name: string): Promise<Run> {
+  const dir = join(root, name);
+  const mounts = { '/data': join(dir, 'data'), '/config': join(dir, 'config'), '/secrets': join(dir, 'secrets') };
+  for (const d of Object.values(mounts)) mkdirSync(d, { recursive: true });
+  mkdirSync(join(mounts['/data'], 'keys'), { recursive: true });
+
+  const dbPassword = recreateDatabase(db, spec);
+
+  // The secrets the stack mounts from Kubernetes Secrets.
+  for (const file of [SYNAPSE_SECRET_FILES.macaroonSecretKey, SYNAPSE_SECRET_FILES.formSecret, SYNAPSE_SECRET_FILES.masSharedSecret, SYNAPSE_TURN_SECRET_PATH]) {
+    const path = join(mounts['/secrets'], file.slice('/secrets'.length));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  }
+
+  const httpPort = await freePort();
+  const metricsPort = await freePort();
+  const configFile = join(mounts['/config'], 'homeserver.yaml');
+  writeFileSync(
+    configFile,
+    overlaySynapseConfig(fileOf(spec, 'synapse/homeserver.yaml'), {
+      mounts,
+      ports: { [PORTS.synapseHttp]: httpPort, [PORTS.synapseMetrics]: metricsPort, [PORTS.postgres]: db.port },
+      databaseHost: '127.0.0.1',
+    }),
+  );
+  writeFileSync(join(mounts['/config'], 'log.config'), fileOf(spec, 'synapse/log.config'));
+
+  const keys = spawnSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { cwd: dir, encoding: 'utf8' });
+  if (keys.status !== 0) throw new Error(`synapse --generate-keys failed:\n${keys.stdout}\n${keys.stderr}`);
+  return { dir, configFile, logFile: join(dir, 'synapse.log'), httpPort, metricsPort, dbPassword };
+}
+
+function fileOf(spec: DeploymentSpec, path: string): string {
+  const file = renderAll(spec).find((f) => f.path === path);
+  if (!file) throw new Error(`nothing rendered ${path}`);
+  return file.content;
+}
+
+async function waitForHealth(base: string, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + BOOT_TIMEOUT_MS;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`Synapse exited (${child.exitCode ?? child.signalCode}) before it was healthy. Log tail:\n${tail(logFile)}`);
+    }
+    try {
+      const res = await get(`${base}/health`);
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(250);
+  }
+  throw new Error(`Synapse was not healthy within ${BOOT_TIMEOUT_MS / 1000} s (last: ${last}). Log tail:\n${tail(logFile)}`);
+}
+
+function tail(file: string, lines = 60): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function startPostgres(dir: string): Promise<Postgres> {
+  const bin = postgresBinDir();
+  const dataDir = join(dir, 'data');
+  const socketDir = join(dir, 'socket');
+  mkdirSync(socketDir, { recursive: true });
+  // PostgreSQL refuses to run as root: run the server as the `postgres` system user then.
+  const asUser = process.getuid?.() === 0 ? ensureSystemUser('postgres') : undefined;
+  if (asUser) {
+    chmodSync(root, 0o755);
+    for (const d of [dir, socketDir]) chownSync(d, asUser.uid, asUser.gid);
+  }
+  const run = (cmd: string, args: string[]): string => {
+    const [file, argv] = asUser ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+    return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  };
+  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--encoding=UTF8', '--locale=C', '--auth-local=trust', '--auth-host=scram-sha-256']);
+  const port = await freePort();
+  const logFile = join(dir, 'postgres.log');
+  closeSync(openSync(logFile, 'a'));
+  if (asUser) chownSync(logFile, asUser.uid, asUser.gid);
+  try {
+    run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`, 'start']);
+  } catch (error) {
+    throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${tail(logFile)}`);
+  }
+  return {
+    port,
+    socketDir,
+    psql: (args) => execFileSync(join(bin, 'psql'), ['-X', '-q', '-h', socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', ...args], { encoding: 'utf8' }),
+    stop: () => {
+      try {
+        run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // already stopped
+      }
+    },
+  };
+}
+
+/** The newest /usr/lib/postgresql/<major>/bin, else wherever initdb is on PATH. */
+function postgresBinDir(): string {
+  const lib = '/usr/lib/postgresql';
+  if (existsSync(lib)) {
+    const majors = readdirSync(lib)
+      .filter((v) => existsSync(join(lib, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (majors.length > 0) return join(lib, majors[0], 'bin');
+  }
+  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
+  if (which.status === 0) return dirname(which.stdout.trim());
+  throw new Error('PostgreSQL server binaries not found (scripts/integration/synapse.sh installs them)');
+}
+
+function ensureSystemUser(name: string): { uid: number; gid: number } {
+  const lookup = () => spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  if (lookup().status !== 0) {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
+  }
+  const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+}
+
+function post(url: string, body: unknown): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sizeProfile, type FederationMode, type SizeName } from '../src/config/sizing';
+import { hetznerMonthlyCost, totalMonthly } from '../src/pricing/hetzner';
+
+/** Figures in the README that are derived from code must match the code. */
+const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+
+describe('README', () => {
+  it('states the monthly cost of every profile as the price table computes it', () => {
+    for (const size of ['small', 'medium', 'large'] as SizeName[]) {
+      for (const federation of ['closed', 'allow_list', 'open'] as FederationMode[]) {
+        const p = sizeProfile(size, federation);
+        const total = totalMonthly(hetznerMonthlyCost(p.hetznerServerType, p.volumeSizeGiB)).toFixed(2);
+        expect(README).toContain(`| ${size} | ${federation} | ${p.hetznerServerType} | ${p.volumeSizeGiB} GiB | ${total} |`);
+      }
+    }
+  });
+
+  it('names the server type of each sizing row as the sizing code chooses it', () => {
+    const rows = [...README.matchAll(/^\| (small|medium|large) \| [0-9,–]+ \| (closed|allow_list|open) \| .*? \| .*? \| (c[a-z]+\d+)/gm)];
+    expect(rows.length).toBeGreaterThanOrEqual(6);
+    for (const [, size, federation, type] of rows) {
+      expect(sizeProfile(size as SizeName, federation as FederationMode).hetznerServerType).toBe(type);
+    }
+  });
+});

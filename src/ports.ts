@@ -24,4 +24,6 @@ export const PORTS = {
   /** Keycloak health and metrics; never exposed. */
   keycloakManagement: 9000,
   elementWeb: 8080,
+  /** The nginx that serves .well-known on server_name. */
+  wellKnown: 8080,
 } as const;

@@ -20,6 +20,20 @@ export const PINNED_VERSIONS = {
 
 export type ComponentVersions = { readonly [K in keyof typeof PINNED_VERSIONS]: string };
 
+/** Container images, by registry path; the tag comes from the (possibly overridden) version. */
+export function images(versions: ComponentVersions) {
+  return {
+    synapse: `ghcr.io/element-hq/synapse:v${versions.synapse}`,
+    postgres: `docker.io/library/postgres:${versions.postgres}`,
+    elementWeb: `docker.io/vectorim/element-web:v${versions.elementWeb}`,
+    mas: `ghcr.io/element-hq/matrix-authentication-service:${versions.mas}`,
+    keycloak: `quay.io/keycloak/keycloak:${versions.keycloak}`,
+    coturn: `docker.io/coturn/coturn:${versions.coturn}`,
+    /** Serves the .well-known delegation files; not overridable per deployment. */
+    wellKnown: 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine',
+  } as const;
+}
+
 /**
  * Terraform providers the synthesized stacks require, pinned exactly (every stack's
  * required_providers is rewritten to these). scripts/tools.sh builds the same versions from

@@ -228,7 +228,7 @@ export function cloudConfigForTerraform(config: CloudConfig): string {
     references.push(value);
     return `@@REFERENCE_${references.length - 1}@@`;
   });
-  const literal = json.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  const literal = json.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
   const document = literal.replace(/"@@REFERENCE_(\d+)@@"/g, (_match, index: string) => Fn.jsonencode(references[Number(index)]));
   return `#cloud-config\n${document}`;
 }

@@ -4,6 +4,7 @@ import { renderElementWeb } from './element-web';
 import type { RenderedFile } from './files';
 import { renderPostgresInit } from './postgres';
 import { renderSynapse } from './synapse';
+import { renderWebServer } from './web-server';
 import { renderWellKnown } from './well-known';
 
 /** A pure function from the deployment to the files of one service. */
@@ -13,7 +14,7 @@ export type Renderer = (spec: DeploymentSpec) => RenderedFile[];
  * Every service's renderer, in output order. Each module under src/render/ adds itself here;
  * renderers that do not apply to a deployment (TURN off, no Keycloak) return [].
  */
-const RENDERERS: readonly Renderer[] = [renderPostgresInit, renderSynapse, renderWellKnown, renderElementWeb, renderCoturn];
+const RENDERERS: readonly Renderer[] = [renderPostgresInit, renderSynapse, renderWellKnown, renderWebServer, renderElementWeb, renderCoturn];
 
 /** Every rendered file of a deployment, sorted by path. */
 export function renderAll(spec: DeploymentSpec): RenderedFile[] {

@@ -20,8 +20,10 @@ export function deepMerge(
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  // Compared structurally, not with `=== Object.prototype`: objects made by structuredClone
+  // (the resolved spec) may come from another realm, whose Object.prototype is a different object.
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 function clone(value: unknown): unknown {

@@ -51,9 +51,10 @@ interface SynapseSizing {
 }
 
 const SIZING: Record<SizeName, SynapseSizing> = {
-  small: { cpMin: 5, cpMax: 10, cacheFactor: 1.0, presence: true },
-  medium: { cpMin: 10, cpMax: 20, cacheFactor: 2.0, presence: true },
-  large: { cpMin: 10, cpMax: 40, cacheFactor: 4.0, presence: false },
+  // cacheFactor 0.5 is Synapse's own default; ESS memory for medium and large is about 3x and 4x small's.
+  small: { cpMin: 5, cpMax: 10, cacheFactor: 0.5, presence: true },
+  medium: { cpMin: 10, cpMax: 20, cacheFactor: 1.0, presence: true },
+  large: { cpMin: 10, cpMax: 40, cacheFactor: 2.0, presence: false },
 };
 
 export function synapseSizing(spec: DeploymentSpec): SynapseSizing {

@@ -1,7 +1,7 @@
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { HetznerInfraStack } from '../../stacks/hetzner-infra';
-import { cloudConfig, cloudConfigDocument, type NodeInputs } from '../../src/components/cloud-init';
+import { cloudConfig, cloudConfigDocument, cloudConfigForTerraform, type NodeInputs } from '../../src/components/cloud-init';
 import { specOf, VALID_YAML } from '../helpers';
 
 const SAMPLE: NodeInputs = {
@@ -78,5 +78,12 @@ describe('cloud-init user data handed to Terraform', () => {
   it('keeps literal ${ and %{ from being read as Terraform templates', () => {
     const literal = userData.replace(/\$\{jsonencode\([^)]*\)\}/g, '');
     expect(literal).not.toMatch(/(^|[^$])\$\{/);
+  });
+
+  it('escapes literal template sequences in the text it writes', () => {
+    const config = { ...cloudConfig(spec, SAMPLE), runcmd: [['sh', '-c', 'echo ${HOME} %{x}']] };
+    const text = cloudConfigForTerraform(config);
+    expect(text).toContain('echo $${HOME} %%{x}');
+    expect(evaluate(text)).toEqual(config);
   });
 });

@@ -1,0 +1,142 @@
+/**
+ * What the diff flags at the top: changes that replace a stateful resource or change something
+ * that cannot be changed back. This is data, one entry per fact, each with the reason a reviewer
+ * reads; the code below only evaluates it. Add an entry when the kit starts managing a new kind
+ * of state.
+ *
+ * Sources for the "forces replacement" entries: the hcloud provider's resource schemas
+ * (`ForceNew` in terraform-provider-hcloud internal/server, internal/volume, internal/primaryip;
+ * the generated schema.json in src/providers/hcloud does not carry ForceNew), the Hetzner Cloud
+ * API documentation (volumes can only grow), the Kubernetes API (StatefulSet volumeClaimTemplates
+ * and PVC storage class are immutable, so the kubernetes provider replaces the object), and
+ * Synapse's documentation (server_name and the signing key can never change).
+ */
+
+export type WarningKind =
+  /** Data or identity is lost or changed for good (a volume deleted, server_name changed). */
+  | 'irreversible'
+  /** The resource is destroyed and created again (downtime; new ID, maybe new address). */
+  | 'replacement';
+
+/** An attribute whose change Terraform cannot apply in place. */
+export interface ReplacementRule {
+  readonly type: string;
+  /** Attribute path prefix (`user_data`, `spec.volume_claim_template`). */
+  readonly attribute: string;
+  /** Only a change for which this holds forces replacement (`size` only when it shrinks). */
+  readonly when?: (oldValue: unknown, newValue: unknown) => boolean;
+  readonly reason: string;
+}
+
+export const REPLACEMENT_RULES: readonly ReplacementRule[] = [
+  // The k3s node. Its state is on the volume and its addresses are primary IPs, so a replacement
+  // costs downtime, not data; server_type and name change in place (server_type with a reboot).
+  { type: 'hcloud_server', attribute: 'user_data', reason: 'cloud-init user data is only read at creation; the provider replaces the server (ForceNew)' },
+  { type: 'hcloud_server', attribute: 'image', reason: 'a different OS image means a new server (ForceNew)' },
+  { type: 'hcloud_server', attribute: 'location', reason: 'a server cannot move between locations (ForceNew)' },
+  { type: 'hcloud_server', attribute: 'datacenter', reason: 'a server cannot move between datacenters (ForceNew)' },
+  { type: 'hcloud_server', attribute: 'ssh_keys', reason: 'SSH keys are only injected at creation; the provider replaces the server (ForceNew)' },
+  // The data volume: PostgreSQL, media, k3s cluster state.
+  { type: 'hcloud_volume', attribute: 'location', reason: 'a volume cannot move between locations (ForceNew)' },
+  {
+    type: 'hcloud_volume',
+    attribute: 'size',
+    when: (oldValue, newValue) => typeof oldValue === 'number' && typeof newValue === 'number' && newValue < oldValue,
+    reason: 'Hetzner volumes can only grow; a smaller size needs a new volume',
+  },
+  { type: 'hcloud_volume', attribute: 'format', reason: 'the filesystem is only made at creation' },
+  // Public addresses: DNS records, federation peers' caches and TURN clients point at them.
+  { type: 'hcloud_primary_ip', attribute: 'type', reason: 'an IPv4 address cannot become IPv6 (ForceNew)' },
+  { type: 'hcloud_primary_ip', attribute: 'location', reason: 'a primary IP is bound to its location (ForceNew)' },
+  { type: 'hcloud_primary_ip', attribute: 'datacenter', reason: 'a primary IP is bound to its datacenter (ForceNew)' },
+  // The private network: every attribute of a subnet is ForceNew.
+  { type: 'hcloud_network_subnet', attribute: 'ip_range', reason: 'a subnet cannot change its range (ForceNew)' },
+  { type: 'hcloud_network_subnet', attribute: 'network_zone', reason: 'a subnet cannot change its network zone (ForceNew)' },
+  // Cluster credentials: a new CA key invalidates every kubeconfig and the apps stack's access.
+  { type: 'tls_private_key', attribute: 'algorithm', reason: 'a different key algorithm generates a new key (ForceNew)' },
+  { type: 'tls_private_key', attribute: 'rsa_bits', reason: 'a different key size generates a new key (ForceNew)' },
+  { type: 'tls_private_key', attribute: 'ecdsa_curve', reason: 'a different curve generates a new key (ForceNew)' },
+  // Kubernetes objects holding data: immutable fields mean delete and create.
+  ...['kubernetes_stateful_set', 'kubernetes_stateful_set_v1'].flatMap((type) => [
+    { type, attribute: 'spec.volume_claim_template', reason: 'volumeClaimTemplates are immutable; the StatefulSet is replaced' },
+    { type, attribute: 'spec.selector', reason: 'the selector is immutable; the StatefulSet is replaced' },
+    { type, attribute: 'spec.service_name', reason: 'serviceName is immutable; the StatefulSet is replaced' },
+  ]),
+  ...['kubernetes_persistent_volume_claim', 'kubernetes_persistent_volume_claim_v1'].flatMap((type) => [
+    { type, attribute: 'spec.storage_class_name', reason: 'the storage class of a claim is immutable; the claim is replaced' },
+    { type, attribute: 'spec.access_modes', reason: 'access modes of a bound claim are immutable; the claim is replaced' },
+  ]),
+  // Renaming any Kubernetes object (or moving it to another namespace) is delete and create.
+  ...kubernetesTypesWithMetadata().map((type) => ({ type, attribute: 'metadata.name', reason: 'a Kubernetes object cannot be renamed; it is replaced' })),
+  ...kubernetesTypesWithMetadata().map((type) => ({ type, attribute: 'metadata.namespace', reason: 'a Kubernetes object cannot change namespace; it is replaced' })),
+];
+
+/** Kubernetes resource types (both generations of the provider's names) that carry metadata. */
+function kubernetesTypesWithMetadata(): string[] {
+  return ['namespace', 'stateful_set', 'persistent_volume_claim', 'deployment', 'service', 'config_map', 'secret', 'ingress'].flatMap((kind) => [
+    `kubernetes_${kind}`,
+    `kubernetes_${kind}_v1`,
+  ]);
+}
+
+/** Resources whose deletion (or replacement) loses data or something others depend on. */
+export interface StatefulResource {
+  readonly type: string;
+  readonly reason: string;
+}
+
+export const STATEFUL_RESOURCES: readonly StatefulResource[] = [
+  { type: 'hcloud_volume', reason: 'the data volume holds PostgreSQL, the media store and the k3s cluster state' },
+  { type: 'hcloud_primary_ip', reason: 'the public address goes back to Hetzner; DNS, rDNS and federation peers point at it' },
+  { type: 'kubernetes_persistent_volume_claim', reason: 'deleting the claim deletes its volume (reclaim policy Delete)' },
+  { type: 'kubernetes_persistent_volume_claim_v1', reason: 'deleting the claim deletes its volume (reclaim policy Delete)' },
+  { type: 'kubernetes_stateful_set', reason: 'a StatefulSet holds PostgreSQL or another service with data' },
+  { type: 'kubernetes_stateful_set_v1', reason: 'a StatefulSet holds PostgreSQL or another service with data' },
+  { type: 'kubernetes_namespace', reason: 'deleting the namespace deletes everything in it, persistent volume claims included' },
+  { type: 'kubernetes_namespace_v1', reason: 'deleting the namespace deletes everything in it, persistent volume claims included' },
+  { type: 'tls_private_key', reason: 'a new CA or client key invalidates every kubeconfig of the k3s cluster' },
+  { type: 'tls_self_signed_cert', reason: 'a new cluster CA certificate invalidates every kubeconfig of the k3s cluster' },
+  { type: 'random_password', reason: 'a generated secret changes; whatever stored the old one (a database role) must follow' },
+];
+
+/** A setting in a rendered configuration file that can never change once the service started. */
+export interface IrreversibleSetting {
+  readonly file: string;
+  /** Path into the parsed file (YAML or JSON). */
+  readonly path: readonly string[];
+  readonly reason: string;
+}
+
+export const IRREVERSIBLE_SETTINGS: readonly IrreversibleSetting[] = [
+  {
+    file: 'synapse/homeserver.yaml',
+    path: ['server_name'],
+    reason: 'server_name is part of every user ID, room alias and event; Synapse refuses to start on a database made for another name',
+  },
+  {
+    file: 'synapse/homeserver.yaml',
+    path: ['signing_key_path'],
+    reason: 'a new signing key path means a new (empty) key; other servers then reject events signed before unless the old key is listed in old_signing_keys',
+  },
+  { file: 'synapse/homeserver.yaml', path: ['database', 'name'], reason: 'a different database engine does not carry the existing data over' },
+  { file: 'synapse/homeserver.yaml', path: ['database', 'args', 'database'], reason: 'Synapse points at a different (empty) database; history and accounts stay in the old one' },
+  { file: 'synapse/homeserver.yaml', path: ['database', 'args', 'host'], reason: 'Synapse points at a different database server; the data does not move by itself' },
+  { file: 'synapse/homeserver.yaml', path: ['database', 'args', 'user'], reason: 'a different database role does not own the existing tables' },
+  { file: 'synapse/homeserver.yaml', path: ['media_store_path'], reason: 'existing media stays at the old path and is no longer served' },
+];
+
+/** The rules that make a change of `attribute` (a path such as `rule[0].port`) on `type` a replacement. */
+export function replacementRulesFor(type: string, attribute: string, oldValue: unknown, newValue: unknown): ReplacementRule[] {
+  // Nested blocks are lists in Terraform JSON (`spec[0].selector`); the rules name them without indices.
+  attribute = attribute.replace(/\[\d+\]/g, '');
+  return REPLACEMENT_RULES.filter(
+    (rule) =>
+      rule.type === type &&
+      (attribute === rule.attribute || attribute.startsWith(`${rule.attribute}.`) || attribute.startsWith(`${rule.attribute}[`)) &&
+      (!rule.when || rule.when(oldValue, newValue)),
+  );
+}
+
+export function statefulResource(type: string): StatefulResource | undefined {
+  return STATEFUL_RESOURCES.find((entry) => entry.type === type);
+}

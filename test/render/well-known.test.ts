@@ -1,0 +1,31 @@
+import { renderWellKnown } from '../../src/render/well-known';
+import { specWith } from './fixtures';
+
+describe('well-known', () => {
+  const files = Object.fromEntries(renderWellKnown(specWith()).map((f) => [f.path, f.content]));
+
+  test('server.json delegates federation to the matrix host on 443', () => {
+    expect(JSON.parse(files['well-known/server.json'])).toEqual({ 'm.server': 'matrix.ministry.example.eu:443' });
+  });
+
+  test('client.json points clients at the homeserver and advertises no identity server', () => {
+    expect(JSON.parse(files['well-known/client.json'])).toEqual({ 'm.homeserver': { base_url: 'https://matrix.ministry.example.eu' } });
+  });
+
+  test('pretty JSON with a trailing newline', () => {
+    for (const content of Object.values(files)) {
+      expect(content.endsWith('}\n')).toBe(true);
+      expect(content).toBe(`${JSON.stringify(JSON.parse(content), null, 2)}\n`);
+    }
+  });
+
+  test('follows hostnames.matrix', () => {
+    const custom = renderWellKnown(specWith('hostnames:\n  matrix: hs.ministry.example.eu\n'));
+    expect(JSON.parse(custom[1].content)['m.server']).toBe('hs.ministry.example.eu:443');
+    expect(JSON.parse(custom[0].content)['m.homeserver'].base_url).toBe('https://hs.ministry.example.eu');
+  });
+
+  test('deterministic', () => {
+    expect(renderWellKnown(specWith())).toEqual(renderWellKnown(specWith()));
+  });
+});

@@ -1,0 +1,159 @@
+import { join } from 'node:path';
+import { Testing } from 'cdktf';
+import { AppsStack, literalForTerraform, namespaceName } from '../../stacks/apps';
+import { loadDeploymentFile } from '../../src/config/load';
+import type { DeploymentSpec } from '../../src/config/spec';
+import { renderAll } from '../../src/render';
+import { images } from '../../src/versions';
+import { specOf, VALID_YAML } from '../helpers';
+
+const ROOT = join(__dirname, '..', '..');
+const EXAMPLES = ['deployments/example.yaml', 'deployments/agency-kubernetes.yaml', 'deployments/research-open.yaml', 'test/fixtures/valid/no-turn-allow-list.yaml'];
+
+type Json = Record<string, any>;
+
+function synth(spec: DeploymentSpec): Json {
+  return JSON.parse(Testing.synth(new AppsStack(Testing.app(), spec)));
+}
+
+function resources(json: Json, type: string): Record<string, Json> {
+  return json.resource?.[type] ?? {};
+}
+
+/** Every pod template: Deployments and StatefulSets. */
+function podSpecs(json: Json): [string, Json][] {
+  return ['kubernetes_deployment_v1', 'kubernetes_stateful_set_v1'].flatMap((type) =>
+    Object.entries(resources(json, type)).map(([name, r]) => [name, r.spec.template.spec] as [string, Json]),
+  );
+}
+
+function containers(pod: Json): Json[] {
+  return [...(pod.container ?? []), ...(pod.init_container ?? [])];
+}
+
+describe.each(EXAMPLES)('apps stack of %s', (file) => {
+  const spec = loadDeploymentFile(join(ROOT, file));
+  const json = synth(spec);
+  const pods = podSpecs(json);
+
+  it('runs every container non-root, without privileges, capabilities or a writable root', () => {
+    expect(pods.length).toBeGreaterThanOrEqual(4);
+    for (const [name, pod] of pods) {
+      for (const c of containers(pod)) {
+        expect({ pod: name, container: c.name, sc: c.security_context }).toEqual({
+          pod: name,
+          container: c.name,
+          sc: expect.objectContaining({
+            run_as_non_root: true,
+            allow_privilege_escalation: false,
+            privileged: false,
+            read_only_root_filesystem: true,
+            capabilities: { drop: ['ALL'] },
+            seccomp_profile: { type: 'RuntimeDefault' },
+          }),
+        });
+      }
+      expect(pod.automount_service_account_token).toBe(false);
+      expect(pod.security_context.run_as_non_root).toBe(true);
+    }
+  });
+
+  it('pins every image to the deployment versions', () => {
+    const pinned = Object.values(images(spec.versions));
+    for (const [, pod] of pods) {
+      for (const c of containers(pod)) {
+        expect(pinned).toContain(c.image);
+        expect(c.image).not.toMatch(/:latest$|^[^:]+$/);
+      }
+    }
+  });
+
+  it('gives Synapse and PostgreSQL the resources of the size profile', () => {
+    const synapse = resources(json, 'kubernetes_deployment_v1').synapse.spec.template.spec.container[0];
+    expect(synapse.resources.requests).toEqual({ cpu: String(spec.size.synapse.cpu), memory: `${Math.round(spec.size.synapse.memoryGiB * 1024)}Mi` });
+    const postgres = resources(json, 'kubernetes_stateful_set_v1').postgres.spec.template.spec.container[0];
+    expect(postgres.resources.requests.cpu).toBe(String(spec.size.postgres.cpu));
+    for (const [, pod] of pods) for (const c of pod.container) expect(c.resources.requests).toBeDefined();
+  });
+
+  it('has readiness and liveness probes on every long-running container', () => {
+    for (const [name, pod] of pods) {
+      if (name === 'coturn') continue; // host-network UDP service; Kubernetes probes cannot speak TURN
+      for (const c of pod.container) {
+        expect({ name, readiness: Boolean(c.readiness_probe), liveness: Boolean(c.liveness_probe) }).toEqual({ name, readiness: true, liveness: true });
+      }
+    }
+  });
+
+  it('routes only /_matrix and /_synapse/client to Synapse, never the admin API', () => {
+    const ingress = Object.values(resources(json, 'kubernetes_ingress_v1'))[0];
+    const synapsePaths = ingress.spec.rule.flatMap((r: Json) => r.http.path).filter((p: Json) => p.backend.service.name === 'synapse');
+    expect(synapsePaths.map((p: Json) => p.path).sort()).toEqual(['/_matrix', '/_synapse/client']);
+    expect(JSON.stringify(ingress)).not.toContain('/_synapse/admin');
+    expect(ingress.spec.rule.map((r: Json) => r.host).sort()).toEqual([spec.hostnames.matrix, spec.hostnames.web, spec.serverName].sort());
+  });
+
+  it('keeps secrets out of the JSON: every Secret value is a generated reference', () => {
+    for (const [name, secret] of Object.entries(resources(json, 'kubernetes_secret_v1'))) {
+      for (const value of Object.values(secret.data as Record<string, string>)) {
+        expect({ name, value }).toEqual({ name, value: expect.stringMatching(/^\$\{random_password\.[a-z0-9-]+\.result\}$/) });
+      }
+    }
+    for (const password of Object.values(resources(json, 'random_password'))) expect(password.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('deploys exactly the rendered configuration files', () => {
+    const maps = resources(json, 'kubernetes_config_map_v1');
+    const deployed = Object.values(maps).flatMap((m) => Object.entries(m.data as Record<string, string>).map(([file, content]) => [m.metadata.name.replace(/-config$/, ''), file, content]));
+    const rendered = renderAll(spec).map((f) => [f.path.split('/')[0], f.path.split('/').slice(1).join('/'), literalForTerraform(f.content)]);
+    expect(deployed.sort()).toEqual(rendered.sort());
+  });
+
+  it('denies all traffic by default in the namespace and lets only Synapse reach PostgreSQL', () => {
+    const policies = Object.values(resources(json, 'kubernetes_network_policy_v1'));
+    const deny = policies.find((p) => p.metadata.name === 'default-deny');
+    expect(deny.spec).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
+    const postgres = policies.find((p) => p.metadata.name === 'allow-postgres-from-synapse');
+    expect(postgres.spec.ingress).toEqual([
+      { from: [{ pod_selector: { match_labels: expect.objectContaining({ 'app.kubernetes.io/name': 'synapse' }) } }], ports: [{ port: '5432', protocol: 'TCP' }] },
+    ]);
+  });
+
+  it('enforces the restricted pod security profile on the application namespace', () => {
+    const ns = resources(json, 'kubernetes_namespace_v1').namespace;
+    expect(ns.metadata.name).toBe(namespaceName(spec));
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('runs coturn with host networking only when TURN is on, outside the restricted namespace', () => {
+    const coturn = resources(json, 'kubernetes_deployment_v1').coturn;
+    if (!spec.calls.turn) {
+      expect(coturn).toBeUndefined();
+      return;
+    }
+    expect(coturn.spec.template.spec.host_network).toBe(true);
+    expect(coturn.metadata.namespace).toBe(`${namespaceName(spec)}-turn`);
+    expect(pods.filter(([, pod]) => pod.host_network).map(([name]) => name)).toEqual(['coturn']);
+  });
+});
+
+describe('reaching the cluster', () => {
+  it('uses the kubeconfig context of an existing cluster', () => {
+    const json = synth(loadDeploymentFile(join(ROOT, 'deployments/agency-kubernetes.yaml')));
+    expect(json.provider.kubernetes[0]).toEqual({ config_context: 'agency-prod', config_path: '~/.kube/config' });
+  });
+
+  it('takes the k3s credentials as sensitive variables, never literal', () => {
+    const json = synth(specOf(VALID_YAML));
+    for (const name of ['kube_host', 'kube_cluster_ca_certificate', 'kube_client_certificate', 'kube_client_key']) {
+      expect(json.variable[name].sensitive).toBe(true);
+    }
+    expect(json.provider.kubernetes[0].client_key).toBe('${var.kube_client_key}');
+  });
+});
+
+describe('escaping rendered files for Terraform', () => {
+  it('escapes template sequences so Terraform writes them back literally', () => {
+    expect(literalForTerraform('a ${b} %{c} $d')).toBe('a $${b} %%{c} $d');
+  });
+});

@@ -25,3 +25,13 @@ describe('README', () => {
     }
   });
 });
+
+describe('README set-up example', () => {
+  it('shows what `npm start` prints for the default deployment', async () => {
+    const { cli, tempDir } = await import('./helpers');
+    const out = tempDir();
+    const result = await cli('synth', 'deployments/example.yaml', '--out', out);
+    const printed = result.stdout.replace(`${out}/stacks`, 'cdktf.out/stacks');
+    expect(README).toContain(`\`\`\`\n${printed}\n\`\`\``);
+  });
+});

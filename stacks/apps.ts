@@ -496,7 +496,7 @@ export class AppsStack extends DeploymentStack {
       policyTypes: ['Egress'],
       egress: [
         { to: [{ podSelector: pods('postgres') }], ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] },
-        { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': SYNAPSE_UPSTREAMS.mas } } }], ports: [{ port: String(PORTS.masInternal), protocol: 'TCP' }] },
+        { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': SYNAPSE_UPSTREAMS.mas } } }], ports: [{ port: String(PORTS.masHttp), protocol: 'TCP' }] },
         {
           to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }],
           ports: [

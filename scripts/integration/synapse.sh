@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# scripts/integration/synapse.sh — install what the Synapse integration test needs:
+# PostgreSQL server binaries (Debian packages) and the pinned Synapse release from PyPI in a
+# virtualenv OUTSIDE the repository:
+#
+#   ${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/synapse-<version>/
+#
+# The version is read from src/versions.ts (PINNED_VERSIONS.synapse), so there is one pin.
+# Idempotent: every step checks first and does nothing when it is already done. The last line
+# printed on stdout is the venv's python interpreter, for the caller to use.
+#
+# Usage: scripts/integration/synapse.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+log() { echo "synapse.sh: $*" >&2; }
+
+VERSION="$(sed -n "s/^ *synapse: '\([0-9][0-9.a-z]*\)',.*/\1/p" src/versions.ts | head -n 1)"
+if [[ -z "$VERSION" ]]; then
+  log "cannot read PINNED_VERSIONS.synapse from src/versions.ts"
+  exit 1
+fi
+TOOLS="${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}"
+VENV="$TOOLS/synapse-$VERSION"
+
+# --- system packages --------------------------------------------------------------------
+# postgresql: initdb/pg_ctl/postgres and psql for the throwaway cluster.
+# python3-venv: `python3 -m venv` on Debian. Synapse and psycopg2-binary come as wheels,
+# so no compiler is needed; libpq-dev, build-essential and python3-dev are the fallback
+# for a platform without psycopg2 wheels (pip then builds psycopg2 from source).
+need=()
+pg_bin_ok() {
+  command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+pg_bin_ok || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+command -v pg_config >/dev/null 2>&1 || need+=(libpq-dev)
+command -v gcc >/dev/null 2>&1 || need+=(build-essential)
+python3 -c 'import sysconfig, os, sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")) else 1)' \
+  >/dev/null 2>&1 || need+=(python3-dev)
+if ((${#need[@]} > 0)); then
+  if [[ "$(id -u)" != 0 ]]; then
+    log "missing packages ${need[*]}; run as root or install them: apt-get install ${need[*]}"
+    exit 1
+  fi
+  log "installing ${need[*]} (apt-get)"
+  t0=$SECONDS
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+  log "apt-get done in $((SECONDS - t0)) s"
+else
+  log "system packages present"
+fi
+
+# --- Synapse virtualenv -----------------------------------------------------------------
+PY="$VENV/bin/python"
+if [[ -x "$PY" ]] && "$PY" - "$VERSION" >/dev/null 2>&1 <<'PYEOF'
+import sys
+from importlib.metadata import version
+assert version("matrix-synapse") == sys.argv[1]
+import psycopg2, synapse.app.homeserver  # noqa: F401
+PYEOF
+then
+  log "matrix-synapse $VERSION already installed in $VENV"
+else
+  mkdir -p "$TOOLS"
+  # A concurrent run waits here instead of installing into the same venv.
+  exec 9>"$TOOLS/.synapse-$VERSION.lock"
+  flock 9
+  # A half-finished earlier install fails the check above and is redone from scratch.
+  rm -rf "$VENV"
+  log "creating venv $VENV"
+  python3 -m venv "$VENV"
+  t0=$SECONDS
+  log "pip install matrix-synapse[postgres]==$VERSION (a minute or two)"
+  "$PY" -m pip install --quiet --upgrade pip >&2
+  "$PY" -m pip install --quiet "matrix-synapse[postgres]==$VERSION" >&2
+  "$PY" -c 'import psycopg2, synapse.app.homeserver' >&2
+  log "pip install done in $((SECONDS - t0)) s"
+fi
+echo "$PY"

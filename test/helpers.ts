@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseDeployment } from '../src/config/load';
 import { DeploymentFileError, formatProblem } from '../src/config/problems';
 import type { DeploymentSpec } from '../src/config/spec';
@@ -42,4 +42,17 @@ export async function cli(...argv: string[]): Promise<{ code: number; stdout: st
   const err: string[] = [];
   const code = await run(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+/** Every file under a directory, relative path -> content. */
+export function tree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string) =>
+    readdirSync(d).forEach((name) => {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.set(relative(dir, path), readFileSync(path, 'utf8'));
+    });
+  walk(dir);
+  return files;
 }

@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { tree } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { generate, HCLOUD, PROVIDERS_DIR } = require('../scripts/generate-providers.js') as {
@@ -9,17 +10,6 @@ const { generate, HCLOUD, PROVIDERS_DIR } = require('../scripts/generate-provide
   PROVIDERS_DIR: string;
 };
 
-function tree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (d: string) =>
-    readdirSync(d).forEach((name) => {
-      const path = join(d, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files.set(relative(dir, path), readFileSync(path, 'utf8'));
-    });
-  walk(dir);
-  return files;
-}
 
 describe('generated Hetzner Cloud bindings', () => {
   it('match the committed provider schema (run `npm run providers:generate` after updating it)', async () => {

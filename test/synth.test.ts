@@ -1,24 +1,12 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadDeploymentFile } from '../src/config/load';
 import { synthesize } from '../src/synth';
-import { cli, tempDir } from './helpers';
+import { cli, tempDir, tree } from './helpers';
 
 const DEPLOYMENTS = join(__dirname, '..', 'deployments');
 const deploymentFiles = readdirSync(DEPLOYMENTS).filter((f) => f.endsWith('.yaml')).map((f) => join(DEPLOYMENTS, f));
 
-/** Every file under a directory, path -> content. */
-function tree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (d: string) =>
-    readdirSync(d).forEach((name) => {
-      const path = join(d, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files.set(relative(dir, path), readFileSync(path, 'utf8'));
-    });
-  walk(dir);
-  return files;
-}
 
 describe('synthesis', () => {
   const specs = deploymentFiles.map(loadDeploymentFile);

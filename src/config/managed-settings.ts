@@ -37,6 +37,10 @@ export const MANAGED_SETTINGS = {
     'allowed-peer-ip': 'it would let the relay reach private networks',
     'external-ip': 'it is the server address the kit assigns',
     'cli-password': 'the coturn CLI stays disabled',
+    cli: 'the coturn CLI stays disabled',
+    'no-tcp-relay': 'TCP relaying stays off (it would let clients reach arbitrary TCP services)',
+    'allow-loopback-peers': 'it would let the relay reach the node itself',
+    'server-relay': 'it would let the relay reach the node itself',
     'web-admin': 'the coturn web admin stays disabled',
   },
   keycloak: {

@@ -199,7 +199,8 @@ describe.each(variants)('$name', ({ bin, yaml }) => {
   test('listens on the public address and the TURN ports only: no CLI, web admin, DTLS or loopback', () => {
     const sockets = inNs('server', 'ss', ['-H', '-l', '-n', '-t', '-u']).output;
     const listeners = new Set(
-      sockets.trim().split('\n').filter((line) => !line.includes(`:${PEER_PORT} `)).map((line) => {
+      // turnutils_peer on 127.0.0.1 binds the peer port and the one above it (RTP/RTCP).
+      sockets.trim().split('\n').filter((line) => !/:(3480|3481)\s/.test(line)).map((line) => {
         const [proto, , , , local] = line.trim().split(/\s+/);
         return `${proto} ${local}`;
       }),
@@ -247,12 +248,6 @@ describe.each(variants)('$name', ({ bin, yaml }) => {
     expect(result.output).toMatch(/error 403/);
   });
 
-  test('refuses a TCP relay (no-tcp-relay)', () => {
-    const result = allocate(PEER_IP, valid(), ['-T']);
-    expect(result.status).not.toBe(0);
-    expect(result.output).not.toMatch(/Total lost packets/);
-  });
-
   test('allocates over TLS on the TLS port with the certificate', () => {
     const result = allocate(PEER_IP, valid(), ['-t', '-S', '-p', String(PORTS.turns)]);
     expect(result.output).toMatch(/Total lost packets 0 /);
@@ -266,5 +261,14 @@ describe.each(variants)('$name', ({ bin, yaml }) => {
     const old = handshake('tls1_1');
     expect(old.status).not.toBe(0);
     expect(old.output).not.toMatch(/Protocol version: TLSv1\.1/);
+  });
+
+  // Last: with Debian's 4.6.1, the TLS listener stopped accepting after this refused attempt
+  // (seen while writing this test, not seen with 4.18; not root-caused).
+  test('refuses a TCP relay (no-tcp-relay)', () => {
+    const result = allocate(PEER_IP, valid(), ['-T']);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/error 442/);
+    expect(result.output).not.toMatch(/Total lost packets/);
   });
 });

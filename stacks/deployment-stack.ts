@@ -1,4 +1,4 @@
-import { LocalBackend, TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { DeploymentSpec } from '../src/config/spec';
 import { PROVIDER_VERSIONS } from '../src/versions';
@@ -15,6 +15,7 @@ export function stackName(spec: DeploymentSpec, layer: Layer): string {
  * Base of every stack: one deployment, one layer. The local backend gets a relative path so the
  * synthesized JSON does not depend on the directory it was synthesized in (cdktf's default is an
  * absolute path); `plan`/`deploy` point it at the deployment's state directory at init time.
+ * With `state.s3` in the deployment file the backend is that bucket instead (see `addBackend`).
  */
 export abstract class DeploymentStack extends TerraformStack {
   constructor(
@@ -23,7 +24,33 @@ export abstract class DeploymentStack extends TerraformStack {
     readonly layer: Layer,
   ) {
     super(scope, stackName(spec, layer));
-    new LocalBackend(this, { path: 'terraform.tfstate' });
+    this.addBackend();
+  }
+
+  /**
+   * The backend comes from the deployment file, so the JSON is complete and reviewable; it holds
+   * no secret: the S3 credentials are read by the engine from AWS_ACCESS_KEY_ID and
+   * AWS_SECRET_ACCESS_KEY at init. The checks an S3-compatible store cannot answer (AWS account
+   * ID, AWS region list, AWS's checksum headers) are skipped; the region is the store's own.
+   */
+  private addBackend(): void {
+    const state = this.spec.state;
+    if (state.kind === 'local') {
+      new LocalBackend(this, { path: 'terraform.tfstate' });
+      return;
+    }
+    new S3Backend(this, {
+      bucket: state.bucket,
+      key: `${state.keyPrefix}/${this.layer}.tfstate`,
+      region: state.region,
+      endpoints: { s3: state.endpoint },
+      usePathStyle: true,
+      skipCredentialsValidation: true,
+      skipRegionValidation: true,
+      skipRequestingAccountId: true,
+      skipMetadataApiCheck: true,
+      skipS3Checksum: true,
+    });
   }
 
   /**

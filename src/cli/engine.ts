@@ -81,3 +81,28 @@ function firstLine(text: string): string {
 function lastLines(text: string, count = 8): string {
   return text.trim().split('\n').slice(-count).join('\n');
 }
+
+/** Oldest releases the deploy commands accept: OpenTofu 1.8 for state encryption. */
+export const MINIMUM_ENGINE_VERSION: Record<Engine['name'], string> = { tofu: '1.8.0', terraform: '1.5.0' };
+
+/**
+ * Refuses an engine older than the kit needs for plan/deploy/destroy (OpenTofu 1.8 for
+ * client-side state encryption; Terraform 1.5), with the install hint.
+ */
+export function requireEngineVersion(engine: Engine): void {
+  const minimum = MINIMUM_ENGINE_VERSION[engine.name];
+  if (compareVersions(engine.version, minimum) < 0) {
+    throw new ToolError(`${engine.name} ${engine.version} is too old: plan, deploy and destroy need ${engine.name} ${minimum} or later; ${INSTALL_HINT[engine.name]}`);
+  }
+}
+
+/** Compares dotted versions numerically (`1.10.0` > `1.9.3`); pre-release suffixes are ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => v.replace(/^v/, '').split(/[-+]/)[0].split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const [x, y] = [parse(a), parse(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}

@@ -6,8 +6,12 @@ import { DeploymentFileError, formatProblem } from '../config/problems';
 import { renderAll } from '../render';
 import { synthesize, type StackSummary } from '../synth';
 import { findEngine, ToolError, validateStack } from './engine';
-import { EXIT } from './exit-codes';
+import { runDiffCommand, DiffUsageError } from '../diff/command';
+import { runDocsCommand } from '../docs/command';
+import { PricingError, PricingUnavailable } from '../docs/pricing-api';
+import { EXIT, ExitStatus } from './exit-codes';
 import { printSynthSummary, processOutput, type Output } from './output';
+import { registerDeployCommands } from '../deploy/command';
 
 /** Where `synth` and friends look when no file is named. */
 export const DEFAULT_DEPLOYMENTS_DIR = 'deployments';
@@ -39,6 +43,12 @@ Exit codes:
   ${EXIT.usage}   the command line is wrong
   ${EXIT.toolFailed}   a required tool (OpenTofu/Terraform) is missing or failed
   ${EXIT.stackRejected}   OpenTofu/Terraform rejected a synthesized stack (check)
+  ${EXIT.changes}   diff --exit-code: the two sides differ
+  ${EXIT.deployFailed}  plan/deploy/destroy: an engine step failed on a stack (its error is printed)
+  ${EXIT.notConfirmed}  deploy/destroy: not confirmed (or no terminal to ask and no --yes)
+  ${EXIT.missingCredentials}  plan/deploy/destroy: a credential is missing (named in the message)
+  ${EXIT.unhealthy}  deploy: applied, but the cluster or homeserver did not answer, or the self-check failed
+  ${EXIT.interrupted} interrupted (Ctrl-C); the engine stopped cleanly, rerun to continue
   ${EXIT.internal}  internal error in the kit (please report it)`,
     )
     .exitOverride()
@@ -123,6 +133,35 @@ Exit codes:
       }
     });
 
+  program
+    .command('diff')
+    .description('Synthesize two versions (git refs or directories) and show what changes: Terraform addresses and attributes, rendered configs, irreversible changes first.')
+    .argument('[files...]', `deployment files on both sides (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/ of each side)`)
+    .requiredOption('--base <ref-or-dir>', 'the version to compare against: a git ref (origin/main) or a directory')
+    .option('--head <ref-or-dir>', 'the new version: a git ref or a directory (default: the working tree)')
+    .option('--format <format>', 'terminal, markdown (a pull request comment) or json', 'terminal')
+    .option('--exit-code', `exit with ${EXIT.changes} when the sides differ (0 when they do not)`)
+    .action((files: string[], options: { base: string; head?: string; format: string; exitCode?: boolean }) =>
+      runDiffCommand(files, options, output).catch((error: unknown) => {
+        throw error instanceof DiffUsageError ? new UsageError(error.message) : error;
+      }),
+    );
+
+  registerDeployCommands(program, output);
+
+  program
+    .command('docs')
+    .description('Write a reference architecture per deployment for procurement and security reviewers: OUT/<name>.md, OUT/<name>.html (self-contained) and OUT/<name>.svg, from the synthesized stacks.')
+    .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .option('--refresh-prices', 'read current server prices from the Hetzner Cloud API (needs HCLOUD_TOKEN) instead of the dated price table')
+    .action((files: string[], options: { out: string; refreshPrices?: boolean }) =>
+      runDocsCommand(deploymentFiles(files), options, output).catch((error: unknown) => {
+        if (error instanceof PricingUnavailable) throw new UsageError(error.message);
+        throw error instanceof PricingError ? new ToolError(error.message) : error;
+      }),
+    );
+
   return program;
 }
 
@@ -159,6 +198,7 @@ function reportError(error: unknown, output: Output): number {
     return EXIT.invalidDeployment;
   }
   if (error instanceof StacksRejected) return EXIT.stackRejected;
+  if (error instanceof ExitStatus) return error.code;
   if (error instanceof ToolError) {
     output.err(`sovereign-matrix: ${error.message}`);
     return EXIT.toolFailed;

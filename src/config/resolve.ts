@@ -1,6 +1,6 @@
 import { PINNED_VERSIONS, type ComponentVersions } from '../versions';
 import { sizeProfile, type SizeName } from './sizing';
-import type { DeploymentSpec, Federation, HetznerTarget, Identity, KubernetesTarget } from './spec';
+import type { DeploymentSpec, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
 
 /** The deployment file as the JSON Schema describes it (snake_case), after validation. */
 export interface DeploymentFile {
@@ -29,6 +29,7 @@ export interface DeploymentFile {
   admin_contact: string;
   versions?: Partial<Record<'synapse' | 'postgres' | 'element_web' | 'mas' | 'keycloak' | 'coturn' | 'k3s', string>>;
   extra?: Partial<Record<'synapse' | 'mas' | 'element_web' | 'coturn' | 'keycloak', Record<string, never>>>;
+  state?: { s3: { endpoint: string; bucket: string; key_prefix?: string; region: string } };
 }
 
 /** Defaults a deployment file may leave out. Documented in the README's deployment file reference. */
@@ -86,8 +87,21 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
       coturn: file.extra?.coturn ?? {},
       keycloak: file.extra?.keycloak ?? {},
     },
+    state: resolveState(file),
   };
   return deepFreeze(structuredClone(spec));
+}
+
+function resolveState(file: DeploymentFile): StateBackend {
+  const s3 = file.state?.s3;
+  if (!s3) return { kind: 'local' };
+  return {
+    kind: 's3',
+    endpoint: s3.endpoint.replace(/\/$/, ''),
+    bucket: s3.bucket,
+    keyPrefix: s3.key_prefix ?? `sovereign-matrix/${file.name}`,
+    region: s3.region,
+  };
 }
 
 function resolveFederation(file: DeploymentFile): Federation {

@@ -21,6 +21,8 @@ export interface DeploymentSpec {
   readonly adminContact: string;
   readonly versions: ComponentVersions;
   readonly extra: ExtraSettings;
+  /** Where OpenTofu/Terraform keeps the deployment's state (`plan`/`deploy`/`destroy`). */
+  readonly state: StateBackend;
 }
 
 export interface Hostnames {
@@ -98,3 +100,12 @@ export interface ExtraSettings {
   readonly coturn: Readonly<Record<string, string | number | boolean>>;
   readonly keycloak: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * Where the state of each layer lives. `local`: a file per layer in the state directory, chosen
+ * at init (`-backend-config=path=...`); `s3`: `<keyPrefix>/<layer>.tfstate` in an S3-compatible
+ * bucket in the EU, credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only.
+ */
+export type StateBackend =
+  | { readonly kind: 'local' }
+  | { readonly kind: 's3'; readonly endpoint: string; readonly bucket: string; readonly keyPrefix: string; readonly region: string };

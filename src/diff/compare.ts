@@ -80,7 +80,7 @@ function stackWarnings(deployment: string, stack: string, blocks: readonly Block
     if (change.status !== 'changed') continue;
     const causes: string[] = [];
     for (const attribute of raw) {
-      const last = attribute.path.split(/[.[\]]+/).filter(Boolean).pop() ?? attribute.path;
+      const last = attribute.path.split(/[.[\]"]+/).filter(Boolean).pop() ?? attribute.path;
       for (const rule of replacementRulesFor(type, attribute.path, attribute.old, attribute.new)) {
         const oldText = brief(attribute.old, last);
         const newText = brief(attribute.new, last);

@@ -73,7 +73,7 @@ export function maskJson(value: unknown, key?: string): unknown {
     }
     return MASK;
   }
-  if (typeof value === 'string') return containsSecretMaterial(value) ? MASK : value;
+  if (typeof value === 'string') return maskString(value);
   if (Array.isArray(value)) return value.map((item) => maskJson(item));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskJson(v, k)]));
@@ -81,19 +81,31 @@ export function maskJson(value: unknown, key?: string): unknown {
   return value;
 }
 
+/**
+ * A string with secrets masked: one carrying a private key entirely; one holding a configuration
+ * file (a ConfigMap's homeserver.yaml, cloud-init) line by line, like a rendered file.
+ */
+export function maskString(value: string): string {
+  if (containsSecretMaterial(value)) return MASK;
+  if (!/[:=]/.test(value) && !value.includes('\n')) return value;
+  return maskTextLines(value).join('\n');
+}
+
 /** True when any segment of an attribute path (`a.b[0].client_secret`) names a secret. */
 export function isSecretPath(path: string): boolean {
   return path
-    .split(/[.[\]]+/)
+    .split(/[.[\]"]+/)
     .filter((segment) => segment !== '' && !/^\d+$/.test(segment))
     .some(isSecretKey);
 }
 
 /**
- * `key: value`, `key=value`, `"key": "value"` and `key value` pairs inside one line of a YAML,
- * JSON, INI or turnserver.conf file. Group 1 is the key, 2 the separator, 3 the value.
+ * `key: value`, `key=value` and `"key": "value"` pairs inside one line of a YAML, JSON or INI
+ * file. Group 1 is the key, 2 the separator, 3 the value.
  */
-const KEY_VALUE = /["']?([A-Za-z0-9_][A-Za-z0-9_.-]*)["']?(\s*[:=]\s*|\s+)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,}\]#]+)/g;
+const KEY_VALUE = /["']?([A-Za-z0-9_][A-Za-z0-9_.-]*)["']?(\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,{}[\]#][^\s,}\]#]*)/g;
+/** `key value` as a whole line (turnserver.conf also accepts this form). */
+const SPACE_SEPARATED = /^(\s*)([A-Za-z0-9_][A-Za-z0-9_.-]*)(\s+)(\S+)\s*$/;
 /** `key: |` or `key: >-`: a YAML block scalar whose following, deeper-indented lines are its value. */
 const BLOCK_SCALAR = /^(\s*)(?:-\s+)?["']?([A-Za-z0-9_][A-Za-z0-9_.-]*)["']?\s*:\s*[|>][+-]?\d*\s*$/;
 
@@ -139,8 +151,18 @@ export function maskTextLines(text: string): string[] {
 function maskLine(line: string): string {
   // Comments are prose; a key-looking word in them is not a setting.
   if (/^\s*(#|--|\/\/|;)/.test(line)) return line;
+  const spaced = SPACE_SEPARATED.exec(line);
+  if (spaced && isSecretKey(spaced[2]) && !isSafeSecretValue(spaced[4]) && !/[:=]/.test(spaced[2])) {
+    return `${spaced[1]}${spaced[2]}${spaced[3]}${MASK}`;
+  }
   return line.replace(KEY_VALUE, (match, key: string, separator: string, value: string) => {
-    if (!isSecretKey(key)) return match;
+    if (!isSecretKey(key)) {
+      // A quoted value may itself hold configuration (JSON-encoded file content in cloud-init):
+      // mask inside it too, line by line across its escaped newlines.
+      if (!/^["']/.test(value) || value.length < 3) return match;
+      const inner = value.slice(1, -1).split('\\n').map(maskLine).join('\\n');
+      return `${match.slice(0, match.length - value.length)}${value[0]}${inner}${value[value.length - 1]}`;
+    }
     const bare = value.replace(/^["']|["']$/g, '');
     if (isSafeSecretValue(bare) || /^(true|false|null|~|\||>)$/.test(bare)) return match;
     const quote = /^["']/.test(value) ? value[0] : '';

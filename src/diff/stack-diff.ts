@@ -63,7 +63,7 @@ export function addressBlocks(tf: Json): Map<string, Block> {
 function maskBlock(block: Block, value: Json, path: string): Json {
   if (block.sensitive && /^(value|default)(\.|\[|$)/.test(path)) return isSafeSecretValue(value) && typeof value !== 'string' ? value : MASK;
   if (isSecretPath(path) && !isSafeSecretValue(value)) return MASK;
-  const last = path.split(/[.[\]]+/).filter(Boolean).pop();
+  const last = path.split(/[.[\]"]+/).filter(Boolean).pop();
   return maskJson(value, last !== undefined && isSecretKey(last) ? last : undefined);
 }
 
@@ -72,12 +72,18 @@ function wholeBlock(block: Block): AttributeChange[] {
   return Object.entries(block.value).map(([key, value]) => ({ path: key, action: 'add' as const, new: maskBlock(block, value, key) }));
 }
 
+/** `a.b`, or `a["homeserver.yaml"]` for a key that is not an identifier (Terraform's own notation). */
+function attributePath(path: string, key: string): string {
+  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) return path === '' ? key : `${path}.${key}`;
+  return `${path}[${JSON.stringify(key)}]`;
+}
+
 /** Attribute-level differences of two values; arrays of equal length compare element by element. */
 function attributeChanges(oldValue: Json, newValue: Json, path: string, out: { path: string; old?: Json; new?: Json; action: AttributeChange['action'] }[]): void {
   if (isObject(oldValue) && isObject(newValue)) {
     const keys = [...new Set([...Object.keys(oldValue), ...Object.keys(newValue)])].sort();
     for (const key of keys) {
-      const inner = path === '' ? key : `${path}.${key}`;
+      const inner = attributePath(path, key);
       if (!(key in newValue)) out.push({ path: inner, action: 'remove', old: oldValue[key] });
       else if (!(key in oldValue)) out.push({ path: inner, action: 'add', new: newValue[key] });
       else attributeChanges(oldValue[key], newValue[key], inner, out);

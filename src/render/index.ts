@@ -2,7 +2,9 @@ import type { DeploymentSpec } from '../config/spec';
 import { renderCoturn } from './coturn';
 import { renderElementWeb } from './element-web';
 import type { RenderedFile } from './files';
-import { renderPostgresInit } from './postgres';
+import { renderKeycloak } from './keycloak';
+import { renderMas } from './mas';
+import { renderKeycloakPostgresInit, renderMasPostgresInit, renderPostgresInit } from './postgres';
 import { renderSynapse } from './synapse';
 import { renderWebServer } from './web-server';
 import { renderWellKnown } from './well-known';
@@ -14,7 +16,18 @@ export type Renderer = (spec: DeploymentSpec) => RenderedFile[];
  * Every service's renderer, in output order. Each module under src/render/ adds itself here;
  * renderers that do not apply to a deployment (TURN off, no Keycloak) return [].
  */
-const RENDERERS: readonly Renderer[] = [renderPostgresInit, renderSynapse, renderWellKnown, renderWebServer, renderElementWeb, renderCoturn];
+const RENDERERS: readonly Renderer[] = [
+  renderPostgresInit,
+  renderSynapse,
+  renderWellKnown,
+  renderWebServer,
+  renderElementWeb,
+  renderCoturn,
+  renderMasPostgresInit,
+  renderKeycloakPostgresInit,
+  renderMas,
+  renderKeycloak,
+];
 
 /** Every rendered file of a deployment, sorted by path. */
 export function renderAll(spec: DeploymentSpec): RenderedFile[] {

@@ -1,6 +1,7 @@
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import type { RenderedFile } from './files';
+import { masUrls } from './mas';
 
 /**
  * `.well-known/matrix/server` (federation delegation) and `.well-known/matrix/client` (client
@@ -11,8 +12,18 @@ export function wellKnownServer(spec: DeploymentSpec): Record<string, unknown> {
   return { 'm.server': `${spec.hostnames.matrix}:${PORTS.https}` };
 }
 
+/**
+ * `org.matrix.msc2965.authentication` names Matrix Authentication Service (the issuer, exactly as
+ * in its discovery document, and its account page). Current clients (Element X, Element Web) ask
+ * the homeserver instead (`/_matrix/client/v1/auth_metadata`, which Synapse answers from MAS);
+ * older ones only look here.
+ */
 export function wellKnownClient(spec: DeploymentSpec): Record<string, unknown> {
-  return { 'm.homeserver': { base_url: `https://${spec.hostnames.matrix}` } };
+  const mas = masUrls(spec);
+  return {
+    'm.homeserver': { base_url: `https://${spec.hostnames.matrix}` },
+    'org.matrix.msc2965.authentication': { issuer: mas.issuer, account: mas.account },
+  };
 }
 
 export function renderWellKnown(spec: DeploymentSpec): RenderedFile[] {

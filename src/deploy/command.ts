@@ -1,0 +1,310 @@
+import { rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { findEngine, requireEngineVersion, ToolError, ENGINE_ENV, type Engine } from '../cli/engine';
+import { EXIT, ExitStatus } from '../cli/exit-codes';
+import type { Output } from '../cli/output';
+import { loadDeploymentFiles } from '../config/load';
+import type { DeploymentSpec } from '../config/spec';
+import { namespaceName } from '../../stacks/apps';
+import { SYNAPSE_UPSTREAMS } from '../render/synapse';
+import { synthesize } from '../synth';
+import { createRunContext } from './context';
+import { PASSPHRASE_ENV } from './encryption';
+import { deployStacks, destroyStacks, formatPlans, NotConfirmed, planAll, plansJson, type Orchestration, type Outputs } from './orchestrator';
+import { missingCredentials } from './preflight';
+import { elapsed, Interrupted, StackFailed, type RunContext } from './runner';
+import { selfCheck } from './self-check';
+import { deploymentStacks } from './stacks';
+import { describeState, stateRoot } from './state';
+import { homeserverProbe, kubernetesReadyProbe, waitUntil, WaitTimeout } from './wait';
+
+/** How the commands talk to the operator; tests replace it. */
+export interface DeployIO {
+  readonly isTTY: boolean;
+  ask(question: string): Promise<string>;
+}
+
+export const processIO: DeployIO = {
+  get isTTY() {
+    return Boolean(process.stdin.isTTY);
+  },
+  ask(question) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    return new Promise((resolve) => {
+      rl.question(question, (answer) => {
+        rl.close();
+        resolve(answer.trim());
+      });
+    });
+  },
+};
+
+interface CommonOptions {
+  engine?: string;
+  out: string;
+  verbose?: boolean;
+  stateEncryption: boolean;
+}
+
+/** The deploy commands, registered on the CLI's program. */
+export function registerDeployCommands(program: Command, output: Output, io: DeployIO = processIO): void {
+  const common = (command: Command) =>
+    command
+      .argument('<file>', 'deployment file')
+      .option('--engine <name>', `tofu or terraform (default: $${ENGINE_ENV}, else tofu)`)
+      .option('-o, --out <dir>', 'where the stacks are synthesized', 'cdktf.out')
+      .option('--verbose', "stream the engine's full output (it always goes to the run's log file)")
+      .option('--no-state-encryption', `do not encrypt state and plans (default: OpenTofu encryption with $${PASSPHRASE_ENV})`);
+
+  common(program.command('plan').description('Synthesize, then plan every stack of a deployment in order and summarize the changes, flagging stateful resources loudly.'))
+    .option('--json', 'print the summary as JSON (progress still goes to stderr)')
+    .action((file: string, options: CommonOptions & { json?: boolean }) => guard(output, 'plan', () => planCommand(file, options, output)));
+
+  common(program.command('deploy').description('Plan, confirm, apply every stack in order, wait for the cluster and the homeserver, and check the deployment from outside.'))
+    .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
+    .option('--wait-minutes <n>', 'how long to wait for the Kubernetes API and for the homeserver, each', '15')
+    .option('--skip-self-check', 'do not wait for the homeserver or check it from outside')
+    .action((file: string, options: CommonOptions & { yes?: boolean; waitMinutes: string; skipSelfCheck?: boolean }) =>
+      guard(output, 'deploy', () => deployCommand(file, options, output, io)),
+    );
+
+  common(program.command('destroy').description('Destroy a deployment (layers in reverse order). Volumes, addresses and persistent volumes are kept unless --delete-data.'))
+    .option('-y, --yes', 'do not ask; needs --confirm <name>')
+    .option('--confirm <name>', 'the deployment name, confirming --yes')
+    .option('--delete-data', 'also destroy the data volume, the public addresses and the persistent volumes (irreversible)')
+    .action((file: string, options: CommonOptions & { yes?: boolean; confirm?: string; deleteData?: boolean }) =>
+      guard(output, 'destroy', () => destroyCommand(file, options, output, io)),
+    );
+}
+
+/** A user-facing refusal with its exit code (printed, then ExitStatus). */
+class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+let currentLog = '';
+
+async function guard(output: Output, command: string, body: () => Promise<void>): Promise<void> {
+  currentLog = '';
+  try {
+    await body();
+  } catch (error) {
+    const log = currentLog ? `\nFull engine output: ${currentLog}` : '';
+    if (error instanceof Refusal) {
+      output.err(`sovereign-matrix ${command}: ${error.message}`);
+      throw new ExitStatus(error.code);
+    }
+    if (error instanceof StackFailed) {
+      output.err(`sovereign-matrix ${command}: ${error.step} of stack ${error.stack} failed:`);
+      error.detail.split('\n').forEach((l) => output.err(`  ${l}`));
+      output.err(`Fix the cause and run the same command again: it continues from the saved state.${log}`);
+      throw new ExitStatus(EXIT.deployFailed);
+    }
+    if (error instanceof NotConfirmed) {
+      output.err(`sovereign-matrix ${command}: ${error.message}`);
+      throw new ExitStatus(EXIT.notConfirmed);
+    }
+    if (error instanceof Interrupted) {
+      output.err(`sovereign-matrix ${command}: ${error.message}; the engine stopped cleanly and saved its state. Run the same command again to continue.${log}`);
+      throw new ExitStatus(EXIT.interrupted);
+    }
+    if (error instanceof WaitTimeout) {
+      output.err(`sovereign-matrix ${command}: ${error.message}. The stacks are applied; run the same command again to continue waiting and checking.${log}`);
+      throw new ExitStatus(EXIT.unhealthy);
+    }
+    throw error;
+  }
+}
+
+interface Prepared {
+  spec: DeploymentSpec;
+  engine: Engine;
+  root: string;
+  ctx: RunContext & { planDir: string };
+  done(): void;
+}
+
+/**
+ * Everything before the first engine call: the deployment file, the credentials (all missing ones
+ * at once, by name), the engine and its version, synthesis, the log, and Ctrl-C handling.
+ */
+function prepare(file: string, options: CommonOptions, output: Output, command: string): Prepared {
+  const [{ spec }] = loadDeploymentFiles([file]);
+  const engineName = options.engine ?? process.env[ENGINE_ENV] ?? 'tofu';
+  if (engineName !== 'tofu' && engineName !== 'terraform') throw new ToolError(`unknown engine '${engineName}' (expected tofu or terraform)`);
+  const missing = missingCredentials(spec, { engine: engineName, stateEncryption: options.stateEncryption });
+  if (missing.length > 0) {
+    throw new Refusal(`cannot ${command} ${spec.name}; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`, EXIT.missingCredentials);
+  }
+  const engine = findEngine(engineName);
+  requireEngineVersion(engine);
+  synthesize([spec], options.out);
+  const root = stateRoot();
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.on('SIGINT', onSigint);
+  const secretEnv = spec.identity.mode === 'oidc' ? [spec.identity.oidc.clientSecretEnv] : [];
+  const ctx = createRunContext({
+    engine,
+    deployment: spec.name,
+    command,
+    root,
+    output,
+    verbose: Boolean(options.verbose),
+    stateEncryption: options.stateEncryption,
+    signal: controller.signal,
+    secretEnv,
+  });
+  currentLog = ctx.log.path;
+  output.err(`${command} ${spec.name} with ${engine.name} ${engine.version}; state: ${describeState(spec, root)}${options.stateEncryption ? ' (encrypted)' : ' (NOT encrypted: --no-state-encryption)'}; log: ${ctx.log.path}`);
+  return {
+    spec,
+    engine,
+    root,
+    ctx,
+    done() {
+      process.off('SIGINT', onSigint);
+      rmSync(ctx.planDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function planCommand(file: string, options: CommonOptions & { json?: boolean }, output: Output): Promise<void> {
+  const p = prepare(file, options, output, 'plan');
+  try {
+    const o: Orchestration = { ctx: p.ctx, stacks: deploymentStacks(p.spec, options.out, p.root), planDir: p.ctx.planDir };
+    const plans = await planAll(o);
+    if (options.json) {
+      output.out(JSON.stringify({ deployment: p.spec.name, engine: { name: p.engine.name, version: p.engine.version }, stacks: plansJson(plans) }, null, 2));
+    } else {
+      formatPlans(plans).forEach((l) => output.out(l));
+      output.err(`Planned in ${elapsed(p.ctx.started)}; nothing was changed. Log: ${p.ctx.log.path}`);
+    }
+  } finally {
+    p.done();
+  }
+}
+
+function confirmer(io: DeployIO, output: Output, yes: boolean, expected?: string) {
+  return async (lines: readonly string[], question: string): Promise<boolean> => {
+    lines.forEach((l) => output.out(l));
+    if (yes) return true;
+    if (!io.isTTY) throw new Refusal('stdin is not a terminal, so nothing can be confirmed; pass --yes to proceed without a prompt', EXIT.notConfirmed);
+    if (expected) return (await io.ask(`${question} Type the deployment name (${expected}) to confirm: `)) === expected;
+    return /^(y|yes)$/i.test(await io.ask(`${question} [y/N] `));
+  };
+}
+
+async function deployCommand(
+  file: string,
+  options: CommonOptions & { yes?: boolean; waitMinutes: string; skipSelfCheck?: boolean },
+  output: Output,
+  io: DeployIO,
+): Promise<void> {
+  if (!options.yes && !io.isTTY) {
+    throw new Refusal('stdin is not a terminal, so the plan cannot be confirmed; pass --yes to deploy without a prompt', EXIT.notConfirmed);
+  }
+  const minutes = Number(options.waitMinutes);
+  if (!(minutes > 0)) throw new Refusal(`--wait-minutes must be a positive number, not '${options.waitMinutes}'`, EXIT.usage);
+  const p = prepare(file, options, output, 'deploy');
+  const wait = { timeoutMs: minutes * 60_000, intervalMs: 10_000, signal: p.ctx.signal };
+  let infraOutputs: Outputs = {};
+  const afterInfra = async (outputs: Outputs) => {
+    infraOutputs = outputs;
+    const records = outputs.dns_records?.value;
+    if (p.spec.dns.mode === 'manual' && Array.isArray(records)) {
+      output.out('DNS records this deployment needs (dns.mode manual: create them now if they do not exist):');
+      records.forEach((r) => output.out(`  ${r}`));
+    }
+    const str = (name: string) => String(outputs[name]?.value ?? '');
+    const host = str('kube_host');
+    const started = Date.now();
+    output.err(`[${elapsed(p.ctx.started).padStart(6)}] waiting for the Kubernetes API at ${host}/readyz (CA-verified, client certificate)`);
+    await waitUntil(
+      `the Kubernetes API at ${host}`,
+      kubernetesReadyProbe({ host, caCertificate: str('kube_cluster_ca_certificate'), clientCertificate: str('kube_client_certificate'), clientKey: str('kube_client_key') }),
+      { ...wait, onProgress: (n, ms, detail) => output.err(`[${elapsed(p.ctx.started).padStart(6)}]   not ready yet (attempt ${n}, ${Math.round(ms / 1000)}s): ${detail}`) },
+    );
+    output.err(`[${elapsed(p.ctx.started).padStart(6)}] Kubernetes API ready after ${elapsed(started)}`);
+  };
+  try {
+    const o: Orchestration = { ctx: p.ctx, stacks: deploymentStacks(p.spec, options.out, p.root, { afterInfra }), planDir: p.ctx.planDir };
+    await deployStacks(o, { confirm: confirmer(io, output, Boolean(options.yes)) });
+    let healthy = true;
+    if (!options.skipSelfCheck) {
+      output.err(`[${elapsed(p.ctx.started).padStart(6)}] waiting for the homeserver at https://${p.spec.hostnames.matrix}/ (TLS certificate and DNS must be in place)`);
+      await waitUntil(`the homeserver at https://${p.spec.hostnames.matrix}`, homeserverProbe(p.spec.hostnames.matrix), {
+        ...wait,
+        onProgress: (n, ms, detail) => output.err(`[${elapsed(p.ctx.started).padStart(6)}]   not answering yet (attempt ${n}, ${Math.round(ms / 1000)}s): ${detail}`),
+      });
+      const results = await selfCheck(p.spec);
+      output.out('Self-check:');
+      for (const r of results) output.out(`  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}: ${r.detail}`);
+      healthy = results.every((r) => r.ok);
+    }
+    printDeploySummary(p.spec, p.root, p.ctx.log.path, infraOutputs, output);
+    output.err(`Deployed in ${elapsed(p.ctx.started)}.`);
+    if (!healthy) {
+      output.err('sovereign-matrix deploy: the self-check failed (see FAIL above); the stacks are applied. Fix the cause and run deploy again.');
+      throw new ExitStatus(EXIT.unhealthy);
+    }
+  } finally {
+    p.done();
+  }
+}
+
+/** Where to go next: URLs, the first administrator, where state and secrets are. */
+export function printDeploySummary(spec: DeploymentSpec, root: string, log: string, infraOutputs: Outputs, output: Output): void {
+  const ns = namespaceName(spec);
+  output.out('');
+  output.out(`${spec.name} is deployed.`);
+  output.out(`  Element Web:     https://${spec.hostnames.web}/`);
+  output.out(`  Homeserver:      https://${spec.hostnames.matrix}/ (server name ${spec.serverName})`);
+  output.out(`  Accounts (MAS):  https://${spec.hostnames.auth}/`);
+  if (spec.identity.mode === 'keycloak') output.out(`  Keycloak:        https://${spec.hostnames.sso}/`);
+  if (spec.calls.turn) output.out(`  TURN:            turn:${spec.hostnames.turn}:3478, turns:${spec.hostnames.turn}:5349`);
+  if (infraOutputs.ipv4) output.out(`  Node address:    ${String(infraOutputs.ipv4.value)}`);
+  output.out('First administrator (accounts live in Matrix Authentication Service):');
+  output.out(`  kubectl --namespace ${ns} exec -it deploy/${SYNAPSE_UPSTREAMS.mas} -- mas-cli manage register-user --admin <username>`);
+  if (spec.target.kind === 'hetzner') {
+    output.out(`  (the cluster credentials are outputs of ${spec.name}-infra: kube_host, kube_cluster_ca_certificate, kube_client_certificate, kube_client_key)`);
+  } else {
+    output.out(`  (with kubeconfig context ${spec.target.context})`);
+  }
+  output.out(`State: ${describeState(spec, root)}. Every generated secret (database passwords, signing and shared secrets${spec.target.kind === 'hetzner' ? ', the cluster CAs' : ''}) lives only there and in Kubernetes Secrets in ${ns}; keep the state and ${PASSPHRASE_ENV} safe.`);
+  output.out(`Log of this run: ${log}`);
+}
+
+async function destroyCommand(
+  file: string,
+  options: CommonOptions & { yes?: boolean; confirm?: string; deleteData?: boolean },
+  output: Output,
+  io: DeployIO,
+): Promise<void> {
+  if (options.yes) {
+    const [{ spec }] = loadDeploymentFiles([file]);
+    if (options.confirm !== spec.name) {
+      throw new Refusal(`--yes needs --confirm ${spec.name} (the deployment name) to destroy without asking${options.confirm ? `; '${options.confirm}' does not match` : ''}`, EXIT.usage);
+    }
+  } else if (!io.isTTY) {
+    throw new Refusal('stdin is not a terminal, so the deployment name cannot be typed; pass --yes --confirm <name>', EXIT.notConfirmed);
+  }
+  const p = prepare(file, options, output, 'destroy');
+  try {
+    const o: Orchestration = { ctx: p.ctx, stacks: deploymentStacks(p.spec, options.out, p.root), planDir: p.ctx.planDir };
+    const previews = await destroyStacks(o, { deleteData: Boolean(options.deleteData), confirm: confirmer(io, output, Boolean(options.yes), p.spec.name) });
+    const kept = previews.flatMap((pv) => pv.kept ?? []);
+    if (kept.length > 0) {
+      output.out(`Kept (removed from state, still exist and are billed; delete them by hand when no longer needed): ${kept.join(', ')}`);
+    }
+    output.err(`Destroyed in ${elapsed(p.ctx.started)}. Log: ${p.ctx.log.path}`);
+  } finally {
+    p.done();
+  }
+}

@@ -1,0 +1,80 @@
+import { statefulEntry, STATEFUL_RESOURCES, type StatefulResource } from './stateful';
+
+/** What one stack's plan does, by resource address (from `show -json <planfile>`). */
+export interface PlanSummary {
+  readonly create: string[];
+  readonly update: string[];
+  readonly replace: string[];
+  readonly destroy: string[];
+  /** Replacements and destructions of stateful resources, loudly reported. */
+  readonly warnings: StatefulWarning[];
+}
+
+export interface StatefulWarning {
+  readonly address: string;
+  readonly type: string;
+  readonly action: 'replace' | 'destroy';
+  readonly reason: string;
+}
+
+interface ShowJson {
+  resource_changes?: { address: string; type: string; mode?: string; change: { actions: string[] } }[];
+}
+
+/**
+ * Reads the machine-readable plan. Only addresses and actions are kept: the JSON also holds every
+ * variable's value (sensitive ones included), so it is never logged or printed itself.
+ */
+export function summarizePlan(showJson: string | ShowJson, stateful: readonly StatefulResource[] = STATEFUL_RESOURCES): PlanSummary {
+  const plan: ShowJson = typeof showJson === 'string' ? JSON.parse(showJson) : showJson;
+  const summary: PlanSummary = { create: [], update: [], replace: [], destroy: [], warnings: [] };
+  for (const change of plan.resource_changes ?? []) {
+    if (change.mode === 'data') continue;
+    const action = classify(change.change.actions);
+    if (!action) continue;
+    summary[action].push(change.address);
+    if (action === 'replace' || action === 'destroy') {
+      const entry = statefulEntry(change.type, stateful);
+      if (entry) summary.warnings.push({ address: change.address, type: change.type, action, reason: entry.reason });
+    }
+  }
+  for (const list of [summary.create, summary.update, summary.replace, summary.destroy]) list.sort();
+  summary.warnings.sort((a, b) => a.address.localeCompare(b.address));
+  return summary;
+}
+
+function classify(actions: readonly string[]): 'create' | 'update' | 'replace' | 'destroy' | undefined {
+  const key = [...actions].sort().join(',');
+  switch (key) {
+    case 'create':
+      return 'create';
+    case 'update':
+      return 'update';
+    case 'create,delete':
+      return 'replace';
+    case 'delete':
+      return 'destroy';
+    default:
+      return undefined; // no-op, read, forget
+  }
+}
+
+export function hasChanges(summary: PlanSummary): boolean {
+  return summary.create.length + summary.update.length + summary.replace.length + summary.destroy.length > 0;
+}
+
+/** Human-readable lines for one stack; stateful warnings first and impossible to miss. */
+export function formatPlanSummary(stack: string, summary: PlanSummary): string[] {
+  const lines: string[] = [];
+  const counts = `${summary.create.length} to add, ${summary.update.length} to change, ${summary.replace.length} to replace, ${summary.destroy.length} to destroy`;
+  lines.push(`${stack}: ${hasChanges(summary) ? counts : 'no changes'}`);
+  for (const w of summary.warnings) {
+    lines.push(`  !!! WARNING: ${w.action === 'replace' ? 'REPLACES' : 'DESTROYS'} ${w.address}: ${w.reason}`);
+  }
+  const section = (sign: string, addresses: readonly string[]) => addresses.forEach((a) => lines.push(`  ${sign} ${a}`));
+  section('+', summary.create);
+  section('~', summary.update);
+  section('-/+', summary.replace);
+  section('-', summary.destroy);
+  return lines;
+}

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { stackName } from '../../stacks/deployment-stack';
+import type { DeploymentSpec } from '../config/spec';
+import type { Outputs, StackDefinition } from './orchestrator';
+import { backendConfigArgs } from './state';
+
+/** Apps-stack variables fed from infra-stack outputs (variable -> output). */
+export function appsInputs(spec: DeploymentSpec): Record<string, string> {
+  return {
+    kube_host: 'kube_host',
+    kube_cluster_ca_certificate: 'kube_cluster_ca_certificate',
+    kube_client_certificate: 'kube_client_certificate',
+    kube_client_key: 'kube_client_key',
+    ...(spec.calls.turn ? { turn_public_ipv4: 'ipv4' } : {}),
+  };
+}
+
+/**
+ * The synthesized stacks of a deployment as the orchestrator runs them: Hetzner gets infra then
+ * apps (apps reads the cluster credentials from infra's outputs); an existing cluster gets only
+ * apps, reached through the kubeconfig context.
+ */
+export function deploymentStacks(
+  spec: DeploymentSpec,
+  outdir: string,
+  stateRoot: string,
+  hooks: { afterInfra?: (outputs: Outputs) => Promise<void> } = {},
+): StackDefinition[] {
+  const dir = (layer: 'infra' | 'apps') => join(outdir, 'stacks', stackName(spec, layer));
+  const apps: StackDefinition = {
+    name: stackName(spec, 'apps'),
+    layer: 'apps',
+    dir: dir('apps'),
+    backendArgs: backendConfigArgs(spec, 'apps', stateRoot),
+  };
+  if (spec.target.kind !== 'hetzner') return [apps];
+  const infra: StackDefinition = {
+    name: stackName(spec, 'infra'),
+    layer: 'infra',
+    dir: dir('infra'),
+    backendArgs: backendConfigArgs(spec, 'infra', stateRoot),
+    afterApply: hooks.afterInfra,
+  };
+  return [infra, { ...apps, inputs: { from: infra.name, variables: appsInputs(spec) } }];
+}

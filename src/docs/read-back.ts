@@ -1,0 +1,81 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeploymentSpec } from '../config/spec';
+import { synthesize } from '../synth';
+
+/** A stack's cdk.tf.json, as far as the documents read it. */
+export interface TerraformJson {
+  readonly terraform?: {
+    readonly backend?: Record<string, Record<string, unknown>>;
+    readonly required_providers?: Record<string, { readonly source?: string; readonly version?: string }>;
+  };
+  readonly provider?: Record<string, readonly Record<string, unknown>[]>;
+  /** resource type -> logical name -> attributes. */
+  readonly resource?: Record<string, Record<string, Record<string, any>>>;
+  readonly output?: Record<string, Record<string, unknown>>;
+  readonly variable?: Record<string, Record<string, unknown>>;
+}
+
+/** One synthesized stack, read back from disk. */
+export interface SynthesizedStack {
+  /** `<deployment>-<layer>`. */
+  readonly name: string;
+  readonly layer: 'infra' | 'apps';
+  readonly json: TerraformJson;
+}
+
+/** What is actually deployed for one deployment: the spec and its synthesized stacks, in apply order. */
+export interface Synthesized {
+  readonly spec: DeploymentSpec;
+  readonly stacks: readonly SynthesizedStack[];
+}
+
+/**
+ * Synthesizes a deployment into a temporary directory with the same code `synth` runs and reads
+ * the Terraform JSON back, so a document describes exactly what would be deployed.
+ */
+export function synthesizeForDocs(spec: DeploymentSpec): Synthesized {
+  const dir = mkdtempSync(join(tmpdir(), 'sovereign-matrix-docs-'));
+  try {
+    const summaries = synthesize([spec], dir);
+    return {
+      spec,
+      stacks: summaries.map((s) => ({
+        name: s.stack,
+        layer: s.layer as 'infra' | 'apps',
+        json: JSON.parse(readFileSync(join(dir, s.file), 'utf8')) as TerraformJson,
+      })),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A resource of a synthesized stack with its Terraform address. */
+export interface FoundResource {
+  readonly stack: string;
+  readonly type: string;
+  readonly name: string;
+  /** `type.name`, as Terraform prints it. */
+  readonly address: string;
+  readonly body: Record<string, any>;
+}
+
+/** Every resource of the given types, in stack order, then type and name order (as in the JSON). */
+export function resourcesOf(synth: Synthesized, ...types: string[]): FoundResource[] {
+  const found: FoundResource[] = [];
+  for (const stack of synth.stacks) {
+    for (const type of types) {
+      for (const [name, body] of Object.entries(stack.json.resource?.[type] ?? {})) {
+        found.push({ stack: stack.name, type, name, address: `${type}.${name}`, body });
+      }
+    }
+  }
+  return found;
+}
+
+/** `address (stack)`: where a reader finds a resource in cdktf.out. */
+export function where(resource: FoundResource): string {
+  return `\`${resource.address}\` (${resource.stack})`;
+}

@@ -1,0 +1,122 @@
+/**
+ * The Markdown for a pull request comment, checked structurally; a git ref as base (a temporary
+ * worktree, removed afterwards, also on failure); a side whose kit code differs runs its own code.
+ */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, tempDir } from '../helpers';
+import { computeDiff } from '../../src/diff/command';
+import { MARKDOWN_MARKER } from '../../src/diff/format';
+import { changedPaths, FIXTURES, git, sides } from './helpers';
+
+jest.setTimeout(60_000);
+
+test('Markdown: marker, summary table first, one details block per changed stack and file, balanced fences', async () => {
+  const { base, head } = sides({ a: 'base', b: 'base' }, { a: 'location', b: 'allow-list' });
+  // Two deployments may not share a name; give b its own.
+  for (const dir of [base, head]) {
+    const file = join(dir, 'deployments', 'b.yaml');
+    const text = require('node:fs').readFileSync(file, 'utf8') as string;
+    writeFileSync(file, text.replace('name: diff-fixture', 'name: other-fixture'));
+  }
+  const result = await cli('diff', '--base', base, '--head', head, '--format', 'markdown');
+  expect(result.code).toBe(0);
+  const md = result.stdout;
+  const lines = md.split('\n');
+  expect(lines[0]).toBe(MARKDOWN_MARKER);
+  const header = lines.indexOf('| deployment | stack | added | changed | removed | warnings |');
+  expect(header).toBeGreaterThan(0);
+  // Only the title and the warnings come before the table.
+  expect(md.indexOf('<details>')).toBeGreaterThan(header);
+  expect(lines[header + 1]).toBe('|---|---|---:|---:|---:|---:|');
+  const rows = lines.slice(header + 2, lines.indexOf('', header));
+  expect(rows).toEqual([
+    '| diff-fixture | diff-fixture-infra | 0 | 4 | 0 | 4 |',
+    expect.stringMatching(/^\| other-fixture \| other-fixture-apps \| 0 \| \d+ \| 0 \| 0 \|$/),
+    '| other-fixture | rendered configs | 0 | 1 | 0 | 0 |',
+  ]);
+  // One <details> per changed stack (2) and per changed rendered file (1), each closed.
+  expect(md.match(/<details>/g)).toHaveLength(3);
+  expect(md.match(/<\/details>/g)).toHaveLength(3);
+  expect(md).toContain('<summary><code>diff-fixture-infra</code>: +0 ~4 -0</summary>');
+  expect(md).toContain('<summary><code>other-fixture</code>: <code>synapse/homeserver.yaml</code></summary>');
+  const fences = lines.filter((line) => /^```/.test(line));
+  expect(fences.length % 2).toBe(0);
+  for (let i = 0; i < fences.length; i += 2) expect([fences[i], fences[i + 1]]).toEqual(['```diff', '```']);
+  expect(md).toContain('🛑 **irreversible**');
+});
+
+function repoWithDeployment(fixture: string): string {
+  const repo = tempDir('sm-diff-git-');
+  git(repo, 'init', '-q', '-b', 'main');
+  mkdirSync(join(repo, 'deployments'));
+  copyFileSync(join(FIXTURES, `${fixture}.yaml`), join(repo, 'deployments', 'd.yaml'));
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-q', '-m', 'base');
+  return repo;
+}
+
+test('a git ref as base: HEAD~1 against HEAD and against the working tree; the worktree is removed', () => {
+  const repo = repoWithDeployment('base');
+  copyFileSync(join(FIXTURES, 'location.yaml'), join(repo, 'deployments', 'd.yaml'));
+  git(repo, 'commit', '-q', '-am', 'move to nbg1');
+  const expected = {
+    'hcloud_primary_ip.primary-ipv4': ['location'],
+    'hcloud_primary_ip.primary-ipv6': ['location'],
+    'hcloud_server.node': ['location'],
+    'hcloud_volume.data': ['location'],
+  };
+  const asJson = (result: ReturnType<typeof computeDiff>) => JSON.parse(require('../../src/diff/format').formatJson(result));
+  expect(changedPaths(asJson(computeDiff([], { base: 'HEAD~1', head: 'HEAD' }, repo)), 'infra')).toEqual(expected);
+  // Default head is the working tree; an uncommitted change on top shows too.
+  copyFileSync(join(FIXTURES, 'k3s-version.yaml'), join(repo, 'deployments', 'd.yaml'));
+  const withWorkingTree = asJson(computeDiff([], { base: 'HEAD' }, repo));
+  expect(changedPaths(withWorkingTree, 'infra')).toEqual({ ...expected, 'hcloud_server.node': ['location', 'user_data'] });
+  expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
+});
+
+test('a git ref whose deployment file is invalid: exit 1, problems named ref:path, worktree removed', async () => {
+  const repo = repoWithDeployment('base');
+  writeFileSync(join(repo, 'deployments', 'd.yaml'), 'name: x\n');
+  git(repo, 'commit', '-q', '-am', 'break it');
+  copyFileSync(join(FIXTURES, 'base.yaml'), join(repo, 'deployments', 'd.yaml'));
+  const cwd = process.cwd();
+  process.chdir(repo);
+  try {
+    const result = await cli('diff', '--base', 'HEAD');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('HEAD:deployments/d.yaml');
+    expect((await cli('diff', '--base', 'no-such-ref')).code).toBe(2);
+  } finally {
+    process.chdir(cwd);
+  }
+  expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
+});
+
+test('a side with different kit code is synthesized by its own compiled code', () => {
+  // A stand-in kit: a checkout with its own dist/ whose synthesize writes a marker resource.
+  const kit = tempDir('sm-diff-kit-');
+  const write = (path: string, text: string) => {
+    mkdirSync(join(kit, path, '..'), { recursive: true });
+    writeFileSync(join(kit, path), text);
+  };
+  write('package.json', JSON.stringify({ name: 'sovereign-matrix', version: '0.0.1' }));
+  write('src/synth.ts', '// the old kit');
+  write('deployments/d.yaml', 'name: diff-fixture\n');
+  write('dist/src/config/load.js', `exports.loadDeploymentFiles = (files) => files.map((file) => ({ file, spec: { name: 'diff-fixture' } }));`);
+  write(
+    'dist/src/synth.js',
+    `const fs = require('fs'), path = require('path');
+exports.synthesize = (specs, out) => specs.map((spec) => {
+  const file = path.join('stacks', spec.name + '-apps', 'cdk.tf.json');
+  fs.mkdirSync(path.join(out, path.dirname(file)), { recursive: true });
+  fs.writeFileSync(path.join(out, file), JSON.stringify({ resource: { old_kit_marker: { m: { v: 1 } } } }));
+  return { deployment: spec.name, stack: spec.name + '-apps', layer: 'apps', resources: 1, file };
+});`,
+  );
+  const { head } = sides({}, { d: 'base' });
+  const result = computeDiff([], { base: kit, head });
+  expect(result.notes.join('\n')).toContain('synthesized with its own compiled code');
+  const apps = result.deployments[0].stacks.find((s) => s.stack === 'diff-fixture-apps')!;
+  expect(apps.changes.find((c) => c.address === 'old_kit_marker.m')?.status).toBe('removed');
+});

@@ -591,11 +591,14 @@ export class AppsStack extends DeploymentStack {
 
   /**
    * k3s ships Traefik; this adds the ACME certificate resolver the Ingress names, with the
-   * deployment's ACME server (an EU CA if configured) and contact, and sends HTTP to HTTPS.
+   * deployment's ACME server (an EU CA if configured) and contact, sends HTTP to HTTPS, and
+   * stops Traefik from calling home.
    * HelmChartConfig is a k3s CRD present from the first boot, so it can be planned.
    */
   private traefikAcme(): void {
     const values = {
+      // The chart's defaults ask traefik.io for new versions and send anonymous usage statistics.
+      globalArguments: ['--global.checknewversion=false', '--global.sendanonymoususage=false'],
       ports: { web: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } },
       persistence: { enabled: true },
       additionalArguments: [

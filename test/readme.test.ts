@@ -35,3 +35,12 @@ describe('README set-up example', () => {
     expect(README).toContain(`\`\`\`\n${printed}\n\`\`\``);
   });
 });
+
+describe('README exit codes', () => {
+  it('documents every exit code of the CLI', async () => {
+    const { EXIT } = await import('../src/cli/exit-codes');
+    for (const code of Object.values(EXIT)) {
+      expect({ code, documented: README.includes(`| ${code} |`) }).toEqual({ code, documented: true });
+    }
+  });
+});

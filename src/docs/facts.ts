@@ -621,7 +621,7 @@ function controls(synth: Synthesized, workloads: readonly WorkloadFact[], rts: r
     add(
       'Identity',
       mas?.enabled
-        ? `Authentication delegated to Matrix Authentication Service (\`matrix_authentication_service\`, endpoint ${String(mas.endpoint)}); identity mode \`${synth.spec.identity.mode}\`. ${
+        ? `Authentication delegated to Matrix Authentication Service (\`matrix_authentication_service\`, endpoint \`${String(mas.endpoint)}\`); identity mode \`${synth.spec.identity.mode}\`. ${
             masDeployed ? 'MAS runs in the apps stack.' : 'The MAS workload is not yet deployed by this version of the kit: logins do not work until it is.'
           }`
         : 'Synapse handles logins itself (no MAS)',
@@ -643,7 +643,7 @@ function controls(synth: Synthesized, workloads: readonly WorkloadFact[], rts: r
   if (passwords.length > 0) {
     add(
       'Secrets',
-      `${passwords.length} secrets generated at apply time by \`random_password\` (48 characters), stored only in Terraform state and ${secrets.length} Kubernetes Secrets`,
+      `${passwords.length} secrets generated at apply time by \`random_password\` (${[...new Set(passwords.map((p) => String(p.body.length)))].join('/')} characters), stored only in Terraform state and ${secrets.length} Kubernetes Secrets`,
       passwords.map((p) => `\`${p.address}\``).join(', '),
     );
   }

@@ -127,7 +127,7 @@ function inline(text: string): string {
       if (part.startsWith('`') && part.endsWith('`') && part.length >= 2) return `<code>${escapeHtml(part.slice(1, -1))}</code>`;
       return escapeHtml(part)
         .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
-        .replace(/\bhttps?:\/\/[^\s<>"()]+[^\s<>"().,;:]/g, (url) => `<a href="${url}">${url}</a>`);
+        .replace(/\bhttps:\/\/[a-z0-9-]+\.[^\s<>"()]*[^\s<>"().,;:]/g, (url) => `<a href="${url}">${url}</a>`);
     })
     .join('');
 }

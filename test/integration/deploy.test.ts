@@ -88,7 +88,10 @@ const yes = { confirm: async () => true };
 const order = (w: World) => readFileSync(w.orderFile, 'utf8').trim().split('\n');
 
 describe('deploy with real OpenTofu', () => {
-  const w = world({ encryption: true });
+  let w: World;
+  beforeAll(() => {
+    w = world({ encryption: true });
+  });
 
   it('plans the apps stack "after infra" on a first deploy instead of failing', async () => {
     const plans = await planAll(w.o);
@@ -207,6 +210,9 @@ describe('interrupt', () => {
     expect((error as Interrupted).stack).toBe('fixture-slow');
     expect(Date.now() - started).toBeLessThan(50_000);
     expect(w.out.join('\n')).toMatch(/asking tofu to stop apply of fixture-slow cleanly/);
+    const log = readFileSync(w.o.ctx.log.path, 'utf8');
+    expect(log).toMatch(/Interrupt received[\s\S]*Gracefully shutting down/);
+    expect(log).not.toMatch(/Two interrupts received/);
     // Not locked, not corrupt: a new run can plan again.
     const fresh = world({ reuse: w });
     const plans = await planAll({ ...fresh.o, stacks: [slow] });

@@ -86,10 +86,10 @@ describe('synapse/homeserver.yaml', () => {
   test('no secret-looking literal in any rendered file', () => {
     for (const spec of [specWith(), specWith('federation:\n  mode: open\nsize: large\n')]) {
       for (const file of renderAll(spec)) {
-        // A key naming a secret, password or key must point at a file (…_path) or be a comment.
+        // A key naming a secret, password or key must point at a file (…_path, MAS's …_file) or be a comment.
         if (file.path.endsWith('.sql')) {
           // SQL: a password only ever comes from the psql variable.
-          const literal = file.content.split('\n').filter((l) => !l.startsWith('--') && /PASSWORD\s+(?!:'synapse_password';)/i.test(l));
+          const literal = file.content.split('\n').filter((l) => !l.startsWith('--') && /PASSWORD\s+(?!:'[a-z]+_password';)/i.test(l));
           expect({ file: file.path, literal }).toEqual({ file: file.path, literal: [] });
           continue;
         }
@@ -98,7 +98,7 @@ describe('synapse/homeserver.yaml', () => {
           .filter((line) => !/^\s*(#|--)/.test(line))
           .filter((line) => /(secret|password|_key)[a-z_.]*"?\s*:\s*\S/i.test(line))
           .filter((line) => !/:\s*(true|false|null|\d+|\[\]),?$/.test(line))
-          .filter((line) => !/_path"?\s*:\s*"?\/secrets\//.test(line) && !/signing_key_path: \/data\//.test(line));
+          .filter((line) => !/_(path|file)"?\s*:\s*"?\/secrets\//.test(line) && !/signing_key_path: \/data\//.test(line));
         expect({ file: file.path, offending }).toEqual({ file: file.path, offending: [] });
         expect(file.content).not.toMatch(/[A-Za-z0-9+/]{40,}/); // no key material
       }

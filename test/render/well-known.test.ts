@@ -8,8 +8,16 @@ describe('well-known', () => {
     expect(JSON.parse(files['well-known/server.json'])).toEqual({ 'm.server': 'matrix.ministry.example.eu:443' });
   });
 
-  test('client.json points clients at the homeserver and advertises no identity server', () => {
-    expect(JSON.parse(files['well-known/client.json'])).toEqual({ 'm.homeserver': { base_url: 'https://matrix.ministry.example.eu' } });
+  test('client.json points clients at the homeserver and at MAS, and advertises no identity server', () => {
+    expect(JSON.parse(files['well-known/client.json'])).toEqual({
+      'm.homeserver': { base_url: 'https://matrix.ministry.example.eu' },
+      'org.matrix.msc2965.authentication': { issuer: 'https://auth.ministry.example.eu/', account: 'https://auth.ministry.example.eu/account/' },
+    });
+  });
+
+  test('the MAS issuer follows hostnames.auth and ends with a slash, as MAS advertises it', () => {
+    const custom = renderWellKnown(specWith('hostnames:\n  auth: login.ministry.example.eu\n'));
+    expect(JSON.parse(custom[0].content)['org.matrix.msc2965.authentication'].issuer).toBe('https://login.ministry.example.eu/');
   });
 
   test('pretty JSON with a trailing newline', () => {

@@ -1,0 +1,601 @@
+/**
+ * Boots the real Keycloak (the pinned release: Maven Central's keycloak-quarkus-dist, the same
+ * server the container image ships) against a real, throwaway PostgreSQL, with exactly the files
+ * the kit renders for identity mode keycloak:
+ *
+ * - postgres/init-keycloak.sql, applied verbatim (twice: it is idempotent);
+ * - keycloak/keycloak.env, changed only by the overlay below;
+ * - keycloak/realm.json, verbatim, imported by `kc.sh start --import-realm` (KEYCLOAK_ARGS).
+ *
+ * The overlay may change only the database host (the Service `postgres` -> 127.0.0.1) and the
+ * three ports (database, HTTP, management -> free ports here); `overlayKeycloakSettings` throws on
+ * any other difference. The hostnames stay as rendered: in production TLS ends at the ingress,
+ * which talks plain HTTP to Keycloak and sets X-Forwarded-Proto/Host; this test plays the ingress
+ * by sending those headers to 127.0.0.1 (`asIngress`), so Keycloak issues exactly the URLs
+ * (https://sso.<server_name>/realms/matrix/...) that the rendered MAS configuration expects, and
+ * no certificate is needed.
+ *
+ * Then it checks what MAS relies on: the discovery document, the MAS client as imported (exact
+ * redirect URI, flows, PKCE, secret from the environment), a complete authorization-code login
+ * with PKCE as MAS performs it (the ID token carries the claims MAS imports), the refusals (other
+ * redirect URIs, no PKCE, implicit flow, password grant, plain HTTP), and that health and metrics
+ * answer on the management port only.
+ *
+ * Needs: scripts/integration/keycloak.sh (run here: downloads and verifies Keycloak, picks a
+ * JDK, installs PostgreSQL when missing). Every request below goes to 127.0.0.1.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import YAML from 'yaml';
+import { parseDeployment } from '../../src/config/load';
+import { PORTS } from '../../src/ports';
+import { renderAll } from '../../src/render';
+import {
+  KEYCLOAK_ARGS,
+  KEYCLOAK_DATABASE,
+  KEYCLOAK_MANAGEMENT_PATHS,
+  KEYCLOAK_PUBLIC_PATHS,
+  KEYCLOAK_SECRET_ENV,
+} from '../../src/render/keycloak';
+import { KEYCLOAK_MAS_CLIENT_ID, KEYCLOAK_REALM } from '../../src/render/mas';
+import { KEYCLOAK_PASSWORD_VARIABLE } from '../../src/render/postgres';
+
+const REPO = join(__dirname, '..', '..');
+const BOOT_TIMEOUT_MS = 300_000;
+
+const SPEC = parseDeployment(
+  `name: ministry
+server_name: ministry.example.eu
+target:
+  kubernetes:
+    context: test
+admin_contact: ops@ministry.example.eu
+identity:
+  mode: keycloak
+`,
+  'keycloak.yaml',
+);
+const FILES = Object.fromEntries(renderAll(SPEC).map((f) => [f.path, f.content]));
+const MAS = YAML.parse(FILES['mas/config.yaml']);
+const PROVIDER = MAS.upstream_oauth2.providers[0];
+const REALM = JSON.parse(FILES['keycloak/realm.json']);
+const SSO_HOST = SPEC.hostnames.sso;
+
+const timings: string[] = [];
+let root = '';
+let pg: Postgres | undefined;
+let keycloak: ChildProcess | undefined;
+let logFile = '';
+let httpBase = '';
+let managementBase = '';
+const clientSecret = randomBytes(24).toString('hex');
+const admin = { username: 'bootstrap-admin', password: randomBytes(18).toString('hex') };
+
+beforeAll(async () => {
+  let started = Date.now();
+  const result = spawnSync('bash', [join(REPO, 'scripts/integration/keycloak.sh')], {
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 15 * 60_000,
+  });
+  if (result.status !== 0) throw new Error(`scripts/integration/keycloak.sh failed (exit ${result.status}): ${result.stdout}`);
+  const out = Object.fromEntries(
+    result.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const kcHome = out.KC_HOME;
+  const javaHome = out.JAVA_HOME;
+  if (!kcHome || !existsSync(join(kcHome, 'bin', 'kc.sh')) || !javaHome) throw new Error(`installer printed no KC_HOME/JAVA_HOME: ${result.stdout}`);
+  timings.push(`installer (scripts/integration/keycloak.sh, download and checksum when not cached): ${seconds(Date.now() - started)}`);
+
+  root = mkdtempSync(join(tmpdir(), 'sm-keycloak-it-'));
+  started = Date.now();
+  pg = await startPostgres(join(root, 'postgres'));
+  timings.push(`PostgreSQL initdb + start: ${seconds(Date.now() - started)}`);
+
+  // The rendered init script, verbatim, twice (idempotent), with the password as a psql variable.
+  const initFile = join(root, 'init-keycloak.sql');
+  writeFileSync(initFile, FILES['postgres/init-keycloak.sql']);
+  chmodSync(initFile, 0o644);
+  const dbPassword = randomBytes(24).toString('hex');
+  for (let i = 0; i < 2; i++) pg.psql(['-v', 'ON_ERROR_STOP=1', '-v', `${KEYCLOAK_PASSWORD_VARIABLE}=${dbPassword}`, '-f', initFile]);
+
+  // A private copy of the distribution: Keycloak writes its build (lib/quarkus) and data/ into
+  // its home, and the realm file goes to data/import.
+  started = Date.now();
+  const home = join(root, 'keycloak');
+  cpSync(kcHome, home, { recursive: true });
+  mkdirSync(join(home, 'data', 'import'), { recursive: true });
+  writeFileSync(join(home, 'data', 'import', `${KEYCLOAK_REALM}-realm.json`), FILES['keycloak/realm.json']);
+  timings.push(`copy of the distribution: ${seconds(Date.now() - started)}`);
+
+  const httpPort = await freePort();
+  const managementPort = await freePort();
+  httpBase = `http://127.0.0.1:${httpPort}`;
+  managementBase = `http://127.0.0.1:${managementPort}`;
+  const settings = overlayKeycloakSettings(parseEnvFile(FILES['keycloak/keycloak.env']), {
+    databaseHost: '127.0.0.1',
+    ports: { KC_DB_URL_PORT: pg.port, KC_HTTP_PORT: httpPort, KC_HTTP_MANAGEMENT_PORT: managementPort },
+  });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    JAVA_HOME: javaHome,
+    ...settings,
+    [KEYCLOAK_SECRET_ENV.dbPassword]: dbPassword,
+    [KEYCLOAK_SECRET_ENV.bootstrapAdminUsername]: admin.username,
+    [KEYCLOAK_SECRET_ENV.bootstrapAdminPassword]: admin.password,
+    [KEYCLOAK_SECRET_ENV.masClientSecret]: clientSecret,
+  };
+  logFile = join(root, 'keycloak.log');
+  started = Date.now();
+  keycloak = spawn(join(home, 'bin', 'kc.sh'), [...KEYCLOAK_ARGS], {
+    cwd: home,
+    env,
+    detached: true, // its own process group: afterAll stops kc.sh and the JVM together
+    stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
+  });
+  await waitForReady(keycloak);
+  timings.push(`Keycloak first start (build, schema, realm import) to ready: ${seconds(Date.now() - started)}`);
+}, 20 * 60_000);
+
+afterAll(async () => {
+  if (keycloak) await stopProcessGroup(keycloak);
+  pg?.stop();
+  // SOVEREIGN_MATRIX_KEEP_TEST_DIRS=1 keeps the files and logs for a look afterwards.
+  if (root && !process.env.SOVEREIGN_MATRIX_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
+  else if (root) timings.push(`kept ${root}`);
+  console.log(`Keycloak integration timings:\n  ${timings.join('\n  ')}`);
+}, 120_000);
+
+describe('the overlay', () => {
+  const rendered = parseEnvFile(FILES['keycloak/keycloak.env']);
+  const ports = { KC_DB_URL_PORT: 1, KC_HTTP_PORT: 2, KC_HTTP_MANAGEMENT_PORT: 3 };
+
+  test('changes only the database host and the ports', () => {
+    const changed = overlayKeycloakSettings(rendered, { databaseHost: '127.0.0.1', ports });
+    const diff = Object.keys(rendered).filter((k) => rendered[k] !== changed[k]);
+    expect(diff.sort()).toEqual(['KC_DB_URL_HOST', 'KC_DB_URL_PORT', 'KC_HTTP_MANAGEMENT_PORT', 'KC_HTTP_PORT']);
+    expect(Object.keys(changed)).toEqual(Object.keys(rendered));
+  });
+
+  test('refuses anything else', () => {
+    expect(() => overlayKeycloakSettings(rendered, { databaseHost: '127.0.0.1', ports: { ...ports, KC_HOSTNAME: 4 } as never })).toThrow(/KC_HOSTNAME/);
+  });
+});
+
+describe('Keycloak with the rendered realm and settings', () => {
+  test('the init script made a database of its own, owned by its own role', () => {
+    const row = requirePg().psql(['-At', '-c', `SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding) FROM pg_database WHERE datname = '${KEYCLOAK_DATABASE.database}'`]);
+    expect(row.trim()).toBe(`${KEYCLOAK_DATABASE.user}|UTF8`);
+    const tables = requirePg().psql(['-At', '-d', KEYCLOAK_DATABASE.database, '-c', "SELECT count(*) FROM pg_tables WHERE tablename = 'realm'"]);
+    expect(tables.trim()).toBe('1');
+  });
+
+  test('discovery: the issuer and endpoints are what the rendered MAS configuration expects', async () => {
+    const res = await asIngress(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`);
+    expect(res.status).toBe(200);
+    const doc = await res.json();
+    expect(doc.issuer).toBe(PROVIDER.issuer);
+    for (const key of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint']) {
+      expect(doc[key]).toMatch(new RegExp(`^${escape(PROVIDER.issuer)}/protocol/openid-connect/`));
+    }
+    expect(doc.response_types_supported).toContain('code');
+    expect(doc.code_challenge_methods_supported).toContain('S256');
+    expect(doc.token_endpoint_auth_methods_supported).toContain(PROVIDER.token_endpoint_auth_method);
+    expect(doc.id_token_signing_alg_values_supported).toContain('RS256');
+    expect(doc.scopes_supported).toEqual(expect.arrayContaining(PROVIDER.scope.split(' ')));
+    expect(doc.backchannel_logout_supported).toBe(true);
+    // Strict hostname: a request for another host still gets the configured issuer.
+    const other = await fetch(`${httpBase}/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`, { headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example.com' } });
+    expect((await other.json()).issuer).toBe(PROVIDER.issuer);
+  });
+
+  test('the realm as imported: its own realm, HTTPS always, no registration, brute-force protection, the password policy', async () => {
+    const realm = await adminGet(`/admin/realms/${KEYCLOAK_REALM}`);
+    expect(realm).toMatchObject({
+      realm: KEYCLOAK_REALM,
+      enabled: true,
+      sslRequired: 'all',
+      registrationAllowed: false,
+      bruteForceProtected: true,
+      loginWithEmailAllowed: true,
+      passwordPolicy: REALM.passwordPolicy,
+    });
+  });
+
+  test('the MAS client as imported: exactly the rendered redirect URI, code flow only, PKCE S256, back-channel logout', async () => {
+    const [client] = await adminGet(`/admin/realms/${KEYCLOAK_REALM}/clients?clientId=${KEYCLOAK_MAS_CLIENT_ID}`);
+    expect(client).toBeDefined();
+    expect(client.redirectUris).toEqual([`${MAS.http.public_base}upstream/callback/${PROVIDER.id}`]);
+    expect(client).toMatchObject({
+      publicClient: false,
+      standardFlowEnabled: true,
+      implicitFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+      serviceAccountsEnabled: false,
+      fullScopeAllowed: false,
+    });
+    expect(client.attributes['pkce.code.challenge.method']).toBe('S256');
+    expect(client.attributes['backchannel.logout.url']).toBe(`${MAS.http.public_base}upstream/backchannel-logout/${PROVIDER.id}`);
+    expect(client.defaultClientScopes).toEqual(expect.arrayContaining(['profile', 'email', 'basic']));
+    // The ${ENV} reference in realm.json was replaced from Keycloak's environment on import.
+    const secret = await adminGet(`/admin/realms/${KEYCLOAK_REALM}/clients/${client.id}/client-secret`);
+    expect(secret.value).toBe(clientSecret);
+  });
+
+  test('a login as MAS performs it: code flow with PKCE, then the ID token carries the claims MAS imports', async () => {
+    await createUser('alice', 'Alice', 'Example', 'alice@ministry.example.eu', 'correct horse battery staple');
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const redirectUri = `${MAS.http.public_base}upstream/callback/${PROVIDER.id}`;
+    const authorize = authorizeUrl({ redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256' });
+    const page = await asIngress(authorize, { redirect: 'manual' });
+    expect(page.status).toBe(200);
+    const cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]);
+    const html = await page.text();
+    const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+    expect(action).toMatch(new RegExp(`^https://${escape(SSO_HOST)}/realms/${KEYCLOAK_REALM}/login-actions/authenticate`));
+    const login = await asIngress(new URL(action!).pathname + new URL(action!).search, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
+      body: new URLSearchParams({ username: 'alice', password: 'correct horse battery staple', credentialId: '' }).toString(),
+    });
+    expect(login.status).toBe(302);
+    const back = new URL(login.headers.get('location')!);
+    expect(`${back.origin}${back.pathname}`).toBe(redirectUri);
+    expect(back.searchParams.get('state')).toBe('state-1');
+    const code = back.searchParams.get('code');
+    expect(code).toBeTruthy();
+
+    const token = await asIngress(`/realms/${KEYCLOAK_REALM}/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(KEYCLOAK_MAS_CLIENT_ID)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: redirectUri, code_verifier: verifier }).toString(),
+    });
+    const tokens = await token.json();
+    expect(token.status).toBe(200);
+    const idToken = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString('utf8'));
+    const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString('utf8'));
+    expect(header.alg).toBe('RS256');
+    expect(idToken).toMatchObject({ iss: PROVIDER.issuer, aud: KEYCLOAK_MAS_CLIENT_ID, nonce: 'nonce-1' });
+    expect(idToken.sub).toMatch(/^[0-9a-f-]{36}$/);
+    // The claims MAS's claims_imports templates read (user.preferred_username, user.name, user.email).
+    for (const [field, claim] of [
+      ['localpart', 'preferred_username'],
+      ['displayname', 'name'],
+      ['email', 'email'],
+    ]) {
+      expect(PROVIDER.claims_imports[field].template).toBe(`{{ user.${claim} }}`);
+    }
+    expect(idToken.preferred_username).toBe('alice');
+    expect(idToken.name).toBe('Alice Example');
+    expect(idToken.email).toBe('alice@ministry.example.eu');
+  });
+
+  test('refused: a redirect URI that is not exactly the rendered one', async () => {
+    for (const uri of [
+      `${MAS.http.public_base}upstream/callback/${PROVIDER.id}/x`,
+      `${MAS.http.public_base}upstream/callback/01ARZ3NDEKTSV4RRFFQ69G5FAV`,
+      `https://evil.example.com/upstream/callback/${PROVIDER.id}`,
+    ]) {
+      const res = await asIngress(authorizeUrl({ redirect_uri: uri, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }), { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toMatch(/Invalid parameter: redirect_uri/);
+    }
+  });
+
+  test('refused: no PKCE, the implicit flow, the password grant', async () => {
+    const redirectUri = `${MAS.http.public_base}upstream/callback/${PROVIDER.id}`;
+    const noPkce = await asIngress(authorizeUrl({ redirect_uri: redirectUri }), { redirect: 'manual' });
+    expect(noPkce.status).toBe(302);
+    expect(new URL(noPkce.headers.get('location')!).searchParams.get('error_description')).toMatch(/code_challenge_method/);
+
+    const implicit = await asIngress(authorizeUrl({ redirect_uri: redirectUri, response_type: 'id_token token' }), { redirect: 'manual' });
+    expect(implicit.status).toBe(302);
+    const location = implicit.headers.get('location')!;
+    expect(location).toMatch(/error=unauthorized_client|error=unsupported_response_type/);
+
+    const password = await asIngress(`/realms/${KEYCLOAK_REALM}/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${KEYCLOAK_MAS_CLIENT_ID}:${clientSecret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'correct horse battery staple', scope: 'openid' }).toString(),
+    });
+    // Keycloak answers 400 (some versions 401) with unauthorized_client.
+    expect([400, 401]).toContain(password.status);
+    const refusal = await password.json();
+    expect(refusal.error).toBe('unauthorized_client');
+    expect(refusal.access_token).toBeUndefined();
+  });
+
+  test('a request for another host over plain HTTP still gets only https://<sso host> URLs (strict full-URL hostname)', async () => {
+    // With KC_HOSTNAME a full https URL, Keycloak builds every URL from it and treats requests as
+    // HTTPS; enforcing TLS is the ingress's job (it redirects port 80). sslRequired "all" (checked
+    // on the imported realm above) then guards against a later hostname without https.
+    const redirectUri = `${MAS.http.public_base}upstream/callback/${PROVIDER.id}`;
+    const res = await fetch(`${httpBase}${authorizeUrl({ redirect_uri: redirectUri, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })}`, {
+      redirect: 'manual',
+      headers: { 'X-Forwarded-Proto': 'http', 'X-Forwarded-Host': 'evil.example.com' },
+    });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1];
+    expect(action).toMatch(new RegExp(`^https://${escape(SSO_HOST)}/realms/${KEYCLOAK_REALM}/login-actions/`));
+    expect(html).not.toMatch(/evil\.example\.com|http:\/\/127\.0\.0\.1/);
+  });
+
+  test('health and metrics answer on the management port, and not on the HTTP port', async () => {
+    for (const path of [KEYCLOAK_MANAGEMENT_PATHS.live, KEYCLOAK_MANAGEMENT_PATHS.ready, KEYCLOAK_MANAGEMENT_PATHS.started]) {
+      const res = await fetch(`${managementBase}${path}`);
+      expect(res.status).toBe(200);
+      expect((await res.json()).status).toBe('UP');
+    }
+    const metrics = await fetch(`${managementBase}${KEYCLOAK_MANAGEMENT_PATHS.metrics}`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^jvm_/m);
+    for (const path of Object.values(KEYCLOAK_MANAGEMENT_PATHS)) expect((await asIngress(path)).status).toBe(404);
+  });
+
+  test('the kit exposes /realms/, /resources/ and /.well-known/ only: never /admin, never the management port', async () => {
+    const exposed = (path: string) => KEYCLOAK_PUBLIC_PATHS.some((prefix) => path.startsWith(prefix));
+    expect(exposed('/admin/')).toBe(false);
+    expect(exposed('/admin/master/console/')).toBe(false);
+    expect(exposed(`/admin/realms/${KEYCLOAK_REALM}`)).toBe(false);
+    expect(exposed('/')).toBe(false);
+    expect(exposed(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`)).toBe(true);
+    // What MAS and browsers need is under the exposed paths: every endpoint of the discovery document.
+    const doc = await (await asIngress(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`)).json();
+    for (const key of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint']) {
+      expect(exposed(new URL(doc[key]).pathname)).toBe(true);
+    }
+    // The admin console does exist on the HTTP port: only the ingress keeps it unreachable.
+    expect((await asIngress('/admin/master/console/')).status).toBe(200);
+    expect(PORTS.keycloakManagement).not.toBe(PORTS.keycloakHttp);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+
+/** The documented overlay of keycloak.env: database host and ports only; anything else throws. */
+function overlayKeycloakSettings(
+  rendered: Readonly<Record<string, string>>,
+  overlay: { databaseHost: string; ports: Readonly<Record<'KC_DB_URL_PORT' | 'KC_HTTP_PORT' | 'KC_HTTP_MANAGEMENT_PORT', number>> },
+): Record<string, string> {
+  const allowed = new Set(['KC_DB_URL_PORT', 'KC_HTTP_PORT', 'KC_HTTP_MANAGEMENT_PORT']);
+  for (const key of Object.keys(overlay.ports)) if (!allowed.has(key)) throw new Error(`overlay: ${key} is not a port setting`);
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(rendered)) {
+    if (key === 'KC_DB_URL_HOST') result[key] = overlay.databaseHost;
+    else if (allowed.has(key)) result[key] = String(overlay.ports[key as keyof typeof overlay.ports]);
+    else result[key] = value;
+  }
+  for (const key of Object.keys(result)) {
+    if (result[key] !== rendered[key] && key !== 'KC_DB_URL_HOST' && !allowed.has(key)) throw new Error(`overlay changed ${key}`);
+  }
+  return result;
+}
+
+function parseEnvFile(text: string): Record<string, string> {
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  return Object.fromEntries(
+    lines.map((l) => {
+      const i = l.indexOf('=');
+      if (i <= 0) throw new Error(`not KEY=value: ${l}`);
+      return [l.slice(0, i), l.slice(i + 1)];
+    }),
+  );
+}
+
+function authorizeUrl(params: Record<string, string>): string {
+  const query = new URLSearchParams({
+    client_id: KEYCLOAK_MAS_CLIENT_ID,
+    response_type: 'code',
+    scope: PROVIDER.scope,
+    state: 'state-1',
+    nonce: 'nonce-1',
+    ...params,
+  });
+  return `/realms/${KEYCLOAK_REALM}/protocol/openid-connect/auth?${query}`;
+}
+
+/** A request as the ingress forwards it: plain HTTP to Keycloak, TLS and the host in X-Forwarded-*. */
+function asIngress(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${httpBase}${path}`, {
+    ...init,
+    headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': SSO_HOST, 'X-Forwarded-Port': '443', ...(init.headers as Record<string, string>) },
+    signal: AbortSignal.timeout(60_000),
+  });
+}
+
+let adminToken: { value: string; expires: number } | undefined;
+
+/** The bootstrap administrator's token (master realm, admin-cli), cluster-internal use only. */
+async function adminBearer(): Promise<string> {
+  if (adminToken && adminToken.expires > Date.now()) return adminToken.value;
+  const res = await asIngress('/realms/master/protocol/openid-connect/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: admin.username, password: admin.password }).toString(),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`admin token: ${res.status} ${JSON.stringify(body)}`);
+  adminToken = { value: body.access_token, expires: Date.now() + (body.expires_in - 10) * 1000 };
+  return adminToken.value;
+}
+
+async function adminGet(path: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await asIngress(path, { headers: { authorization: `Bearer ${await adminBearer()}` } });
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function createUser(username: string, firstName: string, lastName: string, email: string, password: string): Promise<void> {
+  const res = await asIngress(`/admin/realms/${KEYCLOAK_REALM}/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await adminBearer()}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      username,
+      firstName,
+      lastName,
+      email,
+      emailVerified: true,
+      enabled: true,
+      credentials: [{ type: 'password', value: password, temporary: false }],
+    }),
+  });
+  if (res.status !== 201) throw new Error(`create user: ${res.status} ${await res.text()}`);
+}
+
+async function waitForReady(child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + BOOT_TIMEOUT_MS;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`Keycloak exited (${child.exitCode ?? child.signalCode}) before it was ready. Log tail:\n${tail(logFile)}`);
+    }
+    try {
+      const res = await fetch(`${managementBase}${KEYCLOAK_MANAGEMENT_PATHS.ready}`, { signal: AbortSignal.timeout(5_000) });
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(1_000);
+  }
+  throw new Error(`Keycloak was not ready within ${BOOT_TIMEOUT_MS / 1000} s (last: ${last}). Log tail:\n${tail(logFile)}`);
+}
+
+async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Postgres {
+  readonly port: number;
+  /** Runs psql as the superuser (database postgres unless -d is given later in args). */
+  psql(args: string[]): string;
+  stop(): void;
+}
+
+function requirePg(): Postgres {
+  if (!pg) throw new Error('PostgreSQL did not start (see beforeAll)');
+  return pg;
+}
+
+/** A throwaway cluster on a free port; as root, run as the `postgres` system user (PostgreSQL refuses root). */
+async function startPostgres(dir: string): Promise<Postgres> {
+  const bin = postgresBinDir();
+  const dataDir = join(dir, 'data');
+  const socketDir = join(dir, 'socket');
+  mkdirSync(socketDir, { recursive: true });
+  const asUser = process.getuid?.() === 0 ? ensureSystemUser('postgres') : undefined;
+  if (asUser) {
+    chmodSync(root, 0o755);
+    for (const d of [dir, socketDir]) chownSync(d, asUser.uid, asUser.gid);
+  }
+  const run = (cmd: string, args: string[]): string => {
+    const [file, argv] = asUser ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+    return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  };
+  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--encoding=UTF8', '--locale=C', '--auth-local=trust', '--auth-host=scram-sha-256']);
+  const port = await freePort();
+  const log = join(dir, 'postgres.log');
+  closeSync(openSync(log, 'a'));
+  if (asUser) chownSync(log, asUser.uid, asUser.gid);
+  try {
+    run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', log, '-w', '-t', '60', '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`, 'start']);
+  } catch (error) {
+    throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${tail(log)}`);
+  }
+  return {
+    port,
+    psql: (args) => execFileSync(join(bin, 'psql'), ['-X', '-q', '-h', socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', ...args], { encoding: 'utf8' }),
+    stop: () => {
+      try {
+        run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // already stopped
+      }
+    },
+  };
+}
+
+function postgresBinDir(): string {
+  const lib = '/usr/lib/postgresql';
+  if (existsSync(lib)) {
+    const majors = readdirSync(lib)
+      .filter((v) => existsSync(join(lib, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (majors.length > 0) return join(lib, majors[0], 'bin');
+  }
+  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
+  if (which.status === 0) return dirname(which.stdout.trim());
+  throw new Error('PostgreSQL server binaries not found (scripts/integration/keycloak.sh installs them)');
+}
+
+function ensureSystemUser(name: string): { uid: number; gid: number } {
+  if (spawnSync('id', ['-u', name]).status !== 0) {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
+  }
+  return {
+    uid: Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim()),
+    gid: Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim()),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function tail(file: string, lines = 80): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

@@ -90,12 +90,13 @@ async function inputEnv(o: Orchestration, stack: StackDefinition, known: Map<str
 }
 
 async function planStack(o: Orchestration, stack: StackDefinition, known: Map<string, Outputs>, destroy: boolean, initialised = false): Promise<StackPlan> {
-  if (!initialised) await init(o, stack);
+  // Inputs first: a stack whose inputs do not exist yet is not even initialised.
   const { env, missing } = await inputEnv(o, stack, known);
   if (missing.length > 0) {
     const because = `needs ${missing.join(', ')} from ${stack.inputs!.from}, which ${destroy ? 'has' : 'does not have'} ${destroy ? 'no state' : 'them yet'}`;
     return { stack, status: 'deferred', deferredBecause: because };
   }
+  if (!initialised) await init(o, stack);
   progress(o, stack.name, destroy ? 'plan (destroy)' : 'plan');
   const planFile = join(o.planDir, `${stack.name}.tfplan`);
   await runEngineOk(o.ctx, {

@@ -14,6 +14,9 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { Id } from '@cdktf/provider-random/lib/id';
+import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
+import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import {
   componentLabels,
   containerSecurityContext,
@@ -30,7 +33,9 @@ import { PORTS } from '../src/ports';
 import { renderAll } from '../src/render';
 import { COTURN_CERT_PATH, COTURN_ENV, COTURN_KEY_PATH } from '../src/render/coturn';
 import type { RenderedFile } from '../src/render/files';
-import { SYNAPSE_PASSWORD_VARIABLE } from '../src/render/postgres';
+import { KEYCLOAK_ARGS, KEYCLOAK_MANAGEMENT_PATHS, KEYCLOAK_PATHS, KEYCLOAK_PUBLIC_PATHS, KEYCLOAK_SECRET_ENV } from '../src/render/keycloak';
+import { MAS_CONFIG_ENV, MAS_HEALTH_PATH, MAS_LISTENERS, MAS_PATHS, MAS_SECRET_FILES, masUpstreamClientSecretSource } from '../src/render/mas';
+import { KEYCLOAK_PASSWORD_VARIABLE, MAS_PASSWORD_VARIABLE, SYNAPSE_PASSWORD_VARIABLE } from '../src/render/postgres';
 import { SYNAPSE_PATHS, SYNAPSE_SECRET_FILES, SYNAPSE_UPSTREAMS } from '../src/render/synapse';
 import { SYNAPSE_TURN_SECRET_PATH } from '../src/render/turn';
 import { WELL_KNOWN_ROOT } from '../src/render/web-server';
@@ -38,7 +43,11 @@ import { images } from '../src/versions';
 import { DeploymentStack } from './deployment-stack';
 
 /** Unix IDs the images run as (from their Dockerfiles). */
-const UID = { synapse: 991, postgres: 999, nginx: 101, coturn: 65534 } as const;
+const UID = { synapse: 991, postgres: 999, nginx: 101, coturn: 65534, mas: 65532, keycloak: 1000 } as const;
+
+/** Client API versions whose login, logout and refresh endpoints MAS answers (its compatibility layer). */
+const MAS_COMPAT_VERSIONS = ['r0', 'v3'] as const;
+const MAS_COMPAT_ENDPOINTS = ['login', 'logout', 'refresh'] as const;
 
 /** The Traefik certificate resolver the apps stack configures on k3s and names on its Ingresses. */
 export const CERT_RESOLVER = 'sovereign-matrix';
@@ -59,6 +68,7 @@ export class AppsStack extends DeploymentStack {
     super(scope, spec, 'apps');
     this.configureKubernetes();
     new RandomProvider(this, 'random', {});
+    new TlsProvider(this, 'tls', {});
     this.ns = namespaceName(spec);
     this.files = renderAll(spec);
     this.image = images(spec.versions);
@@ -78,6 +88,8 @@ export class AppsStack extends DeploymentStack {
     const secrets = this.generateSecrets();
     this.postgres();
     this.synapse();
+    this.mas();
+    if (spec.identity.mode === 'keycloak') this.keycloak();
     this.staticSite('element-web', this.image.elementWeb, 'element-web', '/app/config.json', 'config.json', PORTS.elementWeb, '/', {
       ELEMENT_WEB_PORT: String(PORTS.elementWeb),
     });
@@ -125,10 +137,63 @@ export class AppsStack extends DeploymentStack {
       'macaroon-secret-key': password('synapse-macaroon-secret-key'),
       'form-secret': password('synapse-form-secret'),
     });
-    secret('mas-synapse-shared-secret', { 'synapse-shared-secret': password('mas-synapse-shared-secret') });
+    const masShared = password('mas-synapse-shared-secret');
+    secret('mas-synapse-shared-secret', { 'synapse-shared-secret': masShared });
+
+    // MAS: 32 random bytes as 64 hex characters (MAS reads the raw file; it must never change),
+    // an RSA signing key (RS256 is mandatory in OpenID Connect), its database password, the secret
+    // it shares with Synapse, and the upstream provider's client secret where there is one.
+    const masDatabase = password('mas-database');
+    secret('mas-database', { password: masDatabase });
+    const upstream = masUpstreamClientSecretSource(this.spec);
+    const upstreamSecret =
+      upstream.kind === 'generated'
+        ? password('mas-upstream-client-secret')
+        : upstream.kind === 'deploy-env'
+          ? new TerraformVariable(this, 'oidc_client_secret', {
+              type: 'string',
+              sensitive: true,
+              nullable: false,
+              description: `Client secret at the OIDC provider; deploy passes it from $${upstream.name}.`,
+            }).stringValue
+          : undefined;
+    secret('mas-secrets', {
+      'encryption-key': new Id(this, 'mas-encryption-key', { byteLength: 32 }).hex,
+      'signing-key-rsa.pem': new PrivateKey(this, 'mas-signing-key', { algorithm: 'RSA', rsaBits: 4096 }).privateKeyPem,
+      'database-password': masDatabase,
+      'synapse-shared-secret': masShared,
+      ...(upstreamSecret ? { 'upstream-client-secret': upstreamSecret } : {}),
+    });
+    if (this.spec.identity.mode === 'keycloak') {
+      secret('keycloak-database', { password: password('keycloak-database') });
+      secret('keycloak-admin', { username: 'bootstrap-admin', password: password('keycloak-admin') });
+      secret('keycloak-mas-client', { secret: upstreamSecret! });
+    }
     const turn = password('turn-shared-secret');
     secret('turn-shared-secret', { 'shared-secret': turn });
     return { turn };
+  }
+
+  /**
+   * An init container that runs a rendered, idempotent database init script as the PostgreSQL
+   * superuser; the role's password arrives as a psql variable from a Secret.
+   */
+  private databaseInit(script: string, variable: string, passwordSecret: string, uid: number) {
+    const postgresInit = this.configMap('postgres');
+    return {
+      volume: { name: 'postgres-init', configMap: { name: postgresInit.name, items: [{ key: script, path: script }] } },
+      container: {
+        name: 'database',
+        image: this.image.postgres,
+        command: ['psql', '-v', 'ON_ERROR_STOP=1', '-v', `${variable}=$(ROLE_PASSWORD)`, '-h', SYNAPSE_UPSTREAMS.postgres, '-U', 'postgres', '-f', `/init/${script}`],
+        env: [
+          { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-superuser', key: 'password' } } },
+          { name: 'ROLE_PASSWORD', valueFrom: { secretKeyRef: { name: passwordSecret, key: 'password' } } },
+        ],
+        securityContext: containerSecurityContext(uid),
+        volumeMount: [{ name: 'postgres-init', mountPath: '/init', readOnly: true }],
+      },
+    };
   }
 
   /** The rendered files of one service (`<service>/...`), keyed by file name. */
@@ -144,10 +209,13 @@ export class AppsStack extends DeploymentStack {
   private configMap(service: string, namespace = this.ns): { name: string; digest: string } {
     const files = this.renderedFiles(service);
     const name = `${service}-config`;
-    new ConfigMapV1(this, namespace === this.ns ? name : `${name}-${namespace}`, {
-      metadata: { name, namespace, labels: this.labels },
-      data: Object.fromEntries(Object.entries(files).map(([file, content]) => [file, literalForTerraform(content)])),
-    });
+    const id = namespace === this.ns ? name : `${name}-${namespace}`;
+    if (!this.node.tryFindChild(id)) {
+      new ConfigMapV1(this, id, {
+        metadata: { name, namespace, labels: this.labels },
+        data: Object.fromEntries(Object.entries(files).map(([file, content]) => [file, literalForTerraform(content)])),
+      });
+    }
     const digest = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 16);
     return { name, digest };
   }
@@ -239,7 +307,7 @@ export class AppsStack extends DeploymentStack {
   private synapse(): void {
     const component = 'synapse';
     const config = this.configMap('synapse');
-    const postgresInit = this.configMap('postgres');
+    const database = this.databaseInit('init-synapse.sql', SYNAPSE_PASSWORD_VARIABLE, 'synapse-database', UID.synapse);
     const media = new PersistentVolumeClaimV1(this, 'synapse-data', {
       metadata: { name: 'synapse-data', namespace: this.ns, labels: componentLabels(this.spec.name, component) },
       // A PVC that is still bound is never waited for; local-path binds on first use.
@@ -284,29 +352,7 @@ export class AppsStack extends DeploymentStack {
             ...POD_DEFAULTS,
             securityContext: podSecurityContext(UID.synapse),
             initContainer: [
-              {
-                name: 'database',
-                image: this.image.postgres,
-                command: [
-                  'psql',
-                  '-v',
-                  'ON_ERROR_STOP=1',
-                  '-v',
-                  `${SYNAPSE_PASSWORD_VARIABLE}=$(SYNAPSE_DB_PASSWORD)`,
-                  '-h',
-                  SYNAPSE_UPSTREAMS.postgres,
-                  '-U',
-                  'postgres',
-                  '-f',
-                  '/init/init-synapse.sql',
-                ],
-                env: [
-                  { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-superuser', key: 'password' } } },
-                  { name: 'SYNAPSE_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'synapse-database', key: 'password' } } },
-                ],
-                securityContext: containerSecurityContext(UID.synapse),
-                volumeMount: [{ name: 'postgres-init', mountPath: '/init', readOnly: true }],
-              },
+              database.container,
               {
                 // Creates the signing key on first start (on the persistent volume), then exits.
                 name: 'generate-keys',
@@ -337,11 +383,133 @@ export class AppsStack extends DeploymentStack {
             ],
             volume: [
               { name: 'config', configMap: { name: config.name } },
-              { name: 'postgres-init', configMap: { name: postgresInit.name } },
+              database.volume,
               { name: 'data', persistentVolumeClaim: { claimName: media.metadata.name } },
               { name: 'tmp', emptyDir: {} },
               ...secrets.volumes,
             ],
+          },
+        },
+      },
+    });
+  }
+
+  /**
+   * Matrix Authentication Service, in front of Synapse in every identity mode. Its image has no
+   * shell: every secret is a file it reads (`*_file` options), never a placeholder. It migrates
+   * its database and syncs the configured upstream provider at start.
+   */
+  private mas(): void {
+    const component = 'mas';
+    const config = this.configMap('mas');
+    const database = this.databaseInit('init-mas.sql', MAS_PASSWORD_VARIABLE, 'mas-database', UID.mas);
+    const upstream = masUpstreamClientSecretSource(this.spec).kind !== 'none';
+    const secrets = secretFileMounts(
+      [
+        { key: 'encryption-key', path: MAS_SECRET_FILES.encryptionKey },
+        { key: 'signing-key-rsa.pem', path: MAS_SECRET_FILES.signingKeyRsa },
+        { key: 'database-password', path: MAS_SECRET_FILES.databasePassword },
+        { key: 'synapse-shared-secret', path: MAS_SECRET_FILES.synapseSharedSecret },
+        ...(upstream ? [{ key: 'upstream-client-secret', path: MAS_SECRET_FILES.upstreamClientSecret }] : []),
+      ].map((f) => ({ ...f, secretName: 'mas-secrets' })),
+    );
+    new ServiceV1(this, 'mas-service', {
+      metadata: { name: component, namespace: this.ns, labels: componentLabels(this.spec.name, component) },
+      spec: {
+        selector: selectorLabels(this.spec.name, component),
+        // Only the web listener: health and metrics stay on the pod.
+        port: [{ name: 'web', port: MAS_LISTENERS.web.port, targetPort: String(MAS_LISTENERS.web.port), protocol: 'TCP' }],
+      },
+    });
+    const health = { httpGet: { path: MAS_HEALTH_PATH, port: String(MAS_LISTENERS.internal.port) } };
+    new DeploymentV1(this, 'mas', {
+      metadata: { name: component, namespace: this.ns, labels: componentLabels(this.spec.name, component) },
+      spec: {
+        replicas: '1',
+        selector: { matchLabels: selectorLabels(this.spec.name, component) },
+        template: {
+          metadata: { labels: componentLabels(this.spec.name, component), annotations: { 'sovereign-matrix/config-digest': config.digest } },
+          spec: {
+            ...POD_DEFAULTS,
+            securityContext: podSecurityContext(UID.mas),
+            initContainer: [database.container],
+            container: [
+              {
+                name: component,
+                image: this.image.mas,
+                args: ['server'],
+                env: [{ name: MAS_CONFIG_ENV, value: MAS_PATHS.config }],
+                port: [
+                  { name: 'web', containerPort: MAS_LISTENERS.web.port },
+                  { name: 'internal', containerPort: MAS_LISTENERS.internal.port },
+                ],
+                resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
+                securityContext: containerSecurityContext(UID.mas),
+                volumeMount: [{ name: 'config', mountPath: MAS_PATHS.configDir, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...secrets.mounts],
+                readinessProbe: { ...health, periodSeconds: 10 },
+                livenessProbe: { ...health, periodSeconds: 30 },
+              },
+            ],
+            volume: [{ name: 'config', configMap: { name: config.name } }, { name: 'tmp', emptyDir: {} }, database.volume, ...secrets.volumes],
+          },
+        },
+      },
+    });
+  }
+
+  /**
+   * The bundled Keycloak (identity mode keycloak): its own database and role, the rendered realm
+   * imported at first start, the rendered settings loaded from keycloak.env, health and metrics on
+   * the management port for probes only. Its root filesystem stays writable: `kc.sh start`
+   * re-builds the server into /opt/keycloak/lib when the database vendor or features differ from
+   * the image's defaults.
+   */
+  private keycloak(): void {
+    const component = 'keycloak';
+    const config = this.configMap('keycloak');
+    const database = this.databaseInit('init-keycloak.sql', KEYCLOAK_PASSWORD_VARIABLE, 'keycloak-database', UID.keycloak);
+    this.service(component, PORTS.keycloakHttp);
+    const management = (path: string) => ({ httpGet: { path, port: String(PORTS.keycloakManagement) } });
+    const fromSecret = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
+    new DeploymentV1(this, 'keycloak', {
+      metadata: { name: component, namespace: this.ns, labels: componentLabels(this.spec.name, component) },
+      spec: {
+        replicas: '1',
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: selectorLabels(this.spec.name, component) },
+        template: {
+          metadata: { labels: componentLabels(this.spec.name, component), annotations: { 'sovereign-matrix/config-digest': config.digest } },
+          spec: {
+            ...POD_DEFAULTS,
+            securityContext: podSecurityContext(UID.keycloak),
+            initContainer: [database.container],
+            container: [
+              {
+                name: component,
+                image: this.image.keycloak,
+                command: ['/bin/bash', '-c', `set -a && . /config/keycloak.env && set +a && exec /opt/keycloak/bin/kc.sh ${KEYCLOAK_ARGS.join(' ')}`],
+                env: [
+                  fromSecret(KEYCLOAK_SECRET_ENV.dbPassword, 'keycloak-database', 'password'),
+                  fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, 'keycloak-admin', 'username'),
+                  fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminPassword, 'keycloak-admin', 'password'),
+                  fromSecret(KEYCLOAK_SECRET_ENV.masClientSecret, 'keycloak-mas-client', 'secret'),
+                ],
+                port: [
+                  { name: 'http', containerPort: PORTS.keycloakHttp },
+                  { name: 'management', containerPort: PORTS.keycloakManagement },
+                ],
+                resources: resources({ cpu: 0.5, memoryGiB: 1 }),
+                securityContext: { ...containerSecurityContext(UID.keycloak), readOnlyRootFilesystem: false },
+                volumeMount: [
+                  { name: 'config', mountPath: '/config', readOnly: true },
+                  { name: 'config', mountPath: KEYCLOAK_PATHS.realmFile, subPath: 'realm.json', readOnly: true },
+                ],
+                startupProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.started), periodSeconds: 10, failureThreshold: 60 },
+                readinessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.ready), periodSeconds: 10 },
+                livenessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.live), periodSeconds: 30 },
+              },
+            ],
+            volume: [{ name: 'config', configMap: { name: config.name } }, database.volume],
           },
         },
       },
@@ -417,15 +585,27 @@ export class AppsStack extends DeploymentStack {
   private ingress(): void {
     const { hostnames, serverName } = this.spec;
     const backend = (name: string, port: number) => ({ service: { name, port: { number: port } } });
+    const prefix = (paths: readonly string[], name: string, port: number) =>
+      paths.map((path) => ({ path, pathType: 'Prefix', backend: backend(name, port) }));
+    // MAS answers the pre-OAuth login, logout and refresh endpoints; longer prefixes win over /_matrix.
+    const compat = MAS_COMPAT_VERSIONS.flatMap((v) => MAS_COMPAT_ENDPOINTS.map((e) => `/_matrix/client/${v}/${e}`));
     const rules = [
       {
         host: hostnames.matrix,
-        http: {
-          path: ['/_matrix', '/_synapse/client'].map((path) => ({ path, pathType: 'Prefix', backend: backend('synapse', PORTS.synapseHttp) })),
-        },
+        http: { path: [...prefix(['/_matrix', '/_synapse/client'], 'synapse', PORTS.synapseHttp), ...prefix(compat, 'mas', PORTS.masHttp)] },
       },
-      { host: serverName, http: { path: [{ path: '/', pathType: 'Prefix', backend: backend('well-known', PORTS.wellKnown) }] } },
-      { host: hostnames.web, http: { path: [{ path: '/', pathType: 'Prefix', backend: backend('element-web', PORTS.elementWeb) }] } },
+      { host: serverName, http: { path: prefix(['/'], 'well-known', PORTS.wellKnown) } },
+      { host: hostnames.web, http: { path: prefix(['/'], 'element-web', PORTS.elementWeb) } },
+      { host: hostnames.auth, http: { path: prefix(['/'], 'mas', PORTS.masHttp) } },
+      ...(this.spec.identity.mode === 'keycloak'
+        ? [
+            {
+              host: hostnames.sso,
+              // Only the realm endpoints and static resources; never /admin, never the management port.
+              http: { path: prefix(KEYCLOAK_PUBLIC_PATHS.map((p) => p.replace(/\/$/, '')), 'keycloak', PORTS.keycloakHttp) },
+            },
+          ]
+        : []),
     ];
     const ingressClass = this.spec.target.kind === 'kubernetes' ? this.spec.target.ingressClass : 'traefik';
     new IngressV1(this, 'ingress', {
@@ -475,28 +655,59 @@ export class AppsStack extends DeploymentStack {
         },
       ],
     });
-    for (const [component, port] of [
+    const publicComponents: [string, number][] = [
       ['synapse', PORTS.synapseHttp],
       ['element-web', PORTS.elementWeb],
       ['well-known', PORTS.wellKnown],
-    ] as const) {
+      ['mas', PORTS.masHttp],
+      ...(this.spec.identity.mode === 'keycloak' ? [['keycloak', PORTS.keycloakHttp] as [string, number]] : []),
+    ];
+    for (const [component, port] of publicComponents) {
       policy(`allow-ingress-${component}`, {
         podSelector: pods(component),
         policyTypes: ['Ingress'],
         ingress: [{ from: ingressController, ports: [{ port: String(port), protocol: 'TCP' }] }],
       });
     }
-    policy('allow-postgres-from-synapse', {
+    const databaseClients = ['synapse', 'mas', ...(this.spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
+    policy('allow-postgres-from-clients', {
       podSelector: pods('postgres'),
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: pods('synapse') }], ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] }],
+      ingress: [{ from: databaseClients.map((c) => ({ podSelector: pods(c) })), ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] }],
     });
+    policy('allow-mas-from-synapse', {
+      podSelector: pods('mas'),
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: pods('synapse') }], ports: [{ port: String(PORTS.masHttp), protocol: 'TCP' }] }],
+    });
+    const publicInternet = [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }];
+    policy('allow-mas-egress', {
+      podSelector: pods('mas'),
+      policyTypes: ['Egress'],
+      egress: [
+        { to: [{ podSelector: pods('postgres') }], ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] },
+        { to: [{ podSelector: pods('synapse') }], ports: [{ port: String(PORTS.synapseHttp), protocol: 'TCP' }] },
+        // The upstream identity provider (Keycloak too) is reached at its public https URL.
+        { to: publicInternet, ports: [{ port: String(PORTS.https), protocol: 'TCP' }] },
+      ],
+    });
+    if (this.spec.identity.mode === 'keycloak') {
+      policy('allow-keycloak-egress', {
+        podSelector: pods('keycloak'),
+        policyTypes: ['Egress'],
+        egress: [
+          { to: [{ podSelector: pods('postgres') }], ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] },
+          // Back-channel logout to MAS at its public https URL.
+          { to: publicInternet, ports: [{ port: String(PORTS.https), protocol: 'TCP' }] },
+        ],
+      });
+    }
     policy('allow-synapse-egress', {
       podSelector: pods('synapse'),
       policyTypes: ['Egress'],
       egress: [
         { to: [{ podSelector: pods('postgres') }], ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] },
-        { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': SYNAPSE_UPSTREAMS.mas } } }], ports: [{ port: String(PORTS.masHttp), protocol: 'TCP' }] },
+        { to: [{ podSelector: pods('mas') }], ports: [{ port: String(PORTS.masHttp), protocol: 'TCP' }] },
         {
           to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }],
           ports: [

@@ -21,6 +21,8 @@ export interface StackDefinition {
   readonly backendArgs: readonly string[];
   /** Variables taken from an earlier stack's outputs, passed as TF_VAR_<name> in the environment. */
   readonly inputs?: { readonly from: string; readonly variables: Readonly<Record<string, string>> };
+  /** Further TF_VAR_* the stack needs from the operator's environment (the OIDC client secret). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Runs after the stack is applied (or found unchanged): wait until what it built answers. */
   readonly afterApply?: (outputs: Outputs) => Promise<void>;
 }
@@ -71,7 +73,7 @@ export async function readOutputs(o: Orchestration, stack: StackDefinition): Pro
 
 /** TF_VAR_* for a stack's inputs, or the outputs that do not exist yet. */
 async function inputEnv(o: Orchestration, stack: StackDefinition, known: Map<string, Outputs>): Promise<{ env: NodeJS.ProcessEnv; missing: string[] }> {
-  const env: NodeJS.ProcessEnv = {};
+  const env: NodeJS.ProcessEnv = { ...stack.env };
   const missing: string[] = [];
   if (!stack.inputs) return { env, missing };
   const from = o.stacks.find((s) => s.name === stack.inputs!.from);

@@ -32,6 +32,7 @@ export function deploymentStacks(
     layer: 'apps',
     dir: dir('apps'),
     backendArgs: backendConfigArgs(spec, 'apps', stateRoot),
+    env: appsEnvironment(spec),
   };
   if (spec.target.kind !== 'hetzner') return [apps];
   const infra: StackDefinition = {
@@ -42,4 +43,15 @@ export function deploymentStacks(
     afterApply: hooks.afterInfra,
   };
   return [infra, { ...apps, inputs: { from: infra.name, variables: appsInputs(spec) } }];
+}
+
+/**
+ * The apps stack's variables that come from the operator's environment: the external OIDC
+ * provider's client secret, read from the variable the deployment file names (preflight has
+ * checked it is set) and handed to OpenTofu through the environment only.
+ */
+export function appsEnvironment(spec: DeploymentSpec, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  if (spec.identity.mode !== 'oidc') return {};
+  const secret = env[spec.identity.oidc.clientSecretEnv];
+  return secret === undefined ? {} : { TF_VAR_oidc_client_secret: secret };
 }

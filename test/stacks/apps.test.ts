@@ -37,7 +37,7 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
   const pods = podSpecs(json);
 
   it('runs every container non-root, without privileges, capabilities or a writable root', () => {
-    expect(pods.length).toBeGreaterThanOrEqual(4);
+    expect(pods.length).toBeGreaterThanOrEqual(5);
     for (const [name, pod] of pods) {
       for (const c of containers(pod)) {
         expect({ pod: name, container: c.name, sc: c.security_context }).toEqual({
@@ -47,7 +47,8 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
             run_as_non_root: true,
             allow_privilege_escalation: false,
             privileged: false,
-            read_only_root_filesystem: true,
+            // Keycloak's start re-builds the server into its installation directory.
+            read_only_root_filesystem: !(name === 'keycloak' && c.name === 'keycloak'),
             capabilities: { drop: ['ALL'] },
             seccomp_profile: { type: 'RuntimeDefault' },
           }),
@@ -90,15 +91,44 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
     const synapsePaths = ingress.spec.rule.flatMap((r: Json) => r.http.path).filter((p: Json) => p.backend.service.name === 'synapse');
     expect(synapsePaths.map((p: Json) => p.path).sort()).toEqual(['/_matrix', '/_synapse/client']);
     expect(JSON.stringify(ingress)).not.toContain('/_synapse/admin');
-    expect(ingress.spec.rule.map((r: Json) => r.host).sort()).toEqual([spec.hostnames.matrix, spec.hostnames.web, spec.serverName].sort());
+    const hosts = [spec.hostnames.matrix, spec.hostnames.web, spec.hostnames.auth, spec.serverName];
+    if (spec.identity.mode === 'keycloak') hosts.push(spec.hostnames.sso);
+    expect(ingress.spec.rule.map((r: Json) => r.host).sort()).toEqual(hosts.sort());
+  });
+
+  it('sends the login compatibility endpoints and the auth host to MAS', () => {
+    const ingress = Object.values(resources(json, 'kubernetes_ingress_v1'))[0];
+    const toMas = ingress.spec.rule.flatMap((r: Json) => r.http.path.map((p: Json) => ({ host: r.host, ...p }))).filter((p: Json) => p.backend.service.name === 'mas');
+    expect(toMas.map((p: Json) => `${p.host}${p.path}`).sort()).toEqual(
+      [
+        `${spec.hostnames.auth}/`,
+        ...['r0', 'v3'].flatMap((v) => ['login', 'logout', 'refresh'].map((e) => `${spec.hostnames.matrix}/_matrix/client/${v}/${e}`)),
+      ].sort(),
+    );
+  });
+
+  it('exposes only the realm endpoints of Keycloak, never its admin console or management port', () => {
+    const ingress = Object.values(resources(json, 'kubernetes_ingress_v1'))[0];
+    const toKeycloak = ingress.spec.rule.flatMap((r: Json) => r.http.path).filter((p: Json) => p.backend.service.name === 'keycloak');
+    if (spec.identity.mode !== 'keycloak') {
+      expect(toKeycloak).toEqual([]);
+      return;
+    }
+    expect(toKeycloak.map((p: Json) => p.path).sort()).toEqual(['/.well-known', '/realms', '/resources']);
+    expect(toKeycloak.every((p: Json) => p.backend.service.port.number === 8080)).toBe(true);
+    const service = resources(json, 'kubernetes_service_v1')['keycloak-service'];
+    expect(service.spec.port.map((p: Json) => p.port)).toEqual([8080]);
   });
 
   it('keeps secrets out of the JSON: every Secret value is a generated reference', () => {
+    const generated = /^\$\{(random_password\.[a-z0-9-]+\.result|random_id\.[a-z0-9-]+\.hex|tls_private_key\.[a-z0-9-]+\.private_key_pem|var\.oidc_client_secret)\}$/;
     for (const [name, secret] of Object.entries(resources(json, 'kubernetes_secret_v1'))) {
-      for (const value of Object.values(secret.data as Record<string, string>)) {
-        expect({ name, value }).toEqual({ name, value: expect.stringMatching(/^\$\{random_password\.[a-z0-9-]+\.result\}$/) });
+      for (const [key, value] of Object.entries(secret.data as Record<string, string>)) {
+        if (name === 'keycloak-admin' && key === 'username') continue; // a name, not a secret
+        expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(generated) });
       }
     }
+    if (spec.identity.mode === 'oidc') expect(json.variable.oidc_client_secret.sensitive).toBe(true);
     for (const password of Object.values(resources(json, 'random_password'))) expect(password.length).toBeGreaterThanOrEqual(32);
   });
 
@@ -109,14 +139,19 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
     expect(deployed.sort()).toEqual(rendered.sort());
   });
 
-  it('denies all traffic by default in the namespace and lets only Synapse reach PostgreSQL', () => {
+  it('denies all traffic by default and lets only the database clients reach PostgreSQL', () => {
     const policies = Object.values(resources(json, 'kubernetes_network_policy_v1'));
     const deny = policies.find((p) => p.metadata.name === 'default-deny');
     expect(deny.spec).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
-    const postgres = policies.find((p) => p.metadata.name === 'allow-postgres-from-synapse');
+    const postgres = policies.find((p) => p.metadata.name === 'allow-postgres-from-clients');
+    const clients = ['synapse', 'mas', ...(spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
     expect(postgres.spec.ingress).toEqual([
-      { from: [{ pod_selector: { match_labels: expect.objectContaining({ 'app.kubernetes.io/name': 'synapse' }) } }], ports: [{ port: '5432', protocol: 'TCP' }] },
+      {
+        from: clients.map((c) => ({ pod_selector: { match_labels: expect.objectContaining({ 'app.kubernetes.io/name': c }) } })),
+        ports: [{ port: '5432', protocol: 'TCP' }],
+      },
     ]);
+    for (const p of policies) expect(p.spec.ingress?.flatMap((i: Json) => i.ports ?? []).map((port: Json) => port.port) ?? []).not.toContain('9000');
   });
 
   it('enforces the restricted pod security profile on the application namespace', () => {

@@ -107,7 +107,7 @@ function summaryLine(result: DiffResult): string {
   }
   const files = result.deployments.reduce((sum, d) => sum + d.files.length, 0);
   return (
-    `${result.deployments.length} deployment${result.deployments.length === 1 ? '' : 's'} differ ` +
+    `${result.deployments.length} deployment${result.deployments.length === 1 ? ' differs' : 's differ'} ` +
     `(${by('added')} added, ${by('changed')} changed, ${by('removed')} removed); ` +
     `Terraform: ${added} to add, ${changed} to change, ${removed} to remove; ` +
     `${files} rendered file${files === 1 ? '' : 's'} changed; ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}`

@@ -18,28 +18,15 @@ export const SYNAPSE_PASSWORD_VARIABLE = 'synapse_password';
  * not UTF8 or whose collation/ctype is not C, hence template0 with those settings.
  */
 export function renderPostgresInit(_spec: DeploymentSpec): RenderedFile[] {
-  const { user, database } = SYNAPSE_DATABASE;
-  const createDatabase = `CREATE DATABASE ${database} OWNER ${user} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;`;
-  const content = [
-    '-- Rendered by sovereign-matrix; do not edit. The Synapse role and database.',
-    `-- Run: psql -v ON_ERROR_STOP=1 -v ${SYNAPSE_PASSWORD_VARIABLE}=... -f init-synapse.sql`,
-    '\\set ON_ERROR_STOP on',
-    '',
-    '-- The role, when missing; then its password from the psql variable (never in this file).',
-    `SELECT 'CREATE ROLE ${user}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${user}') \\gexec`,
-    `ALTER ROLE ${user} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'${SYNAPSE_PASSWORD_VARIABLE}';`,
-    '',
-    '-- The database, when missing, as Synapse requires it: UTF8 with C collation and ctype:',
-    `-- ${createDatabase}`,
-    `SELECT ${sqlLiteral(createDatabase.slice(0, -1))}`,
-    `  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${database}') \\gexec`,
-    '',
-    '-- Only its owner may connect (other services share this PostgreSQL).',
-    `REVOKE ALL ON DATABASE ${database} FROM PUBLIC;`,
-    `GRANT ALL ON DATABASE ${database} TO ${user};`,
-    '',
-  ].join('\n');
-  return [{ path: 'postgres/init-synapse.sql', content }];
+  return [
+    {
+      path: 'postgres/init-synapse.sql',
+      content: initScript('Synapse', SYNAPSE_DATABASE, SYNAPSE_PASSWORD_VARIABLE, {
+        options: "ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'",
+        why: 'as Synapse requires it: UTF8 with C collation and ctype',
+      }),
+    },
+  ];
 }
 
 function sqlLiteral(text: string): string {
@@ -57,7 +44,7 @@ export const KEYCLOAK_PASSWORD_VARIABLE = 'keycloak_password';
  * collation requirement; UTF8 from template0 keeps the encoding independent of the cluster's.
  */
 export function renderMasPostgresInit(_spec: DeploymentSpec): RenderedFile[] {
-  return [{ path: 'postgres/init-mas.sql', content: initScript('Matrix Authentication Service', MAS_DATABASE, MAS_PASSWORD_VARIABLE) }];
+  return [{ path: 'postgres/init-mas.sql', content: initScript('Matrix Authentication Service', MAS_DATABASE, MAS_PASSWORD_VARIABLE, UTF8) }];
 }
 
 /**
@@ -66,11 +53,29 @@ export function renderMasPostgresInit(_spec: DeploymentSpec): RenderedFile[] {
  */
 export function renderKeycloakPostgresInit(spec: DeploymentSpec): RenderedFile[] {
   if (spec.identity.mode !== 'keycloak') return [];
-  return [{ path: 'postgres/init-keycloak.sql', content: initScript('Keycloak', KEYCLOAK_DATABASE, KEYCLOAK_PASSWORD_VARIABLE) }];
+  return [{ path: 'postgres/init-keycloak.sql', content: initScript('Keycloak', KEYCLOAK_DATABASE, KEYCLOAK_PASSWORD_VARIABLE, UTF8) }];
 }
 
-function initScript(service: string, { user, database }: { readonly user: string; readonly database: string }, variable: string): string {
-  const createDatabase = `CREATE DATABASE ${database} OWNER ${user} ENCODING 'UTF8' TEMPLATE template0;`;
+/** How a database is created, and why, for the comment in the script. */
+interface DatabaseSettings {
+  readonly options: string;
+  readonly why: string;
+}
+
+const UTF8: DatabaseSettings = { options: "ENCODING 'UTF8'", why: 'in UTF8' };
+
+/**
+ * An idempotent init script: the role when missing, its password (re)set from a psql variable on
+ * every run (which is also how a rotated password arrives), the database when missing, and no
+ * access for other roles.
+ */
+function initScript(
+  service: string,
+  { user, database }: { readonly user: string; readonly database: string },
+  variable: string,
+  settings: DatabaseSettings,
+): string {
+  const createDatabase = `CREATE DATABASE ${database} OWNER ${user} ${settings.options} TEMPLATE template0;`;
   return [
     `-- Rendered by sovereign-matrix; do not edit. The ${service} role and database.`,
     `-- Run: psql -v ON_ERROR_STOP=1 -v ${variable}=... -f init-${database}.sql`,
@@ -80,7 +85,7 @@ function initScript(service: string, { user, database }: { readonly user: string
     `SELECT 'CREATE ROLE ${user}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${user}') \\gexec`,
     `ALTER ROLE ${user} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'${variable}';`,
     '',
-    '-- The database, when missing, in UTF8:',
+    `-- The database, when missing, ${settings.why}:`,
     `-- ${createDatabase}`,
     `SELECT ${sqlLiteral(createDatabase.slice(0, -1))}`,
     `  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${database}') \\gexec`,

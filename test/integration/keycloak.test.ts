@@ -43,6 +43,7 @@ import {
 } from '../../src/render/keycloak';
 import { KEYCLOAK_MAS_CLIENT_ID, KEYCLOAK_REALM } from '../../src/render/mas';
 import { KEYCLOAK_PASSWORD_VARIABLE } from '../../src/render/postgres';
+import { freePort, startPostgres, tail, type Postgres } from './postgres';
 
 const REPO = join(__dirname, '..', '..');
 const BOOT_TIMEOUT_MS = 300_000;
@@ -496,97 +497,16 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-interface Postgres {
-  readonly port: number;
-  /** Runs psql as the superuser (database postgres unless -d is given later in args). */
-  psql(args: string[]): string;
-  stop(): void;
-}
 
 function requirePg(): Postgres {
   if (!pg) throw new Error('PostgreSQL did not start (see beforeAll)');
   return pg;
 }
 
-/** A throwaway cluster on a free port; as root, run as the `postgres` system user (PostgreSQL refuses root). */
-async function startPostgres(dir: string): Promise<Postgres> {
-  const bin = postgresBinDir();
-  const dataDir = join(dir, 'data');
-  const socketDir = join(dir, 'socket');
-  mkdirSync(socketDir, { recursive: true });
-  const asUser = process.getuid?.() === 0 ? ensureSystemUser('postgres') : undefined;
-  if (asUser) {
-    chmodSync(root, 0o755);
-    for (const d of [dir, socketDir]) chownSync(d, asUser.uid, asUser.gid);
-  }
-  const run = (cmd: string, args: string[]): string => {
-    const [file, argv] = asUser ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-    return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  };
-  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--encoding=UTF8', '--locale=C', '--auth-local=trust', '--auth-host=scram-sha-256']);
-  const port = await freePort();
-  const log = join(dir, 'postgres.log');
-  closeSync(openSync(log, 'a'));
-  if (asUser) chownSync(log, asUser.uid, asUser.gid);
-  try {
-    run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', log, '-w', '-t', '60', '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`, 'start']);
-  } catch (error) {
-    throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${tail(log)}`);
-  }
-  return {
-    port,
-    psql: (args) => execFileSync(join(bin, 'psql'), ['-X', '-q', '-h', socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', ...args], { encoding: 'utf8' }),
-    stop: () => {
-      try {
-        run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-      } catch {
-        // already stopped
-      }
-    },
-  };
-}
 
-function postgresBinDir(): string {
-  const lib = '/usr/lib/postgresql';
-  if (existsSync(lib)) {
-    const majors = readdirSync(lib)
-      .filter((v) => existsSync(join(lib, v, 'bin', 'initdb')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (majors.length > 0) return join(lib, majors[0], 'bin');
-  }
-  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
-  if (which.status === 0) return dirname(which.stdout.trim());
-  throw new Error('PostgreSQL server binaries not found (scripts/integration/keycloak.sh installs them)');
-}
 
-function ensureSystemUser(name: string): { uid: number; gid: number } {
-  if (spawnSync('id', ['-u', name]).status !== 0) {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
-  }
-  return {
-    uid: Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim()),
-    gid: Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim()),
-  };
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
-function tail(file: string, lines = 80): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -24,6 +24,7 @@ import { SYNAPSE_PASSWORD_VARIABLE } from '../../src/render/postgres';
 import { SYNAPSE_DATABASE, SYNAPSE_SECRET_FILES, synapseSizing } from '../../src/render/synapse';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../src/render/turn';
 import { overlaySynapseConfig } from './overlay';
+import { freePort, startPostgres, tail, type Postgres } from './postgres';
 
 const REPO = join(__dirname, '..', '..');
 const BOOT_TIMEOUT_MS = 180_000;
@@ -235,13 +236,6 @@ function cacheMaxSizes(metrics: string): Map<string, number> {
 
 // ------------------------------------------------------------------------------------------------
 
-interface Postgres {
-  readonly port: number;
-  readonly socketDir: string;
-  /** Runs SQL (or a file with -f) as the superuser. */
-  psql(args: string[]): string;
-  stop(): void;
-}
 
 interface Run {
   readonly dir: string;
@@ -333,13 +327,6 @@ async function waitForHealth(base: string, child: ChildProcess, logFile: string)
   throw new Error(`Synapse was not healthy within ${BOOT_TIMEOUT_MS / 1000} s (last: ${last}). Log tail:\n${tail(logFile)}`);
 }
 
-function tail(file: string, lines = 60): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -350,79 +337,9 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function startPostgres(dir: string): Promise<Postgres> {
-  const bin = postgresBinDir();
-  const dataDir = join(dir, 'data');
-  const socketDir = join(dir, 'socket');
-  mkdirSync(socketDir, { recursive: true });
-  // PostgreSQL refuses to run as root: run the server as the `postgres` system user then.
-  const asUser = process.getuid?.() === 0 ? ensureSystemUser('postgres') : undefined;
-  if (asUser) {
-    chmodSync(root, 0o755);
-    for (const d of [dir, socketDir]) chownSync(d, asUser.uid, asUser.gid);
-  }
-  const run = (cmd: string, args: string[]): string => {
-    const [file, argv] = asUser ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-    return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  };
-  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--encoding=UTF8', '--locale=C', '--auth-local=trust', '--auth-host=scram-sha-256']);
-  const port = await freePort();
-  const logFile = join(dir, 'postgres.log');
-  closeSync(openSync(logFile, 'a'));
-  if (asUser) chownSync(logFile, asUser.uid, asUser.gid);
-  try {
-    run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`, 'start']);
-  } catch (error) {
-    throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${tail(logFile)}`);
-  }
-  return {
-    port,
-    socketDir,
-    psql: (args) => execFileSync(join(bin, 'psql'), ['-X', '-q', '-h', socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', ...args], { encoding: 'utf8' }),
-    stop: () => {
-      try {
-        run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-      } catch {
-        // already stopped
-      }
-    },
-  };
-}
 
-/** The newest /usr/lib/postgresql/<major>/bin, else wherever initdb is on PATH. */
-function postgresBinDir(): string {
-  const lib = '/usr/lib/postgresql';
-  if (existsSync(lib)) {
-    const majors = readdirSync(lib)
-      .filter((v) => existsSync(join(lib, v, 'bin', 'initdb')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (majors.length > 0) return join(lib, majors[0], 'bin');
-  }
-  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
-  if (which.status === 0) return dirname(which.stdout.trim());
-  throw new Error('PostgreSQL server binaries not found (scripts/integration/synapse.sh installs them)');
-}
 
-function ensureSystemUser(name: string): { uid: number; gid: number } {
-  const lookup = () => spawnSync('id', ['-u', name], { encoding: 'utf8' });
-  if (lookup().status !== 0) {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
-  }
-  const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
-  return { uid, gid };
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function get(url: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { headers, signal: AbortSignal.timeout(30_000) });

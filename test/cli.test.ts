@@ -98,3 +98,11 @@ describe('the installed command (needs the build that npm ci runs)', () => {
     expect(result.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 });
+
+describe('the installed command in a pipeline', () => {
+  it('stops quietly when the reader closes the pipe early', () => {
+    const result = spawnSync('sh', ['-c', `"${process.execPath}" "${join(ROOT, 'bin', 'sovereign-matrix.js')}" --help | head -1`], { encoding: 'utf8' });
+    expect(result.stdout).toMatch(/^Usage: sovereign-matrix/);
+    expect(result.stderr).toBe('');
+  });
+});

@@ -219,6 +219,13 @@ function reportError(error: unknown, output: Output): number {
 
 /** Entry point of bin/sovereign-matrix.js. */
 export function main(): void {
+  // `sovereign-matrix ... | head` closes the pipe early; that is the reader's choice, not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -4,6 +4,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test/integration'],
   testMatch: ['**/*.test.ts'],
-  testTimeout: 20 * 60 * 1000,
+  // A first run on a new machine builds OpenTofu and the providers inside beforeAll.
+  testTimeout: 40 * 60 * 1000,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
 };

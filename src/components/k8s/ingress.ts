@@ -1,0 +1,61 @@
+import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
+import { PORTS } from '../../ports';
+import { KEYCLOAK_PUBLIC_PATHS } from '../../render/keycloak';
+
+import { type AppsContext } from './apps-context';
+
+/** The Traefik certificate resolver the apps stack configures on k3s and names on its Ingresses. */
+export const CERT_RESOLVER = 'sovereign-matrix';
+
+/** Client API versions whose login, logout and refresh endpoints MAS answers (its compatibility layer). */
+const MAS_COMPAT_VERSIONS = ['r0', 'v3'] as const;
+const MAS_COMPAT_ENDPOINTS = ['login', 'logout', 'refresh'] as const;
+
+/**
+ * Public routes. Synapse gets only /_matrix and /_synapse/client, never /_synapse/admin or
+ * metrics; server_name serves the .well-known delegation; Element Web gets its own host.
+ */
+export function addIngress(ctx: AppsContext): void {
+  const { hostnames, serverName } = ctx.spec;
+  const backend = (name: string, port: number) => ({ service: { name, port: { number: port } } });
+  const prefix = (paths: readonly string[], name: string, port: number) =>
+    paths.map((path) => ({ path, pathType: 'Prefix', backend: backend(name, port) }));
+  // MAS answers the pre-OAuth login, logout and refresh endpoints; longer prefixes win over /_matrix.
+  const compat = MAS_COMPAT_VERSIONS.flatMap((v) => MAS_COMPAT_ENDPOINTS.map((e) => `/_matrix/client/${v}/${e}`));
+  const rules = [
+    {
+      host: hostnames.matrix,
+      http: { path: [...prefix(['/_matrix', '/_synapse/client'], 'synapse', PORTS.synapseHttp), ...prefix(compat, 'mas', PORTS.masHttp)] },
+    },
+    { host: serverName, http: { path: prefix(['/'], 'well-known', PORTS.wellKnown) } },
+    { host: hostnames.web, http: { path: prefix(['/'], 'element-web', PORTS.elementWeb) } },
+    { host: hostnames.auth, http: { path: prefix(['/'], 'mas', PORTS.masHttp) } },
+    ...(ctx.spec.identity.mode === 'keycloak'
+      ? [
+          {
+            host: hostnames.sso,
+            // Only the realm endpoints and static resources; never /admin, never the management port.
+            http: { path: prefix(KEYCLOAK_PUBLIC_PATHS.map((p) => p.replace(/\/$/, '')), 'keycloak', PORTS.keycloakHttp) },
+          },
+        ]
+      : []),
+  ];
+  const ingressClass = ctx.spec.target.kind === 'kubernetes' ? ctx.spec.target.ingressClass : 'traefik';
+  new IngressV1(ctx.scope, 'ingress', {
+    metadata: {
+      name: 'matrix',
+      namespace: ctx.ns,
+      labels: ctx.labels,
+      annotations: {
+        'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+        'traefik.ingress.kubernetes.io/router.tls': 'true',
+        'traefik.ingress.kubernetes.io/router.tls.certresolver': CERT_RESOLVER,
+      },
+    },
+    spec: {
+      ingressClassName: ingressClass,
+      tls: [{ hosts: rules.map((r) => r.host) }],
+      rule: rules,
+    },
+  });
+}

@@ -1,0 +1,78 @@
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import {
+  componentLabels,
+  containerSecurityContext,
+  POD_DEFAULTS,
+  podSecurityContext,
+  resources,
+  secretFileMounts,
+  selectorLabels,
+} from './workload';
+import { MAS_CONFIG_ENV, MAS_HEALTH_PATH, MAS_LISTENERS, MAS_PATHS, MAS_SECRET_FILES, masUpstreamClientSecretSource } from '../../render/mas';
+import { MAS_PASSWORD_VARIABLE } from '../../render/postgres';
+
+import { type AppsContext, UID } from './apps-context';
+
+/**
+ * Matrix Authentication Service, in front of Synapse in every identity mode. Its image has no
+ * shell: every secret is a file it reads (`*_file` options), never a placeholder. It migrates
+ * its database and syncs the configured upstream provider at start.
+ */
+export function addMas(ctx: AppsContext): void {
+  const component = 'mas';
+  const config = ctx.configMap('mas');
+  const database = ctx.databaseInit('init-mas.sql', MAS_PASSWORD_VARIABLE, 'mas-database', UID.mas);
+  const upstream = masUpstreamClientSecretSource(ctx.spec).kind !== 'none';
+  const secrets = secretFileMounts(
+    [
+      { key: 'encryption-key', path: MAS_SECRET_FILES.encryptionKey },
+      { key: 'signing-key-rsa.pem', path: MAS_SECRET_FILES.signingKeyRsa },
+      { key: 'database-password', path: MAS_SECRET_FILES.databasePassword },
+      { key: 'synapse-shared-secret', path: MAS_SECRET_FILES.synapseSharedSecret },
+      ...(upstream ? [{ key: 'upstream-client-secret', path: MAS_SECRET_FILES.upstreamClientSecret }] : []),
+    ].map((f) => ({ ...f, secretName: 'mas-secrets' })),
+  );
+  new ServiceV1(ctx.scope, 'mas-service', {
+    metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
+    spec: {
+      selector: selectorLabels(ctx.spec.name, component),
+      // Only the web listener: health and metrics stay on the pod.
+      port: [{ name: 'web', port: MAS_LISTENERS.web.port, targetPort: String(MAS_LISTENERS.web.port), protocol: 'TCP' }],
+    },
+  });
+  const health = { httpGet: { path: MAS_HEALTH_PATH, port: String(MAS_LISTENERS.internal.port) } };
+  new DeploymentV1(ctx.scope, 'mas', {
+    metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
+    spec: {
+      replicas: '1',
+      selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
+      template: {
+        metadata: { labels: componentLabels(ctx.spec.name, component), annotations: { 'sovereign-matrix/config-digest': config.digest } },
+        spec: {
+          ...POD_DEFAULTS,
+          securityContext: podSecurityContext(UID.mas),
+          initContainer: [database.container],
+          container: [
+            {
+              name: component,
+              image: ctx.image.mas,
+              args: ['server'],
+              env: [{ name: MAS_CONFIG_ENV, value: MAS_PATHS.config }],
+              port: [
+                { name: 'web', containerPort: MAS_LISTENERS.web.port },
+                { name: 'internal', containerPort: MAS_LISTENERS.internal.port },
+              ],
+              resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
+              securityContext: containerSecurityContext(UID.mas),
+              volumeMount: [{ name: 'config', mountPath: MAS_PATHS.configDir, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...secrets.mounts],
+              readinessProbe: { ...health, periodSeconds: 10 },
+              livenessProbe: { ...health, periodSeconds: 30 },
+            },
+          ],
+          volume: [{ name: 'config', configMap: { name: config.name } }, { name: 'tmp', emptyDir: {} }, database.volume, ...secrets.volumes],
+        },
+      },
+    },
+  });
+}

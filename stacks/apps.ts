@@ -14,7 +14,7 @@ import { addPostgres } from '../src/components/k8s/postgres';
 import { addSecrets } from '../src/components/k8s/secrets';
 import { addStaticSite } from '../src/components/k8s/static-site';
 import { addSynapse } from '../src/components/k8s/synapse';
-import { addTraefikAcme } from '../src/components/k8s/traefik-acme';
+import { addTraefikConfig } from '../src/components/k8s/traefik-config';
 import type { DeploymentSpec } from '../src/config/spec';
 import { PORTS } from '../src/ports';
 import { DeploymentStack } from './deployment-stack';
@@ -63,7 +63,7 @@ export class AppsStack extends DeploymentStack {
     addIngress(ctx);
     addNetworkPolicies(ctx);
     if (spec.calls.turn) addCoturn(ctx, secrets.turn);
-    if (spec.target.kind === 'hetzner') addTraefikAcme(ctx);
+    if (spec.target.kind === 'hetzner') addTraefikConfig(ctx);
   }
 
   /**

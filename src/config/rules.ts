@@ -207,6 +207,21 @@ function findSecretKeys(value: unknown, path: readonly (string | number)[]): Fie
   );
 }
 
+/** Oldest k3s minor release whose bundled Traefik (3.7) knows the options the kit sets. */
+export const MINIMUM_K3S_MINOR = 36;
+
+const k3sVersionRule: Rule = (src) => {
+  const version = str(src.data, ['versions', 'k3s']);
+  const minor = version === undefined ? undefined : /^v1\.(\d+)\./.exec(version)?.[1];
+  if (minor === undefined || Number(minor) >= MINIMUM_K3S_MINOR) return [];
+  return [
+    src.problem(
+      ['versions', 'k3s'],
+      `'${version}' is too old (expected v1.${MINIMUM_K3S_MINOR} or later: the kit configures Traefik options that its bundled Traefik 3.7 introduced)`,
+    ),
+  ];
+};
+
 const RULES: readonly Rule[] = [
   federationRule,
   identityRule,
@@ -216,6 +231,7 @@ const RULES: readonly Rule[] = [
   adminCidrsRule,
   serverTypeRule,
   extraRule,
+  k3sVersionRule,
 ];
 
 export function checkRules(source: YamlSource): Problem[] {

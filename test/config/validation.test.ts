@@ -362,6 +362,13 @@ describe('escape hatch', () => {
 });
 
 describe('versions', () => {
+  it('refuses a k3s release whose bundled Traefik lacks the options the kit sets', () => {
+    expect(problemsOf(add('versions:\n  k3s: v1.33.5+k3s1'))).toEqual([
+      "test.yaml:10:8: versions.k3s: 'v1.33.5+k3s1' is too old (expected v1.36 or later: the kit configures Traefik options that its bundled Traefik 3.7 introduced)",
+    ]);
+    expect(problemsOf(add('versions:\n  k3s: v1.37.2+k3s1'))).toEqual([]);
+  });
+
   it('refuses a version that is not a release number', () => {
     expect(problemsOf(add('versions:\n  synapse: latest'))).toEqual([
       "test.yaml:10:12: versions.synapse: 'latest' is not valid (expected a release version such as 1.157.0)",

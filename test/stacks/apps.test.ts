@@ -192,3 +192,19 @@ describe('escaping rendered files for Terraform', () => {
     expect(literalForTerraform('a ${b} %{c} $d')).toBe('a $${b} %%{c} $d');
   });
 });
+
+describe('Traefik on the k3s node', () => {
+  const json = synth(specOf(VALID_YAML));
+  const values = JSON.parse(resources(json, 'kubernetes_manifest')['traefik-acme'].manifest.spec.valuesContent);
+
+  it('lets through the encoded characters Matrix paths carry (room aliases need %23)', () => {
+    for (const option of ['allowEncodedHash', 'allowEncodedPercent', 'allowEncodedSlash', 'allowEncodedQuestionMark']) {
+      expect(values.additionalArguments).toContain(`--entryPoints.websecure.http.encodedCharacters.${option}=true`);
+    }
+  });
+
+  it('uses the deployment ACME server and does not call home', () => {
+    expect(values.additionalArguments).toContain('--certificatesresolvers.sovereign-matrix.acme.caserver=https://acme-v02.api.letsencrypt.org/directory');
+    expect(values.globalArguments).toEqual(['--global.checknewversion=false', '--global.sendanonymoususage=false']);
+  });
+});

@@ -4,12 +4,21 @@ import { type AppsContext } from './apps-context';
 import { CERT_RESOLVER } from './ingress';
 
 /**
- * k3s ships Traefik; this adds the ACME certificate resolver the Ingress names, with the
- * deployment's ACME server (an EU CA if configured) and contact, sends HTTP to HTTPS, and
- * stops Traefik from calling home.
+ * Encoded characters Matrix paths carry and Traefik (3.7, bundled with the pinned k3s) rejects by
+ * default: `#` of room aliases (`/directory/room/%23alias%3Aserver`), `%`, and `/` and `?` inside
+ * state keys and other identifiers. Synapse decodes its own paths, so the proxy must pass them
+ * through unchanged. These options exist from Traefik 3.6; k3s 1.36 and later bundle Traefik 3.7
+ * (src/config/rules.ts refuses an older k3s override).
+ */
+export const MATRIX_ENCODED_CHARACTERS = ['allowEncodedHash', 'allowEncodedPercent', 'allowEncodedSlash', 'allowEncodedQuestionMark'] as const;
+
+/**
+ * k3s ships Traefik; this configures it for the deployment: the ACME certificate resolver the
+ * Ingress names, with the deployment's ACME server (an EU CA if configured) and contact; HTTP
+ * sent to HTTPS; the encoded characters Matrix needs let through; and no calling home.
  * HelmChartConfig is a k3s CRD present from the first boot, so it can be planned.
  */
-export function addTraefikAcme(ctx: AppsContext): void {
+export function addTraefikConfig(ctx: AppsContext): void {
   const values = {
     // The chart's defaults ask traefik.io for new versions and send anonymous usage statistics.
     globalArguments: ['--global.checknewversion=false', '--global.sendanonymoususage=false'],
@@ -20,6 +29,7 @@ export function addTraefikAcme(ctx: AppsContext): void {
       `--certificatesresolvers.${CERT_RESOLVER}.acme.email=${ctx.spec.tls.acmeEmail}`,
       `--certificatesresolvers.${CERT_RESOLVER}.acme.storage=/data/acme.json`,
       `--certificatesresolvers.${CERT_RESOLVER}.acme.httpchallenge.entrypoint=web`,
+      ...MATRIX_ENCODED_CHARACTERS.map((option) => `--entryPoints.websecure.http.encodedCharacters.${option}=true`),
     ],
   };
   new Manifest(ctx.scope, 'traefik-acme', {

@@ -6,9 +6,6 @@ import { DeploymentFileError, formatProblem } from '../config/problems';
 import { renderAll } from '../render';
 import { synthesize, type StackSummary } from '../synth';
 import { findEngine, ToolError, validateStack } from './engine';
-import { runDiffCommand, DiffUsageError } from '../diff/command';
-import { runDocsCommand } from '../docs/command';
-import { PricingError, PricingUnavailable } from '../docs/pricing-api';
 import { EXIT, ExitStatus } from './exit-codes';
 import { printSynthSummary, processOutput, type Output } from './output';
 import { registerDeployCommands } from '../deploy/command';
@@ -141,11 +138,13 @@ Exit codes:
     .option('--head <ref-or-dir>', 'the new version: a git ref or a directory (default: the working tree)')
     .option('--format <format>', 'terminal, markdown (a pull request comment) or json', 'terminal')
     .option('--exit-code', `exit with ${EXIT.changes} when the sides differ (0 when they do not)`)
-    .action((files: string[], options: { base: string; head?: string; format: string; exitCode?: boolean }) =>
-      runDiffCommand(files, options, output).catch((error: unknown) => {
+    .action(async (files: string[], options: { base: string; head?: string; format: string; exitCode?: boolean }) => {
+      // Loaded on use: every other command starts faster without the diff machinery.
+      const { runDiffCommand, DiffUsageError } = await import('../diff/command');
+      return runDiffCommand(files, options, output).catch((error: unknown) => {
         throw error instanceof DiffUsageError ? new UsageError(error.message) : error;
-      }),
-    );
+      });
+    });
 
   registerDeployCommands(program, output);
 
@@ -155,12 +154,14 @@ Exit codes:
     .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--refresh-prices', 'read current server prices from the Hetzner Cloud API (needs HCLOUD_TOKEN) instead of the dated price table')
-    .action((files: string[], options: { out: string; refreshPrices?: boolean }) =>
-      runDocsCommand(deploymentFiles(files), options, output).catch((error: unknown) => {
+    .action(async (files: string[], options: { out: string; refreshPrices?: boolean }) => {
+      const { runDocsCommand } = await import('../docs/command');
+      const { PricingError, PricingUnavailable } = await import('../docs/pricing-api');
+      return runDocsCommand(deploymentFiles(files), options, output).catch((error: unknown) => {
         if (error instanceof PricingUnavailable) throw new UsageError(error.message);
         throw error instanceof PricingError ? new ToolError(error.message) : error;
-      }),
-    );
+      });
+    });
 
   return program;
 }

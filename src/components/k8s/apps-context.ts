@@ -1,3 +1,4 @@
+import { DeploymentV1, type DeploymentV1SpecTemplateSpec } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { createHash } from 'node:crypto';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
@@ -34,6 +35,31 @@ export class AppsContext {
     this.ns = namespaceName(spec);
     this.files = renderAll(spec);
     this.image = images(spec.versions);
+  }
+
+  /**
+   * A one-replica Deployment of a component: the labels, selector and config digest annotation
+   * (a changed rendered file restarts the pods) every workload of the stack shares.
+   */
+  deployment(
+    component: string,
+    options: { readonly digest: string; readonly namespace?: string; readonly recreate?: boolean; readonly waitForRollout?: boolean },
+    pod: DeploymentV1SpecTemplateSpec,
+  ): DeploymentV1 {
+    return new DeploymentV1(this.scope, component, {
+      metadata: { name: component, namespace: options.namespace ?? this.ns, labels: componentLabels(this.spec.name, component) },
+      ...(options.waitForRollout ? { waitForRollout: true } : {}),
+      spec: {
+        replicas: '1',
+        // Recreate: one writer on a ReadWriteOnce volume (or one owner of host ports); the old pod stops first.
+        ...(options.recreate ? { strategy: { type: 'Recreate' } } : {}),
+        selector: { matchLabels: selectorLabels(this.spec.name, component) },
+        template: {
+          metadata: { labels: componentLabels(this.spec.name, component), annotations: { 'sovereign-matrix/config-digest': options.digest } },
+          spec: pod,
+        },
+      },
+    });
   }
 
   get labels(): Record<string, string> {

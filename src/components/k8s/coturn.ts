@@ -1,14 +1,11 @@
 import { TerraformVariable } from 'cdktf';
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import {
-  componentLabels,
   containerSecurityContext,
   POD_DEFAULTS,
   podSecurityContext,
   resources,
-  selectorLabels,
   substitutePlaceholders,
 } from './workload';
 import { COTURN_CERT_PATH, COTURN_ENV, COTURN_KEY_PATH } from '../../render/coturn';
@@ -40,58 +37,47 @@ export function addCoturn(ctx: AppsContext, turnSecret: string): void {
     description: 'Public IPv4 address of the node that runs coturn (the infra stack output ipv4 on Hetzner).',
   });
   const component = 'coturn';
-  new DeploymentV1(ctx.scope, 'coturn', {
-    metadata: { name: component, namespace: turnNs, labels: componentLabels(ctx.spec.name, component) },
-    spec: {
-      replicas: '1',
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
-      template: {
-        metadata: { labels: componentLabels(ctx.spec.name, component), annotations: { 'sovereign-matrix/config-digest': config.digest } },
-        spec: {
-          ...POD_DEFAULTS,
-          hostNetwork: true,
-          dnsPolicy: 'ClusterFirstWithHostNet',
-          securityContext: podSecurityContext(UID.coturn),
-          container: [
-            {
-              name: component,
-              image: ctx.image.coturn,
-              command: ['sh', '-c', `${substitutePlaceholders('/config/turnserver.conf', '/tmp/turnserver.conf')} && exec turnserver -c /tmp/turnserver.conf`],
-              env: [
-                { name: COTURN_ENV.sharedSecret, valueFrom: { secretKeyRef: { name: 'turn-shared-secret', key: 'shared-secret' } } },
-                { name: COTURN_ENV.publicIpv4, value: publicIpv4.stringValue },
-              ],
-              resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
-              securityContext: containerSecurityContext(UID.coturn),
-              volumeMount: [
-                { name: 'config', mountPath: '/config', readOnly: true },
-                { name: 'tls', mountPath: COTURN_CERT_PATH.slice(0, COTURN_CERT_PATH.lastIndexOf('/')), readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-                { name: 'state', mountPath: '/var/lib/coturn' },
-              ],
-            },
-          ],
-          volume: [
-            { name: 'config', configMap: { name: config.name } },
-            {
-              // The TURNS certificate: a kubernetes.io/tls Secret "turn-tls" for hostnames.turn. Optional: without it
-              // coturn serves TURN over UDP and TCP and logs that TLS is off.
-              name: 'tls',
-              secret: {
-                secretName: 'turn-tls',
-                optional: true,
-                items: [
-                  { key: 'tls.crt', path: COTURN_CERT_PATH.slice(COTURN_CERT_PATH.lastIndexOf('/') + 1) },
-                  { key: 'tls.key', path: COTURN_KEY_PATH.slice(COTURN_KEY_PATH.lastIndexOf('/') + 1) },
-                ],
-              },
-            },
-            { name: 'tmp', emptyDir: {} },
-            { name: 'state', emptyDir: {} },
+  ctx.deployment(component, { digest: config.digest, namespace: turnNs, recreate: true }, {
+    ...POD_DEFAULTS,
+    hostNetwork: true,
+    dnsPolicy: 'ClusterFirstWithHostNet',
+    securityContext: podSecurityContext(UID.coturn),
+    container: [
+      {
+        name: component,
+        image: ctx.image.coturn,
+        command: ['sh', '-c', `${substitutePlaceholders('/config/turnserver.conf', '/tmp/turnserver.conf')} && exec turnserver -c /tmp/turnserver.conf`],
+        env: [
+          { name: COTURN_ENV.sharedSecret, valueFrom: { secretKeyRef: { name: 'turn-shared-secret', key: 'shared-secret' } } },
+          { name: COTURN_ENV.publicIpv4, value: publicIpv4.stringValue },
+        ],
+        resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
+        securityContext: containerSecurityContext(UID.coturn),
+        volumeMount: [
+          { name: 'config', mountPath: '/config', readOnly: true },
+          { name: 'tls', mountPath: COTURN_CERT_PATH.slice(0, COTURN_CERT_PATH.lastIndexOf('/')), readOnly: true },
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'state', mountPath: '/var/lib/coturn' },
+        ],
+      },
+    ],
+    volume: [
+      { name: 'config', configMap: { name: config.name } },
+      {
+        // The TURNS certificate: a kubernetes.io/tls Secret "turn-tls" for hostnames.turn. Optional: without it
+        // coturn serves TURN over UDP and TCP and logs that TLS is off.
+        name: 'tls',
+        secret: {
+          secretName: 'turn-tls',
+          optional: true,
+          items: [
+            { key: 'tls.crt', path: COTURN_CERT_PATH.slice(COTURN_CERT_PATH.lastIndexOf('/') + 1) },
+            { key: 'tls.key', path: COTURN_KEY_PATH.slice(COTURN_KEY_PATH.lastIndexOf('/') + 1) },
           ],
         },
       },
-    },
+      { name: 'tmp', emptyDir: {} },
+      { name: 'state', emptyDir: {} },
+    ],
   });
 }

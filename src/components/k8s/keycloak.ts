@@ -1,11 +1,8 @@
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import {
-  componentLabels,
   containerSecurityContext,
   POD_DEFAULTS,
   podSecurityContext,
   resources,
-  selectorLabels,
 } from './workload';
 import { PORTS } from '../../ports';
 import { KEYCLOAK_ARGS, KEYCLOAK_MANAGEMENT_PATHS, KEYCLOAK_PATHS, KEYCLOAK_SECRET_ENV } from '../../render/keycloak';
@@ -27,47 +24,36 @@ export function addKeycloak(ctx: AppsContext): void {
   ctx.service(component, PORTS.keycloakHttp);
   const management = (path: string) => ({ httpGet: { path, port: String(PORTS.keycloakManagement) } });
   const fromSecret = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
-  new DeploymentV1(ctx.scope, 'keycloak', {
-    metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
-    spec: {
-      replicas: '1',
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
-      template: {
-        metadata: { labels: componentLabels(ctx.spec.name, component), annotations: { 'sovereign-matrix/config-digest': config.digest } },
-        spec: {
-          ...POD_DEFAULTS,
-          securityContext: podSecurityContext(UID.keycloak),
-          initContainer: [database.container],
-          container: [
-            {
-              name: component,
-              image: ctx.image.keycloak,
-              command: ['/bin/bash', '-c', `set -a && . /config/keycloak.env && set +a && exec /opt/keycloak/bin/kc.sh ${KEYCLOAK_ARGS.join(' ')}`],
-              env: [
-                fromSecret(KEYCLOAK_SECRET_ENV.dbPassword, 'keycloak-database', 'password'),
-                fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, 'keycloak-admin', 'username'),
-                fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminPassword, 'keycloak-admin', 'password'),
-                fromSecret(KEYCLOAK_SECRET_ENV.masClientSecret, 'keycloak-mas-client', 'secret'),
-              ],
-              port: [
-                { name: 'http', containerPort: PORTS.keycloakHttp },
-                { name: 'management', containerPort: PORTS.keycloakManagement },
-              ],
-              resources: resources({ cpu: 0.5, memoryGiB: 1 }),
-              securityContext: { ...containerSecurityContext(UID.keycloak), readOnlyRootFilesystem: false },
-              volumeMount: [
-                { name: 'config', mountPath: '/config', readOnly: true },
-                { name: 'config', mountPath: KEYCLOAK_PATHS.realmFile, subPath: 'realm.json', readOnly: true },
-              ],
-              startupProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.started), periodSeconds: 10, failureThreshold: 60 },
-              readinessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.ready), periodSeconds: 10 },
-              livenessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.live), periodSeconds: 30 },
-            },
-          ],
-          volume: [{ name: 'config', configMap: { name: config.name } }, database.volume],
-        },
+  ctx.deployment(component, { digest: config.digest, recreate: true }, {
+    ...POD_DEFAULTS,
+    securityContext: podSecurityContext(UID.keycloak),
+    initContainer: [database.container],
+    container: [
+      {
+        name: component,
+        image: ctx.image.keycloak,
+        command: ['/bin/bash', '-c', `set -a && . /config/keycloak.env && set +a && exec /opt/keycloak/bin/kc.sh ${KEYCLOAK_ARGS.join(' ')}`],
+        env: [
+          fromSecret(KEYCLOAK_SECRET_ENV.dbPassword, 'keycloak-database', 'password'),
+          fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, 'keycloak-admin', 'username'),
+          fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminPassword, 'keycloak-admin', 'password'),
+          fromSecret(KEYCLOAK_SECRET_ENV.masClientSecret, 'keycloak-mas-client', 'secret'),
+        ],
+        port: [
+          { name: 'http', containerPort: PORTS.keycloakHttp },
+          { name: 'management', containerPort: PORTS.keycloakManagement },
+        ],
+        resources: resources({ cpu: 0.5, memoryGiB: 1 }),
+        securityContext: { ...containerSecurityContext(UID.keycloak), readOnlyRootFilesystem: false },
+        volumeMount: [
+          { name: 'config', mountPath: '/config', readOnly: true },
+          { name: 'config', mountPath: KEYCLOAK_PATHS.realmFile, subPath: 'realm.json', readOnly: true },
+        ],
+        startupProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.started), periodSeconds: 10, failureThreshold: 60 },
+        readinessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.ready), periodSeconds: 10 },
+        livenessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.live), periodSeconds: 30 },
       },
-    },
+    ],
+    volume: [{ name: 'config', configMap: { name: config.name } }, database.volume],
   });
 }

@@ -1,4 +1,3 @@
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import {
   componentLabels,
@@ -42,37 +41,27 @@ export function addMas(ctx: AppsContext): void {
     },
   });
   const health = { httpGet: { path: MAS_HEALTH_PATH, port: String(MAS_LISTENERS.internal.port) } };
-  new DeploymentV1(ctx.scope, 'mas', {
-    metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
-    spec: {
-      replicas: '1',
-      selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
-      template: {
-        metadata: { labels: componentLabels(ctx.spec.name, component), annotations: { 'sovereign-matrix/config-digest': config.digest } },
-        spec: {
-          ...POD_DEFAULTS,
-          securityContext: podSecurityContext(UID.mas),
-          initContainer: [database.container],
-          container: [
-            {
-              name: component,
-              image: ctx.image.mas,
-              args: ['server'],
-              env: [{ name: MAS_CONFIG_ENV, value: MAS_PATHS.config }],
-              port: [
-                { name: 'web', containerPort: MAS_LISTENERS.web.port },
-                { name: 'internal', containerPort: MAS_LISTENERS.internal.port },
-              ],
-              resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
-              securityContext: containerSecurityContext(UID.mas),
-              volumeMount: [{ name: 'config', mountPath: MAS_PATHS.configDir, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...secrets.mounts],
-              readinessProbe: { ...health, periodSeconds: 10 },
-              livenessProbe: { ...health, periodSeconds: 30 },
-            },
-          ],
-          volume: [{ name: 'config', configMap: { name: config.name } }, { name: 'tmp', emptyDir: {} }, database.volume, ...secrets.volumes],
-        },
+  ctx.deployment(component, { digest: config.digest }, {
+    ...POD_DEFAULTS,
+    securityContext: podSecurityContext(UID.mas),
+    initContainer: [database.container],
+    container: [
+      {
+        name: component,
+        image: ctx.image.mas,
+        args: ['server'],
+        env: [{ name: MAS_CONFIG_ENV, value: MAS_PATHS.config }],
+        port: [
+          { name: 'web', containerPort: MAS_LISTENERS.web.port },
+          { name: 'internal', containerPort: MAS_LISTENERS.internal.port },
+        ],
+        resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
+        securityContext: containerSecurityContext(UID.mas),
+        volumeMount: [{ name: 'config', mountPath: MAS_PATHS.configDir, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...secrets.mounts],
+        readinessProbe: { ...health, periodSeconds: 10 },
+        livenessProbe: { ...health, periodSeconds: 30 },
       },
-    },
+    ],
+    volume: [{ name: 'config', configMap: { name: config.name } }, { name: 'tmp', emptyDir: {} }, database.volume, ...secrets.volumes],
   });
 }

@@ -1,11 +1,8 @@
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import {
-  componentLabels,
   containerSecurityContext,
   POD_DEFAULTS,
   podSecurityContext,
   resources,
-  selectorLabels,
 } from './workload';
 import { WELL_KNOWN_ROOT } from '../../render/web-server';
 
@@ -33,43 +30,33 @@ export function addStaticSite(
         ]
       : [{ name: 'config', mountPath, subPath, readOnly: true }, { name: 'conf-d', mountPath: '/etc/nginx/conf.d' }];
   ctx.service(component, port);
-  new DeploymentV1(ctx.scope, component, {
-    metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
-    spec: {
-      replicas: '1',
-      selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
-      template: {
-        metadata: { labels: componentLabels(ctx.spec.name, component), annotations: { 'sovereign-matrix/config-digest': config.digest } },
-        spec: {
-          ...POD_DEFAULTS,
-          securityContext: podSecurityContext(UID.nginx),
-          container: [
-            {
-              name: component,
-              image,
-              env: Object.entries(env).map(([name, value]) => ({ name, value })),
-              port: [{ name: 'http', containerPort: port }],
-              resources: resources({ cpu: 0.05, memoryGiB: 0.0625 }),
-              securityContext: containerSecurityContext(UID.nginx),
-              volumeMount: [
-                ...wellKnownFiles,
-                { name: 'tmp', mountPath: '/tmp' },
-                { name: 'cache', mountPath: '/var/cache/nginx' },
-                { name: 'run', mountPath: '/var/run' },
-              ],
-              readinessProbe: { httpGet: { path: probePath, port: String(port) }, periodSeconds: 10 },
-              livenessProbe: { httpGet: { path: probePath, port: String(port) }, periodSeconds: 30 },
-            },
-          ],
-          volume: [
-            { name: 'config', configMap: { name: config.name } },
-            { name: 'conf-d', emptyDir: {} },
-            { name: 'tmp', emptyDir: {} },
-            { name: 'cache', emptyDir: {} },
-            { name: 'run', emptyDir: {} },
-          ],
-        },
+  ctx.deployment(component, { digest: config.digest }, {
+    ...POD_DEFAULTS,
+    securityContext: podSecurityContext(UID.nginx),
+    container: [
+      {
+        name: component,
+        image,
+        env: Object.entries(env).map(([name, value]) => ({ name, value })),
+        port: [{ name: 'http', containerPort: port }],
+        resources: resources({ cpu: 0.05, memoryGiB: 0.0625 }),
+        securityContext: containerSecurityContext(UID.nginx),
+        volumeMount: [
+          ...wellKnownFiles,
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'cache', mountPath: '/var/cache/nginx' },
+          { name: 'run', mountPath: '/var/run' },
+        ],
+        readinessProbe: { httpGet: { path: probePath, port: String(port) }, periodSeconds: 10 },
+        livenessProbe: { httpGet: { path: probePath, port: String(port) }, periodSeconds: 30 },
       },
-    },
+    ],
+    volume: [
+      { name: 'config', configMap: { name: config.name } },
+      { name: 'conf-d', emptyDir: {} },
+      { name: 'tmp', emptyDir: {} },
+      { name: 'cache', emptyDir: {} },
+      { name: 'run', emptyDir: {} },
+    ],
   });
 }

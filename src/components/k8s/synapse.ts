@@ -1,4 +1,3 @@
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
 import {
   componentLabels,
@@ -7,7 +6,6 @@ import {
   podSecurityContext,
   resources,
   secretFileMounts,
-  selectorLabels,
   type SecretFile,
 } from './workload';
 import { PORTS } from '../../ports';
@@ -52,62 +50,45 @@ export function addSynapse(ctx: AppsContext): void {
   ];
   const homeserver = ['python', '-m', 'synapse.app.homeserver', '--config-path', `${SYNAPSE_PATHS.config}/homeserver.yaml`];
   ctx.service(component, PORTS.synapseHttp);
-  new DeploymentV1(ctx.scope, 'synapse', {
-    metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
-    waitForRollout: true,
-    spec: {
-      replicas: '1',
-      // One writer on a ReadWriteOnce volume: the old pod stops before the new one starts.
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
-      template: {
-        metadata: {
-          labels: componentLabels(ctx.spec.name, component),
-          // A changed homeserver.yaml restarts Synapse.
-          annotations: { 'sovereign-matrix/config-digest': config.digest },
-        },
-        spec: {
-          ...POD_DEFAULTS,
-          securityContext: podSecurityContext(UID.synapse),
-          initContainer: [
-            database.container,
-            {
-              // Creates the signing key on first start (on the persistent volume), then exits.
-              name: 'generate-keys',
-              image: ctx.image.synapse,
-              command: [...homeserver, '--generate-keys'],
-              env: [dbPassword],
-              securityContext: containerSecurityContext(UID.synapse),
-              volumeMount: mounts,
-            },
-          ],
-          container: [
-            {
-              name: component,
-              image: ctx.image.synapse,
-              command: homeserver,
-              env: [dbPassword],
-              port: [
-                { name: 'http', containerPort: PORTS.synapseHttp },
-                { name: 'metrics', containerPort: PORTS.synapseMetrics },
-              ],
-              resources: resources(ctx.spec.size.synapse),
-              securityContext: containerSecurityContext(UID.synapse),
-              volumeMount: mounts,
-              readinessProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 10 },
-              livenessProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 30, failureThreshold: 5 },
-              startupProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 10, failureThreshold: 60 },
-            },
-          ],
-          volume: [
-            { name: 'config', configMap: { name: config.name } },
-            database.volume,
-            { name: 'data', persistentVolumeClaim: { claimName: media.metadata.name } },
-            { name: 'tmp', emptyDir: {} },
-            ...secrets.volumes,
-          ],
-        },
+  ctx.deployment(component, { digest: config.digest, recreate: true, waitForRollout: true }, {
+    ...POD_DEFAULTS,
+    securityContext: podSecurityContext(UID.synapse),
+    initContainer: [
+      database.container,
+      {
+        // Creates the signing key on first start (on the persistent volume), then exits.
+        name: 'generate-keys',
+        image: ctx.image.synapse,
+        command: [...homeserver, '--generate-keys'],
+        env: [dbPassword],
+        securityContext: containerSecurityContext(UID.synapse),
+        volumeMount: mounts,
       },
-    },
+    ],
+    container: [
+      {
+        name: component,
+        image: ctx.image.synapse,
+        command: homeserver,
+        env: [dbPassword],
+        port: [
+          { name: 'http', containerPort: PORTS.synapseHttp },
+          { name: 'metrics', containerPort: PORTS.synapseMetrics },
+        ],
+        resources: resources(ctx.spec.size.synapse),
+        securityContext: containerSecurityContext(UID.synapse),
+        volumeMount: mounts,
+        readinessProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 10 },
+        livenessProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 30, failureThreshold: 5 },
+        startupProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 10, failureThreshold: 60 },
+      },
+    ],
+    volume: [
+      { name: 'config', configMap: { name: config.name } },
+      database.volume,
+      { name: 'data', persistentVolumeClaim: { claimName: media.metadata.name } },
+      { name: 'tmp', emptyDir: {} },
+      ...secrets.volumes,
+    ],
   });
 }

@@ -2,14 +2,17 @@
 # scripts/tools.sh — build pinned OpenTofu + Terraform providers from source
 # (via the Go module proxy) into a cache OUTSIDE the repo, and write an
 # OpenTofu CLI config that makes `tofu init` resolve the providers offline.
+# Also builds the servers the integration tests run for real (Traefik, Pebble).
 #
 # Usage:
-#   scripts/tools.sh              # build/check every pinned tool
-#   scripts/tools.sh tofu hcloud  # only the named tools
+#   scripts/tools.sh                 # build/check every pinned tool
+#   scripts/tools.sh tofu hcloud     # only the named tools
+#   scripts/tools.sh traefik pebble  # only the ingress test's servers
 #   source "${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/env.sh"
 #
 # Layout under $DIR (default ~/.cache/sovereign-matrix/tools):
 #   bin/tofu
+#   bin/traefik, bin/pebble, bin/pebble-challtestsrv   test tools (no mirror)
 #   mirror/<host>/<namespace>/<type>/<version>/<os_arch>/terraform-provider-<type>_v<version>
 #       ("unpacked" filesystem_mirror layout, for BOTH registry.opentofu.org
 #        and registry.terraform.io, hard-linked, so tofu and terraform both
@@ -75,6 +78,29 @@ declare -A PROVIDER_LDFLAGS=(
   [hcloud]="-X github.com/hetznercloud/terraform-provider-hcloud/hcloud.Version=1.68.0 -X github.com/hetznercloud/terraform-provider-hcloud/hcloud.Commit=93291f4960a23079d89574ab37b025b8e69da82d"
 )
 
+# Test tools: real servers test/integration/ingress.test.ts runs. Plain
+# binaries in bin/, not providers (no mirror). One row per binary; a tool may
+# build several binaries of one module (`pebble` is the ACME test CA plus its
+# companion DNS server, which resolves every name to 127.0.0.1 so that
+# Pebble's HTTP-01 validation reaches the local Traefik).  Columns:
+#   tool binary release-version go-module module-version package
+# Traefik's go.mod has replace directives: build_go builds inside the module.
+TEST_TOOLS=(
+  # Traefik v3.7.13 (the proxy refuses v3.7.0). Its module embeds webui/static,
+  # which in the module zip holds only a markdown file: the binary builds and
+  # serves no dashboard, which the tests do not use.
+  "traefik traefik             3.7.13 github.com/traefik/traefik/v3    v3.7.13 ./cmd/traefik"
+  "pebble  pebble              2.10.3 github.com/letsencrypt/pebble/v2 v2.10.3 ./cmd/pebble"
+  "pebble  pebble-challtestsrv 2.10.3 github.com/letsencrypt/pebble/v2 v2.10.3 ./cmd/pebble-challtestsrv"
+)
+
+# Version variables, as the projects' release builds set them
+# (traefik: Makefile `binary`; pebble: `var version = "dev"` in cmd/pebble).
+declare -A TEST_TOOL_LDFLAGS=(
+  [traefik]="-X github.com/traefik/traefik/v3/pkg/version.Version=v3.7.13"
+  [pebble]="-X main.version=v2.10.3"
+)
+
 # Tools whose failure is reported as a warning and does not fail the script
 # (space separated). Override with SOVEREIGN_MATRIX_TOOLS_OPTIONAL="" to make
 # every tool mandatory.
@@ -113,6 +139,10 @@ GO_VERSION="$(go env GOVERSION)"
 # Which tools to handle: arguments, or all of them.
 ALL_TOOLS=(tofu)
 for row in "${PROVIDERS[@]}"; do read -r t _ <<<"$row"; ALL_TOOLS+=("$t"); done
+for row in "${TEST_TOOLS[@]}"; do
+  read -r t _ <<<"$row"
+  [[ " ${ALL_TOOLS[*]} " == *" $t "* ]] || ALL_TOOLS+=("$t")
+done
 if (($#)); then
   WANT=("$@")
   for w in "${WANT[@]}"; do
@@ -210,6 +240,14 @@ for row in "${PROVIDERS[@]}"; do
   else
     record_failure "$type" "$version"
   fi
+done
+
+# --- Test tools ---------------------------------------------------------------
+for row in "${TEST_TOOLS[@]}"; do
+  read -r tool bin version module modver pkg <<<"$row"
+  wanted "$tool" || continue
+  build_go "$bin" "$version" "$module" "$modver" "$pkg" "$DIR/bin/$bin" "${TEST_TOOL_LDFLAGS[$bin]:-}" \
+    || record_failure "$tool" "$version"
 done
 
 # --- CLI config and env -----------------------------------------------------

@@ -16,7 +16,6 @@ import { addStaticSite } from '../src/components/k8s/static-site';
 import { addSynapse } from '../src/components/k8s/synapse';
 import { addTraefikConfig } from '../src/components/k8s/traefik-config';
 import type { DeploymentSpec } from '../src/config/spec';
-import { PORTS } from '../src/ports';
 import { DeploymentStack } from './deployment-stack';
 
 export { literalForTerraform, namespaceName } from '../src/components/k8s/apps-context';
@@ -56,10 +55,8 @@ export class AppsStack extends DeploymentStack {
     addSynapse(ctx);
     addMas(ctx);
     if (spec.identity.mode === 'keycloak') addKeycloak(ctx);
-    addStaticSite(ctx, 'element-web', ctx.image.elementWeb, 'element-web', '/app/config.json', 'config.json', PORTS.elementWeb, '/', {
-      ELEMENT_WEB_PORT: String(PORTS.elementWeb),
-    });
-    addStaticSite(ctx, 'well-known', ctx.image.wellKnown, 'well-known', '/etc/nginx/conf.d', undefined, PORTS.wellKnown, '/healthz', {});
+    addStaticSite(ctx, 'element-web', ctx.image.elementWeb);
+    addStaticSite(ctx, 'well-known', ctx.image.wellKnown);
     addIngress(ctx);
     addNetworkPolicies(ctx);
     if (spec.calls.turn) addCoturn(ctx, secrets.turn);

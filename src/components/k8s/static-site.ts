@@ -4,31 +4,31 @@ import {
   podSecurityContext,
   resources,
 } from './workload';
-import { WELL_KNOWN_ROOT } from '../../render/web-server';
+import { ELEMENT_WEB_ROOT, WELL_KNOWN_ROOT } from '../../render/web-server';
+import { PORTS } from '../../ports';
 
 import { type AppsContext, UID } from './apps-context';
 
-/** An nginx-based static site (Element Web, the well-known server) with its rendered files. */
-export function addStaticSite(
-  ctx: AppsContext,
-  component: string,
-  image: string,
-  service: string,
-  mountPath: string,
-  subPath: string | undefined,
-  port: number,
-  probePath: string,
-  env: Record<string, string>,
-): void {
-  const config = ctx.configMap(service);
-  const wellKnownFiles =
-    component === 'well-known'
-      ? [
-          { name: 'config', mountPath: `${WELL_KNOWN_ROOT}/server.json`, subPath: 'server.json', readOnly: true },
-          { name: 'config', mountPath: `${WELL_KNOWN_ROOT}/client.json`, subPath: 'client.json', readOnly: true },
-          { name: 'config', mountPath: `${mountPath}/default.conf`, subPath: 'nginx.conf', readOnly: true },
-        ]
-      : [{ name: 'config', mountPath, subPath, readOnly: true }, { name: 'conf-d', mountPath: '/etc/nginx/conf.d' }];
+/** Where unprivileged nginx images read their server block; ours replaces the image's. */
+const NGINX_SERVER_BLOCK = '/etc/nginx/conf.d/default.conf';
+
+/** The two static sites: which rendered file goes where in the container. */
+const SITES = {
+  'element-web': { port: PORTS.elementWeb, files: { 'config.json': `${ELEMENT_WEB_ROOT}/config.json` } },
+  'well-known': {
+    port: PORTS.wellKnown,
+    files: { 'server.json': `${WELL_KNOWN_ROOT}/server.json`, 'client.json': `${WELL_KNOWN_ROOT}/client.json` },
+  },
+} as const;
+
+/**
+ * An nginx-based static site (Element Web, the well-known server): the image's content plus the
+ * rendered files, served with the rendered server block (src/render/web-server.ts). The image's
+ * start-up scripts cannot rewrite the server block: conf.d stays on the read-only root filesystem.
+ */
+export function addStaticSite(ctx: AppsContext, component: keyof typeof SITES, image: string): void {
+  const { port, files } = SITES[component];
+  const config = ctx.configMap(component);
   ctx.service(component, port);
   ctx.deployment(component, { digest: config.digest }, {
     ...POD_DEFAULTS,
@@ -37,23 +37,22 @@ export function addStaticSite(
       {
         name: component,
         image,
-        env: Object.entries(env).map(([name, value]) => ({ name, value })),
         port: [{ name: 'http', containerPort: port }],
         resources: resources({ cpu: 0.05, memoryGiB: 0.0625 }),
         securityContext: containerSecurityContext(UID.nginx),
         volumeMount: [
-          ...wellKnownFiles,
+          { name: 'config', mountPath: NGINX_SERVER_BLOCK, subPath: 'nginx.conf', readOnly: true },
+          ...Object.entries(files).map(([subPath, mountPath]) => ({ name: 'config', mountPath, subPath, readOnly: true })),
           { name: 'tmp', mountPath: '/tmp' },
           { name: 'cache', mountPath: '/var/cache/nginx' },
           { name: 'run', mountPath: '/var/run' },
         ],
-        readinessProbe: { httpGet: { path: probePath, port: String(port) }, periodSeconds: 10 },
-        livenessProbe: { httpGet: { path: probePath, port: String(port) }, periodSeconds: 30 },
+        readinessProbe: { httpGet: { path: '/healthz', port: String(port) }, periodSeconds: 10 },
+        livenessProbe: { httpGet: { path: '/healthz', port: String(port) }, periodSeconds: 30 },
       },
     ],
     volume: [
       { name: 'config', configMap: { name: config.name } },
-      { name: 'conf-d', emptyDir: {} },
       { name: 'tmp', emptyDir: {} },
       { name: 'cache', emptyDir: {} },
       { name: 'run', emptyDir: {} },

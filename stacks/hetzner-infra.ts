@@ -72,7 +72,6 @@ export class HetznerInfraStack extends DeploymentStack {
         name: name(id),
         type: id,
         location: target.location,
-        assigneeType: 'server',
         autoDelete: false,
         deleteProtection: true,
         labels: labels('address'),

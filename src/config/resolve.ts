@@ -25,7 +25,7 @@ export interface DeploymentFile {
   };
   calls?: { turn?: boolean; relay_ports?: { min: number; max: number } };
   dns?: { mode: 'hetzner' | 'manual'; zone?: string };
-  tls?: { acme_server?: string; acme_email?: string };
+  tls?: { acme_server?: string; acme_email?: string; cluster_issuer?: string };
   admin_contact: string;
   versions?: Partial<Record<'synapse' | 'postgres' | 'element_web' | 'mas' | 'keycloak' | 'coturn' | 'k3s', string>>;
   extra?: Partial<Record<'synapse' | 'mas' | 'element_web' | 'coturn' | 'keycloak', Record<string, never>>>;
@@ -77,6 +77,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     tls: {
       acmeServer: file.tls?.acme_server ?? DEFAULTS.acmeServer,
       acmeEmail: file.tls?.acme_email ?? file.admin_contact,
+      ...(file.tls?.cluster_issuer === undefined ? {} : { clusterIssuer: file.tls.cluster_issuer }),
     },
     adminContact: file.admin_contact,
     versions: resolveVersions(file),

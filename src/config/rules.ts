@@ -222,6 +222,27 @@ const k3sVersionRule: Rule = (src) => {
   ];
 };
 
+/**
+ * Where certificates come from: on the kit's k3s, Traefik's ACME resolver (there is no
+ * cert-manager); on an existing cluster, cert-manager, either with the Issuer the kit creates from
+ * acme_server or with the cluster's own ClusterIssuer. Both at once would be two sources.
+ */
+const tlsRule: Rule = (src) => {
+  const issuer = get(src.data, ['tls', 'cluster_issuer']);
+  if (issuer === undefined) return [];
+  if (get(src.data, ['target', 'hetzner']) !== undefined) {
+    return [
+      src.problem(
+        ['tls', 'cluster_issuer'],
+        "only used on an existing cluster (target.kubernetes); the kit's k3s gets certificates through Traefik from tls.acme_server",
+      ),
+    ];
+  }
+  return ['acme_server', 'acme_email']
+    .filter((key) => get(src.data, ['tls', key]) !== undefined)
+    .map((key) => src.problem(['tls', key], 'not used with tls.cluster_issuer: the ClusterIssuer decides the certificate authority', true));
+};
+
 const RULES: readonly Rule[] = [
   federationRule,
   identityRule,
@@ -232,6 +253,7 @@ const RULES: readonly Rule[] = [
   serverTypeRule,
   extraRule,
   k3sVersionRule,
+  tlsRule,
 ];
 
 export function checkRules(source: YamlSource): Problem[] {

@@ -90,6 +90,8 @@ export type Dns = { readonly mode: 'hetzner'; readonly zone: string } | { readon
 export interface Tls {
   readonly acmeServer: string;
   readonly acmeEmail: string;
+  /** Existing cluster only: the cert-manager ClusterIssuer that issues every certificate instead. */
+  readonly clusterIssuer?: string;
 }
 
 /** Raw settings merged into a component's rendered configuration (the escape hatch). */

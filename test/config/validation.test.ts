@@ -376,6 +376,32 @@ describe('versions', () => {
   });
 });
 
+describe('tls', () => {
+  const onCluster = (lines: string) => add(lines).replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n');
+
+  it("takes a ClusterIssuer on an existing cluster", () => {
+    expect(problemsOf(onCluster('tls:\n  cluster_issuer: internal-ca'))).toEqual([]);
+  });
+
+  it("refuses a ClusterIssuer on the kit's k3s, which has no cert-manager", () => {
+    expect(problemsOf(add('tls:\n  cluster_issuer: internal-ca'))).toEqual([
+      "test.yaml:10:19: tls.cluster_issuer: only used on an existing cluster (target.kubernetes); the kit's k3s gets certificates through Traefik from tls.acme_server",
+    ]);
+  });
+
+  it('refuses an ACME setting next to a ClusterIssuer, which decides the certificate authority', () => {
+    expect(problemsOf(onCluster('tls:\n  cluster_issuer: internal-ca\n  acme_server: https://acme.example.eu/directory'))).toEqual([
+      'test.yaml:9:3: tls.acme_server: not used with tls.cluster_issuer: the ClusterIssuer decides the certificate authority',
+    ]);
+  });
+
+  it('refuses a ClusterIssuer name Kubernetes would refuse', () => {
+    expect(problemsOf(onCluster('tls:\n  cluster_issuer: Internal_CA'))).toEqual([
+      expect.stringMatching(/^test\.yaml:8:19: tls\.cluster_issuer: .*Kubernetes object name/),
+    ]);
+  });
+});
+
 describe('many problems at once', () => {
   it('reports all of them, in file order', () => {
     const text = 'name: X\nserver_name: Bad\ntarget:\n  hetzner:\n    location: ash\n    ssh_keys: []\n    admin_cidrs: [0.0.0.0/0]\nadmin_contact: nobody\n';

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,4 +23,33 @@ export function ensureTofu(): void {
 export function providerInMirror(source: string, version: string): boolean {
   const [namespace, type] = source.split('/');
   return existsSync(join(TOOLS_DIR, 'mirror', 'registry.opentofu.org', namespace, type, version, 'linux_amd64'));
+}
+
+/**
+ * Builds (or reuses) the named tools with `scripts/tools.sh NAME...` and returns the directory of
+ * their binaries. Throws when the script fails.
+ */
+export function ensureTools(...names: string[]): string {
+  const result = spawnSync('bash', [join(ROOT, 'scripts', 'tools.sh'), ...names], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error(`scripts/tools.sh ${names.join(' ')} failed with status ${result.status}`);
+  return join(TOOLS_DIR, 'bin');
+}
+
+/**
+ * The Go module (path and version) a binary in bin/ was built from, as scripts/tools.sh recorded it
+ * in its stamp: one place for the pin.
+ */
+export function builtFrom(binary: string): { module: string; version: string } {
+  const stamp = readFileSync(join(TOOLS_DIR, 'stamps', binary), 'utf8');
+  const match = /^\S+ \S+ (\S+)@(\S+) /.exec(stamp);
+  if (!match) throw new Error(`unexpected stamp for ${binary}: ${stamp}`);
+  return { module: match[1], version: match[2] };
+}
+
+/** The module cache directory of MODULE@VERSION (downloaded through the Go module proxy if needed). */
+export function goModuleDir(module: string, version: string): string {
+  const result = spawnSync('go', ['mod', 'download', '-json', `${module}@${version}`], { encoding: 'utf8' });
+  const info = JSON.parse(result.stdout || '{}') as { Dir?: string; Error?: string };
+  if (result.status !== 0 || !info.Dir) throw new Error(`go mod download ${module}@${version} failed: ${info.Error ?? result.stderr}`);
+  return info.Dir;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { AppsStack, literalForTerraform, namespaceName } from '../../stacks/apps';
@@ -206,5 +207,66 @@ describe('Traefik on the k3s node', () => {
   it('uses the deployment ACME server and does not call home', () => {
     expect(values.additionalArguments).toContain('--certificatesresolvers.sovereign-matrix.acme.caserver=https://acme-v02.api.letsencrypt.org/directory');
     expect(values.globalArguments).toEqual(['--global.checknewversion=false', '--global.sendanonymoususage=false']);
+  });
+});
+
+describe('certificates', () => {
+  const agency = readFileSync(join(ROOT, 'deployments/agency-kubernetes.yaml'), 'utf8');
+  const manifests = (json: Json) => Object.values(resources(json, 'kubernetes_manifest')).map((r) => r.manifest);
+  const ingressOf = (json: Json) => Object.values(resources(json, 'kubernetes_ingress_v1'))[0];
+
+  it("on k3s: Traefik's ACME resolver, no cert-manager objects", () => {
+    const json = synth(specOf(VALID_YAML));
+    const ingress = ingressOf(json);
+    expect(ingress.metadata.annotations['traefik.ingress.kubernetes.io/router.tls.certresolver']).toBe('sovereign-matrix');
+    expect(ingress.spec.tls[0].secret_name).toBeUndefined();
+    expect(manifests(json).map((m) => m.apiVersion)).not.toContain('cert-manager.io/v1');
+  });
+
+  it('on an existing cluster: a cert-manager ACME Issuer with the deployment ACME server, solving through its IngressClass', () => {
+    const spec = specOf(agency);
+    const json = synth(spec);
+    const issuer = manifests(json).find((m) => m.kind === 'Issuer');
+    expect(issuer).toMatchObject({
+      apiVersion: 'cert-manager.io/v1',
+      metadata: { name: 'sovereign-matrix-acme', namespace: namespaceName(spec) },
+      spec: {
+        acme: {
+          server: 'https://acme.example-eu-ca.eu/directory',
+          email: 'it-operations@agency.example.eu',
+          solvers: [{ http01: { ingress: { ingressClassName: 'traefik' } } }],
+        },
+      },
+    });
+    const ingress = ingressOf(json);
+    expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/issuer': 'sovereign-matrix-acme' });
+    expect(ingress.spec.tls).toEqual([{ hosts: ingress.spec.rule.map((r: Json) => r.host), secret_name: 'matrix-tls' }]);
+    // No TURNS certificate from an HTTP-01 issuer: the challenge would not reach coturn's node.
+    expect(manifests(json).find((m) => m.kind === 'Certificate')).toBeUndefined();
+  });
+
+  it("on an existing cluster with a ClusterIssuer: every certificate from it, TURN's included", () => {
+    const text = agency.replace(/tls:\n  acme_server: .*\n/, 'tls:\n  cluster_issuer: agency-internal-ca\n');
+    expect(text).not.toBe(agency);
+    const spec = specOf(text);
+    const json = synth(spec);
+    expect(manifests(json).find((m) => m.kind === 'Issuer')).toBeUndefined();
+    expect(ingressOf(json).metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'agency-internal-ca' });
+    const certificate = manifests(json).find((m) => m.kind === 'Certificate');
+    expect(certificate).toMatchObject({
+      metadata: { name: 'turn-tls', namespace: `${namespaceName(spec)}-turn` },
+      spec: { secretName: 'turn-tls', dnsNames: [spec.hostnames.turn], issuerRef: { kind: 'ClusterIssuer', name: 'agency-internal-ca' } },
+    });
+    // The Secret the Certificate fills is the one coturn mounts.
+    const coturn = resources(json, 'kubernetes_deployment_v1').coturn.spec.template.spec;
+    expect(coturn.volume.find((v: Json) => v.name === 'tls').secret.secret_name).toBe('turn-tls');
+  });
+
+  it("lets the ingress controller reach cert-manager's HTTP-01 solver pods, on existing clusters only", () => {
+    const policy = (json: Json) => resources(json, 'kubernetes_network_policy_v1')['netpol-allow-ingress-acme-solver'];
+    const solver = policy(synth(specOf(agency)));
+    expect(solver.spec.pod_selector.match_labels).toEqual({ 'acme.cert-manager.io/http01-solver': 'true' });
+    expect(solver.spec.ingress[0].ports).toEqual([{ port: '8089', protocol: 'TCP' }]);
+    expect(policy(synth(specOf(VALID_YAML)))).toBeUndefined();
   });
 });

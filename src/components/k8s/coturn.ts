@@ -8,6 +8,7 @@ import {
   resources,
   substitutePlaceholders,
 } from './workload';
+import { addTurnCertificate, TURN_TLS_SECRET } from './certificates';
 import { COTURN_CERT_PATH, COTURN_ENV, COTURN_KEY_PATH } from '../../render/coturn';
 
 import { type AppsContext, UID } from './apps-context';
@@ -27,6 +28,7 @@ export function addCoturn(ctx: AppsContext, turnSecret: string): void {
     },
   });
   const config = ctx.configMap('coturn', turnNs);
+  addTurnCertificate(ctx, turnNs);
   new SecretV1(ctx.scope, 'turn-secret-for-coturn', {
     metadata: { name: 'turn-shared-secret', namespace: turnNs, labels: ctx.labels },
     data: { 'shared-secret': turnSecret },
@@ -64,11 +66,11 @@ export function addCoturn(ctx: AppsContext, turnSecret: string): void {
     volume: [
       { name: 'config', configMap: { name: config.name } },
       {
-        // The TURNS certificate: a kubernetes.io/tls Secret "turn-tls" for hostnames.turn. Optional: without it
-        // coturn serves TURN over UDP and TCP and logs that TLS is off.
+        // The TURNS certificate (see addTurnCertificate). Optional: without it coturn serves TURN
+        // over UDP and TCP and logs that TLS is off.
         name: 'tls',
         secret: {
-          secretName: 'turn-tls',
+          secretName: TURN_TLS_SECRET,
           optional: true,
           items: [
             { key: 'tls.crt', path: COTURN_CERT_PATH.slice(COTURN_CERT_PATH.lastIndexOf('/') + 1) },

@@ -3,9 +3,7 @@ import { PORTS } from '../../ports';
 import { KEYCLOAK_PUBLIC_PATHS } from '../../render/keycloak';
 
 import { type AppsContext } from './apps-context';
-
-/** The Traefik certificate resolver the apps stack configures on k3s and names on its Ingresses. */
-export const CERT_RESOLVER = 'sovereign-matrix';
+import { addIngressCertificates } from './certificates';
 
 /** Client API versions whose login, logout and refresh endpoints MAS answers (its compatibility layer). */
 const MAS_COMPAT_VERSIONS = ['r0', 'v3'] as const;
@@ -40,21 +38,18 @@ export function addIngress(ctx: AppsContext): void {
         ]
       : []),
   ];
+  const tls = addIngressCertificates(ctx);
   const ingressClass = ctx.spec.target.kind === 'kubernetes' ? ctx.spec.target.ingressClass : 'traefik';
   new IngressV1(ctx.scope, 'ingress', {
     metadata: {
       name: 'matrix',
       namespace: ctx.ns,
       labels: ctx.labels,
-      annotations: {
-        'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
-        'traefik.ingress.kubernetes.io/router.tls': 'true',
-        'traefik.ingress.kubernetes.io/router.tls.certresolver': CERT_RESOLVER,
-      },
+      annotations: { ...tls.annotations },
     },
     spec: {
       ingressClassName: ingressClass,
-      tls: [{ hosts: rules.map((r) => r.host) }],
+      tls: [{ hosts: rules.map((r) => r.host), ...(tls.secretName === undefined ? {} : { secretName: tls.secretName }) }],
       rule: rules,
     },
   });

@@ -6,6 +6,9 @@ import { PORTS } from '../../ports';
 
 import { type AppsContext } from './apps-context';
 
+/** The port cert-manager's HTTP-01 solver pods listen on. */
+const ACME_SOLVER_PORT = 8089;
+
 /** Private and special IPv4 ranges Synapse must not reach directly (SSRF protection in depth). */
 const PRIVATE_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'];
 const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128'];
@@ -50,6 +53,14 @@ export function addNetworkPolicies(ctx: AppsContext): void {
       podSelector: pods(component),
       policyTypes: ['Ingress'],
       ingress: [{ from: ingressController, ports: [{ port: String(port), protocol: 'TCP' }] }],
+    });
+  }
+  if (ctx.spec.target.kind === 'kubernetes') {
+    // cert-manager answers HTTP-01 challenges from solver pods it starts in this namespace.
+    policy('allow-ingress-acme-solver', {
+      podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: ingressController, ports: [{ port: String(ACME_SOLVER_PORT), protocol: 'TCP' }] }],
     });
   }
   const databaseClients = ['synapse', 'mas', ...(ctx.spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];

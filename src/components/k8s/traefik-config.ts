@@ -1,7 +1,7 @@
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 
 import { type AppsContext } from './apps-context';
-import { CERT_RESOLVER } from './ingress';
+import { CERT_RESOLVER } from './certificates';
 
 /**
  * Encoded characters Matrix paths carry and Traefik (3.7, bundled with the pinned k3s) rejects by

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { findEngine, requireEngineVersion, ToolError, ENGINE_ENV, type Engine } from '../cli/engine';
@@ -7,6 +8,7 @@ import type { Output } from '../cli/output';
 import { loadDeploymentFiles } from '../config/load';
 import type { DeploymentSpec } from '../config/spec';
 import { namespaceName } from '../../stacks/apps';
+import { stackName } from '../../stacks/deployment-stack';
 import { SYNAPSE_UPSTREAMS } from '../render/synapse';
 import { synthesize } from '../synth';
 import { createRunContext } from './context';
@@ -17,7 +19,7 @@ import { elapsed, Interrupted, StackFailed, type RunContext } from './runner';
 import { selfCheck } from './self-check';
 import { deploymentStacks } from './stacks';
 import { describeState, stateRoot } from './state';
-import { homeserverProbe, kubernetesReadyProbe, waitUntil, WaitTimeout } from './wait';
+import { homeserverProbe, kubernetesReadyProbe, manifestKinds, waitUntil, WaitTimeout } from './wait';
 
 /** How the commands talk to the operator; tests replace it. */
 export interface DeployIO {
@@ -225,10 +227,16 @@ async function deployCommand(
     const str = (name: string) => String(outputs[name]?.value ?? '');
     const host = str('kube_host');
     const started = Date.now();
-    output.err(`[${elapsed(p.ctx.started).padStart(6)}] waiting for the Kubernetes API at ${host}/readyz (CA-verified, client certificate)`);
+    // The apps stack's custom resources must be served before OpenTofu can plan it.
+    const kinds = manifestKinds(JSON.parse(readFileSync(join(options.out, 'stacks', stackName(p.spec, 'apps'), 'cdk.tf.json'), 'utf8')));
+    const crds = kinds.map((k) => k.kind).join(', ');
+    output.err(`[${elapsed(p.ctx.started).padStart(6)}] waiting for the Kubernetes API at ${host}/readyz (CA-verified, client certificate)${crds ? ` and ${crds}` : ''}`);
     await waitUntil(
       `the Kubernetes API at ${host}`,
-      kubernetesReadyProbe({ host, caCertificate: str('kube_cluster_ca_certificate'), clientCertificate: str('kube_client_certificate'), clientKey: str('kube_client_key') }),
+      kubernetesReadyProbe(
+        { host, caCertificate: str('kube_cluster_ca_certificate'), clientCertificate: str('kube_client_certificate'), clientKey: str('kube_client_key') },
+        { kinds },
+      ),
       { ...wait, onProgress: (n, ms, detail) => output.err(`[${elapsed(p.ctx.started).padStart(6)}]   not ready yet (attempt ${n}, ${Math.round(ms / 1000)}s): ${detail}`) },
     );
     output.err(`[${elapsed(p.ctx.started).padStart(6)}] Kubernetes API ready after ${elapsed(started)}`);

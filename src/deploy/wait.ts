@@ -118,22 +118,63 @@ export interface KubeCredentials {
   readonly clientKey: string;
 }
 
+/** A custom resource type a stack creates with kubernetes_manifest. */
+export interface ManifestKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
+/**
+ * The resource types of every kubernetes_manifest in a synthesized stack. OpenTofu's kubernetes
+ * provider looks these up in the cluster's API discovery while it plans, so they must be served
+ * before the stack is planned (on a new k3s node, its CRDs register after /readyz first says ok).
+ */
+export function manifestKinds(stackJson: { resource?: Record<string, Record<string, { manifest?: ManifestKind }>> }): ManifestKind[] {
+  const seen = new Map<string, ManifestKind>();
+  for (const r of Object.values(stackJson.resource?.kubernetes_manifest ?? {})) {
+    if (r.manifest) seen.set(`${r.manifest.apiVersion} ${r.manifest.kind}`, { apiVersion: r.manifest.apiVersion, kind: r.manifest.kind });
+  }
+  return [...seen.values()].sort((a, b) => `${a.apiVersion} ${a.kind}`.localeCompare(`${b.apiVersion} ${b.kind}`));
+}
+
 /**
  * One attempt at the Kubernetes API's /readyz with the kit's client certificate, verifying the
- * server against the cluster CA from the outputs (never skipping verification).
+ * server against the cluster CA from the outputs (never skipping verification); then, when the
+ * next stack needs them, at the API discovery of each custom resource type.
  */
-export function kubernetesReadyProbe(credentials: KubeCredentials, options: Pick<HttpsGetOptions, 'lookup' | 'timeoutMs'> = {}): () => Promise<ProbeResult> {
-  return async () => {
-    const response = await httpsGet(`${credentials.host.replace(/\/$/, '')}/readyz`, {
-      ...options,
+export function kubernetesReadyProbe(
+  credentials: KubeCredentials,
+  options: Pick<HttpsGetOptions, 'lookup' | 'timeoutMs'> & { readonly kinds?: readonly ManifestKind[] } = {},
+): () => Promise<ProbeResult> {
+  const get = (path: string) =>
+    httpsGet(`${credentials.host.replace(/\/$/, '')}${path}`, {
+      lookup: options.lookup,
       ca: credentials.caCertificate,
       cert: credentials.clientCertificate,
       key: credentials.clientKey,
       timeoutMs: options.timeoutMs ?? 5_000,
     });
-    if (response.status === 200 && response.body.trim() === 'ok') return { ready: true, detail: 'ok' };
-    return { ready: false, detail: `HTTP ${response.status}${response.body ? `: ${response.body.trim().split('\n').pop()}` : ''}` };
+  return async () => {
+    const response = await get('/readyz');
+    if (response.status !== 200 || response.body.trim() !== 'ok') {
+      return { ready: false, detail: `HTTP ${response.status}${response.body ? `: ${response.body.trim().split('\n').pop()}` : ''}` };
+    }
+    for (const { apiVersion, kind } of options.kinds ?? []) {
+      const discovery = await get(apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
+      const served = discovery.status === 200 && parseKinds(discovery.body).includes(kind);
+      if (!served) return { ready: false, detail: `${kind} (${apiVersion}) is not served yet` };
+    }
+    return { ready: true, detail: 'ok' };
   };
+}
+
+function parseKinds(body: string): string[] {
+  try {
+    const resources = (JSON.parse(body) as { resources?: { kind?: string }[] }).resources ?? [];
+    return resources.map((r) => r.kind ?? '');
+  } catch {
+    return [];
+  }
 }
 
 /** One attempt at the homeserver's client API through its public URL. */

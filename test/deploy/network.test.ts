@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Interrupted } from '../../src/deploy/runner';
 import { selfCheck } from '../../src/deploy/self-check';
 import { wellKnownClient, wellKnownServer } from '../../src/render/well-known';
-import { kubernetesReadyProbe, waitUntil, WaitTimeout } from '../../src/deploy/wait';
+import { kubernetesReadyProbe, manifestKinds, waitUntil, WaitTimeout } from '../../src/deploy/wait';
+import { Testing } from 'cdktf';
+import { AppsStack } from '../../stacks/apps';
 import { specOf, VALID_YAML } from '../helpers';
 
 /** Local HTTPS servers with a test CA (test/fixtures/deploy/certs) stand in for the cluster and the homeserver. */
@@ -65,6 +67,37 @@ describe('waiting for the Kubernetes API', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     await expect(waitUntil('api', kubernetesReadyProbe(creds(api.host)), { timeoutMs: 60_000, intervalMs: 20, signal: controller.signal })).rejects.toBeInstanceOf(Interrupted);
+  });
+});
+
+describe('waiting for the custom resources the apps stack plans with', () => {
+  const creds = (host: string) => ({ host, caCertificate: pem('ca'), clientCertificate: pem('client'), clientKey: pem('client-key') });
+
+  it('finds the resource types of every kubernetes_manifest in the synthesized apps stack', () => {
+    const kindsOf = (text: string) => manifestKinds(JSON.parse(Testing.synth(new AppsStack(Testing.app(), specOf(text)))));
+    expect(kindsOf(VALID_YAML)).toEqual([{ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChartConfig' }]);
+    const onCluster = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n');
+    expect(kindsOf(onCluster)).toEqual([{ apiVersion: 'cert-manager.io/v1', kind: 'Issuer' }]);
+  });
+
+  it('after /readyz says ok, keeps waiting until API discovery serves each kind', async () => {
+    let discoveryHits = 0;
+    const server = createHttpsServer({ key: pem('server-key'), cert: pem('server'), ca: pem('ca'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      if (req.url === '/readyz') return void res.writeHead(200).end('ok');
+      if (req.url !== '/apis/helm.cattle.io/v1') return void res.writeHead(404).end();
+      discoveryHits += 1;
+      // k3s registers its CRDs shortly after the API server is ready: first unknown, then listed without the kind, then served.
+      if (discoveryHits === 1) return void res.writeHead(404).end('{"kind":"Status","code":404}');
+      const kinds = discoveryHits === 2 ? ['HelmChart'] : ['HelmChart', 'HelmChartConfig'];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ groupVersion: 'helm.cattle.io/v1', resources: kinds.map((kind) => ({ kind })) }));
+    });
+    const port = await listen(server);
+    closers.push(() => server.close());
+    const progress: string[] = [];
+    const probe = kubernetesReadyProbe(creds(`https://127.0.0.1:${port}`), { kinds: [{ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChartConfig' }] });
+    const attempts = await waitUntil('api', probe, { timeoutMs: 5_000, intervalMs: 10, onProgress: (n, _ms, detail) => progress.push(`${n}: ${detail}`) });
+    expect(attempts).toBe(3);
+    expect(progress).toEqual(['1: HelmChartConfig (helm.cattle.io/v1) is not served yet', '2: HelmChartConfig (helm.cattle.io/v1) is not served yet']);
   });
 });
 

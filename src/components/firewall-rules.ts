@@ -32,8 +32,9 @@ export function inboundRules(spec: DeploymentSpec): InboundRule[] {
     const { min, max } = spec.calls.relayPorts;
     for (const protocol of ['udp', 'tcp'] as const) {
       rules.push({ protocol, port: String(PORTS.turn), sourceIps: ANYWHERE, description: `TURN/STUN over ${protocol.toUpperCase()}` });
-      rules.push({ protocol, port: String(PORTS.turns), sourceIps: ANYWHERE, description: `TURN over ${protocol === 'tcp' ? 'TLS' : 'DTLS'}` });
     }
+    // TLS only: no DTLS listener runs (browsers do not speak TURN over DTLS).
+    rules.push({ protocol: 'tcp', port: String(PORTS.turns), sourceIps: ANYWHERE, description: 'TURN over TLS' });
     rules.push({ protocol: 'udp', port: `${min}-${max}`, sourceIps: ANYWHERE, description: 'TURN relay ports (exactly calls.relay_ports)' });
   }
   return rules;

@@ -44,6 +44,8 @@ export const MANAGED_SETTINGS = {
     'allow-loopback-peers': 'it would let the relay reach the node itself',
     'server-relay': 'it would let the relay reach the node itself',
     'web-admin': 'the coturn web admin stays disabled',
+    'tls-listening-port': 'TURN over TLS is set up by the kit (by Traefik on its k3s, by coturn with the turn-tls certificate elsewhere)',
+    'no-tls': 'TURN over TLS is set up by the kit (by Traefik on its k3s, by coturn with the turn-tls certificate elsewhere)',
   },
   keycloak: {
     realm: 'the realm name is fixed by the kit',

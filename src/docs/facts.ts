@@ -256,6 +256,10 @@ function listenerOf(synth: Synthesized, protocol: string, port: string | undefin
     if (port && turnPorts.includes(port)) return 'coturn';
   }
   if (port === String(PORTS.http) || port === String(PORTS.https)) return 'Traefik (k3s ingress)';
+  // An extra Traefik entry point, such as TURN over TLS, which Traefik terminates for coturn.
+  const entryPoints = Object.entries((traefikConfig(synth)?.values.ports ?? {}) as Record<string, { exposedPort?: number; protocol?: string }>);
+  const entryPoint = entryPoints.find(([, p]) => String(p.exposedPort) === port && (p.protocol ?? 'TCP').toLowerCase() === protocol);
+  if (entryPoint) return `Traefik (k3s ingress, entry point ${entryPoint[0]})`;
   if (port === String(PORTS.ssh)) return 'sshd on the node';
   if (port === String(PORTS.kubernetesApi)) return 'k3s API server';
   return 'nothing the kit runs';

@@ -3,11 +3,12 @@ import { parseCidr } from '../config/cidr';
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import { envPlaceholder, type RenderedFile } from './files';
+import { turnsTerminatedByTraefik } from './traefik';
 
 /** Path of the rendered file under the render output directory. */
 export const COTURN_CONFIG_PATH = 'coturn/turnserver.conf';
 
-/** Where the TLS certificate (from the same ACME setup as the ingress) is mounted. */
+/** Where coturn's TLS certificate is mounted when coturn terminates TLS itself (existing clusters). */
 export const COTURN_CERT_PATH = '/certs/tls.crt';
 export const COTURN_KEY_PATH = '/certs/tls.key';
 
@@ -160,7 +161,7 @@ export function coturnOptions(spec: DeploymentSpec): CoturnOption[] {
   const relayPorts = max - min + 1;
   const options: CoturnOption[] = [
     { key: 'listening-port', value: String(PORTS.turn), comment: 'TURN/STUN over UDP and TCP' },
-    { key: 'tls-listening-port', value: String(PORTS.turns), comment: 'TURN over TLS' },
+    ...tlsListener(spec),
     {
       key: 'listening-ip',
       value: publicIp,
@@ -220,13 +221,7 @@ export function coturnOptions(spec: DeploymentSpec): CoturnOption[] {
     ...DENIED_PEER_RANGES.map(
       ({ cidr, why }): CoturnOption => ({ key: 'denied-peer-ip', value: coturnRange(cidr), comment: `${cidr}: ${why}` }),
     ),
-    {
-      key: 'cert',
-      value: COTURN_CERT_PATH,
-      comment: 'TLS: the certificate from the same ACME setup as the ingress.',
-    },
-    { key: 'pkey', value: COTURN_KEY_PATH },
-    { key: 'cipher-list', value: COTURN_CIPHER_LIST },
+    ...tlsCertificate(spec),
     ...versionSpecificOptions(version),
     { key: 'log-file', value: 'stdout', comment: 'Logs go to the container log.' },
     { key: 'simple-log' },
@@ -241,6 +236,30 @@ export function coturnOptions(spec: DeploymentSpec): CoturnOption[] {
     seen.add(key);
   }
   return all;
+}
+
+/** coturn's own TLS listener, unless Traefik terminates TURN over TLS in front of it. */
+function tlsListener(spec: DeploymentSpec): CoturnOption[] {
+  if (turnsTerminatedByTraefik(spec)) {
+    return [
+      {
+        key: 'no-tls',
+        comment:
+          `TURN over TLS (port ${PORTS.turns}) is terminated by Traefik with the ACME certificate of the ingress ` +
+          `and reaches this server as TURN over TCP on port ${PORTS.turn}.`,
+      },
+    ];
+  }
+  return [{ key: 'tls-listening-port', value: String(PORTS.turns), comment: 'TURN over TLS' }];
+}
+
+function tlsCertificate(spec: DeploymentSpec): CoturnOption[] {
+  if (turnsTerminatedByTraefik(spec)) return [];
+  return [
+    { key: 'cert', value: COTURN_CERT_PATH, comment: 'TLS: the certificate cert-manager issues into the turn-tls Secret.' },
+    { key: 'pkey', value: COTURN_KEY_PATH },
+    { key: 'cipher-list', value: COTURN_CIPHER_LIST },
+  ];
 }
 
 /**

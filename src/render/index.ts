@@ -6,6 +6,7 @@ import { renderKeycloak } from './keycloak';
 import { renderMas } from './mas';
 import { renderKeycloakPostgresInit, renderMasPostgresInit, renderPostgresInit } from './postgres';
 import { renderSynapse } from './synapse';
+import { renderTraefik } from './traefik';
 import { renderWebServer } from './web-server';
 import { renderWellKnown } from './well-known';
 
@@ -23,6 +24,7 @@ const RENDERERS: readonly Renderer[] = [
   renderWebServer,
   renderElementWeb,
   renderCoturn,
+  renderTraefik,
   renderMasPostgresInit,
   renderKeycloakPostgresInit,
   renderMas,

@@ -23,6 +23,7 @@ import { renderAll } from '../../src/render';
 import { SYNAPSE_PASSWORD_VARIABLE } from '../../src/render/postgres';
 import { SYNAPSE_DATABASE, SYNAPSE_SECRET_FILES, synapseSizing } from '../../src/render/synapse';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../src/render/turn';
+import { PINNED_VERSIONS } from '../../src/versions';
 import { overlaySynapseConfig } from './overlay';
 import { freePort, startPostgres, tail, type Postgres } from './postgres';
 
@@ -69,7 +70,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sm-synapse-it-'));
   const pgStarted = Date.now();
   pg = await startPostgres(join(root, 'postgres'));
-  timings.push(`PostgreSQL initdb + start: ${seconds(Date.now() - pgStarted)}`);
+  timings.push(`PostgreSQL ${pg.serverVersion} (scripts/integration/postgres.sh) initdb + start: ${seconds(Date.now() - pgStarted)}`);
 }, 20 * 60_000);
 
 afterAll(async () => {
@@ -95,6 +96,21 @@ test('libpq (psycopg2) takes the database password from PGPASSWORD, and only fro
   const withIt = spawnSync(python, ['-c', connect], { env: { ...env, PGPASSWORD: password }, encoding: 'utf8' });
   expect(withIt.stderr).toBe('');
   expect(withIt.status).toBe(0);
+});
+
+test('the database Synapse talks to is PostgreSQL of the pinned major version (PINNED_VERSIONS.postgres)', () => {
+  const db = requirePg();
+  const pinnedMajor = Number(PINNED_VERSIONS.postgres.split('.')[0]);
+  expect(pinnedMajor).toBe(17);
+  // Over TCP as Synapse's role, through psycopg2 as Synapse connects.
+  const password = recreateDatabase(db);
+  const query = `import psycopg2; c = psycopg2.connect(host='127.0.0.1', port=${db.port}, user='${SYNAPSE_DATABASE.user}', dbname='${SYNAPSE_DATABASE.database}'); cur = c.cursor(); cur.execute('SHOW server_version_num'); print(c.server_version, cur.fetchone()[0]); c.close()`;
+  const result = spawnSync(python, ['-c', query], { env: { ...process.env, PGPASSWORD: password }, encoding: 'utf8' });
+  expect(result.stderr).toBe('');
+  const [libpqReported, serverVersionNum] = result.stdout.trim().split(' ').map(Number);
+  expect(Math.floor(serverVersionNum / 10000)).toBe(pinnedMajor);
+  expect(Math.floor(libpqReported / 10000)).toBe(pinnedMajor);
+  expect(db.serverVersion).toMatch(new RegExp(`^${pinnedMajor}\\.\\d+ `));
 });
 
 describe.each(CASES)('Synapse boots with the rendered configuration: $label', ({ label, yaml }) => {

@@ -13,6 +13,8 @@ import { specOf, VALID_YAML } from '../helpers';
 
 const spec = specOf(VALID_YAML);
 const withYaml = (extra: string) => specOf(`${VALID_YAML}${extra}`);
+/** The same deployment on an existing cluster, where coturn terminates TLS itself. */
+const onCluster = specOf(VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n'));
 const withExtra = (coturn: Record<string, string | number | boolean>): DeploymentSpec => ({
   ...spec,
   extra: { ...spec.extra, coturn },
@@ -45,9 +47,15 @@ describe('renderCoturn', () => {
 
   test('listens on the TURN and TURNS ports Synapse advertises', () => {
     expect(value('listening-port')).toBe('3478');
-    expect(value('tls-listening-port')).toBe('5349');
     expect(value('listening-port')).toBe(String(PORTS.turn));
-    expect(value('tls-listening-port')).toBe(String(PORTS.turns));
+    expect(value('tls-listening-port', onCluster)).toBe('5349');
+    expect(value('tls-listening-port', onCluster)).toBe(String(PORTS.turns));
+  });
+
+  test("leaves TLS to Traefik on the kit's k3s, which holds the ACME certificate", () => {
+    expect(values('no-tls')).toEqual(['']);
+    for (const absent of ['tls-listening-port', 'cert', 'pkey', 'cipher-list']) expect(values(absent)).toEqual([]);
+    expect(values('no-tls', onCluster)).toEqual([]);
   });
 
   test('uses the shared secret from the environment, never a literal', () => {
@@ -130,9 +138,9 @@ describe('renderCoturn', () => {
     }
     expect(value('stale-nonce')).toBe('600');
     expect(value('log-file')).toBe('stdout');
-    expect(value('cert')).toBe('/certs/tls.crt');
-    expect(value('pkey')).toBe('/certs/tls.key');
-    expect(value('cipher-list')).toBe(COTURN_CIPHER_LIST);
+    expect(value('cert', onCluster)).toBe('/certs/tls.crt');
+    expect(value('pkey', onCluster)).toBe('/certs/tls.key');
+    expect(value('cipher-list', onCluster)).toBe(COTURN_CIPHER_LIST);
     expect(COTURN_CIPHER_LIST.split(':').every((c) => /^ECDHE-(RSA|ECDSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/.test(c))).toBe(true);
     const keys = lines().map((line) => line.split('=')[0]);
     // Off by default in the pinned release; rejected (no-tlsv1*) or logged as deprecated there.

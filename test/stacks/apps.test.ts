@@ -136,7 +136,10 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
   it('deploys exactly the rendered configuration files', () => {
     const maps = resources(json, 'kubernetes_config_map_v1');
     const deployed = Object.values(maps).flatMap((m) => Object.entries(m.data as Record<string, string>).map(([file, content]) => [m.metadata.name.replace(/-config$/, ''), file, content]));
-    const rendered = renderAll(spec).map((f) => [f.path.split('/')[0], f.path.split('/').slice(1).join('/'), literalForTerraform(f.content)]);
+    // Traefik's file lives in the k3s HelmChartConfig (see the Traefik tests), not in a ConfigMap.
+    const rendered = renderAll(spec)
+      .filter((f) => !f.path.startsWith('traefik/'))
+      .map((f) => [f.path.split('/')[0], f.path.split('/').slice(1).join('/'), literalForTerraform(f.content)]);
     expect(deployed.sort()).toEqual(rendered.sort());
   });
 
@@ -202,6 +205,25 @@ describe('Traefik on the k3s node', () => {
     for (const option of ['allowEncodedHash', 'allowEncodedPercent', 'allowEncodedSlash', 'allowEncodedQuestionMark']) {
       expect(values.additionalArguments).toContain(`--entryPoints.websecure.http.encodedCharacters.${option}=true`);
     }
+  });
+
+  it('terminates TURN over TLS on 5349 with the rendered route, pointed at the address coturn listens on', () => {
+    const turns = renderAll(specOf(VALID_YAML)).find((f) => f.path === 'traefik/turns.yaml')!.content;
+    expect(values.providers.file).toEqual({ enabled: true, watch: true, content: turns.replace('@@TURN_PUBLIC_IPV4@@', '${var.turn_public_ipv4}') });
+    expect(turns).toContain('rule: "HostSNI(`turn.ministry.example.eu`)"');
+    expect(turns).toContain('certResolver: sovereign-matrix');
+    expect(values.ports.turns).toEqual({ port: 5349, expose: { default: true }, exposedPort: 5349, protocol: 'TCP' });
+    const coturn = resources(json, 'kubernetes_deployment_v1').coturn.spec.template.spec;
+    expect(coturn.container[0].env).toContainEqual({ name: 'TURN_PUBLIC_IPV4', value: '${var.turn_public_ipv4}' });
+    expect(coturn.volume.map((v: Json) => v.name)).not.toContain('tls');
+  });
+
+  it('has no TURN route without TURN', () => {
+    const off = JSON.parse(
+      resources(synth(specOf(`${VALID_YAML}calls:\n  turn: false\n`)), 'kubernetes_manifest')['traefik-acme'].manifest.spec.valuesContent,
+    );
+    expect(off.providers).toBeUndefined();
+    expect(Object.keys(off.ports)).toEqual(['web']);
   });
 
   it('uses the deployment ACME server and does not call home', () => {

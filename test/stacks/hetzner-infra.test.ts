@@ -52,7 +52,7 @@ describe.each(EXAMPLES)('Hetzner infrastructure of %s', (file) => {
   it('opens to the world only HTTP, HTTPS, ICMP and, with TURN, exactly the TURN ports and relay range', () => {
     const open = rules.filter((r) => r.source_ips.some((ip: string) => WORLD.includes(ip))).map((r) => `${r.protocol}/${r.port ?? '-'}`);
     const turn = spec.calls.turn
-      ? ['udp/3478', 'udp/5349', 'tcp/3478', 'tcp/5349', `udp/${spec.calls.relayPorts.min}-${spec.calls.relayPorts.max}`]
+      ? ['udp/3478', 'tcp/3478', 'tcp/5349', `udp/${spec.calls.relayPorts.min}-${spec.calls.relayPorts.max}`]
       : [];
     expect(open.sort()).toEqual(['tcp/80', 'tcp/443', 'icmp/-', ...turn].sort());
   });
@@ -162,6 +162,6 @@ describe('TURN exposure', () => {
   it('opens exactly the configured relay range', () => {
     const json = synth(specOf(`${VALID_YAML}calls:\n  relay_ports: { min: 50000, max: 50049 }\n`));
     const udp = inboundRules(json).filter((r) => r.protocol === 'udp').map((r) => r.port);
-    expect(udp.sort()).toEqual(['3478', '5349', '50000-50049'].sort());
+    expect(udp.sort()).toEqual(['3478', '50000-50049'].sort());
   });
 });

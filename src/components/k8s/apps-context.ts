@@ -1,5 +1,6 @@
 import { DeploymentV1, type DeploymentV1SpecTemplateSpec } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { createHash } from 'node:crypto';
+import { TerraformVariable } from 'cdktf';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import {
@@ -60,6 +61,24 @@ export class AppsContext {
         },
       },
     });
+  }
+
+  /**
+   * The node's public IPv4 address, where coturn listens and relays (the infra stack's output on
+   * Hetzner, TF_VAR_turn_public_ipv4 on an existing cluster). One variable, shared by coturn and
+   * Traefik's TURN-over-TLS route.
+   */
+  get turnPublicIpv4(): string {
+    const id = 'turn_public_ipv4';
+    const existing = this.scope.node.tryFindChild(id) as TerraformVariable | undefined;
+    const variable =
+      existing ??
+      new TerraformVariable(this.scope, id, {
+        type: 'string',
+        nullable: false,
+        description: 'Public IPv4 address of the node that runs coturn (the infra stack output ipv4 on Hetzner).',
+      });
+    return variable.stringValue;
   }
 
   get labels(): Record<string, string> {

@@ -1,9 +1,9 @@
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+import { CERT_RESOLVER } from '../../render/traefik';
 
 import { type AppsContext } from './apps-context';
 
-/** The Traefik certificate resolver the apps stack configures on k3s and names on its Ingresses. */
-export const CERT_RESOLVER = 'sovereign-matrix';
+export { CERT_RESOLVER };
 
 /** The cert-manager Issuer the kit creates on an existing cluster (from tls.acme_server). */
 export const ACME_ISSUER = 'sovereign-matrix-acme';
@@ -62,7 +62,8 @@ export function addIngressCertificates(ctx: AppsContext): IngressTls {
 }
 
 /**
- * The TURNS certificate on an existing cluster with a ClusterIssuer: a cert-manager Certificate
+ * The TURNS certificate on an existing cluster with a ClusterIssuer (on the kit's k3s, Traefik
+ * terminates TURN over TLS with its own ACME certificate; see render/traefik.ts): a cert-manager Certificate
  * that fills the Secret coturn reads. Only a ClusterIssuer can do this in general: coturn answers
  * on a node's address, where an HTTP-01 challenge through the ingress would not arrive (a
  * ClusterIssuer can use DNS-01 or an internal CA). Elsewhere the Secret stays optional and coturn

@@ -1,4 +1,3 @@
-import { TerraformVariable } from 'cdktf';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import {
@@ -9,6 +8,7 @@ import {
   substitutePlaceholders,
 } from './workload';
 import { addTurnCertificate, TURN_TLS_SECRET } from './certificates';
+import { turnsTerminatedByTraefik } from '../../render/traefik';
 import { COTURN_CERT_PATH, COTURN_ENV, COTURN_KEY_PATH } from '../../render/coturn';
 
 import { type AppsContext, UID } from './apps-context';
@@ -33,11 +33,8 @@ export function addCoturn(ctx: AppsContext, turnSecret: string): void {
     metadata: { name: 'turn-shared-secret', namespace: turnNs, labels: ctx.labels },
     data: { 'shared-secret': turnSecret },
   });
-  const publicIpv4 = new TerraformVariable(ctx.scope, 'turn_public_ipv4', {
-    type: 'string',
-    nullable: false,
-    description: 'Public IPv4 address of the node that runs coturn (the infra stack output ipv4 on Hetzner).',
-  });
+  // On the kit's k3s Traefik terminates TURN over TLS; elsewhere coturn does, with the turn-tls certificate.
+  const ownTls = !turnsTerminatedByTraefik(ctx.spec);
   const component = 'coturn';
   ctx.deployment(component, { digest: config.digest, namespace: turnNs, recreate: true }, {
     ...POD_DEFAULTS,
@@ -51,13 +48,13 @@ export function addCoturn(ctx: AppsContext, turnSecret: string): void {
         command: ['sh', '-c', `${substitutePlaceholders('/config/turnserver.conf', '/tmp/turnserver.conf')} && exec turnserver -c /tmp/turnserver.conf`],
         env: [
           { name: COTURN_ENV.sharedSecret, valueFrom: { secretKeyRef: { name: 'turn-shared-secret', key: 'shared-secret' } } },
-          { name: COTURN_ENV.publicIpv4, value: publicIpv4.stringValue },
+          { name: COTURN_ENV.publicIpv4, value: ctx.turnPublicIpv4 },
         ],
         resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
         securityContext: containerSecurityContext(UID.coturn),
         volumeMount: [
           { name: 'config', mountPath: '/config', readOnly: true },
-          { name: 'tls', mountPath: COTURN_CERT_PATH.slice(0, COTURN_CERT_PATH.lastIndexOf('/')), readOnly: true },
+          ...(ownTls ? [{ name: 'tls', mountPath: COTURN_CERT_PATH.slice(0, COTURN_CERT_PATH.lastIndexOf('/')), readOnly: true }] : []),
           { name: 'tmp', mountPath: '/tmp' },
           { name: 'state', mountPath: '/var/lib/coturn' },
         ],
@@ -65,19 +62,23 @@ export function addCoturn(ctx: AppsContext, turnSecret: string): void {
     ],
     volume: [
       { name: 'config', configMap: { name: config.name } },
-      {
-        // The TURNS certificate (see addTurnCertificate). Optional: without it coturn serves TURN
-        // over UDP and TCP and logs that TLS is off.
-        name: 'tls',
-        secret: {
-          secretName: TURN_TLS_SECRET,
-          optional: true,
-          items: [
-            { key: 'tls.crt', path: COTURN_CERT_PATH.slice(COTURN_CERT_PATH.lastIndexOf('/') + 1) },
-            { key: 'tls.key', path: COTURN_KEY_PATH.slice(COTURN_KEY_PATH.lastIndexOf('/') + 1) },
-          ],
-        },
-      },
+      ...(ownTls
+        ? [
+            {
+              // The TURNS certificate (see addTurnCertificate). Optional: without it coturn serves TURN
+              // over UDP and TCP and logs that TLS is off.
+              name: 'tls',
+              secret: {
+                secretName: TURN_TLS_SECRET,
+                optional: true,
+                items: [
+                  { key: 'tls.crt', path: COTURN_CERT_PATH.slice(COTURN_CERT_PATH.lastIndexOf('/') + 1) },
+                  { key: 'tls.key', path: COTURN_KEY_PATH.slice(COTURN_KEY_PATH.lastIndexOf('/') + 1) },
+                ],
+              },
+            },
+          ]
+        : []),
       { name: 'tmp', emptyDir: {} },
       { name: 'state', emptyDir: {} },
     ],

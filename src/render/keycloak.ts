@@ -7,8 +7,9 @@ import { SYNAPSE_UPSTREAMS } from './synapse';
 import { prettyJson } from './well-known';
 
 /**
- * The bundled Keycloak (identity mode `keycloak` only): its realm, imported at start, and its
- * server settings. Keycloak is the directory; Matrix Authentication Service is its only client.
+ * The bundled Keycloak (identity mode `keycloak` only): its realm, imported at first start and
+ * reconciled after every later start, and its server settings. Keycloak is the directory; Matrix
+ * Authentication Service is its only client.
  */
 
 /** The database role and database Keycloak uses (postgres/init-keycloak.sql creates both). */
@@ -16,8 +17,8 @@ export const KEYCLOAK_DATABASE = { user: 'keycloak', database: 'keycloak' } as c
 
 /**
  * Where the realm file goes in the Keycloak container: `start --import-realm` imports every
- * `.json` file of the import directory, once, when the realm does not exist yet. Later changes to
- * the file are NOT applied to an existing realm (Keycloak skips realms it already has).
+ * `.json` file of the import directory, once, when the realm does not exist yet. Keycloak skips
+ * realms it already has; KEYCLOAK_RECONCILE brings an existing realm up to date instead.
  */
 export const KEYCLOAK_PATHS = {
   importDir: '/opt/keycloak/data/import',
@@ -32,10 +33,10 @@ export const KEYCLOAK_ARGS = ['start', '--import-realm'] as const;
  *
  * - dbPassword: the `keycloak` role's password (the init script gets the same value);
  * - bootstrapAdminUsername/Password: a temporary administrator in the master realm, created on
- *   the first start only;
+ *   the first start only; the reconciliation (KEYCLOAK_RECONCILE) signs in as it after every start;
  * - masClientSecret: the MAS client's secret; realm.json refers to it as `${NAME}`, which
- *   Keycloak substitutes from its environment while importing. MAS gets the same value in
- *   MAS_SECRET_FILES.upstreamClientSecret.
+ *   Keycloak substitutes from its environment while importing (reconcile.sh does the same for
+ *   reconcile-client.json). MAS gets the same value in MAS_SECRET_FILES.upstreamClientSecret.
  */
 export const KEYCLOAK_SECRET_ENV = {
   dbPassword: 'KC_DB_PASSWORD',
@@ -170,6 +171,249 @@ export function keycloakRealm(spec: DeploymentSpec): Record<string, unknown> {
   return deepMerge(base, spec.extra.keycloak);
 }
 
+/**
+ * The reconciliation of an existing realm. Keycloak imports realm.json only while the realm does
+ * not exist, so a later change (another hostnames.auth moves MAS's redirect URI and back-channel
+ * logout URL; a rotated client secret) would never reach it. keycloak/reconcile.sh applies the
+ * kit-managed parts of the realm through Keycloak's admin CLI (kcadm.sh, in the image), run by a
+ * second container of the Keycloak pod after each start:
+ *
+ * - realmSettings: keycloakRealmSettings(spec), PUT to the realm (settings it does not name keep
+ *   their values);
+ * - client: the MAS client exactly as in realm.json (the secret as the same `${NAME}` reference,
+ *   which the script replaces from its environment as Keycloak does on import), updated in place
+ *   so its internal id and sessions stay, created when missing, its client scopes set to the
+ *   file's.
+ *
+ * Users and credentials are never part of it. Keycloak's partial import was tried and rejected:
+ * its OVERWRITE deletes the client and creates it anew (a new internal id every run, the client's
+ * sessions dropped), and it stores `${NAME}` literally as the secret.
+ */
+export const KEYCLOAK_RECONCILE = {
+  script: 'reconcile.sh',
+  realmSettings: 'reconcile-realm.json',
+  client: 'reconcile-client.json',
+  /** The admin CLI in the image (the distribution zip has it at bin/kcadm.sh as well). */
+  kcadm: '/opt/keycloak/bin/kcadm.sh',
+} as const;
+
+/**
+ * Parts of a realm representation that are resources of their own rather than settings. The
+ * reconciliation's realm PUT leaves them out: users are never touched, the client is reconciled
+ * on its own, and anything else of this kind (from extra.keycloak) is imported at first start only.
+ */
+export const KEYCLOAK_REALM_RESOURCES = [
+  'id',
+  'users',
+  'federatedUsers',
+  'clients',
+  'clientScopes',
+  'defaultDefaultClientScopes',
+  'defaultOptionalClientScopes',
+  'scopeMappings',
+  'clientScopeMappings',
+  'roles',
+  'defaultRole',
+  'defaultRoles',
+  'groups',
+  'defaultGroups',
+  'identityProviders',
+  'identityProviderMappers',
+  'protocolMappers',
+  'components',
+  'authenticationFlows',
+  'authenticatorConfig',
+  'requiredActions',
+  'organizations',
+] as const;
+
+/** The realm's own settings: keycloakRealm(spec) without KEYCLOAK_REALM_RESOURCES. */
+export function keycloakRealmSettings(spec: DeploymentSpec): Record<string, unknown> {
+  const skip = new Set<string>(KEYCLOAK_REALM_RESOURCES);
+  return Object.fromEntries(Object.entries(keycloakRealm(spec)).filter(([key]) => !skip.has(key)));
+}
+
+/** The MAS client, exactly as realm.json has it. */
+export function keycloakMasClient(spec: DeploymentSpec): Record<string, unknown> {
+  const clients = keycloakRealm(spec).clients as Record<string, unknown>[];
+  const client = clients.find((c) => c.clientId === KEYCLOAK_MAS_CLIENT_ID);
+  if (!client) throw new Error(`keycloakMasClient: the realm has no client ${KEYCLOAK_MAS_CLIENT_ID}`);
+  return client;
+}
+
+/** keycloak/reconcile.sh: see KEYCLOAK_RECONCILE. Needs bash and coreutils (sleep, timeout). */
+export function keycloakReconcileScript(spec: DeploymentSpec): string {
+  const client = keycloakMasClient(spec) as { defaultClientScopes?: string[]; optionalClientScopes?: string[] };
+  const env = KEYCLOAK_SECRET_ENV;
+  const placeholder = `\${${env.masClientSecret}}`;
+  const word = (value: string): string => {
+    if (!/^[A-Za-z0-9_.:-]+$/.test(value)) throw new Error(`keycloak reconcile.sh: ${JSON.stringify(value)} is not a plain shell word`);
+    return value;
+  };
+  const words = (values: readonly string[] = []): string => values.map(word).join(' ');
+  return `#!/bin/bash
+# keycloak/reconcile.sh, rendered by sovereign-matrix; do not edit.
+#
+# Keycloak imports realm.json only while the realm does not exist. This script brings an existing
+# realm up to date with the rendered files, through Keycloak's admin CLI (kcadm.sh):
+#   - the realm settings in ${KEYCLOAK_RECONCILE.realmSettings} (kcadm update realms/<realm>;
+#     settings the file does not name keep their values);
+#   - the client in ${KEYCLOAK_RECONCILE.client}, updated in place (kcadm update clients/<id>), so its
+#     internal id and the sessions that refer to it stay; created when it is missing; its default
+#     and optional client scopes set to exactly the file's.
+# Users, their credentials and everything else in the realm are never touched.
+#
+# It waits until Keycloak's readiness endpoint on the management port answers, then signs in to the
+# master realm as the bootstrap administrator over the HTTP port on 127.0.0.1 (both ports from
+# keycloak.env next to this file), once per kcadm call, storing no token. Exit status 0 when the
+# realm matches the files, 1 otherwise (the last line says why).
+#
+# Environment (from Kubernetes Secrets): ${env.bootstrapAdminUsername}, ${env.bootstrapAdminPassword}
+# and ${env.masClientSecret}, which replaces ${placeholder} in the client as Keycloak
+# does for realm.json; the client goes to kcadm on its standard input, never in an argument or a
+# file. KCADM overrides the path of the admin CLI.
+set -uo pipefail
+# No globbing: the unquoted expansions below split lists; they never name files.
+set -f
+
+REALM=${word(KEYCLOAK_REALM)}
+CLIENT_ID=${word(KEYCLOAK_MAS_CLIENT_ID)}
+DEFAULT_SCOPES=(${words(client.defaultClientScopes)})
+OPTIONAL_SCOPES=(${words(client.optionalClientScopes)})
+PLACEHOLDER='${placeholder}'
+READY_PATH=${KEYCLOAK_MANAGEMENT_PATHS.ready}
+KCADM=\${KCADM:-${KEYCLOAK_RECONCILE.kcadm}}
+
+log() { printf 'reconcile: %s\\n' "$*"; }
+fail() {
+  log "FAILED: $*" >&2
+  exit 1
+}
+
+case $0 in
+  */*) dir=\${0%/*} ;;
+  *) dir=. ;;
+esac
+
+KC_HTTP_PORT=''
+KC_HTTP_MANAGEMENT_PORT=''
+while IFS='=' read -r key value; do
+  case $key in
+    KC_HTTP_PORT) KC_HTTP_PORT=$value ;;
+    KC_HTTP_MANAGEMENT_PORT) KC_HTTP_MANAGEMENT_PORT=$value ;;
+  esac
+done <"$dir/keycloak.env"
+[[ $KC_HTTP_PORT =~ ^[0-9]+$ && $KC_HTTP_MANAGEMENT_PORT =~ ^[0-9]+$ ]] || fail "$dir/keycloak.env names no KC_HTTP_PORT or KC_HTTP_MANAGEMENT_PORT"
+for name in ${env.bootstrapAdminUsername} ${env.bootstrapAdminPassword} ${env.masClientSecret}; do
+  [[ -n \${!name:-} ]] || fail "the environment variable $name is empty or not set"
+done
+
+secret=$${env.masClientSecret}
+if [[ $secret == *[\\"\\\\]* || $secret == *[[:cntrl:]]* ]]; then
+  fail '${env.masClientSecret} holds a quote, a backslash or a control character, which a JSON string cannot take as it is'
+fi
+client=$(<"$dir/${KEYCLOAK_RECONCILE.client}") || fail "cannot read $dir/${KEYCLOAK_RECONCILE.client}"
+[[ $client == *"$PLACEHOLDER"* ]] || fail "$dir/${KEYCLOAK_RECONCILE.client} has no $PLACEHOLDER"
+client=\${client//"$PLACEHOLDER"/"$secret"}
+[[ $client != *'\${'* ]] || fail "$dir/${KEYCLOAK_RECONCILE.client} refers to another variable than $PLACEHOLDER"
+
+# Keycloak's readiness, in bash alone (the image has no curl): one HTTP/1.1 GET, status line only.
+ready() {
+  local status=''
+  { exec 3<>"/dev/tcp/127.0.0.1/$KC_HTTP_MANAGEMENT_PORT"; } 2>/dev/null || return 1
+  printf 'GET %s HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n' "$READY_PATH" >&3
+  IFS= read -r -t 10 status <&3
+  exec 3>&-
+  [[ $status == 'HTTP/1.1 200'* ]]
+}
+
+log "waiting for Keycloak to be ready (http://127.0.0.1:$KC_HTTP_MANAGEMENT_PORT$READY_PATH)"
+waited=0
+until ready; do
+  sleep 5
+  waited=$((waited + 5))
+  if ((waited % 60 == 0)); then log "still waiting for Keycloak after $waited s"; fi
+done
+
+export KC_CLI_PASSWORD=$${env.bootstrapAdminPassword}
+# A short-lived JVM: small heap, quick start, no files (no perf data in /tmp, no kcadm config).
+export KC_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xmx64m'
+server=http://127.0.0.1:$KC_HTTP_PORT
+# kcadm with a time limit, signed in for this one call (--no-config). Its "Logging into" line is
+# dropped; any other message it prints goes to the log.
+kcadm() {
+  local err rc line
+  { err=$(timeout 120 "$KCADM" "$@" --no-config --server "$server" --realm master --user "$${env.bootstrapAdminUsername}" 2>&1 1>&3 3>&-); rc=$?; } 3>&1
+  local IFS=$'\\n'
+  for line in $err; do
+    [[ $line == 'Logging into '* ]] || log "kcadm: $line" >&2
+  done
+  ((rc != 124)) || log "kcadm: no answer within 120 s" >&2
+  return "$rc"
+}
+log "Keycloak is ready; signing in to $server as $${env.bootstrapAdminUsername} (realm master)"
+
+# The realm's settings. Unchanged means: the realm as Keycloak returns it is the same before and
+# after the update.
+before=$(kcadm get "realms/$REALM" -c) ||
+  fail "cannot sign in as $${env.bootstrapAdminUsername} or read realm $REALM; 'Invalid user credentials' means the password in the Secret keycloak-admin is not the administrator's, or that administrator was deleted"
+after=$(kcadm update "realms/$REALM" -f "$dir/${KEYCLOAK_RECONCILE.realmSettings}" -o -c) || fail "cannot update the settings of realm $REALM"
+if [[ $after == "$before" ]]; then log "realm $REALM: settings already as rendered"; else log "realm $REALM: settings updated"; fi
+
+# The client (its representation holds the secret: it is compared, never printed).
+found=$(kcadm get clients -r "$REALM" -q "clientId=$CLIENT_ID" -c) || fail "cannot look up client $CLIENT_ID"
+if [[ $found == '[]' ]]; then
+  id=$(printf '%s' "$client" | kcadm create clients -r "$REALM" -f - -i) || fail "cannot create client $CLIENT_ID"
+  log "client $CLIENT_ID: created (id $id)"
+  found=$(kcadm get clients -r "$REALM" -q "clientId=$CLIENT_ID" -c) || fail "cannot look up client $CLIENT_ID"
+fi
+[[ $found =~ ^\\[\\{\\"id\\":\\"([0-9A-Za-z-]+)\\" ]] || fail "unexpected answer when looking up client $CLIENT_ID"
+id=\${BASH_REMATCH[1]}
+current=\${found#[}
+current=\${current%]}
+after=$(printf '%s' "$client" | kcadm update "clients/$id" -r "$REALM" -f - -o -c) || fail "cannot update client $CLIENT_ID"
+if [[ $after == "$current" ]]; then log "client $CLIENT_ID: already as rendered"; else log "client $CLIENT_ID: updated (id $id kept)"; fi
+
+# Its client scopes, which the update leaves alone: exactly the rendered ones.
+declare -A desired=() present=()
+wanted=() had=()
+for scope in "\${DEFAULT_SCOPES[@]}"; do desired[$scope]=default wanted+=("default:$scope"); done
+for scope in "\${OPTIONAL_SCOPES[@]}"; do desired[$scope]=optional wanted+=("optional:$scope"); done
+for kind in default optional; do
+  re="\\"\${kind}ClientScopes\\":\\\\[([^]]*)\\\\]"
+  [[ $current =~ $re ]] || fail "the answer for client $CLIENT_ID names no \${kind}ClientScopes"
+  IFS=,
+  for scope in \${BASH_REMATCH[1]//\\"/}; do present[$scope]=$kind had+=("$kind:$scope"); done
+  unset IFS
+done
+remove=() add=()
+for item in "\${had[@]}"; do [[ \${desired[\${item#*:}]:-} == "\${item%%:*}" ]] || remove+=("$item"); done
+for item in "\${wanted[@]}"; do [[ \${present[\${item#*:}]:-} == "\${item%%:*}" ]] || add+=("$item"); done
+if ((\${#remove[@]} + \${#add[@]} == 0)); then
+  log "client $CLIENT_ID: client scopes already as rendered"
+else
+  listed=$(kcadm get client-scopes -r "$REALM" --fields id,name --format csv --noquotes) || fail "cannot list the client scopes of realm $REALM"
+  declare -A scope_id=()
+  IFS=$'\\n'
+  for line in $listed; do scope_id[\${line#*,}]=\${line%%,*}; done
+  unset IFS
+  for item in "\${remove[@]}"; do
+    kind=\${item%%:*} scope=\${item#*:}
+    kcadm delete "clients/$id/$kind-client-scopes/\${scope_id[$scope]:-?}" -r "$REALM" || fail "cannot remove the $kind client scope $scope from client $CLIENT_ID"
+    log "client $CLIENT_ID: removed $kind client scope $scope"
+  done
+  for item in "\${add[@]}"; do
+    kind=\${item%%:*} scope=\${item#*:}
+    [[ -n \${scope_id[$scope]:-} ]] || fail "realm $REALM has no client scope $scope"
+    kcadm update "clients/$id/$kind-client-scopes/\${scope_id[$scope]}" -r "$REALM" || fail "cannot add the $kind client scope $scope to client $CLIENT_ID"
+    log "client $CLIENT_ID: added $kind client scope $scope"
+  done
+fi
+
+log "done: realm $REALM has the rendered settings and client; users and their credentials were not touched"
+`;
+}
+
 /** Settings as an environment file (KEY=value lines, sorted), for a ConfigMap or `--env-file`. */
 export function keycloakEnvFile(settings: Readonly<Record<string, string>>): string {
   const lines = Object.keys(settings)
@@ -187,11 +431,17 @@ export function keycloakEnvFile(settings: Readonly<Record<string, string>>): str
   ].join('\n');
 }
 
-/** keycloak/realm.json and keycloak/keycloak.env, in identity mode keycloak; nothing otherwise. */
+/**
+ * keycloak/realm.json, keycloak/keycloak.env and the reconciliation (KEYCLOAK_RECONCILE), in
+ * identity mode keycloak; nothing otherwise.
+ */
 export function renderKeycloak(spec: DeploymentSpec): RenderedFile[] {
   if (spec.identity.mode !== 'keycloak') return [];
   return [
     { path: 'keycloak/keycloak.env', content: keycloakEnvFile(keycloakSettings(spec)) },
     { path: 'keycloak/realm.json', content: prettyJson(keycloakRealm(spec)) },
+    { path: `keycloak/${KEYCLOAK_RECONCILE.client}`, content: prettyJson(keycloakMasClient(spec)) },
+    { path: `keycloak/${KEYCLOAK_RECONCILE.realmSettings}`, content: prettyJson(keycloakRealmSettings(spec)) },
+    { path: `keycloak/${KEYCLOAK_RECONCILE.script}`, content: keycloakReconcileScript(spec) },
   ];
 }

@@ -21,6 +21,16 @@
  * redirect URIs, no PKCE, implicit flow, password grant, plain HTTP), and that health and metrics
  * answer on the management port only.
  *
+ * Last, the reconciliation of the existing realm (keycloak/reconcile.sh, which the realm-reconcile
+ * container of the Keycloak pod runs after every start): the rendered script and its two files,
+ * verbatim, for the spec as booted and for a changed one (another hostnames.auth, a rotated client
+ * secret), run with bash against the running Keycloak. Its overlay: keycloak.env next to it is the
+ * overlaid one above (it reads the two ports from it), KCADM points at the distribution's
+ * bin/kcadm.sh (the image's /opt/keycloak/bin/kcadm.sh), and the secrets come from the
+ * environment as in the container. Checked: the change reaches the realm, users keep their
+ * accounts and passwords and can log in, a second run changes nothing, a wrong administrator
+ * password fails with a clear message, a deleted client is created again.
+ *
  * Needs: scripts/integration/keycloak.sh (run here: downloads and verifies Keycloak, picks a
  * JDK, installs PostgreSQL when missing). Every request below goes to 127.0.0.1.
  */
@@ -39,7 +49,9 @@ import {
   KEYCLOAK_DATABASE,
   KEYCLOAK_MANAGEMENT_PATHS,
   KEYCLOAK_PUBLIC_PATHS,
+  KEYCLOAK_RECONCILE,
   KEYCLOAK_SECRET_ENV,
+  keycloakEnvFile,
 } from '../../src/render/keycloak';
 import { KEYCLOAK_MAS_CLIENT_ID, KEYCLOAK_REALM } from '../../src/render/mas';
 import { KEYCLOAK_PASSWORD_VARIABLE } from '../../src/render/postgres';
@@ -48,8 +60,7 @@ import { freePort, startPostgres, tail, type Postgres } from './postgres';
 const REPO = join(__dirname, '..', '..');
 const BOOT_TIMEOUT_MS = 300_000;
 
-const SPEC = parseDeployment(
-  `name: ministry
+const SPEC_YAML = `name: ministry
 server_name: ministry.example.eu
 target:
   kubernetes:
@@ -57,14 +68,21 @@ target:
 admin_contact: ops@ministry.example.eu
 identity:
   mode: keycloak
-`,
-  'keycloak.yaml',
-);
+`;
+const SPEC = parseDeployment(SPEC_YAML, 'keycloak.yaml');
 const FILES = Object.fromEntries(renderAll(SPEC).map((f) => [f.path, f.content]));
 const MAS = YAML.parse(FILES['mas/config.yaml']);
 const PROVIDER = MAS.upstream_oauth2.providers[0];
 const REALM = JSON.parse(FILES['keycloak/realm.json']);
 const SSO_HOST = SPEC.hostnames.sso;
+const REDIRECT_URI = `${MAS.http.public_base}upstream/callback/${PROVIDER.id}`;
+
+// The same deployment after a change that moves MAS: its redirect URI and back-channel logout URL.
+const CHANGED_SPEC = parseDeployment(`${SPEC_YAML}hostnames:\n  auth: login.ministry.example.eu\n`, 'keycloak-changed.yaml');
+const CHANGED_FILES = Object.fromEntries(renderAll(CHANGED_SPEC).map((f) => [f.path, f.content]));
+const CHANGED_MAS = YAML.parse(CHANGED_FILES['mas/config.yaml']);
+const CHANGED_PROVIDER = CHANGED_MAS.upstream_oauth2.providers[0];
+const CHANGED_REDIRECT_URI = `${CHANGED_MAS.http.public_base}upstream/callback/${CHANGED_PROVIDER.id}`;
 
 const timings: string[] = [];
 let root = '';
@@ -73,6 +91,9 @@ let keycloak: ChildProcess | undefined;
 let logFile = '';
 let httpBase = '';
 let managementBase = '';
+let home = '';
+let javaHome = '';
+let overlay: Parameters<typeof overlayKeycloakSettings>[1] | undefined;
 const clientSecret = randomBytes(24).toString('hex');
 const admin = { username: 'bootstrap-admin', password: randomBytes(18).toString('hex') };
 
@@ -93,7 +114,7 @@ beforeAll(async () => {
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   const kcHome = out.KC_HOME;
-  const javaHome = out.JAVA_HOME;
+  javaHome = out.JAVA_HOME;
   if (!kcHome || !existsSync(join(kcHome, 'bin', 'kc.sh')) || !javaHome) throw new Error(`installer printed no KC_HOME/JAVA_HOME: ${result.stdout}`);
   timings.push(`installer (scripts/integration/keycloak.sh, download and checksum when not cached): ${seconds(Date.now() - started)}`);
 
@@ -112,7 +133,7 @@ beforeAll(async () => {
   // A private copy of the distribution: Keycloak writes its build (lib/quarkus) and data/ into
   // its home, and the realm file goes to data/import.
   started = Date.now();
-  const home = join(root, 'keycloak');
+  home = join(root, 'keycloak');
   cpSync(kcHome, home, { recursive: true });
   mkdirSync(join(home, 'data', 'import'), { recursive: true });
   writeFileSync(join(home, 'data', 'import', `${KEYCLOAK_REALM}-realm.json`), FILES['keycloak/realm.json']);
@@ -122,10 +143,8 @@ beforeAll(async () => {
   const managementPort = await freePort();
   httpBase = `http://127.0.0.1:${httpPort}`;
   managementBase = `http://127.0.0.1:${managementPort}`;
-  const settings = overlayKeycloakSettings(parseEnvFile(FILES['keycloak/keycloak.env']), {
-    databaseHost: '127.0.0.1',
-    ports: { KC_DB_URL_PORT: pg.port, KC_HTTP_PORT: httpPort, KC_HTTP_MANAGEMENT_PORT: managementPort },
-  });
+  overlay = { databaseHost: '127.0.0.1', ports: { KC_DB_URL_PORT: pg.port, KC_HTTP_PORT: httpPort, KC_HTTP_MANAGEMENT_PORT: managementPort } };
+  const settings = overlayKeycloakSettings(parseEnvFile(FILES['keycloak/keycloak.env']), overlay);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -235,41 +254,7 @@ describe('Keycloak with the rendered realm and settings', () => {
 
   test('a login as MAS performs it: code flow with PKCE, then the ID token carries the claims MAS imports', async () => {
     await createUser('alice', 'Alice', 'Example', 'alice@ministry.example.eu', 'correct horse battery staple');
-    const verifier = randomBytes(32).toString('base64url');
-    const challenge = createHash('sha256').update(verifier).digest('base64url');
-    const redirectUri = `${MAS.http.public_base}upstream/callback/${PROVIDER.id}`;
-    const authorize = authorizeUrl({ redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256' });
-    const page = await asIngress(authorize, { redirect: 'manual' });
-    expect(page.status).toBe(200);
-    const cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]);
-    const html = await page.text();
-    const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
-    expect(action).toMatch(new RegExp(`^https://${escape(SSO_HOST)}/realms/${KEYCLOAK_REALM}/login-actions/authenticate`));
-    const login = await asIngress(new URL(action!).pathname + new URL(action!).search, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
-      body: new URLSearchParams({ username: 'alice', password: 'correct horse battery staple', credentialId: '' }).toString(),
-    });
-    expect(login.status).toBe(302);
-    const back = new URL(login.headers.get('location')!);
-    expect(`${back.origin}${back.pathname}`).toBe(redirectUri);
-    expect(back.searchParams.get('state')).toBe('state-1');
-    const code = back.searchParams.get('code');
-    expect(code).toBeTruthy();
-
-    const token = await asIngress(`/realms/${KEYCLOAK_REALM}/protocol/openid-connect/token`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(KEYCLOAK_MAS_CLIENT_ID)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: redirectUri, code_verifier: verifier }).toString(),
-    });
-    const tokens = await token.json();
-    expect(token.status).toBe(200);
-    const idToken = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString('utf8'));
-    const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString('utf8'));
+    const { header, idToken } = await loginAsMas({ username: 'alice', password: 'correct horse battery staple', redirectUri: REDIRECT_URI, clientSecret });
     expect(header.alg).toBe('RS256');
     expect(idToken).toMatchObject({ iss: PROVIDER.issuer, aud: KEYCLOAK_MAS_CLIENT_ID, nonce: 'nonce-1' });
     expect(idToken.sub).toMatch(/^[0-9a-f-]{36}$/);
@@ -370,6 +355,116 @@ describe('Keycloak with the rendered realm and settings', () => {
   });
 });
 
+describe('reconciling the existing realm: keycloak/reconcile.sh as the realm-reconcile container runs it', () => {
+  const rotatedSecret = randomBytes(24).toString('hex');
+  const bob = { username: 'bob', password: 'staple battery horse correct' };
+  const changedBackchannel = `${CHANGED_MAS.http.public_base}upstream/backchannel-logout/${CHANGED_PROVIDER.id}`;
+
+  test('the changed spec moves MAS only: same issuer and Keycloak settings, another redirect URI and back-channel logout URL', () => {
+    expect(CHANGED_FILES['keycloak/keycloak.env']).toBe(FILES['keycloak/keycloak.env']);
+    expect(CHANGED_PROVIDER.issuer).toBe(PROVIDER.issuer);
+    expect(CHANGED_REDIRECT_URI).not.toBe(REDIRECT_URI);
+    expect(CHANGED_REDIRECT_URI.startsWith('https://login.ministry.example.eu/')).toBe(true);
+    const client = JSON.parse(CHANGED_FILES[`keycloak/${KEYCLOAK_RECONCILE.client}`]);
+    expect(client.redirectUris).toEqual([CHANGED_REDIRECT_URI]);
+    expect(client.attributes['backchannel.logout.url']).toBe(changedBackchannel);
+    expect(CHANGED_FILES[`keycloak/${KEYCLOAK_RECONCILE.script}`]).toBe(FILES[`keycloak/${KEYCLOAK_RECONCILE.script}`]);
+  });
+
+  test('right after the import the realm is already as rendered: the run says so and changes nothing', async () => {
+    const before = await realmState();
+    const run = await runReconcile('first', FILES, { clientSecret });
+    expect(run).toMatchObject({ status: 0 });
+    expect(run.output).toContain(`realm ${KEYCLOAK_REALM}: settings already as rendered`);
+    expect(run.output).toContain(`client ${KEYCLOAK_MAS_CLIENT_ID}: already as rendered`);
+    expect(run.output).toContain(`client ${KEYCLOAK_MAS_CLIENT_ID}: client scopes already as rendered`);
+    expect(await realmState()).toEqual(before);
+  });
+
+  test('a changed deployment (another auth host, a rotated client secret) reaches the realm; users keep accounts and passwords', async () => {
+    await createUser(bob.username, 'Bob', 'Example', 'bob@ministry.example.eu', bob.password);
+    const before = await realmState();
+    expect(before.users.map((u: { username: string }) => u.username)).toEqual(['alice', 'bob']);
+    expect(before.client.redirectUris).toEqual([REDIRECT_URI]);
+    // Drift by hand (the admin console), which the reconciliation takes back: registration on, a scope gone.
+    await adminSend('PUT', `/admin/realms/${KEYCLOAK_REALM}`, { registrationAllowed: true });
+    const scopes: { id: string; name: string }[] = await adminGet(`/admin/realms/${KEYCLOAK_REALM}/client-scopes`);
+    const acr = scopes.find((scope) => scope.name === 'acr')!;
+    await adminSend('DELETE', `/admin/realms/${KEYCLOAK_REALM}/clients/${before.client.id}/default-client-scopes/${acr.id}`);
+    expect((await adminGet(`/admin/realms/${KEYCLOAK_REALM}`)).registrationAllowed).toBe(true);
+
+    const run = await runReconcile('changed', CHANGED_FILES, { clientSecret: rotatedSecret });
+    expect(run).toMatchObject({ status: 0 });
+    expect(run.output).toContain(`realm ${KEYCLOAK_REALM}: settings updated`);
+    expect(run.output).toContain(`client ${KEYCLOAK_MAS_CLIENT_ID}: updated (id ${before.client.id} kept)`);
+    expect(run.output).toContain(`client ${KEYCLOAK_MAS_CLIENT_ID}: added default client scope acr`);
+    for (const secret of [rotatedSecret, clientSecret, admin.password]) expect(run.output).not.toContain(secret);
+
+    const after = await realmState();
+    expect(after.client.id).toBe(before.client.id);
+    expect(after.client.redirectUris).toEqual([CHANGED_REDIRECT_URI]);
+    expect(after.client.attributes['backchannel.logout.url']).toBe(changedBackchannel);
+    expect(after.client.rootUrl).toBe(CHANGED_MAS.http.public_base);
+    expect(after.secret).toBe(rotatedSecret);
+    expect([...after.client.defaultClientScopes].sort()).toEqual([...REALM.clients[0].defaultClientScopes].sort());
+    expect(after.realm).toEqual(before.realm);
+    expect(after.users).toEqual(before.users);
+    expect(after.credentials).toEqual(before.credentials);
+
+    // Discovery as before; logins with the new redirect URI and secret, for a user from before the import's
+    // first test and one from just now; the old redirect URI is refused.
+    const doc = await (await asIngress(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`)).json();
+    expect(doc.issuer).toBe(CHANGED_PROVIDER.issuer);
+    expect(doc.authorization_endpoint).toBe(`${CHANGED_PROVIDER.issuer}/protocol/openid-connect/auth`);
+    for (const user of [bob, { username: 'alice', password: 'correct horse battery staple' }]) {
+      const { idToken } = await loginAsMas({ ...user, redirectUri: CHANGED_REDIRECT_URI, clientSecret: rotatedSecret });
+      expect(idToken).toMatchObject({ iss: CHANGED_PROVIDER.issuer, aud: KEYCLOAK_MAS_CLIENT_ID, preferred_username: user.username });
+      expect(idToken.sub).toBe(after.users.find((u: { username: string }) => u.username === user.username).id);
+    }
+    const old = await asIngress(authorizeUrl({ redirect_uri: REDIRECT_URI, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }), { redirect: 'manual' });
+    expect(old.status).toBe(400);
+  });
+
+  test('a second run changes nothing and exits 0', async () => {
+    const before = await realmState();
+    const run = await runReconcile('again', CHANGED_FILES, { clientSecret: rotatedSecret });
+    expect(run).toMatchObject({ status: 0 });
+    expect(run.output).toContain(`realm ${KEYCLOAK_REALM}: settings already as rendered`);
+    expect(run.output).toContain(`client ${KEYCLOAK_MAS_CLIENT_ID}: already as rendered`);
+    expect(run.output).toContain(`client ${KEYCLOAK_MAS_CLIENT_ID}: client scopes already as rendered`);
+    expect(await realmState()).toEqual(before);
+  });
+
+  test('a wrong administrator password: exit status 1, a clear message, nothing changed', async () => {
+    const before = await realmState();
+    // The files of the spec as first booted: had the run signed in, it would have changed the client back.
+    const run = await runReconcile('wrong-password', FILES, { clientSecret, adminPassword: `${admin.password}-wrong` });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('reconcile: kcadm: Invalid user credentials [invalid_grant]');
+    expect(run.output).toContain(`reconcile: FAILED: cannot sign in as ${admin.username} or read realm ${KEYCLOAK_REALM}`);
+    expect(run.output).not.toContain(admin.password);
+    expect(await realmState()).toEqual(before);
+  });
+
+  test('a deleted client is created again from the file; logins work with it', async () => {
+    const before = await realmState();
+    await adminSend('DELETE', `/admin/realms/${KEYCLOAK_REALM}/clients/${before.client.id}`);
+    const run = await runReconcile('recreate', CHANGED_FILES, { clientSecret: rotatedSecret });
+    expect(run).toMatchObject({ status: 0 });
+    expect(run.output).toMatch(new RegExp(`client ${KEYCLOAK_MAS_CLIENT_ID}: created \\(id [0-9a-f-]{36}\\)`));
+    const after = await realmState();
+    expect(after.client.id).not.toBe(before.client.id);
+    expect(after.client.redirectUris).toEqual([CHANGED_REDIRECT_URI]);
+    expect(after.client.attributes['backchannel.logout.url']).toBe(changedBackchannel);
+    expect(after.secret).toBe(rotatedSecret);
+    expect([...after.client.defaultClientScopes].sort()).toEqual([...before.client.defaultClientScopes].sort());
+    expect(after.users).toEqual(before.users);
+    expect(after.credentials).toEqual(before.credentials);
+    const { idToken } = await loginAsMas({ ...bob, redirectUri: CHANGED_REDIRECT_URI, clientSecret: rotatedSecret });
+    expect(idToken.preferred_username).toBe(bob.username);
+  });
+});
+
 // ------------------------------------------------------------------------------------------------
 
 /** The documented overlay of keycloak.env: database host and ports only; anything else throws. */
@@ -400,6 +495,104 @@ function parseEnvFile(text: string): Record<string, string> {
       return [l.slice(0, i), l.slice(i + 1)];
     }),
   );
+}
+
+/**
+ * keycloak/reconcile.sh of `files`, verbatim with its two files, in a directory of its own with the
+ * overlaid keycloak.env, run with bash as the container runs it; stdout and stderr in one text.
+ */
+async function runReconcile(
+  name: string,
+  files: Readonly<Record<string, string>>,
+  secrets: { clientSecret: string; adminPassword?: string },
+): Promise<{ status: number | null; output: string }> {
+  if (!overlay) throw new Error('Keycloak did not start (see beforeAll)');
+  const dir = join(root, `reconcile-${name}`);
+  mkdirSync(dir, { recursive: true });
+  for (const file of [KEYCLOAK_RECONCILE.script, KEYCLOAK_RECONCILE.realmSettings, KEYCLOAK_RECONCILE.client]) {
+    writeFileSync(join(dir, file), files[`keycloak/${file}`]);
+  }
+  writeFileSync(join(dir, 'keycloak.env'), keycloakEnvFile(overlayKeycloakSettings(parseEnvFile(files['keycloak/keycloak.env']), overlay)));
+  const started = Date.now();
+  const child = spawn('bash', [join(dir, KEYCLOAK_RECONCILE.script)], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      JAVA_HOME: javaHome,
+      KCADM: join(home, 'bin', 'kcadm.sh'),
+      [KEYCLOAK_SECRET_ENV.bootstrapAdminUsername]: admin.username,
+      [KEYCLOAK_SECRET_ENV.bootstrapAdminPassword]: secrets.adminPassword ?? admin.password,
+      [KEYCLOAK_SECRET_ENV.masClientSecret]: secrets.clientSecret,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: Buffer[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  clearTimeout(timer);
+  const output = Buffer.concat(chunks).toString('utf8');
+  timings.push(`reconcile.sh (${name}): ${seconds(Date.now() - started)}, exit ${status}`);
+  writeFileSync(join(dir, 'output.log'), output);
+  return { status, output };
+}
+
+/** What the reconciliation may change and what it must keep: realm, client (with its secret), users, credentials. */
+async function realmState() {
+  const realm = await adminGet(`/admin/realms/${KEYCLOAK_REALM}`);
+  const clients = await adminGet(`/admin/realms/${KEYCLOAK_REALM}/clients?clientId=${KEYCLOAK_MAS_CLIENT_ID}`);
+  expect(clients).toHaveLength(1);
+  const client = clients[0];
+  const secret = (await adminGet(`/admin/realms/${KEYCLOAK_REALM}/clients/${client.id}/client-secret`)).value;
+  const users = (await adminGet(`/admin/realms/${KEYCLOAK_REALM}/users?briefRepresentation=false`)).sort((a: { username: string }, b: { username: string }) => a.username.localeCompare(b.username));
+  const credentials: Record<string, unknown> = {};
+  for (const user of users) credentials[user.username] = await adminGet(`/admin/realms/${KEYCLOAK_REALM}/users/${user.id}/credentials`);
+  return { realm, client, secret, users, credentials };
+}
+
+/**
+ * An authorization-code login with PKCE S256 as MAS performs it, through Keycloak's login form:
+ * the code comes back to `redirectUri`, and MAS's token request (client secret in HTTP Basic)
+ * returns an ID token; its header and claims are returned.
+ */
+async function loginAsMas(opts: { username: string; password: string; redirectUri: string; clientSecret: string }) {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const authorize = authorizeUrl({ redirect_uri: opts.redirectUri, code_challenge: challenge, code_challenge_method: 'S256' });
+  const page = await asIngress(authorize, { redirect: 'manual' });
+  expect(page.status).toBe(200);
+  const cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]);
+  const html = await page.text();
+  const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+  expect(action).toMatch(new RegExp(`^https://${escape(SSO_HOST)}/realms/${KEYCLOAK_REALM}/login-actions/authenticate`));
+  const login = await asIngress(new URL(action!).pathname + new URL(action!).search, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
+    body: new URLSearchParams({ username: opts.username, password: opts.password, credentialId: '' }).toString(),
+  });
+  expect(login.status).toBe(302);
+  const back = new URL(login.headers.get('location')!);
+  expect(`${back.origin}${back.pathname}`).toBe(opts.redirectUri);
+  expect(back.searchParams.get('state')).toBe('state-1');
+  const code = back.searchParams.get('code');
+  expect(code).toBeTruthy();
+
+  const token = await asIngress(`/realms/${KEYCLOAK_REALM}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(KEYCLOAK_MAS_CLIENT_ID)}:${encodeURIComponent(opts.clientSecret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: opts.redirectUri, code_verifier: verifier }).toString(),
+  });
+  const tokens = await token.json();
+  expect(token.status).toBe(200);
+  const idToken = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString('utf8'));
+  const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString('utf8'));
+  return { header, idToken };
 }
 
 function authorizeUrl(params: Record<string, string>): string {
@@ -443,6 +636,15 @@ async function adminGet(path: string): Promise<any> { // eslint-disable-line @ty
   const res = await asIngress(path, { headers: { authorization: `Bearer ${await adminBearer()}` } });
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+async function adminSend(method: 'PUT' | 'DELETE', path: string, body?: unknown): Promise<void> {
+  const res = await asIngress(path, {
+    method,
+    headers: { authorization: `Bearer ${await adminBearer()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status !== 204) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }
 
 async function createUser(username: string, firstName: string, lastName: string, email: string, password: string): Promise<void> {

@@ -84,9 +84,9 @@ declare -A PROVIDER_LDFLAGS=(
 # companion DNS server, which resolves every name to 127.0.0.1 so that
 # Pebble's HTTP-01 validation reaches the local Traefik).  Columns:
 #   tool binary release-version go-module module-version package
-# Traefik's go.mod has replace directives: build_go builds inside the module.
 TEST_TOOLS=(
-  # Traefik v3.7.13 (the proxy refuses v3.7.0). Its module embeds webui/static,
+  # Traefik v3.7.13 (the proxy refuses v3.7.0), built from a patched copy of
+  # its module: see prepare_traefik below. Its module embeds webui/static,
   # which in the module zip holds only a markdown file: the binary builds and
   # serves no dashboard, which the tests do not use.
   "traefik traefik             3.7.13 github.com/traefik/traefik/v3    v3.7.13 ./cmd/traefik"
@@ -99,6 +99,12 @@ TEST_TOOLS=(
 declare -A TEST_TOOL_LDFLAGS=(
   [traefik]="-X github.com/traefik/traefik/v3/pkg/version.Version=v3.7.13"
   [pebble]="-X main.version=v2.10.3"
+)
+
+# Binaries whose module cannot be built as downloaded: a function that makes a
+# patched, writable copy and prints the directory to build in.
+declare -A TEST_TOOL_PREPARE=(
+  [traefik]=prepare_traefik
 )
 
 # Tools whose failure is reported as a warning and does not fail the script
@@ -158,16 +164,21 @@ WARNED=()   # optional tools that failed
 
 human_size() { du -h "$1" | cut -f1; }
 
-# build_go NAME VERSION MODULE MODVER PKG OUT LDFLAGS
+# build_go NAME VERSION MODULE MODVER PKG OUT LDFLAGS [PREPARE]
 # Downloads MODULE@MODVER from the Go module proxy and builds PKG inside the
 # module's own directory, so its go.mod (replace directives included) and
 # go.sum apply. `go install pkg@ver` would ignore replace directives and fail
-# for OpenTofu. Returns non-zero on failure without touching OUT.
+# for OpenTofu. With PREPARE (a function name), builds instead in the directory
+# `PREPARE <module dir>` prints. Returns non-zero on failure without touching OUT.
 build_go() {
-  local name=$1 version=$2 module=$3 modver=$4 pkg=$5 out=$6 ldflags=$7
+  local name=$1 version=$2 module=$3 modver=$4 pkg=$5 out=$6 ldflags=$7 prepare=${8:-}
   local stamp="$DIR/stamps/$name" logf="$DIR/logs/$name.log"
-  # Everything that determines the binary; a change => rebuild.
+  # Everything that determines the binary; a change => rebuild. A patch step
+  # counts by the hash of its own text.
   local want="$name $version $module@$modver pkg=$pkg platform=$PLATFORM ldflags=-s -w${ldflags:+ $ldflags}"
+  if [[ -n "$prepare" ]]; then
+    want+=" prepare=$prepare:$(declare -f "$prepare" | sha256sum | cut -c1-16)"
+  fi
 
   if [[ -x "$out" && -f "$stamp" && "$(<"$stamp")" == "$want" ]]; then
     log "$name $version cached"
@@ -191,6 +202,13 @@ build_go() {
   fi
   dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
   [[ -n "$dir" && -d "$dir" ]] || { log "FAILED $name $version: go mod download printed no Dir"; return 1; }
+  if [[ -n "$prepare" ]]; then
+    if ! dir="$("$prepare" "$dir" 2>>"$logf")"; then
+      log "FAILED $name $version: $prepare failed; last lines of $logf:"
+      tail -n 15 "$logf" | sed 's/^/tools:   /' >&2
+      return 1
+    fi
+  fi
 
   # Build to a temp file in the destination directory, then mv (atomic).
   mkdir -p "$(dirname "$out")"
@@ -204,6 +222,74 @@ build_go() {
   mv -f "$tmp" "$out"
   printf '%s\n' "$want" >"$stamp"
   log "built $name $version in $((SECONDS - start))s ($(human_size "$out"), $GO_VERSION)"
+}
+
+# prepare_traefik MODULE_DIR — prints the directory of a patched copy of the
+# traefik module that builds with what the Go module proxy reachable here
+# serves. As downloaded it cannot build, for three reasons (checked 2026-11):
+#  1. go.mod replaces github.com/traefik/traefik/dynamic/ext with the nested
+#     module ./pkg/config/dynamic/ext, which a module zip never contains and
+#     the proxy does not serve on its own;
+#  2. go.mod replaces github.com/abbot/go-http-auth with the fork
+#     github.com/containous/go-http-auth@v0.4.1-0.20260804094822-b975dcaa8c48,
+#     which the proxy refuses;
+#  3. lego (its ACME library) registers every DNS-01 provider, and the proxy
+#     refuses the SDK modules of those listed in `dropped` below (403 "This
+#     module version is not available", every version; lego v5.4.1, the
+#     version traefik v3.7.13 requires). The kit uses HTTP-01 only.
+# The copy changes exactly that:
+#  1. the nested module is written back as upstream has it (two empty
+#     extension structs; unchanged since its creation but for the go line);
+#  2. go-http-auth is the same fork at its previous commit,
+#     v0.4.1-0.20200324110947-a37a7636d23e, which the proxy serves and which
+#     every Traefik up to v3.7.10 was built with (v3.7.11 bumped it, #13636);
+#     only the BasicAuth and DigestAuth middlewares use it, the kit neither;
+#  3. lego is a copy whose DNS-01 provider factory lacks those providers
+#     (choosing one fails with "DNS provider X is not in this build").
+# Routing, entry points, TLS, the ACME client and its HTTP-01 challenge are
+# Traefik's and lego's own code.
+prepare_traefik() {
+  local mod=$1 src="$DIR/src/traefik" lego_src="$DIR/src/lego"
+  local dropped="alidns aliesa azion dnsimple edgedns edgeone huaweicloud oraclecloud regfish sakuracloud tencentcloud ucloud yandexcloud"
+  rm -rf "$src" "$lego_src"
+  mkdir -p "$DIR/src"
+  cp -R "$mod" "$src" && chmod -R u+w "$src" || return 1
+
+  # 1. The nested dynamic/ext module.
+  mkdir -p "$src/pkg/config/dynamic/ext"
+  printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.26.0\n' >"$src/pkg/config/dynamic/ext/go.mod"
+  cat >"$src/pkg/config/dynamic/ext/ext.go" <<'GO'
+package ext
+
+// HTTP is a dynamic.HTTP extension.
+type HTTP struct{}
+
+// Router is a dynamic.Router extension.
+type Router struct{}
+GO
+
+  # 2. go-http-auth: the fork's previous commit instead of the refused one.
+  local auth=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
+  (cd "$src" && go mod edit -replace "github.com/abbot/go-http-auth=$auth" && go mod download "$auth") >&2 || return 1
+
+  # 3. lego without the DNS providers whose SDKs are refused.
+  local lego_ver lego_json lego_dir p factory
+  lego_ver="$(awk '$1 == "github.com/go-acme/lego/v5" { print $2; exit }' "$src/go.mod")"
+  [[ -n "$lego_ver" ]] || { echo "prepare_traefik: no github.com/go-acme/lego/v5 in go.mod" >&2; return 1; }
+  lego_json="$(cd "$src" && go mod download -json "github.com/go-acme/lego/v5@$lego_ver")" || { printf '%s\n' "$lego_json" >&2; return 1; }
+  lego_dir="$(printf '%s\n' "$lego_json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
+  [[ -n "$lego_dir" && -d "$lego_dir" ]] || { echo "prepare_traefik: no Dir for lego $lego_ver" >&2; return 1; }
+  cp -R "$lego_dir" "$lego_src" && chmod -R u+w "$lego_src" || return 1
+  factory="$lego_src/providers/dns/zz_gen_dns_providers.go"
+  for p in $dropped; do
+    grep -q "^	\"github.com/go-acme/lego/v5/providers/dns/$p\"\$" "$factory" \
+      || { echo "prepare_traefik: lego $lego_ver has no DNS provider $p" >&2; return 1; }
+    sed -i -e "\#^	\"github.com/go-acme/lego/v5/providers/dns/$p\"\$#d" \
+      -e "s#^		return $p\\.NewDNSProvider()\$#		return nil, fmt.Errorf(\"DNS provider %s is not in this build\", name)#" "$factory"
+    ! grep -q "[^a-z]$p\.NewDNSProvider" "$factory" || { echo "prepare_traefik: $p still in $factory" >&2; return 1; }
+  done
+  (cd "$src" && go mod edit -replace "github.com/go-acme/lego/v5=$lego_src") >&2 || return 1
+  printf '%s\n' "$src"
 }
 
 record_failure() {
@@ -247,7 +333,7 @@ for row in "${TEST_TOOLS[@]}"; do
   read -r tool bin version module modver pkg <<<"$row"
   wanted "$tool" || continue
   build_go "$bin" "$version" "$module" "$modver" "$pkg" "$DIR/bin/$bin" "${TEST_TOOL_LDFLAGS[$bin]:-}" \
-    || record_failure "$tool" "$version"
+    "${TEST_TOOL_PREPARE[$bin]:-}" || record_failure "$tool" "$version"
 done
 
 # --- CLI config and env -----------------------------------------------------

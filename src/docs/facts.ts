@@ -485,13 +485,14 @@ function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]): Endp
       contactedBy: 'the node, at first boot and on k3s upgrades',
       derivedFrom: 'k3s release (no air-gap images are configured)',
     });
-    if (traefik && !('globalArguments' in traefik.values)) {
+    const global = (traefik?.values.global ?? {}) as { checkNewVersion?: boolean; sendAnonymousUsage?: boolean };
+    if (traefik && (global.checkNewVersion !== false || global.sendAnonymousUsage !== false)) {
       list.push({
         endpoint: 'Traefik Labs version check and anonymous usage statistics',
         purpose:
-          'Traefik’s Helm chart turns on `--global.checknewversion` and `--global.sendanonymoususage` by default; the kit’s Traefik configuration does not turn them off yet',
+          'Traefik’s Helm chart turns on `global.checkNewVersion` and `global.sendAnonymousUsage` by default; the kit’s Traefik configuration does not turn them off',
         contactedBy: 'Traefik on the node',
-        derivedFrom: `\`${traefik.resource.address}\` (no globalArguments override)`,
+        derivedFrom: `\`${traefik.resource.address}\` (no global override)`,
       });
     }
     list.push({
@@ -683,7 +684,7 @@ function controls(synth: Synthesized, workloads: readonly WorkloadFact[], rts: r
   }
   const traefik = traefikConfig(synth);
   if (traefik) {
-    const redirect = traefik.values.ports?.web?.redirections?.entryPoint;
+    const redirect = traefik.values.ports?.web?.http?.redirections?.entryPoint;
     add('TLS', `ACME (${acmeServerOf(synth)}) with HTTP-01 challenges, contact ${traefikArgument(synth, 'acme.email')}; HTTP is redirected to HTTPS${redirect?.permanent ? ' permanently' : ''}`, where(traefik.resource));
   }
   const turnText = renderedFromJson(synth, 'coturn', 'turnserver.conf');

@@ -135,8 +135,8 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
 
   it('deploys exactly the rendered configuration files', () => {
     const maps = resources(json, 'kubernetes_config_map_v1');
-    const deployed = Object.values(maps).flatMap((m) => Object.entries(m.data as Record<string, string>).map(([file, content]) => [m.metadata.name.replace(/-config$/, ''), file, content]));
-    // Traefik's file lives in the k3s HelmChartConfig (see the Traefik tests), not in a ConfigMap.
+    // Traefik's file (with the node address filled in) is checked in the Traefik tests below.
+    const deployed = Object.values(maps).filter((m) => m.metadata.namespace !== 'kube-system').flatMap((m) => Object.entries(m.data as Record<string, string>).map(([file, content]) => [m.metadata.name.replace(/-config$/, ''), file, content]));
     const rendered = renderAll(spec)
       .filter((f) => !f.path.startsWith('traefik/'))
       .map((f) => [f.path.split('/')[0], f.path.split('/').slice(1).join('/'), literalForTerraform(f.content)]);
@@ -209,7 +209,11 @@ describe('Traefik on the k3s node', () => {
 
   it('terminates TURN over TLS on 5349 with the rendered route, pointed at the address coturn listens on', () => {
     const turns = renderAll(specOf(VALID_YAML)).find((f) => f.path === 'traefik/turns.yaml')!.content;
-    expect(values.providers.file).toEqual({ enabled: true, watch: true, content: turns.replace('@@TURN_PUBLIC_IPV4@@', '${var.turn_public_ipv4}') });
+    const dynamic = resources(json, 'kubernetes_config_map_v1')['traefik-dynamic-config'];
+    expect(dynamic.metadata).toMatchObject({ name: 'sovereign-matrix-traefik', namespace: 'kube-system' });
+    expect(dynamic.data).toEqual({ 'turns.yaml': turns.replace('@@TURN_PUBLIC_IPV4@@', '${var.turn_public_ipv4}') });
+    expect(values.volumes).toEqual([{ name: 'sovereign-matrix-traefik', mountPath: '/sovereign-matrix', type: 'configMap' }]);
+    expect(values.additionalArguments).toEqual(expect.arrayContaining(['--providers.file.directory=/sovereign-matrix', '--providers.file.watch=true']));
     expect(turns).toContain('rule: "HostSNI(`turn.ministry.example.eu`)"');
     expect(turns).toContain('certResolver: sovereign-matrix');
     expect(values.ports.turns).toEqual({ port: 5349, expose: { default: true }, exposedPort: 5349, protocol: 'TCP' });
@@ -222,13 +226,19 @@ describe('Traefik on the k3s node', () => {
     const off = JSON.parse(
       resources(synth(specOf(`${VALID_YAML}calls:\n  turn: false\n`)), 'kubernetes_manifest')['traefik-acme'].manifest.spec.valuesContent,
     );
-    expect(off.providers).toBeUndefined();
+    expect(off.volumes).toBeUndefined();
+    expect(off.additionalArguments.filter((a: string) => a.startsWith('--providers.'))).toEqual([]);
     expect(Object.keys(off.ports)).toEqual(['web']);
   });
 
   it('uses the deployment ACME server and does not call home', () => {
     expect(values.additionalArguments).toContain('--certificatesresolvers.sovereign-matrix.acme.caserver=https://acme-v02.api.letsencrypt.org/directory');
-    expect(values.globalArguments).toEqual(['--global.checknewversion=false', '--global.sendanonymoususage=false']);
+    expect(values.global).toEqual({ checkNewVersion: false, sendAnonymousUsage: false });
+    expect(values.globalArguments).toBeUndefined(); // removed from the chart in 36: it would be ignored or refused
+  });
+
+  it('redirects HTTP to HTTPS with the key the chart reads since 39 (ports.web.http.redirections)', () => {
+    expect(values.ports.web).toEqual({ http: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } });
   });
 });
 

@@ -1,3 +1,4 @@
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 
 import { type AppsContext } from './apps-context';
@@ -8,33 +9,49 @@ import { envPlaceholder } from '../../render/files';
 import { TURNS_ENTRYPOINT } from '../../render/traefik';
 
 /**
- * Encoded characters Matrix paths carry and Traefik (3.7, bundled with the pinned k3s) rejects by
- * default: `#` of room aliases (`/directory/room/%23alias%3Aserver`), `%`, and `/` and `?` inside
- * state keys and other identifiers. Synapse decodes its own paths, so the proxy must pass them
- * through unchanged. These options exist from Traefik 3.6; k3s 1.36 and later bundle Traefik 3.7
- * (src/config/rules.ts refuses an older k3s override).
+ * Encoded characters Matrix paths carry: `#` of room aliases (`/directory/room/%23alias%3Aserver`),
+ * `%`, and `/` and `?` inside state keys and other identifiers. Synapse decodes its own paths, so
+ * the proxy must pass them through unchanged. Traefik 3.6.4 to 3.6.6 rejected them by default;
+ * later releases allow them again. The kit sets them explicitly so that no Traefik default decides
+ * whether room aliases work (the integration test shows each option takes effect). Traefik refuses
+ * options it does not know, so src/config/rules.ts refuses a k3s older than 1.36.
  */
 export const MATRIX_ENCODED_CHARACTERS = ['allowEncodedHash', 'allowEncodedPercent', 'allowEncodedSlash', 'allowEncodedQuestionMark'] as const;
+
+/** The ConfigMap (in kube-system) and the directory where Traefik reads the kit's dynamic configuration. */
+export const TRAEFIK_FILES = { configMap: 'sovereign-matrix-traefik', mountPath: '/sovereign-matrix' } as const;
 
 /**
  * k3s ships Traefik; this configures it for the deployment: the ACME certificate resolver the
  * Ingress names, with the deployment's ACME server (an EU CA if configured) and contact; HTTP
  * sent to HTTPS; the encoded characters Matrix needs let through; TURN over TLS terminated on
  * 5349 (render/traefik.ts); and no calling home.
+ *
+ * The values use only keys the chart has kept across the releases k3s 1.36 and 1.37 bundle
+ * (chart 39 to 41): `global.*` (the chart dropped `globalArguments` in 36), `ports.<name>.http.
+ * redirections` (moved there in 39), `volumes` and `additionalArguments`. The dynamic
+ * configuration comes from a mounted ConfigMap rather than `providers.file.content`, whose type
+ * changed from a string (40) to an object (41).
  * HelmChartConfig is a k3s CRD present from the first boot, so it can be planned.
  */
 export function addTraefikConfig(ctx: AppsContext): void {
   // TURN over TLS (with TURN on): the rendered dynamic configuration, with the address coturn listens on.
   const turns = ctx.files.find((f) => f.path === 'traefik/turns.yaml')?.content.split(envPlaceholder(COTURN_ENV.publicIpv4)).join(ctx.turnPublicIpv4);
+  if (turns !== undefined) {
+    new ConfigMapV1(ctx.scope, 'traefik-dynamic-config', {
+      metadata: { name: TRAEFIK_FILES.configMap, namespace: 'kube-system', labels: ctx.labels },
+      data: { 'turns.yaml': turns },
+    });
+  }
   const values = {
     // The chart's defaults ask traefik.io for new versions and send anonymous usage statistics.
-    globalArguments: ['--global.checknewversion=false', '--global.sendanonymoususage=false'],
+    global: { checkNewVersion: false, sendAnonymousUsage: false },
     ports: {
-      web: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } },
+      web: { http: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } },
       // k3s's service load balancer exposes the entry point on the node, like 80 and 443.
       ...(turns === undefined ? {} : { [TURNS_ENTRYPOINT]: { port: PORTS.turns, expose: { default: true }, exposedPort: PORTS.turns, protocol: 'TCP' } }),
     },
-    ...(turns === undefined ? {} : { providers: { file: { enabled: true, watch: true, content: turns } } }),
+    ...(turns === undefined ? {} : { volumes: [{ name: TRAEFIK_FILES.configMap, mountPath: TRAEFIK_FILES.mountPath, type: 'configMap' }] }),
     persistence: { enabled: true },
     additionalArguments: [
       `--certificatesresolvers.${CERT_RESOLVER}.acme.caserver=${ctx.spec.tls.acmeServer}`,
@@ -42,6 +59,7 @@ export function addTraefikConfig(ctx: AppsContext): void {
       `--certificatesresolvers.${CERT_RESOLVER}.acme.storage=/data/acme.json`,
       `--certificatesresolvers.${CERT_RESOLVER}.acme.httpchallenge.entrypoint=web`,
       ...MATRIX_ENCODED_CHARACTERS.map((option) => `--entryPoints.websecure.http.encodedCharacters.${option}=true`),
+      ...(turns === undefined ? [] : [`--providers.file.directory=${TRAEFIK_FILES.mountPath}`, '--providers.file.watch=true']),
     ],
   };
   new Manifest(ctx.scope, 'traefik-acme', {

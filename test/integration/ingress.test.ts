@@ -1,48 +1,77 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { copyFileSync, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { loadDeploymentFile } from '../../src/config/load';
 import type { DeploymentSpec } from '../../src/config/spec';
+import { PORTS } from '../../src/ports';
 import { synthesize } from '../../src/synth';
+import { renderCoturn } from '../../src/render/coturn';
 import { tempDir } from '../helpers';
-import { builtFrom, ensureTools, goModuleDir } from './tools';
+import { applyCoturnOverlay } from './coturn-overlay';
+import { builtFrom, ensureCoturn, ensureTools, goModuleDir } from './tools';
 
 /**
  * Real Traefik 3.7.13 (built from source by scripts/tools.sh) runs the ingress setup the kit
  * generates, and real Pebble (Let's Encrypt's ACME test server, same script) issues its
  * certificates through HTTP-01. Nothing of Traefik or of the ACME server is mocked; the backends
- * are small local HTTP servers that record what reached them.
+ * are small local HTTP servers that record what reached them. TURN over TLS goes through the same
+ * Traefik to real coturn from Debian (scripts/integration/coturn.sh), booted with the kit's
+ * rendered turnserver.conf.
  *
- * Both inputs come from the SYNTHESIZED apps stack (src/synth.ts, as `sovereign-matrix synth`
+ * The inputs come from the SYNTHESIZED apps stack (src/synth.ts, as `sovereign-matrix synth`
  * writes it), not from re-implementing them:
  *  - the HelmChartConfig `kubernetes_manifest` (src/components/k8s/traefik-config.ts): its
- *    valuesContent's globalArguments and additionalArguments, and ports.web's redirection;
- *  - the `kubernetes_ingress_v1` (src/components/k8s/ingress.ts): rules, paths, annotations.
+ *    valuesContent's `global`, `additionalArguments`, `ports` (web's redirection, and further
+ *    entry points: `turns` when TURN is on) and `volumes`;
+ *  - the ConfigMap a chart volume mounts (`kubernetes_config_map_v1`, with TURN on: the dynamic
+ *    configuration `turns.yaml` from src/render/traefik.ts, its TCP router and coturn service);
+ *  - the `kubernetes_ingress_v1` (src/components/k8s/ingress.ts): rules, paths, annotations;
+ *  - coturn's turnserver.conf (src/render/coturn.ts, the same text as the synthesized ConfigMap).
  *
- * Test overlay (`overlay` below asserts nothing else changed):
- *  - Traefik gets globalArguments (if any) and additionalArguments verbatim, except two values:
- *    acme.caserver is Pebble's directory URL instead of the deployment's CA, and acme.storage is
- *    a temp file instead of /data/acme.json (the chart's persistent volume).
+ * Test overlay (`overlay` below asserts nothing else changed in the arguments):
+ *  - Traefik gets globalArguments (if any) and additionalArguments verbatim, except these values:
+ *    acme.caserver is Pebble's directory URL instead of the deployment's CA, acme.storage is a
+ *    temp file instead of /data/acme.json (the chart's persistent volume), and, when the kit sets
+ *    one, `--providers.file.directory` is a temp directory instead of the chart volume's mount
+ *    path (/sovereign-matrix). Without a kit directory (TURN off) the test adds that argument.
  *  - Plus what the k3s Traefik chart itself renders from values: `global.checkNewVersion` and
  *    `global.sendAnonymousUsage` (chart v36 and later), and for its ports: the `web` entry point (chart
- *    port 8000) and `websecure` (8443, with `http.tls=true`, the chart's default), here on free
- *    loopback ports; and the chart's rendering of the kit's web redirection value,
+ *    port 8000) and `websecure` (8443, with `http.tls=true`, the chart's default), and every further
+ *    entry of the kit's `ports` (`turns`, chart port 5349/TCP, exposed as 5349 on the node) as
+ *    `--entryPoints.<name>.address=:<port>/<protocol>`; each entry point is on a free loopback
+ *    port here instead. And the chart's rendering of the kit's web redirection value,
  *    `--entryPoints.web.http.redirections.entryPoint.{to,scheme,permanent}`, where `to` is
  *    `:<websecure exposedPort>` (443 on a node; the local websecure port here).
- *  - Instead of the kubernetesingress provider (which needs an API server), a file provider holds
- *    the routers that provider builds from the synthesized Ingress, translated mechanically as
- *    its loadRouter does (pkg/provider/kubernetes/ingress/kubernetes.go): per rule and path with
- *    pathType Prefix, rule `Host("h") && PathPrefix("p")`, default priority, entry points and
- *    TLS cert resolver from the router annotations, service `<namespace>-<service>-<port>` with
- *    one server: the local backend standing in for that Kubernetes service.
+ *  - The file provider's directory holds what the chart would mount there: each data key of the
+ *    ConfigMap the kit's `volumes` entry names, as a file, with the one Terraform expression in it,
+ *    `${var.turn_public_ipv4}` (the node's public IPv4, an infra output), replaced by this
+ *    machine's first non-loopback IPv4 (`TURN_IP`: coturn refuses loopback peers whatever
+ *    allowed-peer-ip says, so 127.0.0.1 cannot stand for the public address), and coturn's port
+ *    3478 in that address replaced by the free port coturn listens on here (both changes checked
+ *    to be the only ones). Next to it, the test's own file (`ingress.yaml`) with the routers that
+ *    Traefik's kubernetesingress provider builds from the synthesized Ingress (that provider needs an
+ *    API server), translated mechanically as its loadRouter does
+ *    (pkg/provider/kubernetes/ingress/kubernetes.go): per rule and path with pathType Prefix, rule
+ *    `Host("h") && PathPrefix("p")`, default priority, entry points and TLS cert resolver from the
+ *    router annotations, service `<namespace>-<service>-<port>` with one server: the local backend
+ *    standing in for that Kubernetes service.
+ *  - coturn boots the kit's turnserver.conf through the documented overlay of coturn-overlay.ts:
+ *    TURN_PUBLIC_IPV4 = TURN_IP, a random TURN_SHARED_SECRET, and `listening-port` moved from 3478
+ *    to the same free port the Traefik route was moved to. Its relay ports are the kit's range. The
+ *    peer it relays to is turnutils_peer on TURN_IP, the one address allowed-peer-ip lets through
+ *    (TURN_IP may lie in a denied range, as 192.0.2.0/24 does; allowed-peer-ip comes first).
  *  - Pebble's HTTP-01 validation connects to the `web` entry point; pebble-challtestsrv is its
  *    DNS server and resolves every name to 127.0.0.1. Traefik trusts Pebble's directory
- *    certificate through LEGO_CA_CERTIFICATES.
+ *    certificate through LEGO_CA_CERTIFICATES. turnutils_uclient, which sends the TURN host as SNI
+ *    only when given a host name, resolves it through a private /etc/hosts bind-mounted in its own
+ *    mount namespace (`unshare -m`, root); the machine's /etc/hosts is not touched.
  */
 const ROOT = join(__dirname, '..', '..');
 const WAIT_MS = 30_000;
@@ -56,7 +85,8 @@ interface HelmValues {
   globalArguments?: string[];
   global?: { checkNewVersion?: boolean; sendAnonymousUsage?: boolean };
   additionalArguments: string[];
-  ports?: { web?: WebPortValues };
+  ports?: { web?: WebPortValues } & Record<string, unknown>;
+  volumes?: { name: string; mountPath: string; type: string }[];
 }
 interface WebPortValues {
   redirections?: { entryPoint?: RedirectValues };
@@ -67,6 +97,13 @@ interface RedirectValues {
   scheme?: string;
   permanent?: boolean;
 }
+/** A further entry point of the chart's `ports` (the kit's `turns`). */
+interface ExtraPortValues {
+  port: number;
+  expose: { default: boolean };
+  exposedPort: number;
+  protocol: string;
+}
 interface IngressPath {
   path: string;
   path_type: string;
@@ -76,15 +113,27 @@ interface IngressJson {
   metadata: { name: string; namespace: string; annotations: Record<string, string> };
   spec: { ingress_class_name: string; rule: { host: string; http: { path: IngressPath[] } }[]; tls: { hosts: string[] }[] };
 }
+interface ConfigMapJson {
+  metadata: { name: string; namespace: string };
+  data: Record<string, string>;
+}
 interface Synthesized {
   spec: DeploymentSpec;
   values: HelmValues;
   ingress: IngressJson;
+  configMaps: ConfigMapJson[];
 }
 
-function synthesizeApps(deploymentFile: string): Synthesized {
-  const spec = loadDeploymentFile(join(ROOT, 'deployments', deploymentFile));
+/** The apps stack of deployments/<deploymentFile>, optionally with the file's text edited first (in a temp copy). */
+function synthesizeApps(deploymentFile: string, edit?: (yaml: string) => string): Synthesized {
   const out = tempDir('sm-ingress-synth-');
+  let path = join(ROOT, 'deployments', deploymentFile);
+  if (edit) {
+    const edited = join(out, deploymentFile);
+    writeFileSync(edited, edit(readFileSync(path, 'utf8')));
+    path = edited;
+  }
+  const spec = loadDeploymentFile(path);
   const apps = synthesize([spec], out).find((s) => s.layer === 'apps');
   if (!apps) throw new Error(`${deploymentFile}: no apps stack synthesized`);
   const json = JSON.parse(readFileSync(join(out, apps.file), 'utf8')) as {
@@ -95,7 +144,12 @@ function synthesizeApps(deploymentFile: string): Synthesized {
   if (configs.length !== 1 || ingresses.length !== 1) {
     throw new Error(`${deploymentFile}: expected one HelmChartConfig and one Ingress, got ${configs.length} and ${ingresses.length}`);
   }
-  return { spec, values: JSON.parse(configs[0].manifest!.spec.valuesContent) as HelmValues, ingress: ingresses[0] as unknown as IngressJson };
+  return {
+    spec,
+    values: JSON.parse(configs[0].manifest!.spec.valuesContent) as HelmValues,
+    ingress: ingresses[0] as unknown as IngressJson,
+    configMaps: Object.values(json.resource.kubernetes_config_map_v1 ?? {}) as unknown as ConfigMapJson[],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,41 +164,116 @@ function resolverOf(synthesized: Synthesized): { name: string; caserver: string;
   return { name, caserver: `--certificatesresolvers.${name}.acme.caserver=`, storage: `--certificatesresolvers.${name}.acme.storage=` };
 }
 
-/** The kit's arguments with the CA and the storage file replaced; throws if anything else changed. */
-function overlay(kitArgs: readonly string[], resolver: string, caserver: string, storage: string): string[] {
-  const CASERVER = `--certificatesresolvers.${resolver}.acme.caserver=`;
-  const STORAGE = `--certificatesresolvers.${resolver}.acme.storage=`;
-  const replace = (args: readonly string[], from: [string, string], to: [string, string]) =>
-    args.map((a) => (a === from[0] ? to[0] : a === from[1] ? to[1] : a));
-  const original: [string, string] = [kitArgs.find((a) => a.startsWith(CASERVER))!, kitArgs.find((a) => a.startsWith(STORAGE))!];
-  if (!original[0] || !original[1]) throw new Error(`the kit's arguments name no ${CASERVER} or ${STORAGE}`);
-  const substituted: [string, string] = [`${CASERVER}${caserver}`, `${STORAGE}${storage}`];
-  const changed = replace(kitArgs, original, substituted);
-  const undo = replace(changed, substituted, original);
+/** The file provider's directory argument: the kit sets it (with TURN on) to the chart volume's mount path. */
+const FILE_DIRECTORY = '--providers.file.directory=';
+
+/** An argument the overlay gives another value: the option with its `=`, and the new value. */
+interface Substitution {
+  option: string;
+  value: string;
+}
+
+/** The kit's arguments with the substituted values; throws unless each option is there once and nothing else changed. */
+function overlay(kitArgs: readonly string[], substitutions: readonly Substitution[]): string[] {
+  for (const { option } of substitutions) {
+    const count = kitArgs.filter((a) => a.startsWith(option)).length;
+    if (count !== 1) throw new Error(`the kit's arguments name ${option} ${count} times, not once`);
+  }
+  const changed = kitArgs.map((a) => {
+    const substitution = substitutions.find(({ option }) => a.startsWith(option));
+    return substitution ? `${substitution.option}${substitution.value}` : a;
+  });
   const differing = changed.filter((a, i) => a !== kitArgs[i]);
-  if (JSON.stringify(undo) !== JSON.stringify(kitArgs) || differing.length !== 2) {
-    throw new Error('overlay changed more than acme.caserver and acme.storage');
+  const expected = substitutions.map(({ option, value }) => `${option}${value}`);
+  if (changed.length !== kitArgs.length || differing.length !== substitutions.length || differing.some((a) => !expected.includes(a))) {
+    throw new Error(`overlay changed more than ${substitutions.map(({ option }) => option).join(', ')}`);
   }
   return changed;
 }
 
-/** What the Traefik chart renders for `global` and its web and websecure ports, the kit's web redirection included. */
-function chartArguments(values: HelmValues, web: number, websecure: number): string[] {
+/** The further entry points of the chart's `ports` values (beyond web): the kit's `turns` with TURN on. */
+function extraEntryPoints(values: HelmValues): Record<string, ExtraPortValues> {
+  const result: Record<string, ExtraPortValues> = {};
+  for (const [name, raw] of Object.entries(values.ports ?? {})) {
+    if (name === 'web') continue;
+    const port = raw as ExtraPortValues;
+    const translatable =
+      name !== 'websecure' &&
+      Object.keys(port).sort().join() === 'expose,exposedPort,port,protocol' &&
+      Number.isInteger(port.port) &&
+      Number.isInteger(port.exposedPort) &&
+      JSON.stringify(port.expose) === '{"default":true}' &&
+      port.protocol === 'TCP';
+    if (!translatable) throw new Error(`the overlay does not translate ports.${name}: ${JSON.stringify(raw)}`);
+    result[name] = port;
+  }
+  return result;
+}
+
+/** What the Traefik chart renders for `global` and its ports, the kit's web redirection included; `local` maps entry points to local ports. */
+function chartArguments(values: HelmValues, local: Record<string, number>): string[] {
   const webValues = values.ports?.web ?? {};
   // Traefik charts v34 to v38 read ports.web.redirections; v39 and later read ports.web.http.redirections.
   const redirect = webValues.http?.redirections?.entryPoint ?? webValues.redirections?.entryPoint;
   if (!redirect) throw new Error('the kit configures no redirection on the web port');
   if (redirect.to !== 'websecure') throw new Error(`the web port redirects to ${redirect.to}, not websecure`);
+  const port = (name: string) => {
+    if (local[name] === undefined) throw new Error(`no local port for the entry point ${name}`);
+    return local[name];
+  };
   return [
     ...(values.global?.checkNewVersion === false ? ['--global.checkNewVersion=false'] : []),
     ...(values.global?.sendAnonymousUsage ? ['--global.sendAnonymousUsage'] : []),
-    `--entryPoints.web.address=127.0.0.1:${web}/tcp`,
-    `--entryPoints.websecure.address=127.0.0.1:${websecure}/tcp`,
+    `--entryPoints.web.address=127.0.0.1:${port('web')}/tcp`,
+    `--entryPoints.websecure.address=127.0.0.1:${port('websecure')}/tcp`,
     '--entryPoints.websecure.http.tls=true',
-    `--entryPoints.web.http.redirections.entryPoint.to=:${websecure}`,
+    // The chart: --entryPoints.<name>.address=:<port>/<protocol, lower case>.
+    ...Object.entries(extraEntryPoints(values)).map(([name, p]) => `--entryPoints.${name}.address=127.0.0.1:${port(name)}/${p.protocol.toLowerCase()}`),
+    `--entryPoints.web.http.redirections.entryPoint.to=:${port('websecure')}`,
     ...(redirect.scheme ? [`--entryPoints.web.http.redirections.entryPoint.scheme=${redirect.scheme}`] : []),
     ...(redirect.permanent !== undefined ? [`--entryPoints.web.http.redirections.entryPoint.permanent=${redirect.permanent}`] : []),
   ];
+}
+
+/** The Terraform expression the synthesized ConfigMap holds for the node's public IPv4 (an infra output). */
+const PUBLIC_IPV4_EXPRESSION = '${var.turn_public_ipv4}';
+/** The test's own file in the file provider's directory: the routers translated from the Ingress. */
+const INGRESS_FILE = 'ingress.yaml';
+
+/**
+ * The files the chart mounts at the kit's file-provider directory: every data key of the
+ * ConfigMap the `volumes` entry names, with the overlay's one change (the coturn address, see the
+ * header). Throws when the values mount anything the overlay does not translate.
+ */
+function mountedFiles(synthesized: Synthesized, kitDirectory: string | undefined, turn: { ip: string; port: number } | undefined): Record<string, string> {
+  const volumes = synthesized.values.volumes ?? [];
+  if (volumes.length === 0) {
+    if (kitDirectory !== undefined) throw new Error(`the kit reads ${kitDirectory} but mounts nothing there`);
+    return {};
+  }
+  if (volumes.length !== 1 || volumes[0].type !== 'configMap') throw new Error(`the overlay translates one configMap volume, not ${JSON.stringify(volumes)}`);
+  const [{ name, mountPath }] = volumes;
+  if (mountPath !== kitDirectory) throw new Error(`the chart mounts ${name} at ${mountPath}, the file provider reads ${kitDirectory}`);
+  // The chart's volumes are in Traefik's namespace, kube-system on k3s.
+  const maps = synthesized.configMaps.filter((c) => c.metadata.name === name && c.metadata.namespace === 'kube-system');
+  if (maps.length !== 1) throw new Error(`expected one ConfigMap ${name} in kube-system, got ${maps.length}`);
+  const files: Record<string, string> = {};
+  for (const [key, text] of Object.entries(maps[0].data)) {
+    if (!/^[A-Za-z0-9_-]+\.ya?ml$/.test(key) || key === INGRESS_FILE) throw new Error(`unexpected file ${key} in ${name}`);
+    const kitAddress = `"${PUBLIC_IPV4_EXPRESSION}:${PORTS.turn}"`;
+    if (!text.includes('${')) {
+      files[key] = text;
+      continue;
+    }
+    if (!turn) throw new Error(`${key} names the public address, and no coturn address was set`);
+    if (text.split(kitAddress).length !== 2) throw new Error(`${key}: expected ${kitAddress} once`);
+    const replaced = text.replace(kitAddress, `"${turn.ip}:${turn.port}"`);
+    if (replaced.includes('${')) throw new Error(`${key}: a Terraform expression other than ${kitAddress}`);
+    const changedLines = replaced.split('\n').filter((line, i) => line !== text.split('\n')[i]);
+    if (changedLines.length !== 1) throw new Error(`${key}: the overlay changed ${changedLines.length} lines`);
+    files[key] = replaced;
+  }
+  return files;
 }
 
 /** Traefik's provider.Normalize: runs of characters other than letters and digits become one '-'. */
@@ -188,9 +317,9 @@ function ingressToDynamicConfig(ingress: IngressJson, backendUrl: (service: stri
 const children: ChildProcess[] = [];
 const servers: Server[] = [];
 
-function freePort(): Promise<number> {
+function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
+    const server = createServer().listen(0, host, () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
@@ -198,18 +327,30 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A port free for both TCP and UDP (the DNS server binds both). */
-async function freeDualPort(): Promise<number> {
+function udpFree(port: number, host: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, host, () => socket.close(() => resolve(true)));
+  });
+}
+
+/** A port free for both TCP and UDP (the DNS server and coturn bind both). */
+async function freeDualPort(host = '127.0.0.1'): Promise<number> {
   for (let i = 0; i < 20; i++) {
-    const port = await freePort();
-    const free = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (free) return port;
+    const port = await freePort(host);
+    if (await udpFree(port, host)) return port;
   }
-  throw new Error('no port free for both TCP and UDP');
+  throw new Error(`no port free for both TCP and UDP on ${host}`);
+}
+
+/** A UDP port free together with the one above it (turnutils_peer binds both: RTP and RTCP). */
+async function freeUdpPair(host: string): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await freePort(host);
+    if (port < 65535 && (await udpFree(port, host)) && (await udpFree(port + 1, host))) return port;
+  }
+  throw new Error(`no two consecutive UDP ports free on ${host}`);
 }
 
 interface Child {
@@ -330,6 +471,8 @@ let bin = '';
 let pebbleCa = '';
 let pebbleCertDir = '';
 let dnsServer = '';
+/** Where coturn listens here (TURN_IP and a free port); the kit's Traefik route to it is moved there. */
+let turnUpstream: { ip: string; port: number } | undefined;
 
 interface Stack {
   synthesized: Synthesized;
@@ -337,7 +480,11 @@ interface Stack {
   pebble: Child;
   web: number;
   websecure: number;
+  /** Local ports of the further entry points (`turns` with TURN on). */
+  extra: Record<string, number>;
   pebbleManagement: number;
+  /** The file provider's directory (the kit's mounted files and the translated Ingress). */
+  fileDir: string;
   args: string[];
 }
 
@@ -351,7 +498,11 @@ async function startStack(
   const dir = tempDir(`sm-ingress-${label}-`);
   const names = [...new Set(synthesized.ingress.spec.rule.flatMap((r) => r.http.path.map((p) => p.backend.service.name)))];
   const urls = new Map(await Promise.all(names.map(async (n) => [n, await startBackend(n)] as const)));
-  const [web, websecure, acme, management, tlsAlpn] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const extraNames = Object.keys(extraEntryPoints(synthesized.values));
+  const [web, websecure, acme, management, tlsAlpn, ...extraPorts] = await Promise.all(
+    [...Array(5 + extraNames.length).keys()].map(() => freePort()),
+  );
+  const extra = Object.fromEntries(extraNames.map((name, i) => [name, extraPorts[i]]));
 
   // Pebble, validating HTTP-01 on this Traefik's web entry point.
   const pebbleConfig = join(dir, 'pebble.json');
@@ -390,19 +541,29 @@ async function startStack(
     return true;
   });
 
-  // Traefik: the kit's arguments (overlaid), the chart's port arguments, the file provider.
-  const dynamicFile = join(dir, 'dynamic.yaml');
-  // JSON is YAML; the file provider picks its parser by extension.
-  writeFileSync(dynamicFile, JSON.stringify(ingressToDynamicConfig(synthesized.ingress, (n) => urls.get(n)!), null, 2));
+  // Traefik: the kit's arguments (overlaid), the chart's port arguments, the file provider's
+  // directory with the kit's mounted files and the routers translated from the Ingress.
   const kitArgs = [...(synthesized.values.globalArguments ?? []), ...synthesized.values.additionalArguments];
+  const kitDirectory = kitArgs.find((a) => a.startsWith(FILE_DIRECTORY))?.slice(FILE_DIRECTORY.length);
+  const fileDir = join(dir, 'dynamic');
+  mkdirSync(fileDir);
+  for (const [name, text] of Object.entries(mountedFiles(synthesized, kitDirectory, turnUpstream))) writeFileSync(join(fileDir, name), text);
+  // JSON is YAML; the file provider picks its parser by extension.
+  writeFileSync(join(fileDir, INGRESS_FILE), JSON.stringify(ingressToDynamicConfig(synthesized.ingress, (n) => urls.get(n)!), null, 2));
+  const resolver = resolverOf(synthesized);
+  const substitutions: Substitution[] = [
+    { option: resolver.caserver, value: `https://127.0.0.1:${acme}/dir` },
+    { option: resolver.storage, value: join(dir, 'acme.json') },
+    ...(kitDirectory === undefined ? [] : [{ option: FILE_DIRECTORY, value: fileDir }]),
+  ];
   const args = [
-    ...adjust(overlay(kitArgs, resolverOf(synthesized).name, `https://127.0.0.1:${acme}/dir`, join(dir, 'acme.json'))),
-    ...chartArguments(synthesized.values, web, websecure),
-    `--providers.file.filename=${dynamicFile}`,
+    ...adjust(overlay(kitArgs, substitutions)),
+    ...chartArguments(synthesized.values, { web, websecure, ...extra }),
+    ...(kitDirectory === undefined ? [`${FILE_DIRECTORY}${fileDir}`] : []),
     '--log.level=DEBUG',
   ];
   const traefik = start(join(bin, 'traefik'), args, dir, 'traefik', { LEGO_CA_CERTIFICATES: pebbleCa });
-  const stack = { synthesized, traefik, pebble, web, websecure, pebbleManagement: management, args };
+  const stack = { synthesized, traefik, pebble, web, websecure, extra, pebbleManagement: management, fileDir, args };
   if (waitUntilRouting) {
     const host = synthesized.spec.hostnames.matrix;
     await waitFor(`Traefik routing ${host}`, traefik, WAIT_MS, async () =>
@@ -412,8 +573,29 @@ async function startStack(
   return stack;
 }
 
+const timings: string[] = [];
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+/**
+ * TURN_IP of the overlay: this machine's first non-loopback IPv4 address, standing for the node's
+ * public address. Not 127.0.0.1: coturn refuses loopback peers before it looks at allowed-peer-ip
+ * (error 403 on a channel bind to 127.0.0.1 with allowed-peer-ip=127.0.0.1, seen with 4.18.0), so
+ * the kit's one allowed peer, the public address itself, must not be a loopback address.
+ */
+function firstNonLoopbackIpv4(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new Error('no non-loopback IPv4 address on this machine: the TURN tests need one to stand for the public address');
+}
+
 const example = synthesizeApps('example.yaml');
 const research = synthesizeApps('research-open.yaml');
+/** research-open.yaml with TURN off (TURN is on by default, in both files above). */
+const turnOff = synthesizeApps('research-open.yaml', (yaml) => {
+  if (/^calls:/m.test(yaml)) throw new Error('research-open.yaml has a calls section now; edit it differently');
+  return `${yaml}calls:\n  turn: false\n`;
+});
 const stacks: Record<'example' | 'research', Stack | undefined> = { example: undefined, research: undefined };
 
 beforeAll(async () => {
@@ -442,10 +624,17 @@ beforeAll(async () => {
     return r.status > 0 ? true : undefined;
   });
 
+  // Where coturn will listen (started by the TURN tests); the example stacks route turns there.
+  const turnIp = firstNonLoopbackIpv4();
+  turnUpstream = { ip: turnIp, port: await freeDualPort(turnIp) };
+
+  const started = Date.now();
   [stacks.example, stacks.research] = await Promise.all([startStack(example, 'example'), startStack(research, 'research')]);
+  timings.push(`Pebble and Traefik for both deployments routing ${seconds(started)}`);
 });
 
 afterAll(async () => {
+  console.log(`ingress integration timings: ${timings.join(', ')}`);
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   await Promise.all(
     children.map((child) =>
@@ -476,6 +665,106 @@ async function route(stack: Stack, host: string, path: string): Promise<{ status
   return { status: response.status, service: seen?.service, seen };
 }
 
+/** The root certificate this stack's Pebble issues under (from its management interface). */
+function pebbleRoot(stack: Stack): Promise<string> {
+  return new Promise<string>((resolve, reject) =>
+    httpsRequest({ host: '127.0.0.1', port: stack.pebbleManagement, path: '/roots/0', ca: readFileSync(pebbleCa), headers: { 'user-agent': 'sovereign-matrix-test' }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => resolve(body));
+    })
+      .on('error', reject)
+      .end(),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// TURN
+
+/**
+ * TURN REST API credentials exactly as Synapse computes them for /voip/turnServer
+ * (synapse/rest/client/voip.py): username = "<expiry unix seconds>:<user id>",
+ * password = base64(HMAC-SHA1(key = shared secret, message = username)). (As in coturn.test.ts.)
+ */
+function synapseTurnCredentials(secret: string, userId: string, expiry: number): { username: string; password: string } {
+  const username = `${Math.floor(expiry)}:${userId}`;
+  return { username, password: createHmac('sha1', secret).update(username).digest('base64') };
+}
+
+/** Runs a command to its end without blocking the event loop (the other children's logs keep flowing), killed after timeoutMs. */
+function run(command: string, args: string[], timeoutMs: number): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(proc);
+    let output = '';
+    proc.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    proc.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const timer = setTimeout(() => {
+      output += `\n[killed after ${timeoutMs / 1000}s]`;
+      proc.kill('SIGKILL');
+    }, timeoutMs);
+    proc.on('error', (error) => (output += `\n${String(error)}`));
+    proc.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+function tcpConnects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host, port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.setTimeout(2_000, () => socket.destroy());
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(false));
+  });
+}
+
+const STUN_MAGIC_COOKIE = '2112a442';
+
+/**
+ * A TLS connection to 127.0.0.1:port with the given SNI (none when undefined), then one STUN
+ * Binding request (RFC 8489, unauthenticated; coturn answers it) in the clear inside TLS, as
+ * TURN over TLS sends it. Says whether the handshake completed, with which certificate, and what
+ * came back: 'binding success' only when a STUN server answered this very request.
+ */
+function stunBindingOverTls(port: number, servername: string | undefined): Promise<{ handshake: boolean; cert?: PeerCertificate; answer: string }> {
+  return new Promise((resolve) => {
+    const transaction = randomBytes(12);
+    const request = Buffer.concat([Buffer.from('00010000', 'hex'), Buffer.from(STUN_MAGIC_COOKIE, 'hex'), transaction]);
+    let received = Buffer.alloc(0);
+    let handshake = false;
+    let cert: PeerCertificate | undefined;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (answer: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ handshake, cert, answer });
+    };
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(servername ? { servername } : {}) }, () => {
+      handshake = true;
+      cert = socket.getPeerCertificate();
+      socket.write(request);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 20) return;
+      const stun = received.subarray(4, 8).toString('hex') === STUN_MAGIC_COOKIE && received.subarray(8, 20).equals(transaction);
+      done(stun && received.readUInt16BE(0) === 0x0101 ? 'binding success' : `other bytes: ${JSON.stringify(received.subarray(0, 80).toString('latin1'))}`);
+    });
+    socket.on('end', () => done(`closed after ${received.length} bytes`));
+    socket.on('close', () => done(`closed after ${received.length} bytes`));
+    socket.on('error', (error) => done(`error: ${error.message}`));
+    timer = setTimeout(() => done('no answer within 3 s'), 3_000);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Stops a stack's Traefik and Pebble (the backends stay until afterAll). */
@@ -498,15 +787,52 @@ describe('the ingress setup the kit generates, on real Traefik 3.7.13 with Pebbl
     }
   });
 
+  it('is synthesized with the turns entry point and its mounted route exactly where TURN is on', () => {
+    // TURN is on by default: in example.yaml and research-open.yaml (both on Hetzner, so Traefik terminates TURN over TLS).
+    for (const synthesized of [example, research]) {
+      const { spec, values } = synthesized;
+      expect(spec.calls.turn).toBe(true);
+      expect(extraEntryPoints(values)).toEqual({ turns: { port: PORTS.turns, expose: { default: true }, exposedPort: PORTS.turns, protocol: 'TCP' } });
+      expect(values.volumes).toEqual([{ name: 'sovereign-matrix-traefik', mountPath: '/sovereign-matrix', type: 'configMap' }]);
+      expect(values.additionalArguments.filter((a) => a.startsWith('--providers.'))).toEqual([`${FILE_DIRECTORY}/sovereign-matrix`, '--providers.file.watch=true']);
+      const files = mountedFiles(synthesized, '/sovereign-matrix', { ip: '192.0.2.1', port: 1234 });
+      expect(Object.keys(files)).toEqual(['turns.yaml']);
+      expect(files['turns.yaml']).toContain(`rule: "HostSNI(\`${spec.hostnames.turn}\`)"`);
+      expect(files['turns.yaml']).toContain('address: "192.0.2.1:1234"');
+    }
+    expect(turnOff.spec.calls.turn).toBe(false);
+    expect(extraEntryPoints(turnOff.values)).toEqual({});
+    expect(turnOff.values.volumes).toBeUndefined();
+    expect(turnOff.values.additionalArguments.filter((a) => a.startsWith('--providers.'))).toEqual([]);
+    expect(turnOff.configMaps.filter((c) => c.metadata.namespace === 'kube-system')).toEqual([]);
+  });
+
+  it('with TURN off, Traefik runs without the turns entry point and the file provider the test adds', async () => {
+    const stack = await startStack(turnOff, 'turn-off');
+    try {
+      expect(stack.extra).toEqual({});
+      expect(stack.args.filter((a) => a.startsWith('--providers.file.'))).toEqual([`${FILE_DIRECTORY}${stack.fileDir}`]);
+      expect(stack.args.filter((a) => a.includes('turns'))).toEqual([]);
+      const { service } = await route(stack, turnOff.spec.hostnames.sso, '/realms/matrix/.well-known/openid-configuration');
+      expect(service).toBe('keycloak');
+    } finally {
+      await stop(stack);
+    }
+  });
+
   describe('arguments', () => {
     it("accepts the kit's whole argument list", async () => {
       const stack = stackOf('example');
       // Still running and serving after start-up (beforeAll waited for a routed request).
       expect(stack.traefik.proc.exitCode).toBeNull();
       const { caserver, storage } = resolverOf(example);
-      for (const arg of [...(example.values.globalArguments ?? []), ...example.values.additionalArguments].filter((a) => !a.startsWith(caserver) && !a.startsWith(storage))) {
+      const substituted = [caserver, storage, FILE_DIRECTORY];
+      for (const arg of [...(example.values.globalArguments ?? []), ...example.values.additionalArguments].filter((a) => !substituted.some((s) => a.startsWith(s)))) {
         expect(stack.args).toContain(arg);
       }
+      // One file provider: the kit's directory argument, moved to the directory with its files.
+      expect(stack.args.filter((a) => a.startsWith('--providers.file.'))).toEqual([`${FILE_DIRECTORY}${stack.fileDir}`, '--providers.file.watch=true']);
+      expect(stack.args).toContain(`--entryPoints.turns.address=127.0.0.1:${stack.extra.turns}/tcp`);
       expect(stack.traefik.tail(100000)).not.toMatch(/field not found|failed to decode configuration/i);
     });
 
@@ -670,19 +996,147 @@ describe('the ingress setup the kit generates, on real Traefik 3.7.13 with Pebbl
         expect(cert.subjectaltname?.split(', ')).toContain(`DNS:${host}`);
       }
       // And the chain verifies against this Pebble's root, for the host name.
-      const root = await new Promise<string>((resolve, reject) =>
-        httpsRequest({ host: '127.0.0.1', port: stack.pebbleManagement, path: '/roots/0', ca: readFileSync(pebbleCa), headers: { 'user-agent': 'sovereign-matrix-test' }, agent: false }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-          res.on('end', () => resolve(body));
-        })
-          .on('error', reject)
-          .end(),
-      );
+      const root = await pebbleRoot(stack);
       for (const host of hosts) {
         const verified = await peerCertificate(stack.websecure, host, root);
         expect({ host, authorized: verified.authorized, error: verified.error }).toEqual({ host, authorized: true, error: undefined });
       }
+    });
+  });
+
+  describe('TURN over TLS: Traefik terminates the turns entry point and forwards TURN over TCP to real coturn', () => {
+    const secret = randomBytes(24).toString('hex');
+    const turnHost = example.spec.hostnames.turn;
+    let coturnBin = '';
+    let coturn: Child | undefined;
+    let peerPort = 0;
+    let hostsFile = '';
+    let userCounter = 0;
+    /** A fresh user id per allocation: coturn's user quota counts per user id. */
+    const valid = () => synapseTurnCredentials(secret, `@u${++userCounter}:${example.spec.serverName}`, Date.now() / 1000 + 3600);
+
+    beforeAll(async () => {
+      if (process.getuid?.() !== 0) throw new Error('the TURN tests need root: turnutils_uclient resolves the TURN host through a private /etc/hosts (unshare -m)');
+      const upstream = turnUpstream;
+      if (!upstream) throw new Error('no coturn address: the suite did not get that far');
+      let since = Date.now();
+      const builds = ensureCoturn();
+      // sid's build is the one closer to the pinned release; Debian's package when sid is unavailable.
+      coturnBin = builds.sid || builds.debian;
+      timings.push(`coturn.sh ${seconds(since)}`);
+      const dir = tempDir('sm-ingress-coturn-');
+      const [file] = renderCoturn(example.spec);
+      const conf = applyCoturnOverlay(file.content, {
+        env: { TURN_PUBLIC_IPV4: upstream.ip, TURN_SHARED_SECRET: secret },
+        ports: { 'listening-port': String(upstream.port) },
+      });
+      writeFileSync(join(dir, 'turnserver.conf'), conf);
+      since = Date.now();
+      coturn = start(join(coturnBin, 'turnserver'), ['-c', join(dir, 'turnserver.conf')], dir, 'coturn');
+      peerPort = await freeUdpPair(upstream.ip);
+      const peer = start(join(coturnBin, 'turnutils_peer'), ['-L', upstream.ip, '-p', String(peerPort)], dir, 'turnutils_peer');
+      const started = coturn;
+      await waitFor(`coturn listening on ${upstream.ip}:${upstream.port}`, started, WAIT_MS, async () =>
+        /Total auth threads|Total General servers/.test(started.tail(100_000)) && (await tcpConnects(upstream.ip, upstream.port)) ? true : undefined,
+      );
+      if (peer.proc.exitCode !== null) throw new Error(`turnutils_peer exited with ${peer.proc.exitCode}\n${peer.tail()}`);
+      timings.push(`coturn start ${seconds(since)}`);
+      hostsFile = join(dir, 'hosts');
+      writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${turnHost}\n`);
+    });
+
+    const coturnOf = () => {
+      if (!coturn) throw new Error('coturn did not start');
+      return coturn;
+    };
+
+    /**
+     * turnutils_uclient over TLS (-t -S) to the TURN host on the turns entry point, relaying to
+     * the peer. It sends the host as SNI (it does for host names, not for addresses) and resolves
+     * it through the private hosts file; certificates are not verified (the ACME test does that).
+     */
+    const uclient = (credentials: { username: string; password: string }) =>
+      run(
+        'unshare',
+        ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile,
+          join(coturnBin, 'turnutils_uclient'), '-t', '-S', '-p', String(stackOf('example').extra.turns),
+          '-u', credentials.username, '-w', credentials.password, '-e', turnUpstream!.ip, '-r', String(peerPort),
+          '-n', '3', '-m', '1', '-l', '100', turnHost],
+        60_000,
+      );
+
+    it("boots the kit's turnserver.conf, listening where the kit's Traefik route points", () => {
+      const [file] = renderCoturn(example.spec);
+      // The file rendered here is the one the apps stack deploys.
+      expect(example.configMaps.filter((c) => c.data['turnserver.conf'] !== undefined).map((c) => c.data['turnserver.conf'])).toEqual([file.content]);
+      // coturn: TCP and UDP on 3478 of the public address, no TLS of its own; Traefik's route: that address and port.
+      expect(file.content).toMatch(new RegExp(`^listening-port=${PORTS.turn}$`, 'm'));
+      expect(file.content).toMatch(/^listening-ip=@@TURN_PUBLIC_IPV4@@$/m);
+      expect(file.content).toMatch(/^no-tls$/m);
+      const turns = example.configMaps.find((c) => c.metadata.name === 'sovereign-matrix-traefik')?.data['turns.yaml'];
+      expect(turns).toContain(`address: "${PUBLIC_IPV4_EXPRESSION}:${PORTS.turn}"`);
+      const log = coturnOf().tail(100_000);
+      // Without TLS of its own, coturn still looks for its default certificate files and says so (coturn.test.ts).
+      const rest = log.replace(/^.*WARNING (Certificate|Private key) file not found or not readable: .*$/gm, '');
+      expect(rest).not.toMatch(/Bad configuration format|deprecated|WARNING|ERROR|CONFIG ERROR/i);
+      expect(log).not.toContain(secret);
+    });
+
+    it('presents a certificate Pebble issued for the TURN host (HTTP-01, requested for the TCP router by its HostSNI rule)', async () => {
+      const stack = stackOf('example');
+      const since = Date.now();
+      const { cert } = await waitFor(`a Pebble certificate for ${turnHost} on the turns entry point`, stack.traefik, ACME_WAIT_MS, async () => {
+        const peer = await peerCertificate(stack.extra.turns, turnHost);
+        return /^Pebble Intermediate CA/.test(String(peer.cert.issuer?.CN)) ? peer : undefined;
+      });
+      timings.push(`TURN certificate ${seconds(since)} after the test began`);
+      expect(cert.subjectaltname?.split(', ')).toContain(`DNS:${turnHost}`);
+      const verified = await peerCertificate(stack.extra.turns, turnHost, await pebbleRoot(stack));
+      expect({ authorized: verified.authorized, error: verified.error }).toEqual({ authorized: true, error: undefined });
+      // Traefik's ACME provider took the domain from the TCP router's rule (pkg/provider/acme/provider.go).
+      expect(stack.traefik.tail(1_000_000)).toContain(`Trying to challenge certificate for domain [${turnHost}] found in HostSNI rule`);
+      // Validated with HTTP-01 on the web entry point, like the Ingress hosts.
+      expect(stack.pebble.tail(1_000_000)).toContain(`Attempting to validate w/ HTTP: http://${turnHost}:${stack.web}/.well-known/acme-challenge/`);
+    });
+
+    it('allocates and relays to the allowed peer through Traefik, with credentials computed as Synapse computes them', async () => {
+      const since = Date.now();
+      const result = await uclient(valid());
+      timings.push(`TURN allocation and relay over TLS ${seconds(since)}`);
+      expect(result.output).toMatch(/Total lost packets 0 /);
+      expect(result.status).toBe(0);
+    });
+
+    it('refuses credentials signed with another secret, through the same path', async () => {
+      const wrong = synapseTurnCredentials(`${secret}x`, `@wrong:${example.spec.serverName}`, Date.now() / 1000 + 3600);
+      const result = await uclient(wrong);
+      expect(result.status).not.toBe(0);
+      expect(result.output).not.toMatch(/Total lost packets/);
+      // Refused by coturn itself, after TLS through Traefik.
+      expect(coturnOf().tail(100_000)).toContain(`credentials of user <${wrong.username}> are wrong`);
+    });
+
+    it('answers a STUN request inside TLS with the TURN host as SNI: Traefik passes the plain TURN stream to coturn', async () => {
+      const { handshake, answer } = await stunBindingOverTls(stackOf('example').extra.turns, turnHost);
+      expect({ handshake, answer }).toEqual({ handshake: true, answer: 'binding success' });
+    });
+
+    it.each([
+      ['the Matrix host, which has a certificate of its own', example.spec.hostnames.matrix],
+      ['a host Traefik knows nothing of', 'other.example.eu'],
+      ['no SNI at all', undefined],
+    ])('does not pass a TLS connection with %s on the turns port to coturn', async (_what, servername) => {
+      const { cert, answer } = await stunBindingOverTls(stackOf('example').extra.turns, servername);
+      expect(answer).not.toBe('binding success');
+      expect(cert?.subjectaltname ?? '').not.toContain(`DNS:${turnHost}`);
+    });
+
+    it('serves none of the Ingress routes on the turns port (their entry point is websecure)', async () => {
+      const stack = stackOf('example');
+      const host = example.spec.hostnames.matrix;
+      const response = await send(stack.extra.turns, host, '/_matrix/client/versions', { tls: true });
+      expect({ status: response.status, backend: backendOf(response) }).toEqual({ status: 404, backend: undefined });
+      expect(backendOf(await send(stack.websecure, host, '/_matrix/client/versions', { tls: true }))?.service).toBe('synapse');
     });
   });
 });

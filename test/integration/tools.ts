@@ -53,3 +53,20 @@ export function goModuleDir(module: string, version: string): string {
   if (result.status !== 0 || !info.Dir) throw new Error(`go mod download ${module}@${version} failed: ${info.Error ?? result.stderr}`);
   return info.Dir;
 }
+
+/**
+ * Installs (or reuses) the coturn builds with scripts/integration/coturn.sh (root, the first
+ * time) and returns the directories of their binaries: Debian's package, and Debian sid's build
+ * (closer to the pinned release; '' when the script could not provide it).
+ */
+export function ensureCoturn(): { debian: string; sid: string } {
+  const result = spawnSync('bash', [join(ROOT, 'scripts', 'integration', 'coturn.sh')], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`scripts/integration/coturn.sh failed with status ${result.status}:\n${result.stderr}`);
+  const lines = result.stdout.trim().split('\n');
+  const value = (key: string) => {
+    const line = lines.filter((l) => l.startsWith(`${key}=`)).pop();
+    if (line === undefined) throw new Error(`scripts/integration/coturn.sh printed no ${key}= line:\n${result.stdout}`);
+    return line.slice(key.length + 1);
+  };
+  return { debian: value('debian'), sid: value('sid') };
+}

@@ -437,12 +437,23 @@ function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]): Endp
       derivedFrom: `\`${traefik.resource.address}\` (acme.caserver)`,
     });
   } else {
-    list.push({
-      endpoint: `${spec.tls.acmeServer} (tls.acme_server, not applied by the kit)`,
-      purpose: 'TLS certificates: issued by the cluster’s own ingress controller or certificate manager, which the operator runs',
-      contactedBy: 'the operator’s cluster, not the kit',
-      derivedFrom: 'deployment file; no Traefik configuration in the apps stack',
-    });
+    const issuer = resourcesOf(synth, 'kubernetes_manifest').find((m) => m.body.manifest?.kind === 'Issuer');
+    const acmeSpec = issuer?.body.manifest?.spec?.acme as { server?: string } | undefined;
+    if (issuer && acmeSpec?.server) {
+      list.push({
+        endpoint: acmeSpec.server,
+        purpose: 'ACME certificate authority: TLS certificates for every public hostname (HTTP-01 challenge through the IngressClass)',
+        contactedBy: 'cert-manager in the operator’s cluster',
+        derivedFrom: `\`${issuer.address}\` (spec.acme.server)`,
+      });
+    } else if (spec.tls.clusterIssuer) {
+      list.push({
+        endpoint: `the certificate authority of ClusterIssuer ${spec.tls.clusterIssuer}`,
+        purpose: 'TLS certificates for every public hostname and the TURN server, as that ClusterIssuer is configured',
+        contactedBy: 'cert-manager in the operator’s cluster',
+        derivedFrom: 'tls.cluster_issuer; the ClusterIssuer is the operator’s',
+      });
+    }
   }
   for (const url of cloudInitUrls(synth)) {
     const server = hetznerServer(synth)!;
@@ -680,7 +691,15 @@ function controls(synth: Synthesized, workloads: readonly WorkloadFact[], rts: r
     const synapsePaths = rts.filter((r) => r.service === 'synapse').map((r) => `\`${r.path}\``);
     add('Network', `Only ${synapsePaths.join(' and ')} of Synapse are routed publicly: the admin API (/_synapse/admin), /_synapse/mas and metrics are not`, where(ingress));
     const tlsHosts = ((ingress.body.spec?.tls ?? []) as Record<string, any>[]).flatMap((t) => t.hosts as string[]);
-    add('TLS', `HTTPS on every public hostname (${tlsHosts.join(', ')}), certificate resolver \`${String(ingress.body.metadata?.annotations?.['traefik.ingress.kubernetes.io/router.tls.certresolver'])}\``, where(ingress));
+    const annotations = (ingress.body.metadata?.annotations ?? {}) as Record<string, string>;
+    const source = annotations['traefik.ingress.kubernetes.io/router.tls.certresolver']
+      ? `Traefik certificate resolver \`${annotations['traefik.ingress.kubernetes.io/router.tls.certresolver']}\``
+      : annotations['cert-manager.io/cluster-issuer']
+        ? `cert-manager ClusterIssuer \`${annotations['cert-manager.io/cluster-issuer']}\``
+        : annotations['cert-manager.io/issuer']
+          ? `cert-manager Issuer \`${annotations['cert-manager.io/issuer']}\``
+          : 'no certificate source named (the ingress controller’s default certificate)';
+    add('TLS', `HTTPS on every public hostname (${tlsHosts.join(', ')}), certificates from the ${source}`, where(ingress));
   }
   const traefik = traefikConfig(synth);
   if (traefik) {

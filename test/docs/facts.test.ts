@@ -222,7 +222,9 @@ describe('kubernetes target', () => {
     expect(ref.facts.locations).toEqual([]);
     expect(md).toContain('the cluster operator’s costs');
     expect(md).toContain('No cloud firewall is managed on an existing cluster');
-    expect(md).toContain('(tls.acme_server, not applied by the kit)');
+    // The ACME server comes from the cert-manager Issuer in the JSON, not from the deployment file.
+    expect(md).toContain('| https://acme.example-eu-ca.eu/directory | ACME certificate authority: TLS certificates for every public hostname (HTTP-01 challenge through the IngressClass) | cert-manager in the operator’s cluster | `kubernetes_manifest.acme-issuer` (spec.acme.server) |');
+    expect(md).toContain('certificates from the cert-manager Issuer `sovereign-matrix-acme`');
     expect(md).toContain('https://login.agency.example.eu/realms/staff');
   });
 });

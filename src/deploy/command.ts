@@ -9,6 +9,8 @@ import { loadDeploymentFiles } from '../config/load';
 import type { DeploymentSpec } from '../config/spec';
 import { namespaceName } from '../../stacks/apps';
 import { stackName } from '../../stacks/deployment-stack';
+import { keycloakCreateUserCommand } from '../render/keycloak';
+import { KEYCLOAK_REALM, masUpstreamProvider } from '../render/mas';
 import { SYNAPSE_UPSTREAMS } from '../render/synapse';
 import { synthesize } from '../synth';
 import { createRunContext } from './context';
@@ -278,8 +280,23 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
   if (spec.identity.mode === 'keycloak') output.out(`  Keycloak:        https://${spec.hostnames.sso}/`);
   if (spec.calls.turn) output.out(`  TURN:            turn:${spec.hostnames.turn}:3478, turns:${spec.hostnames.turn}:5349`);
   if (infraOutputs.ipv4) output.out(`  Node address:    ${String(infraOutputs.ipv4.value)}`);
-  output.out('First administrator (accounts live in Matrix Authentication Service):');
-  output.out(`  kubectl --namespace ${ns} exec -it deploy/${SYNAPSE_UPSTREAMS.mas} -- mas-cli manage register-user --admin <username>`);
+  const mas = `kubectl --namespace ${ns} exec -it deploy/${SYNAPSE_UPSTREAMS.mas} -- mas-cli manage`;
+  const provider = masUpstreamProvider(spec);
+  if (!provider) {
+    output.out('First administrator (accounts live in Matrix Authentication Service):');
+    output.out(`  ${mas} register-user --admin <username>`);
+  } else if (spec.identity.mode === 'keycloak') {
+    // MAS has no password login: the account comes from Keycloak, MAS creates it at the first login.
+    output.out(`First administrator (accounts live in Keycloak, realm ${KEYCLOAK_REALM}; MAS creates the Matrix account at the first login):`);
+    output.out(`  1. ${keycloakCreateUserCommand(ns)}`);
+    output.out('     (creates the Keycloak user and prints a temporary password, once)');
+    output.out(`  2. Log in at https://${spec.hostnames.web}/ as <username> with that password; Keycloak asks for a new password and the person's name.`);
+    output.out(`  3. ${mas} promote-admin <username>`);
+  } else {
+    output.out(`First administrator (accounts come from ${provider.humanName}, ${provider.issuer}; MAS creates the Matrix account at the first login):`);
+    output.out(`  1. Log in once at https://${spec.hostnames.web}/ through ${provider.humanName}; <username> is the provider's preferred_username.`);
+    output.out(`  2. ${mas} promote-admin <username>`);
+  }
   if (spec.target.kind === 'hetzner') {
     output.out(`  (the cluster credentials are outputs of ${spec.name}-infra: kube_host, kube_cluster_ca_certificate, kube_client_certificate, kube_client_key)`);
   } else {

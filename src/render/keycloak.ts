@@ -414,6 +414,184 @@ log "done: realm $REALM has the rendered settings and client; users and their cr
 `;
 }
 
+/**
+ * keycloak/create-user.sh: the first administrator's account (or any other) in the realm, by hand,
+ * after deploy. MAS creates the Matrix account itself at the person's first login through Keycloak
+ * (localpart = Keycloak username, see masUpstreamProvider's claims imports); `mas-cli manage
+ * promote-admin` then makes it an administrator. The script lands in the keycloak ConfigMap, which
+ * both containers of the Keycloak pod mount at `configDir`; it is run in `container`, whose
+ * environment has the bootstrap administrator (KEYCLOAK_SECRET_ENV) and whose root filesystem is
+ * read-only (kcadm.sh runs with --no-config and no perf data, as in reconcile.sh), with
+ * keycloakCreateUserCommand(namespace).
+ *
+ * It creates an enabled user with that e-mail (verified) and a generated temporary password, which
+ * it prints once; Keycloak asks for a new password (and, with its default user profile, for first
+ * and last name) at the first login.
+ */
+export const KEYCLOAK_CREATE_USER = {
+  script: 'create-user.sh',
+  /** The Deployment of the Keycloak pod. */
+  deployment: 'keycloak',
+  /** The Keycloak pod's container to run it in (the admin CLI, the Secrets, no server of its own). */
+  container: 'realm-reconcile',
+  /** Where the keycloak ConfigMap is mounted in both containers of the pod. */
+  configDir: '/config',
+  /** Characters of a generated temporary password: 32 (no l, o, 0, 1), 5 bits from each random byte. */
+  passwordAlphabet: 'abcdefghijkmnpqrstuvwxyz23456789',
+  /** Groups of five characters, joined by '-': 4 x 5 x 5 = 100 random bits, 23 characters. */
+  passwordGroups: 4,
+} as const;
+
+/** The command that runs keycloak/create-user.sh in the Keycloak pod of `namespace`. */
+export function keycloakCreateUserCommand(namespace: string): string {
+  const c = KEYCLOAK_CREATE_USER;
+  return `kubectl --namespace ${namespace} exec -it deploy/${c.deployment} -c ${c.container} -- bash ${c.configDir}/${c.script} <username> <email>`;
+}
+
+/**
+ * The longest localpart a Matrix user ID on this server can have: `@<localpart>:<server_name>` is
+ * at most 255 characters (Matrix specification, user identifiers; Synapse checks the same).
+ */
+export function maxLocalpartLength(spec: DeploymentSpec): number {
+  return 255 - 2 - spec.serverName.length;
+}
+
+/** keycloak/create-user.sh: see KEYCLOAK_CREATE_USER. Needs bash and coreutils (od, timeout). */
+export function keycloakCreateUserScript(spec: DeploymentSpec): string {
+  if (spec.identity.mode !== 'keycloak') throw new Error('keycloakCreateUserScript: identity mode is not keycloak');
+  const env = KEYCLOAK_SECRET_ENV;
+  const c = KEYCLOAK_CREATE_USER;
+  const word = (value: string): string => {
+    if (!/^[A-Za-z0-9_.:/-]+$/.test(value)) throw new Error(`keycloak create-user.sh: ${JSON.stringify(value)} is not a plain shell word`);
+    return value;
+  };
+  if (c.passwordAlphabet.length !== 32 || new Set(c.passwordAlphabet).size !== 32) throw new Error('keycloak create-user.sh: the password alphabet must have 32 distinct characters');
+  const usage = `bash ${c.configDir}/${c.script} <username> <email>`;
+  return `#!/bin/bash
+# keycloak/create-user.sh, rendered by sovereign-matrix; do not edit.
+#
+# Creates a user in Keycloak's realm ${KEYCLOAK_REALM}, for example the first administrator, after deploy:
+#
+#   ${keycloakCreateUserCommand('<namespace>')}
+#
+# The user is enabled, has <email> as a verified e-mail address and a generated temporary password,
+# which is printed once, here, and nowhere else; Keycloak requires a new password at the first login
+# (and, as its default user profile requires them, the first and last name). At that first login,
+# through Element Web (https://${spec.hostnames.web}/) and Matrix Authentication Service, MAS creates
+# the Matrix account @<username>:${spec.serverName}; \`mas-cli manage promote-admin <username>\` in the
+# mas deployment then makes it an administrator.
+#
+# <username> becomes the Matrix localpart and never changes: a-z, 0-9, '.', '_' and '-' (a Matrix
+# localpart may also hold '=' and '/', Keycloak's usernames may not), at least 3 characters (Keycloak)
+# and at most ${maxLocalpartLength(spec)} (@<username>:${spec.serverName} is at most 255), not beginning with '_' and not
+# only digits (Synapse reserves both). Inputs are checked before any call to Keycloak.
+#
+# It signs in to the master realm as the bootstrap administrator (${env.bootstrapAdminUsername} and
+# ${env.bootstrapAdminPassword} from the environment, the password handed to kcadm.sh in KC_CLI_PASSWORD, never
+# in an argument) over Keycloak's HTTP port on 127.0.0.1 (from keycloak.env next to this script),
+# storing no token. The new user, with the temporary password, goes to kcadm.sh on its standard
+# input. Exit status 0 when the user was created; otherwise 1 (2 for wrong arguments), nothing is
+# created, and one line says why. KCADM overrides the path of the admin CLI.
+set -uo pipefail
+set -f
+
+REALM=${word(KEYCLOAK_REALM)}
+MAX_LENGTH=${maxLocalpartLength(spec)}
+ALPHABET=${word(c.passwordAlphabet)}
+PASSWORD_GROUPS=${c.passwordGroups}
+KCADM=\${KCADM:-${KEYCLOAK_RECONCILE.kcadm}}
+
+# One line on standard error; exit status 1, or 2 for wrong arguments (refuse).
+fail() {
+  printf 'create-user: FAILED: %s\\n' "$*" >&2
+  exit 1
+}
+refuse() {
+  printf 'create-user: FAILED: %s\\n' "$*" >&2
+  exit 2
+}
+
+if (($# != 2)); then
+  refuse "usage: ${usage}"
+fi
+username=$1
+# Keycloak stores e-mail addresses in lowercase.
+email=\${2,,}
+
+# The username: a Matrix localpart that Keycloak accepts as a username as well.
+if [[ ! $username =~ ^[a-z0-9._=/-]+$ ]]; then
+  refuse "username '\${username//[^[:print:]]/?}' is not a Matrix localpart: only lowercase a-z, 0-9 and . _ = - / are allowed"
+elif [[ $username == *[=/]* ]]; then
+  refuse "username '$username': Keycloak does not accept '=' or '/' in a username; use a-z, 0-9, '.', '_' and '-'"
+elif [[ $username == _* ]]; then
+  refuse "username '$username' begins with '_', which Synapse reserves for application services"
+elif [[ $username =~ ^[0-9]+$ ]]; then
+  refuse "username '$username' is only digits, which Synapse reserves for guests"
+elif ((\${#username} < 3)); then
+  refuse "username '$username' is shorter than 3 characters, the least Keycloak accepts"
+elif ((\${#username} > MAX_LENGTH)); then
+  refuse "username '\${username:0:20}...' is longer than $MAX_LENGTH characters: @<username>:${spec.serverName} would exceed 255"
+fi
+# The e-mail address: a plain address (also safe in the JSON below: no quote, backslash or space).
+if [[ ! $email =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$ ]] || ((\${#email} > 254)); then
+  refuse "'\${email//[^[:print:]]/?}' is not an e-mail address this script accepts (letters, digits and . _ % + - before the @, a domain name after it)"
+fi
+
+case $0 in
+  */*) dir=\${0%/*} ;;
+  *) dir=. ;;
+esac
+KC_HTTP_PORT=''
+[[ -r $dir/keycloak.env ]] || fail "cannot read $dir/keycloak.env"
+while IFS='=' read -r key value; do
+  [[ $key != KC_HTTP_PORT ]] || KC_HTTP_PORT=$value
+done <"$dir/keycloak.env"
+[[ $KC_HTTP_PORT =~ ^[0-9]+$ ]] || fail "$dir/keycloak.env names no KC_HTTP_PORT"
+for name in ${env.bootstrapAdminUsername} ${env.bootstrapAdminPassword}; do
+  [[ -n \${!name:-} ]] || fail "the environment variable $name is empty or not set; run this in the ${c.container} container of the Keycloak pod"
+done
+
+# The temporary password: random bytes from the kernel, 5 bits of each (32 characters, no bias).
+bytes=($(od -An -tu1 -N$((PASSWORD_GROUPS * 5)) /dev/urandom)) || fail 'cannot read /dev/urandom'
+((\${#bytes[@]} == PASSWORD_GROUPS * 5)) || fail 'cannot read /dev/urandom'
+password=''
+for ((i = 0; i < \${#bytes[@]}; i++)); do
+  ((i == 0 || i % 5)) || password+=-
+  password+=\${ALPHABET:$((bytes[i] % 32)):1}
+done
+unset bytes
+
+export KC_CLI_PASSWORD=$${env.bootstrapAdminPassword}
+# A short-lived JVM: small heap, quick start, no files (no perf data in /tmp, no kcadm config).
+export KC_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xmx64m'
+server=http://127.0.0.1:$KC_HTTP_PORT
+
+# One call: the user with its credential, so a refusal leaves nothing behind. kcadm's messages are
+# kept (its "Logging into" line dropped) and folded into the one line that says why.
+user=$(printf '{"username":"%s","email":"%s","emailVerified":true,"enabled":true,"requiredActions":["UPDATE_PASSWORD"],"credentials":[{"type":"password","value":"%s","temporary":true}]}' "$username" "$email" "$password")
+err=$(printf '%s' "$user" | timeout 120 "$KCADM" create users -r "$REALM" -f - --no-config --server "$server" --realm master --user "$${env.bootstrapAdminUsername}" 2>&1 >/dev/null)
+rc=$?
+unset user
+if ((rc != 0)); then
+  message=''
+  while IFS= read -r line; do
+    [[ $line == 'Logging into '* || -z $line ]] || message+=\${message:+; }$line
+  done <<<"$err"
+  case $message in
+    *'Invalid user credentials'*) fail "cannot sign in to Keycloak as $${env.bootstrapAdminUsername} (realm master): $message; the password in the Secret keycloak-admin is not the administrator's, or that administrator was deleted" ;;
+    *'User exists with same username'*) fail "user $username already exists in realm $REALM; nothing changed" ;;
+    *'User exists with same email'*) fail "another user of realm $REALM has the e-mail address $email; nothing changed" ;;
+    *'Failed to send request'* | *'Connection refused'*) fail "cannot reach Keycloak at $server: $message; is the keycloak container of this pod ready?" ;;
+    *) ((rc != 124)) || message='no answer within 120 s'; fail "Keycloak did not create user $username in realm $REALM: \${message:-kcadm.sh exited with status $rc}" ;;
+  esac
+fi
+
+printf 'create-user: created user %s in realm %s: enabled, e-mail %s (verified)\\n' "$username" "$REALM" "$email"
+printf 'create-user: temporary password, shown only now: %s\\n' "$password"
+printf 'create-user: next, log in at https://%s/ as %s with it; Keycloak asks for a new password (and the first and last name), then MAS creates @%s:%s. Then make it an administrator: mas-cli manage promote-admin %s (in deploy/mas)\\n' ${word(spec.hostnames.web)} "$username" "$username" ${word(spec.serverName)} "$username"
+`;
+}
+
 /** Settings as an environment file (KEY=value lines, sorted), for a ConfigMap or `--env-file`. */
 export function keycloakEnvFile(settings: Readonly<Record<string, string>>): string {
   const lines = Object.keys(settings)
@@ -432,8 +610,8 @@ export function keycloakEnvFile(settings: Readonly<Record<string, string>>): str
 }
 
 /**
- * keycloak/realm.json, keycloak/keycloak.env and the reconciliation (KEYCLOAK_RECONCILE), in
- * identity mode keycloak; nothing otherwise.
+ * keycloak/realm.json, keycloak/keycloak.env, the reconciliation (KEYCLOAK_RECONCILE) and the
+ * script that creates users (KEYCLOAK_CREATE_USER), in identity mode keycloak; nothing otherwise.
  */
 export function renderKeycloak(spec: DeploymentSpec): RenderedFile[] {
   if (spec.identity.mode !== 'keycloak') return [];
@@ -443,5 +621,6 @@ export function renderKeycloak(spec: DeploymentSpec): RenderedFile[] {
     { path: `keycloak/${KEYCLOAK_RECONCILE.client}`, content: prettyJson(keycloakMasClient(spec)) },
     { path: `keycloak/${KEYCLOAK_RECONCILE.realmSettings}`, content: prettyJson(keycloakRealmSettings(spec)) },
     { path: `keycloak/${KEYCLOAK_RECONCILE.script}`, content: keycloakReconcileScript(spec) },
+    { path: `keycloak/${KEYCLOAK_CREATE_USER.script}`, content: keycloakCreateUserScript(spec) },
   ];
 }

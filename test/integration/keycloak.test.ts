@@ -31,6 +31,16 @@
  * accounts and passwords and can log in, a second run changes nothing, a wrong administrator
  * password fails with a clear message, a deleted client is created again.
  *
+ * Then a user by hand, as the deploy summary tells the operator to make the first administrator
+ * (keycloak/create-user.sh, run with `kubectl exec` in the realm-reconcile container): the rendered
+ * script, verbatim, with the same overlay as reconcile.sh (the overlaid keycloak.env next to it,
+ * KCADM the distribution's kcadm.sh, the container's environment). Checked: the user as created
+ * (enabled, e-mail verified, UPDATE_PASSWORD required), the temporary password printed once and no
+ * other secret, a login with it reaching Keycloak's update-password form and, after a new password
+ * and the name Keycloak's user profile asks for, completing with the username as
+ * preferred_username; a second run for the same user, an e-mail address in use and a wrong
+ * administrator password failing with one clear line; bad usernames refused before any call.
+ *
  * Needs: scripts/integration/keycloak.sh (run here: downloads and verifies Keycloak, picks a
  * JDK, installs PostgreSQL when missing). Every request below goes to 127.0.0.1.
  */
@@ -46,6 +56,7 @@ import { PORTS } from '../../src/ports';
 import { renderAll } from '../../src/render';
 import {
   KEYCLOAK_ARGS,
+  KEYCLOAK_CREATE_USER,
   KEYCLOAK_DATABASE,
   KEYCLOAK_MANAGEMENT_PATHS,
   KEYCLOAK_PUBLIC_PATHS,
@@ -465,6 +476,124 @@ describe('reconciling the existing realm: keycloak/reconcile.sh as the realm-rec
   });
 });
 
+describe('a user by hand: keycloak/create-user.sh as the documented kubectl exec runs it', () => {
+  // The first administrator's Keycloak account, as the deploy summary tells the operator to make it.
+  const carol = { username: 'carol', email: 'Carol.Admin@Ministry.Example.eu', newPassword: 'a new passphrase for carol 7' };
+  let temporary = '';
+  // MAS's redirect URI and client secret as the realm has them now (the reconciliation tests above change them).
+  const mas = async () => {
+    const { client, secret } = await realmState();
+    return { redirectUri: client.redirectUris[0] as string, clientSecret: secret as string };
+  };
+
+  test('creates an enabled user with the verified e-mail and a temporary password, printed once and nothing else secret', async () => {
+    const before = await realmState();
+    const run = await runCreateUser('carol', [carol.username, carol.email]);
+    expect(run).toMatchObject({ status: 0 });
+    const printed = /^create-user: temporary password, shown only now: (\S+)$/m.exec(run.output);
+    expect(printed).not.toBeNull();
+    temporary = printed![1];
+    expect(temporary).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);
+    expect(run.output.split(temporary)).toHaveLength(2);
+    for (const secret of [admin.password, clientSecret]) expect(run.output).not.toContain(secret);
+    expect(run.output).toContain(`create-user: created user carol in realm ${KEYCLOAK_REALM}: enabled, e-mail carol.admin@ministry.example.eu (verified)`);
+    expect(run.output).toContain('mas-cli manage promote-admin carol');
+
+    const users = await adminGet(`/admin/realms/${KEYCLOAK_REALM}/users?username=carol&exact=true&briefRepresentation=false`);
+    expect(users).toHaveLength(1);
+    expect(users[0]).toMatchObject({ username: 'carol', email: carol.email.toLowerCase(), emailVerified: true, enabled: true });
+    expect(users[0].requiredActions).toContain('UPDATE_PASSWORD');
+    const credentials = await adminGet(`/admin/realms/${KEYCLOAK_REALM}/users/${users[0].id}/credentials`);
+    expect(credentials.map((c: { type: string }) => c.type)).toEqual(['password']);
+    // Nothing else changed: the realm, the client, the other users.
+    const after = await realmState();
+    expect(after.realm).toEqual(before.realm);
+    expect(after.client).toEqual(before.client);
+    expect(after.users.filter((u: { username: string }) => u.username !== 'carol')).toEqual(before.users);
+  });
+
+  test('the temporary password reaches Keycloak\u2019s update-password form; after a new password (and the name Keycloak\u2019s user profile asks for) the login completes', async () => {
+    expect(temporary).not.toBe('');
+    const { idToken, requiredActions } = await loginAsMas({
+      username: carol.username,
+      password: temporary,
+      ...(await mas()),
+      newPassword: carol.newPassword,
+      profile: { firstName: 'Carol', lastName: 'Admin' },
+    });
+    // First the update-password form, with Keycloak's notice, not an error; then the profile form
+    // (Keycloak 26's default user profile requires first and last name, which an account made with
+    // only a username and an e-mail does not have yet), then back to MAS with a code.
+    expect(requiredActions.map(({ execution, status, form }) => ({ execution, status, form }))).toEqual([
+      { execution: 'UPDATE_PASSWORD', status: 200, form: 'kc-passwd-update-form' },
+      { execution: 'VERIFY_PROFILE', status: 200, form: 'kc-update-profile-form' },
+    ]);
+    expect(requiredActions[0].alert).toEqual({ type: 'warning', text: 'You need to change your password to activate your account.' });
+    expect(idToken).toMatchObject({ iss: PROVIDER.issuer, aud: KEYCLOAK_MAS_CLIENT_ID, preferred_username: 'carol', email: carol.email.toLowerCase(), name: 'Carol Admin' });
+    // What MAS makes of it: the localpart from preferred_username.
+    expect(PROVIDER.claims_imports.localpart.template).toBe('{{ user.preferred_username }}');
+
+    const [user] = await adminGet(`/admin/realms/${KEYCLOAK_REALM}/users?username=carol&exact=true&briefRepresentation=false`);
+    expect(user.requiredActions).toEqual([]);
+    // The new password logs in straight away; the temporary one no longer does.
+    const again = await loginAsMas({ username: carol.username, password: carol.newPassword, ...(await mas()) });
+    expect(again.requiredActions).toEqual([]);
+    expect(again.idToken.preferred_username).toBe('carol');
+    await expect(loginAsMas({ username: carol.username, password: temporary, ...(await mas()) })).rejects.toThrow(
+      /"form":"kc-form-login".*Invalid username or password/,
+    );
+  });
+
+  test('a second run for the same user: exit 1, one clear line, the user and its password unchanged', async () => {
+    const before = await realmState();
+    const run = await runCreateUser('carol-again', [carol.username, 'someone.else@ministry.example.eu']);
+    expect(run.status).toBe(1);
+    expect(run.output).toBe(`create-user: FAILED: user carol already exists in realm ${KEYCLOAK_REALM}; nothing changed\n`);
+    const after = await realmState();
+    expect(after.users).toEqual(before.users);
+    expect(after.credentials).toEqual(before.credentials);
+  });
+
+  test('an e-mail address another user has: exit 1, one clear line, nothing created', async () => {
+    const before = await realmState();
+    const run = await runCreateUser('same-email', ['carol2', carol.email]);
+    expect(run.status).toBe(1);
+    expect(run.output).toBe(`create-user: FAILED: another user of realm ${KEYCLOAK_REALM} has the e-mail address ${carol.email.toLowerCase()}; nothing changed\n`);
+    expect((await realmState()).users).toEqual(before.users);
+  });
+
+  test('a bad username is refused before any call to Keycloak; Keycloak itself refuses what the script refuses for its sake', async () => {
+    const before = await realmState();
+    for (const [i, username] of ['Carol', 'a=b', 'a/b', 'ab', '_carol', '1234', 'car\u00f6l'].entries()) {
+      // KCADM: a stand-in that only notes it was called.
+      const run = await runCreateUser(`bad-${i}`, [username, 'x@ministry.example.eu'], { recordKcadm: true });
+      expect({ username, status: run.status, kcadmCalled: run.kcadmCalled }).toEqual({ username, status: 2, kcadmCalled: false });
+      expect(run.output).toMatch(/^create-user: FAILED: username '[^\n]*\n$/);
+    }
+    expect((await realmState()).users).toEqual(before.users);
+    // '=' and '/' are Matrix localpart characters, and fewer than 3 characters are a localpart, but Keycloak takes none of them.
+    for (const username of ['a=b', 'a/b', 'ab']) {
+      const res = await asIngress(`/admin/realms/${KEYCLOAK_REALM}/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await adminBearer()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ username, enabled: true }),
+      });
+      expect({ username, status: res.status, body: await res.text() }).toEqual({ username, status: 400, body: expect.stringMatching(/error-username-invalid-character|error-invalid-length/) });
+    }
+  });
+
+  test('a wrong administrator password: exit 1, one clear line, the admin password never printed, nothing created', async () => {
+    const before = await realmState();
+    const run = await runCreateUser('wrong-password', ['dave', 'dave@ministry.example.eu'], { adminPassword: `${admin.password}-wrong` });
+    expect(run.status).toBe(1);
+    expect(run.output).toBe(
+      `create-user: FAILED: cannot sign in to Keycloak as ${admin.username} (realm master): Invalid user credentials [invalid_grant]; the password in the Secret keycloak-admin is not the administrator's, or that administrator was deleted\n`,
+    );
+    expect(run.output).not.toContain(admin.password);
+    expect((await realmState()).users).toEqual(before.users);
+  });
+});
+
 // ------------------------------------------------------------------------------------------------
 
 /** The documented overlay of keycloak.env: database host and ports only; anything else throws. */
@@ -539,6 +668,56 @@ async function runReconcile(
   return { status, output };
 }
 
+/**
+ * keycloak/create-user.sh of the booted spec, verbatim, run with bash as the documented
+ * `kubectl exec ... -c realm-reconcile -- bash /config/create-user.sh` runs it: in a directory of
+ * its own with the overlaid keycloak.env (the same overlay as reconcile.sh's), KCADM the
+ * distribution's bin/kcadm.sh, and the container's environment (the bootstrap administrator and
+ * the MAS client secret). `recordKcadm` puts a stand-in at KCADM that only notes it was called.
+ */
+async function runCreateUser(
+  name: string,
+  args: string[],
+  opts: { adminPassword?: string; recordKcadm?: boolean } = {},
+): Promise<{ status: number | null; output: string; kcadmCalled: boolean }> {
+  if (!overlay) throw new Error('Keycloak did not start (see beforeAll)');
+  const dir = join(root, `create-user-${name}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, KEYCLOAK_CREATE_USER.script), FILES[`keycloak/${KEYCLOAK_CREATE_USER.script}`]);
+  writeFileSync(join(dir, 'keycloak.env'), keycloakEnvFile(overlayKeycloakSettings(parseEnvFile(FILES['keycloak/keycloak.env']), overlay)));
+  let kcadm = join(home, 'bin', 'kcadm.sh');
+  const marker = join(dir, 'kcadm-called');
+  if (opts.recordKcadm) {
+    kcadm = join(dir, 'record-kcadm.sh');
+    writeFileSync(kcadm, `#!/bin/bash\ntouch '${marker}'\nexit 1\n`);
+    chmodSync(kcadm, 0o755);
+  }
+  const started = Date.now();
+  const child = spawn('bash', [join(dir, KEYCLOAK_CREATE_USER.script), ...args], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      JAVA_HOME: javaHome,
+      KCADM: kcadm,
+      [KEYCLOAK_SECRET_ENV.bootstrapAdminUsername]: admin.username,
+      [KEYCLOAK_SECRET_ENV.bootstrapAdminPassword]: opts.adminPassword ?? admin.password,
+      [KEYCLOAK_SECRET_ENV.masClientSecret]: clientSecret,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: Buffer[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000);
+  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  clearTimeout(timer);
+  const output = Buffer.concat(chunks).toString('utf8');
+  timings.push(`create-user.sh (${name}): ${seconds(Date.now() - started)}, exit ${status}`);
+  writeFileSync(join(dir, 'output.log'), output);
+  return { status, output, kcadmCalled: existsSync(marker) };
+}
+
 /** What the reconciliation may change and what it must keep: realm, client (with its secret), users, credentials. */
 async function realmState() {
   const realm = await adminGet(`/admin/realms/${KEYCLOAK_REALM}`);
@@ -556,26 +735,89 @@ async function realmState() {
  * An authorization-code login with PKCE S256 as MAS performs it, through Keycloak's login form:
  * the code comes back to `redirectUri`, and MAS's token request (client secret in HTTP Basic)
  * returns an ID token; its header and claims are returned.
+ *
+ * Keycloak may ask for required actions between the login form and the redirect back. Each one's
+ * form is filled in as a person would, when the caller provides what it asks for: a new password
+ * (UPDATE_PASSWORD: `newPassword`), or first and last name (VERIFY_PROFILE: `profile`); any other
+ * form, or one the caller gave nothing for, fails the login. `requiredActions` lists them in order
+ * (each as its `execution` parameter), with the page each came on, for the caller to check.
  */
-async function loginAsMas(opts: { username: string; password: string; redirectUri: string; clientSecret: string }) {
+async function loginAsMas(opts: {
+  username: string;
+  password: string;
+  redirectUri: string;
+  clientSecret: string;
+  newPassword?: string;
+  profile?: { firstName: string; lastName: string };
+}) {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const authorize = authorizeUrl({ redirect_uri: opts.redirectUri, code_challenge: challenge, code_challenge_method: 'S256' });
-  const page = await asIngress(authorize, { redirect: 'manual' });
+  // The browser's cookie jar for the sso host: Keycloak's authentication session lives in it.
+  const jar = new Map<string, string>();
+  const keep = (res: Response) => {
+    for (const cookie of res.headers.getSetCookie()) {
+      const pair = cookie.split(';')[0];
+      jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+    }
+    return res;
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const local = (url: string) => {
+    const u = new URL(url.replace(/&amp;/g, '&'));
+    expect(u.origin).toBe(`https://${SSO_HOST}`);
+    return u.pathname + u.search;
+  };
+  const post = async (action: string, form: Record<string, string>) =>
+    keep(
+      await asIngress(local(action), {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() },
+        body: new URLSearchParams(form).toString(),
+      }),
+    );
+
+  const page = keep(await asIngress(authorize, { redirect: 'manual' }));
   expect(page.status).toBe(200);
-  const cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]);
   const html = await page.text();
   const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
   expect(action).toMatch(new RegExp(`^https://${escape(SSO_HOST)}/realms/${KEYCLOAK_REALM}/login-actions/authenticate`));
-  const login = await asIngress(new URL(action!).pathname + new URL(action!).search, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
-    body: new URLSearchParams({ username: opts.username, password: opts.password, credentialId: '' }).toString(),
-  });
-  expect(login.status).toBe(302);
-  const back = new URL(login.headers.get('location')!);
+  let res = await post(action!, { username: opts.username, password: opts.password, credentialId: '' });
+
+  const requiredActions: { execution: string; status: number; form: string; alert?: { type: string; text: string }; messages: string[] }[] = [];
+  for (;;) {
+    // A redirect to another page of Keycloak's (a required action) is followed; one to MAS ends the login.
+    if (res.status === 302) {
+      const location = res.headers.get('location')!;
+      if (location.startsWith(opts.redirectUri)) break;
+      res = keep(await asIngress(local(location), { redirect: 'manual', headers: { cookie: cookie() } }));
+      continue;
+    }
+    const body = await res.text();
+    const [, form, target] = /<form[^>]*id="([^"]+)"[^>]*action="([^"]+)"/.exec(body) ?? [];
+    const execution = target ? (new URL(target.replace(/&amp;/g, '&')).searchParams.get('execution') ?? '') : '';
+    // The page's message (Keycloak's alert above the form): its type (warning, info, error, ...) and text.
+    const message = /<div class="pf-v5-c-alert [^"]*pf-m-(\w+)">[\s\S]*?kc-feedback-text">([^<]*)</.exec(body);
+    const alert = message ? { type: message[1], text: message[2].trim() } : undefined;
+    // Every message on the page, the alert's and those at the fields (such as a refused login's).
+    const messages = [...body.matchAll(/(?:id="input-error[^"]*"|kc-feedback-text")[^>]*>([^<]*)</g)].map((m) => m[1].trim()).filter(Boolean);
+    requiredActions.push({ execution, status: res.status, form: form ?? '', ...(alert ? { alert } : {}), messages });
+    if (requiredActions.length > 5) throw new Error(`login of ${opts.username}: more than 5 forms after the login: ${JSON.stringify(requiredActions)}`);
+    if (alert && /danger|error/.test(alert.type)) throw new Error(`login of ${opts.username}: Keycloak showed an error: ${JSON.stringify(requiredActions)}`);
+    if (form === 'kc-passwd-update-form' && opts.newPassword) {
+      res = await post(target!, { 'password-new': opts.newPassword, 'password-confirm': opts.newPassword });
+    } else if (form === 'kc-update-profile-form' && opts.profile) {
+      // The e-mail field is pre-filled with the stored address; a browser sends it back as it is.
+      const email = /<input[^>]*name="email"[^>]*value="([^"]*)"/.exec(body)?.[1] ?? /<input[^>]*value="([^"]*)"[^>]*name="email"/.exec(body)?.[1] ?? '';
+      res = await post(target!, { email, ...opts.profile });
+    } else {
+      throw new Error(`login of ${opts.username}: HTTP ${res.status} with form ${form ?? '(none)'} and nothing to fill it with: ${JSON.stringify(requiredActions)}`);
+    }
+  }
+  const back = new URL(res.headers.get('location')!);
   expect(`${back.origin}${back.pathname}`).toBe(opts.redirectUri);
+  expect(back.searchParams.get('error')).toBeNull();
   expect(back.searchParams.get('state')).toBe('state-1');
   const code = back.searchParams.get('code');
   expect(code).toBeTruthy();
@@ -592,7 +834,7 @@ async function loginAsMas(opts: { username: string; password: string; redirectUr
   expect(token.status).toBe(200);
   const idToken = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString('utf8'));
   const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString('utf8'));
-  return { header, idToken };
+  return { header, idToken, requiredActions };
 }
 
 function authorizeUrl(params: Record<string, string>): string {

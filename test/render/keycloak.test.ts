@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { AppsStack } from '../../stacks/apps';
 import { PORTS } from '../../src/ports';
 import { renderAll } from '../../src/render';
 import {
+  KEYCLOAK_CREATE_USER,
   KEYCLOAK_DATABASE,
   KEYCLOAK_MANAGEMENT_PATHS,
   KEYCLOAK_PATHS,
@@ -11,11 +15,14 @@ import {
   KEYCLOAK_REALM_RESOURCES,
   KEYCLOAK_RECONCILE,
   KEYCLOAK_SECRET_ENV,
+  keycloakCreateUserCommand,
+  keycloakCreateUserScript,
   keycloakIssuer,
   keycloakMasClient,
   keycloakRealm,
   keycloakRealmSettings,
   keycloakSettings,
+  maxLocalpartLength,
   renderKeycloak,
 } from '../../src/render/keycloak';
 import { KEYCLOAK_MAS_CLIENT_ID, KEYCLOAK_REALM, masConfig, masUpstreamProvider } from '../../src/render/mas';
@@ -48,6 +55,7 @@ describe('keycloak', () => {
     expect(renderKeycloak(specWith())).toEqual([]);
     expect(renderKeycloak(specWith('identity:\n  mode: oidc\n  oidc:\n    issuer: https://id.example.eu\n    client_id: x\n    client_secret_env: X\n'))).toEqual([]);
     expect(Object.keys(files()).sort()).toEqual([
+      'keycloak/create-user.sh',
       'keycloak/keycloak.env',
       'keycloak/realm.json',
       'keycloak/reconcile-client.json',
@@ -319,6 +327,173 @@ describe('keycloak', () => {
       expect(keycloak.volume_mount).toContainEqual({ name: 'config', mount_path: '/config', read_only: true });
       expect(sidecar.readiness_probe.exec.command[2]).toBe('test -e /run/realm-reconcile/result');
       expect(pod.volume).toContainEqual({ name: 'realm-reconcile', empty_dir: { medium: 'Memory', size_limit: '1Mi' } });
+    });
+  });
+
+  describe('create-user.sh: a user (the first administrator) by hand, after deploy', () => {
+    const script = files()[`keycloak/${KEYCLOAK_CREATE_USER.script}`];
+    const line = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(script)?.[1];
+    const ADMIN = { username: 'bootstrap-admin', password: 'admin-password-1f3a9c' };
+
+    /**
+     * The rendered script, run with bash next to a keycloak.env, with KCADM a stand-in that records
+     * its arguments and standard input and answers as told (Keycloak itself: test/integration).
+     */
+    function run(args: string[], kcadm: { exit?: number; stderr?: string } = {}, env: Record<string, string> = {}) {
+      const dir = mkdtempSync(join(tmpdir(), 'sm-create-user-'));
+      try {
+        writeFileSync(join(dir, KEYCLOAK_CREATE_USER.script), script);
+        writeFileSync(join(dir, 'keycloak.env'), files()['keycloak/keycloak.env']);
+        const fake = join(dir, 'kcadm.sh');
+        writeFileSync(
+          fake,
+          `#!/bin/bash\nprintf '%s\\n' "$@" > "${dir}/args"\ncat > "${dir}/stdin"\nprintf '%s' "$KC_CLI_PASSWORD" > "${dir}/env-password"\necho "Logging into http://127.0.0.1:8080 as user $KC_BOOTSTRAP_ADMIN_USERNAME of realm master" >&2\n${kcadm.stderr ? `printf '%s\\n' ${JSON.stringify(kcadm.stderr)} >&2\n` : ''}${kcadm.exit ? `exit ${kcadm.exit}\n` : 'echo 0b1e0f7e-0000-4000-8000-000000000001\n'}`,
+        );
+        chmodSync(fake, 0o755);
+        const result = spawnSync('bash', [join(dir, KEYCLOAK_CREATE_USER.script), ...args], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, KCADM: fake, KC_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username, KC_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password, ...env },
+        });
+        const read = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined);
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr, args: read('args')?.trimEnd().split('\n'), stdin: read('stdin'), envPassword: read('env-password') };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    test('bash, realm matrix, the admin CLI signed in as the bootstrap administrator over 127.0.0.1', () => {
+      expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+      expect(spawnSync('bash', ['-n'], { input: script }).status).toBe(0);
+      expect(line('REALM')).toBe(KEYCLOAK_REALM);
+      expect(KEYCLOAK_REALM).toBe('matrix');
+      expect(script).toContain(`KCADM=\${KCADM:-${KEYCLOAK_RECONCILE.kcadm}}`);
+      expect(script).toContain(`export KC_CLI_PASSWORD=$${KEYCLOAK_SECRET_ENV.bootstrapAdminPassword}`);
+      expect(script).toContain(`create users -r "$REALM" -f - --no-config --server "$server" --realm master --user "$${KEYCLOAK_SECRET_ENV.bootstrapAdminUsername}"`);
+      expect(script).toContain('server=http://127.0.0.1:$KC_HTTP_PORT');
+      expect(script).toContain("export KC_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xmx64m'");
+      // Only what the image has: bash builtins and coreutils; no curl, awk, python, openssl.
+      expect(script).not.toMatch(/\b(curl|wget|awk|python3?|openssl|perl|jq)\b/);
+      expect(script).toContain('/dev/urandom');
+    });
+
+    test('no secret in the file; the admin and the temporary password never on a command line', () => {
+      expect(script).not.toMatch(/[0-9a-f]{32,}|-----BEGIN/i);
+      expect(script).not.toMatch(/--password|--new-password|set-password|--secret/);
+      expect(script).not.toMatch(new RegExp(`${KEYCLOAK_SECRET_ENV.dbPassword}|${KEYCLOAK_SECRET_ENV.masClientSecret}`));
+      // The only variables of Keycloak's it reads: the bootstrap administrator and the HTTP port.
+      expect([...new Set([...script.matchAll(/\$\{?!?(KC_[A-Z_]+)/g)].map((m) => m[1]))].sort()).toEqual(
+        [KEYCLOAK_SECRET_ENV.bootstrapAdminPassword, KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, 'KC_HTTP_PORT'].sort(),
+      );
+      expect(keycloakCreateUserScript(specWith(KEYCLOAK))).toBe(script);
+    });
+
+    test('a user: enabled, the e-mail verified, a temporary password sent on standard input, printed once', () => {
+      const r = run(['alice.example', 'Alice@Ministry.Example.eu']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.args).toEqual(['create', 'users', '-r', KEYCLOAK_REALM, '-f', '-', '--no-config', '--server', `http://127.0.0.1:${PORTS.keycloakHttp}`, '--realm', 'master', '--user', ADMIN.username]);
+      expect(r.envPassword).toBe(ADMIN.password);
+      const user = JSON.parse(r.stdin!);
+      expect(user).toEqual({
+        username: 'alice.example',
+        email: 'alice@ministry.example.eu',
+        emailVerified: true,
+        enabled: true,
+        requiredActions: ['UPDATE_PASSWORD'],
+        credentials: [{ type: 'password', value: expect.any(String), temporary: true }],
+      });
+      const password: string = user.credentials[0].value;
+      // 4 groups of 5 from a 32-character alphabet (100 bits); the realm's policy wants 12 or more.
+      expect(password).toMatch(new RegExp(`^[${KEYCLOAK_CREATE_USER.passwordAlphabet}]{5}(-[${KEYCLOAK_CREATE_USER.passwordAlphabet}]{5}){3}$`));
+      expect(r.stdout.split(password)).toHaveLength(2);
+      expect(r.stdout).not.toContain(ADMIN.password);
+      expect(r.stdout).toContain('created user alice.example in realm matrix: enabled, e-mail alice@ministry.example.eu (verified)');
+      expect(r.stdout).toContain('promote-admin alice.example');
+      expect(r.stdout).toContain('https://chat.ministry.example.eu/');
+      expect(run(['alice.example', 'alice@ministry.example.eu']).stdin).not.toBe(r.stdin);
+    });
+
+    test.each([
+      ['Alice', /not a Matrix localpart/],
+      ['al ice', /not a Matrix localpart/],
+      ['al"ice', /not a Matrix localpart/],
+      ['al\u00efce', /not a Matrix localpart/],
+      ['', /not a Matrix localpart/],
+      ['a=b', /Keycloak does not accept '=' or '\/'/],
+      ['a/b/c', /Keycloak does not accept '=' or '\/'/],
+      ['_bridge', /begins with '_'/],
+      ['12345', /only digits/],
+      ['ab', /shorter than 3/],
+      ['x'.repeat(235), /longer than 234 characters/],
+    ].map(([username, message]) => [username.length > 30 ? `x * ${username.length}` : JSON.stringify(username), username, message] as const))('refuses the username %s before any call to Keycloak (exit 2, one line)', (_label, username, message) => {
+      const r = run([username, 'someone@ministry.example.eu']);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n')).toHaveLength(2);
+      expect(r.stderr).toMatch(/^create-user: FAILED: /);
+      expect(r.stderr).toMatch(message);
+      expect(r.args).toBeUndefined();
+    });
+
+    test('refuses a bad e-mail address or a wrong number of arguments before any call to Keycloak', () => {
+      for (const args of [['alice', 'alice'], ['alice', 'alice@'], ['alice', 'a"b@example.eu'], ['alice', 'a b@example.eu'], ['alice', 'a@b@example.eu'], ['alice'], ['alice', 'a@example.eu', 'x']]) {
+        const r = run(args);
+        expect({ args, status: r.status, kcadm: r.args }).toEqual({ args, status: 2, kcadm: undefined });
+        expect(r.stderr).toMatch(/^create-user: FAILED: [^\n]+\n$/);
+      }
+      expect(run(['alice']).stderr).toBe(`create-user: FAILED: usage: bash /config/${KEYCLOAK_CREATE_USER.script} <username> <email>\n`);
+    });
+
+    test('without the bootstrap administrator in its environment: refuses, names the container to run it in', () => {
+      const r = run(['alice', 'alice@ministry.example.eu'], {}, { KC_BOOTSTRAP_ADMIN_PASSWORD: '' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`create-user: FAILED: the environment variable KC_BOOTSTRAP_ADMIN_PASSWORD is empty or not set; run this in the ${KEYCLOAK_CREATE_USER.container} container of the Keycloak pod\n`);
+      expect(r.args).toBeUndefined();
+    });
+
+    test.each([
+      ['Invalid user credentials [invalid_grant]', /cannot sign in to Keycloak as bootstrap-admin \(realm master\): Invalid user credentials/],
+      ['User exists with same username', /user alice already exists in realm matrix; nothing changed/],
+      ['User exists with same email', /another user of realm matrix has the e-mail address alice@ministry.example.eu/],
+      ['Failed to send request - Connect to 127.0.0.1:8080 failed: Connection refused', /cannot reach Keycloak at http:\/\/127.0.0.1:8080/],
+      ['error-invalid-email', /Keycloak did not create user alice in realm matrix: error-invalid-email/],
+    ])('Keycloak refuses (%s): exit 1, one line, no password printed', (stderr, message) => {
+      const r = run(['alice', 'alice@ministry.example.eu'], { exit: 1, stderr });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^create-user: FAILED: [^\n]+\n$/);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toContain(JSON.parse(r.stdin!).credentials[0].value);
+      expect(r.stderr).not.toContain(ADMIN.password);
+    });
+
+    test('the longest localpart follows server_name: @<localpart>:<server_name> is at most 255 characters', () => {
+      expect(maxLocalpartLength(specWith(KEYCLOAK))).toBe(255 - '@:ministry.example.eu'.length);
+      expect(line('MAX_LENGTH')).toBe(String(maxLocalpartLength(specWith(KEYCLOAK))));
+    });
+
+    test('the documented command runs it in a container of the Keycloak pod that mounts the ConfigMap with it and has the administrator', () => {
+      expect(keycloakCreateUserCommand('matrix-ministry')).toBe(
+        'kubectl --namespace matrix-ministry exec -it deploy/keycloak -c realm-reconcile -- bash /config/create-user.sh <username> <email>',
+      );
+      expect(script).toContain(`#   ${keycloakCreateUserCommand('<namespace>')}\n`);
+      const json = JSON.parse(Testing.synth(new AppsStack(Testing.app(), specWith(KEYCLOAK))));
+      const deployment = json.resource.kubernetes_deployment_v1[KEYCLOAK_CREATE_USER.deployment];
+      expect(deployment.metadata.name).toBe(KEYCLOAK_CREATE_USER.deployment);
+      const pod = deployment.spec.template.spec;
+      const container = pod.container.find((c: Obj) => c.name === KEYCLOAK_CREATE_USER.container);
+      expect(container).toBeDefined();
+      const mount = container.volume_mount.find((m: Obj) => m.mount_path === KEYCLOAK_CREATE_USER.configDir);
+      expect(mount).toMatchObject({ read_only: true });
+      const volume = pod.volume.find((v: Obj) => v.name === mount.name);
+      const configMap = Object.values(json.resource.kubernetes_config_map_v1 as Record<string, Obj>).find((c) => c.metadata.name === volume.config_map.name)!;
+      expect(Object.keys(configMap.data)).toContain(KEYCLOAK_CREATE_USER.script);
+      expect(container.env.map((e: Obj) => e.name)).toEqual(expect.arrayContaining([KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, KEYCLOAK_SECRET_ENV.bootstrapAdminPassword]));
+      expect(container.security_context.read_only_root_filesystem).toBe(true);
+    });
+
+    test('only in identity mode keycloak', () => {
+      expect(() => keycloakCreateUserScript(specWith())).toThrow(/not keycloak/);
     });
   });
 });

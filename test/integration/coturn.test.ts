@@ -17,7 +17,7 @@
  * package's version (what a deployment pinning that version would get).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { PORTS } from '../../src/ports';
 import { PINNED_VERSIONS } from '../../src/versions';
 import { specOf, VALID_YAML } from '../helpers';
 import { applyCoturnOverlay } from './coturn-overlay';
+import { synapseTurnCredentials } from './turn-credentials';
 
 const ROOT = join(__dirname, '..', '..');
 const SERVER_IP = '45.67.89.10';
@@ -107,15 +108,6 @@ variants.push({
   tlsAllocation: false,
 });
 
-/**
- * TURN REST API credentials exactly as Synapse computes them for /voip/turnServer
- * (synapse/rest/client/voip.py): username = "<expiry unix seconds>:<user id>",
- * password = base64(HMAC-SHA1(key = shared secret, message = username)).
- */
-function synapseTurnCredentials(secret: string, userId: string, expiry: number): { username: string; password: string } {
-  const username = `${Math.floor(expiry)}:${userId}`;
-  return { username, password: createHmac('sha1', secret).update(username).digest('base64') };
-}
 
 let userCounter = 0;
 /** A fresh user id per allocation: coturn's user quota counts per user id, across expiries. */

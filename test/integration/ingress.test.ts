@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -16,6 +16,7 @@ import { renderCoturn } from '../../src/render/coturn';
 import { tempDir } from '../helpers';
 import { applyCoturnOverlay } from './coturn-overlay';
 import { builtFrom, ensureCoturn, ensureTools, goModuleDir } from './tools';
+import { synapseTurnCredentials } from './turn-credentials';
 
 /**
  * Real Traefik 3.7.13 (built from source by scripts/tools.sh) runs the ingress setup the kit
@@ -681,15 +682,6 @@ function pebbleRoot(stack: Stack): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // TURN
 
-/**
- * TURN REST API credentials exactly as Synapse computes them for /voip/turnServer
- * (synapse/rest/client/voip.py): username = "<expiry unix seconds>:<user id>",
- * password = base64(HMAC-SHA1(key = shared secret, message = username)). (As in coturn.test.ts.)
- */
-function synapseTurnCredentials(secret: string, userId: string, expiry: number): { username: string; password: string } {
-  const username = `${Math.floor(expiry)}:${userId}`;
-  return { username, password: createHmac('sha1', secret).update(username).digest('base64') };
-}
 
 /** Runs a command to its end without blocking the event loop (the other children's logs keep flowing), killed after timeoutMs. */
 function run(command: string, args: string[], timeoutMs: number): Promise<{ status: number | null; output: string }> {

@@ -19,7 +19,7 @@ import type { DeploymentSpec } from '../src/config/spec';
 import { DeploymentStack } from './deployment-stack';
 
 export { literalForTerraform, namespaceName } from '../src/components/k8s/apps-context';
-export { CERT_RESOLVER } from '../src/components/k8s/certificates';
+export { CERT_RESOLVER } from '../src/render/traefik';
 
 /**
  * The Matrix applications on Kubernetes. Cloud-independent: the same stack runs on the k3s node

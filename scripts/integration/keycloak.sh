@@ -6,8 +6,8 @@
 #
 # - Keycloak's official distribution (org.keycloak:keycloak-quarkus-dist:<version>:zip) from
 #   Maven Central, checked against the SHA-512 that Central publishes next to it;
-# - a JDK Keycloak 26 runs on (17, 21 or 25; see pick_java below);
-# - PostgreSQL server binaries (Debian packages) for the throwaway database.
+# - a JDK Keycloak 26 runs on (17, 21 or 25; see pick_java below).
+# The throwaway database comes from scripts/integration/postgres.sh.
 #
 # The version is read from src/versions.ts (PINNED_VERSIONS.keycloak), so there is one pin.
 # Idempotent: every step checks first and does nothing when it is already done. The last two lines
@@ -31,12 +31,6 @@ URL="$CENTRAL/org/keycloak/keycloak-quarkus-dist/$VERSION/keycloak-quarkus-dist-
 
 # --- system packages --------------------------------------------------------------------
 need=()
-pg_bin_ok() {
-  command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
-  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
-}
-pg_bin_ok || need+=(postgresql)
-command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v curl >/dev/null 2>&1 || need+=(curl ca-certificates)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/integration/synapse.sh — install what the Synapse integration test needs:
-# PostgreSQL server binaries (Debian packages) and the pinned Synapse release from PyPI in a
-# virtualenv OUTSIDE the repository:
+# the pinned Synapse release from PyPI in a virtualenv OUTSIDE the repository (PostgreSQL comes
+# from scripts/integration/postgres.sh):
 #
 #   ${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/synapse-<version>/
 #
@@ -24,17 +24,10 @@ TOOLS="${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}"
 VENV="$TOOLS/synapse-$VERSION"
 
 # --- system packages --------------------------------------------------------------------
-# postgresql: initdb/pg_ctl/postgres and psql for the throwaway cluster.
 # python3-venv: `python3 -m venv` on Debian. Synapse and psycopg2-binary come as wheels,
 # so no compiler is needed; libpq-dev, build-essential and python3-dev are the fallback
 # for a platform without psycopg2 wheels (pip then builds psycopg2 from source).
 need=()
-pg_bin_ok() {
-  command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
-  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
-}
-pg_bin_ok || need+=(postgresql)
-command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v pg_config >/dev/null 2>&1 || need+=(libpq-dev)
 command -v gcc >/dev/null 2>&1 || need+=(build-essential)

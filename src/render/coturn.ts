@@ -3,7 +3,6 @@ import { parseCidr } from '../config/cidr';
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import { envPlaceholder, type RenderedFile } from './files';
-import { turnsTerminatedByTraefik } from './traefik';
 
 /** Path of the rendered file under the render output directory. */
 export const COTURN_CONFIG_PATH = 'coturn/turnserver.conf';
@@ -23,6 +22,17 @@ export const COTURN_ENV = {
   /** The server's public IPv4 address, which on Hetzner sits directly on the NIC (no NAT). */
   publicIpv4: 'TURN_PUBLIC_IPV4',
 } as const;
+
+/**
+ * Whether TURN over TLS is terminated by Traefik. On the kit's k3s, Traefik holds the ACME
+ * certificates (its resolver solves HTTP-01 on port 80 for every host, the TURN host included) and
+ * cannot hand them to another program, so it terminates TLS on 5349 itself and passes the plain
+ * TURN-over-TCP stream to coturn's 3478. On an existing cluster, coturn terminates TLS with the
+ * certificate cert-manager puts into its Secret.
+ */
+export function turnsTerminatedByTraefik(spec: DeploymentSpec): boolean {
+  return spec.calls.turn && spec.target.kind === 'hetzner';
+}
 
 /**
  * Peer addresses the relay must never reach: everything that is not a globally reachable

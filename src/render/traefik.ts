@@ -1,24 +1,13 @@
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import { envPlaceholder, type RenderedFile } from './files';
-import { COTURN_ENV } from './coturn';
+import { COTURN_ENV, turnsTerminatedByTraefik } from './coturn';
 
 /** The Traefik certificate resolver the kit configures on its k3s and names on its routes. */
 export const CERT_RESOLVER = 'sovereign-matrix';
 
 /** Traefik's entry point for TURN over TLS; the k3s service load balancer exposes it on the node. */
 export const TURNS_ENTRYPOINT = 'turns';
-
-/**
- * Whether TURN over TLS is terminated by Traefik. On the kit's k3s, Traefik holds the ACME
- * certificates (its resolver solves HTTP-01 on port 80 for every host, the TURN host included) and
- * cannot hand them to another program, so it terminates TLS on 5349 itself and passes the plain
- * TURN-over-TCP stream to coturn's 3478. On an existing cluster, coturn terminates TLS with the
- * certificate cert-manager puts into its Secret.
- */
-export function turnsTerminatedByTraefik(spec: DeploymentSpec): boolean {
-  return spec.calls.turn && spec.target.kind === 'hetzner';
-}
 
 /**
  * Traefik's dynamic configuration for TURN over TLS (file provider): a TCP router for the TURN

@@ -6,8 +6,8 @@
  * per size profile; all boots share one PostgreSQL cluster, with the database recreated by the
  * init script between boots.
  *
- * Needs: scripts/integration/synapse.sh (run here; installs PostgreSQL and the Synapse venv when
- * missing). No network beyond the package registries the installer uses; every request below
+ * Needs: scripts/integration/synapse.sh (the Synapse venv) and scripts/integration/postgres.sh
+ * (PostgreSQL 17), both run here and installing what is missing. No network beyond the package registries the installer uses; every request below
  * goes to 127.0.0.1.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';

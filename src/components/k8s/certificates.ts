@@ -3,8 +3,6 @@ import { CERT_RESOLVER } from '../../render/traefik';
 
 import { type AppsContext } from './apps-context';
 
-export { CERT_RESOLVER };
-
 /** The cert-manager Issuer the kit creates on an existing cluster (from tls.acme_server). */
 export const ACME_ISSUER = 'sovereign-matrix-acme';
 

@@ -8,8 +8,7 @@ import {
   substitutePlaceholders,
 } from './workload';
 import { addTurnCertificate, TURN_TLS_SECRET } from './certificates';
-import { turnsTerminatedByTraefik } from '../../render/traefik';
-import { COTURN_CERT_PATH, COTURN_ENV, COTURN_KEY_PATH } from '../../render/coturn';
+import { COTURN_CERT_PATH, COTURN_ENV, COTURN_KEY_PATH, turnsTerminatedByTraefik } from '../../render/coturn';
 
 import { type AppsContext, UID } from './apps-context';
 

@@ -2,11 +2,10 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 
 import { type AppsContext } from './apps-context';
-import { CERT_RESOLVER } from './certificates';
 import { PORTS } from '../../ports';
 import { COTURN_ENV } from '../../render/coturn';
 import { envPlaceholder } from '../../render/files';
-import { TURNS_ENTRYPOINT } from '../../render/traefik';
+import { CERT_RESOLVER, TURNS_ENTRYPOINT } from '../../render/traefik';
 
 /**
  * Encoded characters Matrix paths carry: `#` of room aliases (`/directory/room/%23alias%3Aserver`),

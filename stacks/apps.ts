@@ -1,66 +1,112 @@
-import { TerraformVariable } from 'cdktf';
+import { Fn, TerraformVariable, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { Id } from '@cdktf/provider-random/lib/id';
+import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
-import { AppsContext } from '../src/components/k8s/apps-context';
-import { addCoturn } from '../src/components/k8s/coturn';
-import { addIngress } from '../src/components/k8s/ingress';
-import { addKeycloak } from '../src/components/k8s/keycloak';
-import { addMas } from '../src/components/k8s/mas';
-import { addNetworkPolicies } from '../src/components/k8s/network-policies';
-import { addPostgres } from '../src/components/k8s/postgres';
-import { addSecrets } from '../src/components/k8s/secrets';
-import { addStaticSite } from '../src/components/k8s/static-site';
-import { addSynapse } from '../src/components/k8s/synapse';
-import { addTraefikConfig } from '../src/components/k8s/traefik-config';
+import { applyDependencies, KubeObject, KubeSecret, type SecretValue } from '../src/components/k8s/kube-object';
+import { MatrixApps } from '../src/components/k8s/matrix-apps';
 import type { DeploymentSpec } from '../src/config/spec';
 import { DeploymentStack } from './deployment-stack';
 
-export { literalForTerraform, namespaceName } from '../src/components/k8s/apps-context';
+export { namespaceName } from '../src/components/k8s/apps-context';
 export { CERT_RESOLVER } from '../src/render/traefik';
+
+/** The field manager of every object the kit applies (kubectl get --show-managed-fields shows it). */
+export const FIELD_MANAGER = 'sovereign-matrix';
 
 /**
  * The Matrix applications on Kubernetes. Cloud-independent: the same stack runs on the k3s node
- * of the Hetzner infrastructure stack and on any existing cluster. Every configuration file comes
- * from src/render (the same bytes `sovereign-matrix render` writes); every secret is generated at
- * apply time by hashicorp/random and lives only in Terraform state and Kubernetes Secrets. Each
- * component is a module under src/components/k8s/.
+ * of the Hetzner infrastructure stack and on any existing cluster. The objects come from
+ * MatrixApps (src/components/k8s); each becomes one `kubernetes_manifest` resource named after its
+ * identity in the cluster, applied server-side in the order `applyDependencies` gives. Every secret
+ * value is generated at apply time by hashicorp/random or hashicorp/tls and lives only in
+ * Terraform state and Kubernetes Secrets.
  */
 export class AppsStack extends DeploymentStack {
-  readonly namespace: NamespaceV1;
+  readonly apps: MatrixApps;
+  private readonly secretValues = new Map<string, string>();
 
   constructor(scope: Construct, spec: DeploymentSpec) {
     super(scope, spec, 'apps');
     this.configureKubernetes();
     new RandomProvider(this, 'random', {});
     new TlsProvider(this, 'tls', {});
-    const ctx = new AppsContext(this, spec);
+    const turnPublicIpv4 = spec.calls.turn
+      ? new TerraformVariable(this, 'turn_public_ipv4', {
+          type: 'string',
+          nullable: false,
+          description: 'Public IPv4 address of the node that runs coturn (the infra stack output ipv4 on Hetzner).',
+        }).stringValue
+      : undefined;
+    this.apps = new MatrixApps(this, 'matrix', { spec, inputs: { turnPublicIpv4 } });
 
-    this.namespace = new NamespaceV1(this, 'namespace', {
-      metadata: {
-        name: ctx.ns,
-        labels: {
-          ...this.labels,
-          // Pod Security Admission: every pod here must meet the "restricted" profile.
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-        },
-      },
-    });
+    const objects = KubeObject.all(this.apps);
+    const secrets = KubeSecret.all(this.apps);
+    const dependencies = applyDependencies([...objects, ...secrets]);
+    const resources = new Map<string, Manifest>();
+    // Namespaces and Secrets first in the JSON too, so a reader meets what the workloads reference.
+    const manifest = (key: string, body: Record<string, unknown>, waitForRollout = false) => {
+      resources.set(
+        key,
+        new Manifest(this, key, {
+          manifest: body,
+          dependsOn: dependencies.get(key)!.map((k) => resources.get(k)!),
+          fieldManager: { name: FIELD_MANAGER, forceConflicts: true },
+          ...(waitForRollout ? { wait: { rollout: true } } : {}),
+        }),
+      );
+    };
+    const ordered = [...objects.filter((o) => o.kind === 'Namespace'), ...secrets, ...objects.filter((o) => o.kind !== 'Namespace')];
+    for (const item of sortByDependencies(ordered, dependencies)) {
+      if (item instanceof KubeSecret) manifest(item.key, this.secretObject(item));
+      else manifest(item.key, literalForTerraform(item.data) as Record<string, unknown>, item.options.waitForRollout);
+    }
+  }
 
-    const secrets = addSecrets(ctx);
-    addPostgres(ctx);
-    addSynapse(ctx);
-    addMas(ctx);
-    if (spec.identity.mode === 'keycloak') addKeycloak(ctx);
-    addStaticSite(ctx, 'element-web', ctx.image.elementWeb);
-    addStaticSite(ctx, 'well-known', ctx.image.wellKnown);
-    addIngress(ctx);
-    addNetworkPolicies(ctx);
-    if (spec.calls.turn) addCoturn(ctx, secrets.turn);
-    if (spec.target.kind === 'hetzner') addTraefikConfig(ctx);
+  /** A Secret with its values as Terraform references, base64 as the API's `data` field wants. */
+  private secretObject(secret: KubeSecret): Record<string, unknown> {
+    const { name, namespace, labels, data } = secret.props;
+    return {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace, labels: { ...labels } },
+      type: 'Opaque',
+      // `data`, not `stringData`: the API server moves stringData into data, which the provider
+      // would report as an inconsistent result after apply.
+      data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, this.base64Value(value)])),
+    };
+  }
+
+  private base64Value(value: SecretValue): string {
+    if (value.kind === 'literal') return Buffer.from(value.value, 'utf8').toString('base64');
+    let reference = this.secretValues.get(value.id);
+    if (reference === undefined) {
+      reference = this.generate(value);
+      this.secretValues.set(value.id, reference);
+    }
+    return Fn.base64encode(reference);
+  }
+
+  private generate(value: Exclude<SecretValue, { kind: 'literal' }>): string {
+    switch (value.kind) {
+      case 'password':
+        return new Password(this, value.id, { length: value.length, special: false }).result;
+      case 'hex':
+        return new Id(this, value.id, { byteLength: value.bytes }).hex;
+      case 'rsa-key':
+        return new PrivateKey(this, value.id, { algorithm: 'RSA', rsaBits: value.bits }).privateKeyPem;
+      case 'input':
+        return new TerraformVariable(this, value.id, {
+          type: 'string',
+          sensitive: true,
+          nullable: false,
+          description: `${value.description}; deploy passes it from $${value.environment}.`,
+        }).stringValue;
+    }
   }
 
   /**
@@ -86,4 +132,38 @@ export class AppsStack extends DeploymentStack {
       clientKey: variable('kube_client_key', 'PEM client key for the kit (infra stack output).'),
     });
   }
+}
+
+/** Items after what they depend on, otherwise in their given order (stable, so the JSON is too). */
+function sortByDependencies<T extends { readonly key: string }>(items: readonly T[], dependencies: Map<string, string[]>): T[] {
+  const done = new Set<string>();
+  const sorted: T[] = [];
+  const byKey = new Map(items.map((i) => [i.key, i]));
+  const visit = (item: T, path: readonly string[]) => {
+    if (done.has(item.key)) return;
+    if (path.includes(item.key)) throw new Error(`dependency cycle: ${[...path, item.key].join(' -> ')}`);
+    for (const k of dependencies.get(item.key) ?? []) visit(byKey.get(k)!, [...path, item.key]);
+    done.add(item.key);
+    sorted.push(item);
+  };
+  for (const item of items) visit(item, []);
+  return sorted;
+}
+
+/**
+ * Terraform reads `${` and `%{` in any string as a template. Object fields are literal text, so
+ * both are escaped; Terraform writes them back unchanged. A string holding a Terraform reference
+ * (the TURN address) is left alone, and must have no template characters of its own.
+ */
+export function literalForTerraform(value: unknown): unknown {
+  if (typeof value === 'string') {
+    if (!Token.isUnresolved(value)) return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+    if (/\$\{|%\{/.test(value.replace(/\$\{TfToken\[[^\]]+\]\}/g, ''))) throw new Error('a string with a Terraform reference has template characters of its own');
+    return value;
+  }
+  if (Array.isArray(value)) return value.map(literalForTerraform);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literalForTerraform(v)]));
+  }
+  return value;
 }

@@ -1,57 +1,65 @@
-import { DeploymentV1, type DeploymentV1SpecTemplateSpec } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { createHash } from 'node:crypto';
-import { TerraformVariable } from 'cdktf';
-import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import {
-  componentLabels,
-  containerSecurityContext,
-  selectorLabels,
-} from './workload';
+import type { Construct } from 'constructs';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import { KubeObject } from './kube-object';
+import { componentLabels, containerSecurityContext, deploymentLabels, selectorLabels } from './workload';
 import type { DeploymentSpec } from '../../config/spec';
 import { renderAll } from '../../render';
 import type { RenderedFile } from '../../render/files';
 import { SYNAPSE_UPSTREAMS } from '../../render/synapse';
 import { images } from '../../versions';
-import type { DeploymentStack } from '../../../stacks/deployment-stack';
 
 /** Unix IDs the images run as (from their Dockerfiles). */
 export const UID = { synapse: 991, postgres: 999, nginx: 101, coturn: 65534, mas: 65532, keycloak: 1000 } as const;
 
 /**
- * What every component of the apps stack shares: the stack it adds resources to, the deployment,
- * its namespace, its rendered files and images, and the helpers that keep ConfigMaps, Services and
- * database init containers alike. Construct ids stay those of the stack, so splitting the stack
- * into modules changes no resource address.
+ * Values only known when the deployment is applied. The apps stack passes Terraform references
+ * (variables and infra outputs); `manifests` passes what the operator gave on the command line.
+ */
+export interface DeployInputs {
+  /** The node's public IPv4 address, where coturn listens and relays (needed with TURN on). */
+  readonly turnPublicIpv4?: string;
+}
+
+/**
+ * What every component of the apps layer shares: the deployment, its namespace, its rendered
+ * files and images, the deploy-time inputs, and the helpers that keep ConfigMaps, Services and
+ * database init containers alike. Independent of Terraform: components only make KubeObjects.
  */
 export class AppsContext {
   readonly ns: string;
   readonly files: readonly RenderedFile[];
   readonly image: ReturnType<typeof images>;
+  readonly labels: Readonly<Record<string, string>>;
 
   constructor(
-    readonly scope: DeploymentStack,
     readonly spec: DeploymentSpec,
+    readonly inputs: DeployInputs,
   ) {
     this.ns = namespaceName(spec);
     this.files = renderAll(spec);
     this.image = images(spec.versions);
+    this.labels = deploymentLabels(spec.name);
   }
 
   /**
    * A one-replica Deployment of a component: the labels, selector and config digest annotation
-   * (a changed rendered file restarts the pods) every workload of the stack shares.
+   * (a changed rendered file restarts the pods) every workload of the layer shares.
    */
   deployment(
+    scope: Construct,
     component: string,
     options: { readonly digest: string; readonly namespace?: string; readonly recreate?: boolean; readonly waitForRollout?: boolean },
-    pod: DeploymentV1SpecTemplateSpec,
-  ): DeploymentV1 {
-    return new DeploymentV1(this.scope, component, {
+    pod: IPodSpec,
+  ): KubeObject {
+    return new KubeObject(scope, 'deployment', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata: { name: component, namespace: options.namespace ?? this.ns, labels: componentLabels(this.spec.name, component) },
-      ...(options.waitForRollout ? { waitForRollout: true } : {}),
       spec: {
-        replicas: '1',
+        replicas: 1,
         // Recreate: one writer on a ReadWriteOnce volume (or one owner of host ports); the old pod stops first.
         ...(options.recreate ? { strategy: { type: 'Recreate' } } : {}),
         selector: { matchLabels: selectorLabels(this.spec.name, component) },
@@ -60,29 +68,13 @@ export class AppsContext {
           spec: pod,
         },
       },
-    });
+    }, { waitForRollout: options.waitForRollout });
   }
 
-  /**
-   * The node's public IPv4 address, where coturn listens and relays (the infra stack's output on
-   * Hetzner, TF_VAR_turn_public_ipv4 on an existing cluster). One variable, shared by coturn and
-   * Traefik's TURN-over-TLS route.
-   */
+  /** The public IPv4 address coturn uses; refuses to go on without one. */
   get turnPublicIpv4(): string {
-    const id = 'turn_public_ipv4';
-    const existing = this.scope.node.tryFindChild(id) as TerraformVariable | undefined;
-    const variable =
-      existing ??
-      new TerraformVariable(this.scope, id, {
-        type: 'string',
-        nullable: false,
-        description: 'Public IPv4 address of the node that runs coturn (the infra stack output ipv4 on Hetzner).',
-      });
-    return variable.stringValue;
-  }
-
-  get labels(): Record<string, string> {
-    return this.scope.labels;
+    if (this.inputs.turnPublicIpv4 === undefined) throw new Error('TURN needs the public IPv4 address of its node');
+    return this.inputs.turnPublicIpv4;
   }
 
   /** The rendered files of one service (`<service>/...`), keyed by file name. */
@@ -94,27 +86,35 @@ export class AppsContext {
     return data;
   }
 
-  /** The rendered files of one service as a ConfigMap, plus a digest that restarts pods when they change. */
-  configMap(service: string, namespace = this.ns): { name: string; digest: string } {
+  /**
+   * The rendered files of one service as a ConfigMap `<service>-config` under `scope`, plus a
+   * digest that restarts pods when they change.
+   */
+  configMap(scope: Construct, service: string, namespace = this.ns): { name: string; digest: string } {
     const files = this.renderedFiles(service);
     const name = `${service}-config`;
-    const id = namespace === this.ns ? name : `${name}-${namespace}`;
-    if (!this.scope.node.tryFindChild(id)) {
-      new ConfigMapV1(this.scope, id, {
-        metadata: { name, namespace, labels: this.labels },
-        data: Object.fromEntries(Object.entries(files).map(([file, content]) => [file, literalForTerraform(content)])),
-      });
-    }
-    const digest = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 16);
-    return { name, digest };
+    new KubeObject(scope, `config-${service}`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace, labels: { ...this.labels } },
+      data: files,
+    });
+    return { name, digest: configDigest(files) };
   }
 
-  service(component: string, port: number, protocol = 'TCP'): void {
-    new ServiceV1(this.scope, `${component}-service`, {
+  /** The digest of a service's rendered files, for a pod that mounts a ConfigMap made elsewhere. */
+  configDigest(service: string): string {
+    return configDigest(this.renderedFiles(service));
+  }
+
+  service(scope: Construct, component: string, port: number, portName = 'main'): void {
+    new KubeObject(scope, 'service', {
+      apiVersion: 'v1',
+      kind: 'Service',
       metadata: { name: component, namespace: this.ns, labels: componentLabels(this.spec.name, component) },
       spec: {
         selector: selectorLabels(this.spec.name, component),
-        port: [{ name: 'main', port, targetPort: String(port), protocol }],
+        ports: [{ name: portName, port, targetPort: port, protocol: 'TCP' }],
       },
     });
   }
@@ -124,20 +124,20 @@ export class AppsContext {
     return this.spec.target.kind === 'kubernetes' ? this.spec.target.storageClass : 'local-path';
   }
 
-  /** Volume budget split: PostgreSQL 40 %, media 50 %, the rest headroom. */
-  volumeGiB(share: number): string {
+  /** Volume budget split in GiB: PostgreSQL 40 %, media 50 %, the rest headroom. */
+  volumeGiB(share: number): number {
     const total = this.spec.target.kind === 'hetzner' ? this.spec.target.volumeSizeGiB : this.spec.size.volumeSizeGiB;
-    return `${Math.max(1, Math.floor(total * share))}Gi`;
+    return Math.max(1, Math.floor(total * share));
   }
 
   /**
    * An init container that runs a rendered, idempotent database init script as the PostgreSQL
-   * superuser; the role's password arrives as a psql variable from a Secret.
+   * superuser; the role's password arrives as a psql variable from a Secret. The script comes
+   * from the postgres-config ConfigMap the PostgreSQL component makes.
    */
-  databaseInit(script: string, variable: string, passwordSecret: string, uid: number) {
-    const postgresInit = this.configMap('postgres');
+  databaseInit(script: string, variable: string, passwordSecret: string, uid: number): { volume: IVolume; container: IContainer } {
     return {
-      volume: { name: 'postgres-init', configMap: { name: postgresInit.name, items: [{ key: script, path: script }] } },
+      volume: { name: 'postgres-init', configMap: { name: 'postgres-config', items: [{ key: script, path: script }] } },
       container: {
         name: 'database',
         image: this.image.postgres,
@@ -147,18 +147,14 @@ export class AppsContext {
           { name: 'ROLE_PASSWORD', valueFrom: { secretKeyRef: { name: passwordSecret, key: 'password' } } },
         ],
         securityContext: containerSecurityContext(uid),
-        volumeMount: [{ name: 'postgres-init', mountPath: '/init', readOnly: true }],
+        volumeMounts: [{ name: 'postgres-init', mountPath: '/init', readOnly: true }],
       },
     };
   }
 }
 
-/**
- * Terraform reads `${` and `%{` in any string as a template. Rendered files are literal text, so
- * both are escaped; Terraform writes them back unchanged into the ConfigMap.
- */
-export function literalForTerraform(content: string): string {
-  return content.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+function configDigest(files: Record<string, string>): string {
+  return createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 16);
 }
 
 /** Kubernetes namespace of a deployment; several deployments can share a cluster. */

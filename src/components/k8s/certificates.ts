@@ -1,4 +1,5 @@
-import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+import { Construct } from 'constructs';
+import { KubeObject } from './kube-object';
 import { CERT_RESOLVER } from '../../render/traefik';
 
 import { type AppsContext } from './apps-context';
@@ -26,7 +27,7 @@ export interface IngressTls {
  * a ClusterIssuer of the cluster, or the kit creates a namespaced ACME Issuer from tls.acme_server
  * that solves HTTP-01 through the deployment's IngressClass.
  */
-export function addIngressCertificates(ctx: AppsContext): IngressTls {
+export function ingressCertificates(scope: Construct, ctx: AppsContext): IngressTls {
   const { target, tls } = ctx.spec;
   if (target.kind === 'hetzner') {
     return {
@@ -40,19 +41,17 @@ export function addIngressCertificates(ctx: AppsContext): IngressTls {
   if (tls.clusterIssuer !== undefined) {
     return { annotations: { 'cert-manager.io/cluster-issuer': tls.clusterIssuer }, secretName: INGRESS_TLS_SECRET };
   }
-  new Manifest(ctx.scope, 'acme-issuer', {
-    manifest: {
-      apiVersion: 'cert-manager.io/v1',
-      kind: 'Issuer',
-      metadata: { name: ACME_ISSUER, namespace: ctx.ns, labels: ctx.labels },
-      spec: {
-        acme: {
-          server: tls.acmeServer,
-          email: tls.acmeEmail,
-          // cert-manager creates the ACME account key in this Secret; it never leaves the cluster.
-          privateKeySecretRef: { name: `${ACME_ISSUER}-account-key` },
-          solvers: [{ http01: { ingress: { ingressClassName: target.ingressClass } } }],
-        },
+  new KubeObject(scope, 'acme-issuer', {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Issuer',
+    metadata: { name: ACME_ISSUER, namespace: ctx.ns, labels: { ...ctx.labels } },
+    spec: {
+      acme: {
+        server: tls.acmeServer,
+        email: tls.acmeEmail,
+        // cert-manager creates the ACME account key in this Secret; it never leaves the cluster.
+        privateKeySecretRef: { name: `${ACME_ISSUER}-account-key` },
+        solvers: [{ http01: { ingress: { ingressClassName: target.ingressClass } } }],
       },
     },
   });
@@ -67,19 +66,21 @@ export function addIngressCertificates(ctx: AppsContext): IngressTls {
  * ClusterIssuer can use DNS-01 or an internal CA). Elsewhere the Secret stays optional and coturn
  * serves TURN over UDP and TCP only until one is provided (see the README).
  */
-export function addTurnCertificate(ctx: AppsContext, namespace: string): void {
-  const issuer = ctx.spec.tls.clusterIssuer;
-  if (ctx.spec.target.kind !== 'kubernetes' || issuer === undefined) return;
-  new Manifest(ctx.scope, 'turn-certificate', {
-    manifest: {
+export class TurnCertificate extends Construct {
+  constructor(scope: Construct, id: string, props: { readonly context: AppsContext; readonly namespace: string }) {
+    super(scope, id);
+    const ctx = props.context;
+    const issuer = ctx.spec.tls.clusterIssuer;
+    if (ctx.spec.target.kind !== 'kubernetes' || issuer === undefined) return;
+    new KubeObject(this, 'certificate', {
       apiVersion: 'cert-manager.io/v1',
       kind: 'Certificate',
-      metadata: { name: TURN_TLS_SECRET, namespace, labels: ctx.labels },
+      metadata: { name: TURN_TLS_SECRET, namespace: props.namespace, labels: { ...ctx.labels } },
       spec: {
         secretName: TURN_TLS_SECRET,
         dnsNames: [ctx.spec.hostnames.turn],
         issuerRef: { kind: 'ClusterIssuer', name: issuer },
       },
-    },
-  });
+    });
+  }
 }

@@ -1,5 +1,6 @@
-import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { Construct } from 'constructs';
+import { KubeObject, KubeSecret } from './kube-object';
+import { TURN_SHARED_SECRET } from './secrets';
 import {
   containerSecurityContext,
   POD_DEFAULTS,
@@ -7,7 +8,7 @@ import {
   resources,
   substitutePlaceholders,
 } from './workload';
-import { addTurnCertificate, TURN_TLS_SECRET } from './certificates';
+import { TurnCertificate, TURN_TLS_SECRET } from './certificates';
 import { COTURN_CERT_PATH, COTURN_ENV, COTURN_KEY_PATH, turnsTerminatedByTraefik } from '../../render/coturn';
 
 import { type AppsContext, UID } from './apps-context';
@@ -18,68 +19,86 @@ import { type AppsContext, UID } from './apps-context';
  * The firewall of the infra stack opens exactly its ports. Its rendered configuration carries
  * placeholders for the shared secret and the public address, filled in at container start.
  */
-export function addCoturn(ctx: AppsContext, turnSecret: string): void {
-  const turnNs = `${ctx.ns}-turn`;
-  new NamespaceV1(ctx.scope, 'turn-namespace', {
-    metadata: {
-      name: turnNs,
-      labels: { ...ctx.labels, 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'baseline' },
-    },
-  });
-  const config = ctx.configMap('coturn', turnNs);
-  addTurnCertificate(ctx, turnNs);
-  new SecretV1(ctx.scope, 'turn-secret-for-coturn', {
-    metadata: { name: 'turn-shared-secret', namespace: turnNs, labels: ctx.labels },
-    data: { 'shared-secret': turnSecret },
-  });
-  // On the kit's k3s Traefik terminates TURN over TLS; elsewhere coturn does, with the turn-tls certificate.
-  const ownTls = !turnsTerminatedByTraefik(ctx.spec);
-  const component = 'coturn';
-  ctx.deployment(component, { digest: config.digest, namespace: turnNs, recreate: true }, {
-    ...POD_DEFAULTS,
-    hostNetwork: true,
-    dnsPolicy: 'ClusterFirstWithHostNet',
-    securityContext: podSecurityContext(UID.coturn),
-    container: [
-      {
-        name: component,
-        image: ctx.image.coturn,
-        command: ['sh', '-c', `${substitutePlaceholders('/config/turnserver.conf', '/tmp/turnserver.conf')} && exec turnserver -c /tmp/turnserver.conf`],
-        env: [
-          { name: COTURN_ENV.sharedSecret, valueFrom: { secretKeyRef: { name: 'turn-shared-secret', key: 'shared-secret' } } },
-          { name: COTURN_ENV.publicIpv4, value: ctx.turnPublicIpv4 },
-        ],
-        resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
-        securityContext: containerSecurityContext(UID.coturn),
-        volumeMount: [
-          { name: 'config', mountPath: '/config', readOnly: true },
-          ...(ownTls ? [{ name: 'tls', mountPath: COTURN_CERT_PATH.slice(0, COTURN_CERT_PATH.lastIndexOf('/')), readOnly: true }] : []),
-          { name: 'tmp', mountPath: '/tmp' },
-          { name: 'state', mountPath: '/var/lib/coturn' },
-        ],
+export interface CoturnProps {
+  /** The deployment's context. */
+  readonly context: AppsContext;
+}
+
+export class Coturn extends Construct {
+  constructor(scope: Construct, id: string, props: CoturnProps) {
+    super(scope, id);
+    const ctx = props.context;
+    const turnNs = turnNamespaceName(ctx.ns);
+    new KubeObject(this, 'namespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: turnNs,
+        labels: { ...ctx.labels, 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'baseline' },
       },
-    ],
-    volume: [
-      { name: 'config', configMap: { name: config.name } },
-      ...(ownTls
-        ? [
-            {
-              // The TURNS certificate (see addTurnCertificate). Optional: without it coturn serves TURN
-              // over UDP and TCP and logs that TLS is off.
-              name: 'tls',
-              secret: {
-                secretName: TURN_TLS_SECRET,
-                optional: true,
-                items: [
-                  { key: 'tls.crt', path: COTURN_CERT_PATH.slice(COTURN_CERT_PATH.lastIndexOf('/') + 1) },
-                  { key: 'tls.key', path: COTURN_KEY_PATH.slice(COTURN_KEY_PATH.lastIndexOf('/') + 1) },
-                ],
+    });
+    const config = ctx.configMap(this, 'coturn', turnNs);
+    new TurnCertificate(this, 'certificate', { context: ctx, namespace: turnNs });
+    new KubeSecret(this, 'shared-secret', {
+      name: 'turn-shared-secret',
+      namespace: turnNs,
+      labels: ctx.labels,
+      data: { 'shared-secret': TURN_SHARED_SECRET },
+    });
+    // On the kit's k3s Traefik terminates TURN over TLS; elsewhere coturn does, with the turn-tls certificate.
+    const ownTls = !turnsTerminatedByTraefik(ctx.spec);
+    const component = 'coturn';
+    ctx.deployment(this, component, { digest: config.digest, namespace: turnNs, recreate: true }, {
+      ...POD_DEFAULTS,
+      hostNetwork: true,
+      dnsPolicy: 'ClusterFirstWithHostNet',
+      securityContext: podSecurityContext(UID.coturn),
+      containers: [
+        {
+          name: component,
+          image: ctx.image.coturn,
+          command: ['sh', '-c', `${substitutePlaceholders('/config/turnserver.conf', '/tmp/turnserver.conf')} && exec turnserver -c /tmp/turnserver.conf`],
+          env: [
+            { name: COTURN_ENV.sharedSecret, valueFrom: { secretKeyRef: { name: 'turn-shared-secret', key: 'shared-secret' } } },
+            { name: COTURN_ENV.publicIpv4, value: ctx.turnPublicIpv4 },
+          ],
+          resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
+          securityContext: containerSecurityContext(UID.coturn),
+          volumeMounts: [
+            { name: 'config', mountPath: '/config', readOnly: true },
+            ...(ownTls ? [{ name: 'tls', mountPath: COTURN_CERT_PATH.slice(0, COTURN_CERT_PATH.lastIndexOf('/')), readOnly: true }] : []),
+            { name: 'tmp', mountPath: '/tmp' },
+            { name: 'state', mountPath: '/var/lib/coturn' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: config.name } },
+        ...(ownTls
+          ? [
+              {
+                // The TURNS certificate (see addTurnCertificate). Optional: without it coturn serves TURN
+                // over UDP and TCP and logs that TLS is off.
+                name: 'tls',
+                secret: {
+                  secretName: TURN_TLS_SECRET,
+                  optional: true,
+                  items: [
+                    { key: 'tls.crt', path: COTURN_CERT_PATH.slice(COTURN_CERT_PATH.lastIndexOf('/') + 1) },
+                    { key: 'tls.key', path: COTURN_KEY_PATH.slice(COTURN_KEY_PATH.lastIndexOf('/') + 1) },
+                  ],
+                },
               },
-            },
-          ]
-        : []),
-      { name: 'tmp', emptyDir: {} },
-      { name: 'state', emptyDir: {} },
-    ],
-  });
+            ]
+          : []),
+        { name: 'tmp', emptyDir: {} },
+        { name: 'state', emptyDir: {} },
+      ],
+    });
+  }
+}
+
+/** The namespace coturn runs in: host networking is outside the main namespace's pod security level. */
+export function turnNamespaceName(ns: string): string {
+  return `${ns}-turn`;
 }

@@ -1,3 +1,4 @@
+import { Construct } from 'constructs';
 import {
   containerSecurityContext,
   POD_DEFAULTS,
@@ -48,64 +49,73 @@ const RECONCILE_PROGRAM = [
  * pod takes traffic after the realm was brought up to date, and a failing run delays that by its
  * attempts (about a minute) instead of taking Keycloak offline.
  */
-export function addKeycloak(ctx: AppsContext): void {
-  const component = 'keycloak';
-  const config = ctx.configMap('keycloak');
-  const database = ctx.databaseInit('init-keycloak.sql', KEYCLOAK_PASSWORD_VARIABLE, 'keycloak-database', UID.keycloak);
-  ctx.service(component, PORTS.keycloakHttp);
-  const management = (path: string) => ({ httpGet: { path, port: String(PORTS.keycloakManagement) } });
-  const fromSecret = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
-  const adminAndClient = [
-    fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, 'keycloak-admin', 'username'),
-    fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminPassword, 'keycloak-admin', 'password'),
-    fromSecret(KEYCLOAK_SECRET_ENV.masClientSecret, 'keycloak-mas-client', 'secret'),
-  ];
-  const shell = (script: string) => ({ exec: { command: ['/bin/bash', '-c', script] } });
-  ctx.deployment(component, { digest: config.digest, recreate: true }, {
-    ...POD_DEFAULTS,
-    securityContext: podSecurityContext(UID.keycloak),
-    initContainer: [database.container],
-    container: [
-      {
-        name: component,
-        image: ctx.image.keycloak,
-        command: ['/bin/bash', '-c', `set -a && . /config/keycloak.env && set +a && exec /opt/keycloak/bin/kc.sh ${KEYCLOAK_ARGS.join(' ')}`],
-        env: [fromSecret(KEYCLOAK_SECRET_ENV.dbPassword, 'keycloak-database', 'password'), ...adminAndClient],
-        port: [
-          { name: 'http', containerPort: PORTS.keycloakHttp },
-          { name: 'management', containerPort: PORTS.keycloakManagement },
-        ],
-        resources: resources({ cpu: 0.5, memoryGiB: 1 }),
-        securityContext: { ...containerSecurityContext(UID.keycloak), readOnlyRootFilesystem: false },
-        volumeMount: [
-          { name: 'config', mountPath: '/config', readOnly: true },
-          { name: 'config', mountPath: KEYCLOAK_PATHS.realmFile, subPath: 'realm.json', readOnly: true },
-        ],
-        startupProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.started), periodSeconds: 10, failureThreshold: 60 },
-        readinessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.ready), periodSeconds: 10 },
-        livenessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.live), periodSeconds: 30 },
-      },
-      {
-        name: 'realm-reconcile',
-        image: ctx.image.keycloak,
-        command: ['/bin/bash', '-c', RECONCILE_PROGRAM],
-        env: adminAndClient,
-        // kcadm.sh runs a small JVM for a few seconds per call (-Xmx64m, see reconcile.sh).
-        resources: resources({ cpu: 0.05, memoryGiB: 0.125 }),
-        securityContext: containerSecurityContext(UID.keycloak),
-        volumeMount: [
-          { name: 'config', mountPath: '/config', readOnly: true },
-          { name: 'realm-reconcile', mountPath: RECONCILE_STATE },
-        ],
-        readinessProbe: { ...shell(`test -e ${RECONCILE_STATE}/result`), periodSeconds: 5 },
-        // Every kcadm call has a time limit, so the run always ends; alive means the program runs.
-        livenessProbe: { ...shell('kill -0 1'), periodSeconds: 60 },
-      },
-    ],
-    volume: [
-      { name: 'config', configMap: { name: config.name } },
-      database.volume,
-      { name: 'realm-reconcile', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
-    ],
-  });
+export interface KeycloakProps {
+  /** The deployment's context. */
+  readonly context: AppsContext;
+}
+
+export class Keycloak extends Construct {
+  constructor(scope: Construct, id: string, props: KeycloakProps) {
+    super(scope, id);
+    const ctx = props.context;
+    const component = 'keycloak';
+    const config = ctx.configMap(this, 'keycloak');
+    const database = ctx.databaseInit('init-keycloak.sql', KEYCLOAK_PASSWORD_VARIABLE, 'keycloak-database', UID.keycloak);
+    ctx.service(this, component, PORTS.keycloakHttp);
+    const management = (path: string) => ({ httpGet: { path, port: PORTS.keycloakManagement } });
+    const fromSecret = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
+    const adminAndClient = [
+      fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, 'keycloak-admin', 'username'),
+      fromSecret(KEYCLOAK_SECRET_ENV.bootstrapAdminPassword, 'keycloak-admin', 'password'),
+      fromSecret(KEYCLOAK_SECRET_ENV.masClientSecret, 'keycloak-mas-client', 'secret'),
+    ];
+    const shell = (script: string) => ({ exec: { command: ['/bin/bash', '-c', script] } });
+    ctx.deployment(this, component, { digest: config.digest, recreate: true }, {
+      ...POD_DEFAULTS,
+      securityContext: podSecurityContext(UID.keycloak),
+      initContainers: [database.container],
+      containers: [
+        {
+          name: component,
+          image: ctx.image.keycloak,
+          command: ['/bin/bash', '-c', `set -a && . /config/keycloak.env && set +a && exec /opt/keycloak/bin/kc.sh ${KEYCLOAK_ARGS.join(' ')}`],
+          env: [fromSecret(KEYCLOAK_SECRET_ENV.dbPassword, 'keycloak-database', 'password'), ...adminAndClient],
+          ports: [
+            { name: 'http', containerPort: PORTS.keycloakHttp },
+            { name: 'management', containerPort: PORTS.keycloakManagement },
+          ],
+          resources: resources({ cpu: 0.5, memoryGiB: 1 }),
+          securityContext: { ...containerSecurityContext(UID.keycloak), readOnlyRootFilesystem: false },
+          volumeMounts: [
+            { name: 'config', mountPath: '/config', readOnly: true },
+            { name: 'config', mountPath: KEYCLOAK_PATHS.realmFile, subPath: 'realm.json', readOnly: true },
+          ],
+          startupProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.started), periodSeconds: 10, failureThreshold: 60 },
+          readinessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.ready), periodSeconds: 10 },
+          livenessProbe: { ...management(KEYCLOAK_MANAGEMENT_PATHS.live), periodSeconds: 30 },
+        },
+        {
+          name: 'realm-reconcile',
+          image: ctx.image.keycloak,
+          command: ['/bin/bash', '-c', RECONCILE_PROGRAM],
+          env: adminAndClient,
+          // kcadm.sh runs a small JVM for a few seconds per call (-Xmx64m, see reconcile.sh).
+          resources: resources({ cpu: 0.05, memoryGiB: 0.125 }),
+          securityContext: containerSecurityContext(UID.keycloak),
+          volumeMounts: [
+            { name: 'config', mountPath: '/config', readOnly: true },
+            { name: 'realm-reconcile', mountPath: RECONCILE_STATE },
+          ],
+          readinessProbe: { ...shell(`test -e ${RECONCILE_STATE}/result`), periodSeconds: 5 },
+          // Every kcadm call has a time limit, so the run always ends; alive means the program runs.
+          livenessProbe: { ...shell('kill -0 1'), periodSeconds: 60 },
+        },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: config.name } },
+        database.volume,
+        { name: 'realm-reconcile', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+      ],
+    });
+  }
 }

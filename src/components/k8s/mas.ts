@@ -1,4 +1,5 @@
-import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { Construct } from 'constructs';
+import { KubeObject } from './kube-object';
 import {
   componentLabels,
   containerSecurityContext,
@@ -18,50 +19,61 @@ import { type AppsContext, UID } from './apps-context';
  * shell: every secret is a file it reads (`*_file` options), never a placeholder. It migrates
  * its database and syncs the configured upstream provider at start.
  */
-export function addMas(ctx: AppsContext): void {
-  const component = 'mas';
-  const config = ctx.configMap('mas');
-  const database = ctx.databaseInit('init-mas.sql', MAS_PASSWORD_VARIABLE, 'mas-database', UID.mas);
-  const upstream = masUpstreamClientSecretSource(ctx.spec).kind !== 'none';
-  const secrets = secretFileMounts(
-    [
-      { key: 'encryption-key', path: MAS_SECRET_FILES.encryptionKey },
-      { key: 'signing-key-rsa.pem', path: MAS_SECRET_FILES.signingKeyRsa },
-      { key: 'database-password', path: MAS_SECRET_FILES.databasePassword },
-      { key: 'synapse-shared-secret', path: MAS_SECRET_FILES.synapseSharedSecret },
-      ...(upstream ? [{ key: 'upstream-client-secret', path: MAS_SECRET_FILES.upstreamClientSecret }] : []),
-    ].map((f) => ({ ...f, secretName: 'mas-secrets' })),
-  );
-  new ServiceV1(ctx.scope, 'mas-service', {
-    metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
-    spec: {
-      selector: selectorLabels(ctx.spec.name, component),
-      // Only the web listener: health and metrics stay on the pod.
-      port: [{ name: 'web', port: MAS_LISTENERS.web.port, targetPort: String(MAS_LISTENERS.web.port), protocol: 'TCP' }],
-    },
-  });
-  const health = { httpGet: { path: MAS_HEALTH_PATH, port: String(MAS_LISTENERS.internal.port) } };
-  ctx.deployment(component, { digest: config.digest }, {
-    ...POD_DEFAULTS,
-    securityContext: podSecurityContext(UID.mas),
-    initContainer: [database.container],
-    container: [
-      {
-        name: component,
-        image: ctx.image.mas,
-        args: ['server'],
-        env: [{ name: MAS_CONFIG_ENV, value: MAS_PATHS.config }],
-        port: [
-          { name: 'web', containerPort: MAS_LISTENERS.web.port },
-          { name: 'internal', containerPort: MAS_LISTENERS.internal.port },
-        ],
-        resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
-        securityContext: containerSecurityContext(UID.mas),
-        volumeMount: [{ name: 'config', mountPath: MAS_PATHS.configDir, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...secrets.mounts],
-        readinessProbe: { ...health, periodSeconds: 10 },
-        livenessProbe: { ...health, periodSeconds: 30 },
+export interface MasProps {
+  /** The deployment's context. */
+  readonly context: AppsContext;
+}
+
+export class Mas extends Construct {
+  constructor(scope: Construct, id: string, props: MasProps) {
+    super(scope, id);
+    const ctx = props.context;
+    const component = 'mas';
+    const config = ctx.configMap(this, 'mas');
+    const database = ctx.databaseInit('init-mas.sql', MAS_PASSWORD_VARIABLE, 'mas-database', UID.mas);
+    const upstream = masUpstreamClientSecretSource(ctx.spec).kind !== 'none';
+    const secrets = secretFileMounts(
+      [
+        { key: 'encryption-key', path: MAS_SECRET_FILES.encryptionKey },
+        { key: 'signing-key-rsa.pem', path: MAS_SECRET_FILES.signingKeyRsa },
+        { key: 'database-password', path: MAS_SECRET_FILES.databasePassword },
+        { key: 'synapse-shared-secret', path: MAS_SECRET_FILES.synapseSharedSecret },
+        ...(upstream ? [{ key: 'upstream-client-secret', path: MAS_SECRET_FILES.upstreamClientSecret }] : []),
+      ].map((f) => ({ ...f, secretName: 'mas-secrets' })),
+    );
+    new KubeObject(this, 'service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
+      spec: {
+        selector: selectorLabels(ctx.spec.name, component),
+        // Only the web listener: health and metrics stay on the pod.
+        ports: [{ name: 'web', port: MAS_LISTENERS.web.port, targetPort: MAS_LISTENERS.web.port, protocol: 'TCP' }],
       },
-    ],
-    volume: [{ name: 'config', configMap: { name: config.name } }, { name: 'tmp', emptyDir: {} }, database.volume, ...secrets.volumes],
-  });
+    });
+    const health = { httpGet: { path: MAS_HEALTH_PATH, port: MAS_LISTENERS.internal.port } };
+    ctx.deployment(this, component, { digest: config.digest }, {
+      ...POD_DEFAULTS,
+      securityContext: podSecurityContext(UID.mas),
+      initContainers: [database.container],
+      containers: [
+        {
+          name: component,
+          image: ctx.image.mas,
+          args: ['server'],
+          env: [{ name: MAS_CONFIG_ENV, value: MAS_PATHS.config }],
+          ports: [
+            { name: 'web', containerPort: MAS_LISTENERS.web.port },
+            { name: 'internal', containerPort: MAS_LISTENERS.internal.port },
+          ],
+          resources: resources({ cpu: 0.25, memoryGiB: 0.25 }),
+          securityContext: containerSecurityContext(UID.mas),
+          volumeMounts: [{ name: 'config', mountPath: MAS_PATHS.configDir, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, ...secrets.mounts],
+          readinessProbe: { ...health, periodSeconds: 10 },
+          livenessProbe: { ...health, periodSeconds: 30 },
+        },
+      ],
+      volumes: [{ name: 'config', configMap: { name: config.name } }, { name: 'tmp', emptyDir: {} }, database.volume, ...secrets.volumes],
+    });
+  }
 }

@@ -1,4 +1,6 @@
-import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { Construct } from 'constructs';
+import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
+import { KubeObject } from './kube-object';
 import {
   selectorLabels,
 } from './workload';
@@ -18,97 +20,111 @@ const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128'];
  * services, Synapse to PostgreSQL, everything to cluster DNS, and Synapse out to the internet
  * (federation where the mode allows it, and push gateways) but never to private ranges.
  */
-export function addNetworkPolicies(ctx: AppsContext): void {
-  const policy = (id: string, spec: Record<string, unknown>) =>
-    new NetworkPolicyV1(ctx.scope, `netpol-${id}`, { metadata: { name: id, namespace: ctx.ns, labels: ctx.labels }, spec: spec as never });
-  const pods = (component: string) => ({ matchLabels: selectorLabels(ctx.spec.name, component) });
-  const ingressController =
-    ctx.spec.target.kind === 'hetzner'
-      ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } } }]
-      : // On an existing cluster the ingress controller's namespace is the operator's choice.
-        [{ namespaceSelector: {} }];
-  policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-  policy('allow-dns', {
-    podSelector: {},
-    policyTypes: ['Egress'],
-    egress: [
-      {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
-        ports: [
-          { port: '53', protocol: 'UDP' },
-          { port: '53', protocol: 'TCP' },
-        ],
-      },
-    ],
-  });
-  const publicComponents: [string, number][] = [
-    ['synapse', PORTS.synapseHttp],
-    ['element-web', PORTS.elementWeb],
-    ['well-known', PORTS.wellKnown],
-    ['mas', PORTS.masHttp],
-    ...(ctx.spec.identity.mode === 'keycloak' ? [['keycloak', PORTS.keycloakHttp] as [string, number]] : []),
-  ];
-  for (const [component, port] of publicComponents) {
-    policy(`allow-ingress-${component}`, {
-      podSelector: pods(component),
-      policyTypes: ['Ingress'],
-      ingress: [{ from: ingressController, ports: [{ port: String(port), protocol: 'TCP' }] }],
-    });
-  }
-  if (ctx.spec.target.kind === 'kubernetes') {
-    // cert-manager answers HTTP-01 challenges from solver pods it starts in this namespace.
-    policy('allow-ingress-acme-solver', {
-      podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: ingressController, ports: [{ port: String(ACME_SOLVER_PORT), protocol: 'TCP' }] }],
-    });
-  }
-  const databaseClients = ['synapse', 'mas', ...(ctx.spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
-  policy('allow-postgres-from-clients', {
-    podSelector: pods('postgres'),
-    policyTypes: ['Ingress'],
-    ingress: [{ from: databaseClients.map((c) => ({ podSelector: pods(c) })), ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] }],
-  });
-  policy('allow-mas-from-synapse', {
-    podSelector: pods('mas'),
-    policyTypes: ['Ingress'],
-    ingress: [{ from: [{ podSelector: pods('synapse') }], ports: [{ port: String(PORTS.masHttp), protocol: 'TCP' }] }],
-  });
-  const publicInternet = [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }];
-  policy('allow-mas-egress', {
-    podSelector: pods('mas'),
-    policyTypes: ['Egress'],
-    egress: [
-      { to: [{ podSelector: pods('postgres') }], ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] },
-      { to: [{ podSelector: pods('synapse') }], ports: [{ port: String(PORTS.synapseHttp), protocol: 'TCP' }] },
-      // The upstream identity provider (Keycloak too) is reached at its public https URL.
-      { to: publicInternet, ports: [{ port: String(PORTS.https), protocol: 'TCP' }] },
-    ],
-  });
-  if (ctx.spec.identity.mode === 'keycloak') {
-    policy('allow-keycloak-egress', {
-      podSelector: pods('keycloak'),
+export interface NetworkPoliciesProps {
+  /** The deployment's context. */
+  readonly context: AppsContext;
+}
+
+export class NetworkPolicies extends Construct {
+  constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
+    super(scope, id);
+    const ctx = props.context;
+    const policy = (name: string, spec: INetworkPolicySpec) =>
+      new KubeObject(this, name, {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name, namespace: ctx.ns, labels: { ...ctx.labels } },
+        spec,
+      });
+    const pods = (component: string) => ({ matchLabels: selectorLabels(ctx.spec.name, component) });
+    const ingressController =
+      ctx.spec.target.kind === 'hetzner'
+        ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } } }]
+        : // On an existing cluster the ingress controller's namespace is the operator's choice.
+          [{ namespaceSelector: {} }];
+    policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    policy('allow-dns', {
+      podSelector: {},
       policyTypes: ['Egress'],
       egress: [
-        { to: [{ podSelector: pods('postgres') }], ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] },
-        // Back-channel logout to MAS at its public https URL.
-        { to: publicInternet, ports: [{ port: String(PORTS.https), protocol: 'TCP' }] },
+        {
+          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ],
+        },
+      ],
+    });
+    const publicComponents: [string, number][] = [
+      ['synapse', PORTS.synapseHttp],
+      ['element-web', PORTS.elementWeb],
+      ['well-known', PORTS.wellKnown],
+      ['mas', PORTS.masHttp],
+      ...(ctx.spec.identity.mode === 'keycloak' ? [['keycloak', PORTS.keycloakHttp] as [string, number]] : []),
+    ];
+    for (const [component, port] of publicComponents) {
+      policy(`allow-ingress-${component}`, {
+        podSelector: pods(component),
+        policyTypes: ['Ingress'],
+        ingress: [{ from: ingressController, ports: [{ port, protocol: 'TCP' }] }],
+      });
+    }
+    if (ctx.spec.target.kind === 'kubernetes') {
+      // cert-manager answers HTTP-01 challenges from solver pods it starts in this namespace.
+      policy('allow-ingress-acme-solver', {
+        podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: ingressController, ports: [{ port: ACME_SOLVER_PORT, protocol: 'TCP' }] }],
+      });
+    }
+    const databaseClients = ['synapse', 'mas', ...(ctx.spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
+    policy('allow-postgres-from-clients', {
+      podSelector: pods('postgres'),
+      policyTypes: ['Ingress'],
+      ingress: [{ from: databaseClients.map((c) => ({ podSelector: pods(c) })), ports: [{ port: PORTS.postgres, protocol: 'TCP' }] }],
+    });
+    policy('allow-mas-from-synapse', {
+      podSelector: pods('mas'),
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: pods('synapse') }], ports: [{ port: PORTS.masHttp, protocol: 'TCP' }] }],
+    });
+    const publicInternet = [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }];
+    policy('allow-mas-egress', {
+      podSelector: pods('mas'),
+      policyTypes: ['Egress'],
+      egress: [
+        { to: [{ podSelector: pods('postgres') }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
+        { to: [{ podSelector: pods('synapse') }], ports: [{ port: PORTS.synapseHttp, protocol: 'TCP' }] },
+        // The upstream identity provider (Keycloak too) is reached at its public https URL.
+        { to: publicInternet, ports: [{ port: PORTS.https, protocol: 'TCP' }] },
+      ],
+    });
+    if (ctx.spec.identity.mode === 'keycloak') {
+      policy('allow-keycloak-egress', {
+        podSelector: pods('keycloak'),
+        policyTypes: ['Egress'],
+        egress: [
+          { to: [{ podSelector: pods('postgres') }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
+          // Back-channel logout to MAS at its public https URL.
+          { to: publicInternet, ports: [{ port: PORTS.https, protocol: 'TCP' }] },
+        ],
+      });
+    }
+    policy('allow-synapse-egress', {
+      podSelector: pods('synapse'),
+      policyTypes: ['Egress'],
+      egress: [
+        { to: [{ podSelector: pods('postgres') }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
+        { to: [{ podSelector: pods('mas') }], ports: [{ port: PORTS.masHttp, protocol: 'TCP' }] },
+        {
+          to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }],
+          ports: [
+            { port: PORTS.https, protocol: 'TCP' },
+            { port: 8448, protocol: 'TCP' },
+          ],
+        },
       ],
     });
   }
-  policy('allow-synapse-egress', {
-    podSelector: pods('synapse'),
-    policyTypes: ['Egress'],
-    egress: [
-      { to: [{ podSelector: pods('postgres') }], ports: [{ port: String(PORTS.postgres), protocol: 'TCP' }] },
-      { to: [{ podSelector: pods('mas') }], ports: [{ port: String(PORTS.masHttp), protocol: 'TCP' }] },
-      {
-        to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }],
-        ports: [
-          { port: String(PORTS.https), protocol: 'TCP' },
-          { port: '8448', protocol: 'TCP' },
-        ],
-      },
-    ],
-  });
 }

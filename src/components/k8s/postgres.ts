@@ -1,5 +1,7 @@
-import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import { Construct } from 'constructs';
+import { KubeObject } from './kube-object';
 import {
+  binaryQuantity,
   componentLabels,
   containerSecurityContext,
   POD_DEFAULTS,
@@ -11,65 +13,77 @@ import { PORTS } from '../../ports';
 
 import { type AppsContext, UID } from './apps-context';
 
+export interface PostgresProps {
+  /** The deployment's context. */
+  readonly context: AppsContext;
+}
+
 /**
  * PostgreSQL as a plain StatefulSet: one primary on one node is what the single-node profiles
  * need, it has no CRD to order around (the kubernetes_manifest plan-time pitfall), and its data
- * sits on the persistent volume. The Synapse role and database are created by Synapse's init
- * container from the rendered init-synapse.sql.
+ * sits on the persistent volume. Also the ConfigMap of the rendered database init scripts, which
+ * the init containers of Synapse, MAS and Keycloak run.
  */
-export function addPostgres(ctx: AppsContext): void {
-  const component = 'postgres';
-  ctx.service(component, PORTS.postgres);
-  new StatefulSetV1(ctx.scope, 'postgres', {
-    metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
-    waitForRollout: true,
-    spec: {
-      serviceName: component,
-      replicas: '1',
-      selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
-      template: {
-        metadata: { labels: componentLabels(ctx.spec.name, component) },
-        spec: {
-          ...POD_DEFAULTS,
-          securityContext: podSecurityContext(UID.postgres),
-          container: [
-            {
-              name: component,
-              image: ctx.image.postgres,
-              port: [{ name: 'postgres', containerPort: PORTS.postgres }],
-              env: [
-                { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-superuser', key: 'password' } } },
-                // Template databases in UTF8 with C collation: what Synapse requires of its database.
-                { name: 'POSTGRES_INITDB_ARGS', value: '--encoding=UTF8 --locale=C' },
-                { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-              ],
-              resources: resources(ctx.spec.size.postgres),
-              securityContext: containerSecurityContext(UID.postgres),
-              volumeMount: [
-                { name: 'data', mountPath: '/var/lib/postgresql/data' },
-                { name: 'run', mountPath: '/var/run/postgresql' },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-              readinessProbe: { exec: { command: ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1'] }, periodSeconds: 10 },
-              livenessProbe: { exec: { command: ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1'] }, periodSeconds: 30, failureThreshold: 6 },
-            },
-          ],
-          volume: [
-            { name: 'run', emptyDir: {} },
-            { name: 'tmp', emptyDir: {} },
-          ],
-        },
-      },
-      volumeClaimTemplate: [
-        {
-          metadata: { name: 'data' },
+export class Postgres extends Construct {
+  constructor(scope: Construct, id: string, props: PostgresProps) {
+    super(scope, id);
+    const ctx = props.context;
+    const component = 'postgres';
+    ctx.configMap(this, 'postgres');
+    ctx.service(this, component, PORTS.postgres);
+    const readiness = { exec: { command: ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1'] } };
+    new KubeObject(this, 'statefulset', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
+      spec: {
+        serviceName: component,
+        replicas: 1,
+        selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
+        template: {
+          metadata: { labels: componentLabels(ctx.spec.name, component) },
           spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: ctx.storageClass,
-            resources: { requests: { storage: ctx.volumeGiB(0.4) } },
+            ...POD_DEFAULTS,
+            securityContext: podSecurityContext(UID.postgres),
+            containers: [
+              {
+                name: component,
+                image: ctx.image.postgres,
+                ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
+                env: [
+                  { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-superuser', key: 'password' } } },
+                  // Template databases in UTF8 with C collation: what Synapse requires of its database.
+                  { name: 'POSTGRES_INITDB_ARGS', value: '--encoding=UTF8 --locale=C' },
+                  { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+                ],
+                resources: resources(ctx.spec.size.postgres),
+                securityContext: containerSecurityContext(UID.postgres),
+                volumeMounts: [
+                  { name: 'data', mountPath: '/var/lib/postgresql/data' },
+                  { name: 'run', mountPath: '/var/run/postgresql' },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+                readinessProbe: { ...readiness, periodSeconds: 10 },
+                livenessProbe: { ...readiness, periodSeconds: 30, failureThreshold: 6 },
+              },
+            ],
+            volumes: [
+              { name: 'run', emptyDir: {} },
+              { name: 'tmp', emptyDir: {} },
+            ],
           },
         },
-      ],
-    },
-  });
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data' },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              ...(ctx.storageClass === undefined ? {} : { storageClassName: ctx.storageClass }),
+              resources: { requests: { storage: binaryQuantity(ctx.volumeGiB(0.4), 'Gi') } },
+            },
+          },
+        ],
+      },
+    }, { waitForRollout: true });
+  }
 }

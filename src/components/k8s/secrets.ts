@@ -1,58 +1,63 @@
-import { TerraformVariable } from 'cdktf';
-import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
-import { Password } from '@cdktf/provider-random/lib/password';
-import { Id } from '@cdktf/provider-random/lib/id';
-import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
+import { Construct } from 'constructs';
+import { KubeSecret, type SecretValue } from './kube-object';
 import { masUpstreamClientSecretSource } from '../../render/mas';
-
 import { type AppsContext } from './apps-context';
 
-/** Random secrets, created once and kept in state; each becomes a Kubernetes Secret. */
-export function addSecrets(ctx: AppsContext): { turn: string } {
-  const secret = (id: string, data: Record<string, string>) =>
-    new SecretV1(ctx.scope, id, { metadata: { name: id, namespace: ctx.ns, labels: ctx.labels }, data, type: 'Opaque' });
-  // Letters and digits only: the values pass through config files and shell substitution.
-  const password = (id: string) => new Password(ctx.scope, `${id}-value`, { length: 48, special: false }).result;
+/** The generated values the Secrets share; each id is also the value's Terraform resource name. */
+const password = (id: string): SecretValue => ({ kind: 'password', id: `${id}-value`, length: 48 });
 
-  secret('postgres-superuser', { password: password('postgres-superuser') });
-  secret('synapse-database', { password: password('synapse-database') });
-  secret('synapse-secrets', {
-    'macaroon-secret-key': password('synapse-macaroon-secret-key'),
-    'form-secret': password('synapse-form-secret'),
-  });
-  const masShared = password('mas-synapse-shared-secret');
-  secret('mas-synapse-shared-secret', { 'synapse-shared-secret': masShared });
+/** The TURN shared secret, used by Synapse (to mint credentials) and coturn (to check them). */
+export const TURN_SHARED_SECRET = password('turn-shared-secret');
 
-  // MAS: 32 random bytes as 64 hex characters (MAS reads the raw file; it must never change),
-  // an RSA signing key (RS256 is mandatory in OpenID Connect), its database password, the secret
-  // it shares with Synapse, and the upstream provider's client secret where there is one.
-  const masDatabase = password('mas-database');
-  secret('mas-database', { password: masDatabase });
-  const upstream = masUpstreamClientSecretSource(ctx.spec);
-  const upstreamSecret =
-    upstream.kind === 'generated'
-      ? password('mas-upstream-client-secret')
-      : upstream.kind === 'deploy-env'
-        ? new TerraformVariable(ctx.scope, 'oidc_client_secret', {
-            type: 'string',
-            sensitive: true,
-            nullable: false,
-            description: `Client secret at the OIDC provider; deploy passes it from $${upstream.name}.`,
-          }).stringValue
-        : undefined;
-  secret('mas-secrets', {
-    'encryption-key': new Id(ctx.scope, 'mas-encryption-key', { byteLength: 32 }).hex,
-    'signing-key-rsa.pem': new PrivateKey(ctx.scope, 'mas-signing-key', { algorithm: 'RSA', rsaBits: 4096 }).privateKeyPem,
-    'database-password': masDatabase,
-    'synapse-shared-secret': masShared,
-    ...(upstreamSecret ? { 'upstream-client-secret': upstreamSecret } : {}),
-  });
-  if (ctx.spec.identity.mode === 'keycloak') {
-    secret('keycloak-database', { password: password('keycloak-database') });
-    secret('keycloak-admin', { username: 'bootstrap-admin', password: password('keycloak-admin') });
-    secret('keycloak-mas-client', { secret: upstreamSecret! });
+export interface SecretsProps {
+  /** The deployment's context. */
+  readonly context: AppsContext;
+}
+
+/**
+ * Every Secret of the deployment's namespace, by name and key, with where each value comes
+ * from. Values are generated once and kept (Terraform state, or the cluster for GitOps).
+ */
+export class Secrets extends Construct {
+  constructor(scope: Construct, id: string, props: SecretsProps) {
+    super(scope, id);
+    const ctx = props.context;
+    const secret = (name: string, data: Record<string, SecretValue>) =>
+      new KubeSecret(this, name, { name, namespace: ctx.ns, labels: ctx.labels, data });
+
+    secret('postgres-superuser', { password: password('postgres-superuser') });
+    secret('synapse-database', { password: password('synapse-database') });
+    secret('synapse-secrets', {
+      'macaroon-secret-key': password('synapse-macaroon-secret-key'),
+      'form-secret': password('synapse-form-secret'),
+    });
+    const masShared = password('mas-synapse-shared-secret');
+    secret('mas-synapse-shared-secret', { 'synapse-shared-secret': masShared });
+
+    // MAS: 32 random bytes as 64 hex characters (MAS reads the raw file; it must never change),
+    // an RSA signing key (RS256 is mandatory in OpenID Connect), its database password, the secret
+    // it shares with Synapse, and the upstream provider's client secret where there is one.
+    const masDatabase = password('mas-database');
+    secret('mas-database', { password: masDatabase });
+    const upstream = masUpstreamClientSecretSource(ctx.spec);
+    const upstreamSecret: SecretValue | undefined =
+      upstream.kind === 'generated'
+        ? password('mas-upstream-client-secret')
+        : upstream.kind === 'deploy-env'
+          ? { kind: 'input', id: 'oidc_client_secret', environment: upstream.name, description: 'Client secret at the OIDC provider' }
+          : undefined;
+    secret('mas-secrets', {
+      'encryption-key': { kind: 'hex', id: 'mas-encryption-key', bytes: 32 },
+      'signing-key-rsa.pem': { kind: 'rsa-key', id: 'mas-signing-key', bits: 4096 },
+      'database-password': masDatabase,
+      'synapse-shared-secret': masShared,
+      ...(upstreamSecret ? { 'upstream-client-secret': upstreamSecret } : {}),
+    });
+    if (ctx.spec.identity.mode === 'keycloak') {
+      secret('keycloak-database', { password: password('keycloak-database') });
+      secret('keycloak-admin', { username: { kind: 'literal', value: 'bootstrap-admin' }, password: password('keycloak-admin') });
+      secret('keycloak-mas-client', { secret: upstreamSecret! });
+    }
+    if (ctx.spec.calls.turn) secret('turn-shared-secret', { 'shared-secret': TURN_SHARED_SECRET });
   }
-  const turn = password('turn-shared-secret');
-  secret('turn-shared-secret', { 'shared-secret': turn });
-  return { turn };
 }

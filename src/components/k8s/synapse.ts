@@ -1,5 +1,7 @@
-import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
+import { Construct } from 'constructs';
+import { KubeObject } from './kube-object';
 import {
+  binaryQuantity,
   componentLabels,
   containerSecurityContext,
   POD_DEFAULTS,
@@ -15,80 +17,90 @@ import { SYNAPSE_TURN_SECRET_PATH } from '../../render/turn';
 
 import { type AppsContext, UID } from './apps-context';
 
+export interface SynapseProps {
+  /** The deployment's context. */
+  readonly context: AppsContext;
+}
+
 /**
  * Synapse: one writer on a ReadWriteOnce volume (media, signing key), its database and role made
  * by an init container, the signing key generated on first start, secrets mounted as files and
  * the database password in libpq's environment.
  */
-export function addSynapse(ctx: AppsContext): void {
-  const component = 'synapse';
-  const config = ctx.configMap('synapse');
-  const database = ctx.databaseInit('init-synapse.sql', SYNAPSE_PASSWORD_VARIABLE, 'synapse-database', UID.synapse);
-  const media = new PersistentVolumeClaimV1(ctx.scope, 'synapse-data', {
-    metadata: { name: 'synapse-data', namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
-    // A PVC that is still bound is never waited for; local-path binds on first use.
-    waitUntilBound: false,
-    spec: {
-      accessModes: ['ReadWriteOnce'],
-      storageClassName: ctx.storageClass,
-      resources: { requests: { storage: ctx.volumeGiB(0.5) } },
-    },
-  });
-  const secretFiles: SecretFile[] = [
-    { secretName: 'synapse-secrets', key: 'macaroon-secret-key', path: SYNAPSE_SECRET_FILES.macaroonSecretKey },
-    { secretName: 'synapse-secrets', key: 'form-secret', path: SYNAPSE_SECRET_FILES.formSecret },
-    { secretName: 'mas-synapse-shared-secret', key: 'synapse-shared-secret', path: SYNAPSE_SECRET_FILES.masSharedSecret },
-    ...(ctx.spec.calls.turn ? [{ secretName: 'turn-shared-secret', key: 'shared-secret', path: SYNAPSE_TURN_SECRET_PATH }] : []),
-  ];
-  const secrets = secretFileMounts(secretFiles);
-  const dbPassword = { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'synapse-database', key: 'password' } } };
-  const mounts = [
-    { name: 'config', mountPath: SYNAPSE_PATHS.config, readOnly: true },
-    { name: 'data', mountPath: SYNAPSE_PATHS.data },
-    { name: 'tmp', mountPath: '/tmp' },
-    ...secrets.mounts,
-  ];
-  const homeserver = ['python', '-m', 'synapse.app.homeserver', '--config-path', `${SYNAPSE_PATHS.config}/homeserver.yaml`];
-  ctx.service(component, PORTS.synapseHttp);
-  ctx.deployment(component, { digest: config.digest, recreate: true, waitForRollout: true }, {
-    ...POD_DEFAULTS,
-    securityContext: podSecurityContext(UID.synapse),
-    initContainer: [
-      database.container,
-      {
-        // Creates the signing key on first start (on the persistent volume), then exits.
-        name: 'generate-keys',
-        image: ctx.image.synapse,
-        command: [...homeserver, '--generate-keys'],
-        env: [dbPassword],
-        securityContext: containerSecurityContext(UID.synapse),
-        volumeMount: mounts,
+export class Synapse extends Construct {
+  constructor(scope: Construct, id: string, props: SynapseProps) {
+    super(scope, id);
+    const ctx = props.context;
+    const component = 'synapse';
+    const config = ctx.configMap(this, 'synapse');
+    const database = ctx.databaseInit('init-synapse.sql', SYNAPSE_PASSWORD_VARIABLE, 'synapse-database', UID.synapse);
+    new KubeObject(this, 'data', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'synapse-data', namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        ...(ctx.storageClass === undefined ? {} : { storageClassName: ctx.storageClass }),
+        resources: { requests: { storage: binaryQuantity(ctx.volumeGiB(0.5), 'Gi') } },
       },
-    ],
-    container: [
-      {
-        name: component,
-        image: ctx.image.synapse,
-        command: homeserver,
-        env: [dbPassword],
-        port: [
-          { name: 'http', containerPort: PORTS.synapseHttp },
-          { name: 'metrics', containerPort: PORTS.synapseMetrics },
-        ],
-        resources: resources(ctx.spec.size.synapse),
-        securityContext: containerSecurityContext(UID.synapse),
-        volumeMount: mounts,
-        readinessProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 10 },
-        livenessProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 30, failureThreshold: 5 },
-        startupProbe: { httpGet: { path: '/health', port: String(PORTS.synapseHttp) }, periodSeconds: 10, failureThreshold: 60 },
-      },
-    ],
-    volume: [
-      { name: 'config', configMap: { name: config.name } },
-      database.volume,
-      { name: 'data', persistentVolumeClaim: { claimName: media.metadata.name } },
-      { name: 'tmp', emptyDir: {} },
-      ...secrets.volumes,
-    ],
-  });
+    });
+    const secretFiles: SecretFile[] = [
+      { secretName: 'synapse-secrets', key: 'macaroon-secret-key', path: SYNAPSE_SECRET_FILES.macaroonSecretKey },
+      { secretName: 'synapse-secrets', key: 'form-secret', path: SYNAPSE_SECRET_FILES.formSecret },
+      { secretName: 'mas-synapse-shared-secret', key: 'synapse-shared-secret', path: SYNAPSE_SECRET_FILES.masSharedSecret },
+      ...(ctx.spec.calls.turn ? [{ secretName: 'turn-shared-secret', key: 'shared-secret', path: SYNAPSE_TURN_SECRET_PATH }] : []),
+    ];
+    const secrets = secretFileMounts(secretFiles);
+    const dbPassword = { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'synapse-database', key: 'password' } } };
+    const mounts = [
+      { name: 'config', mountPath: SYNAPSE_PATHS.config, readOnly: true },
+      { name: 'data', mountPath: SYNAPSE_PATHS.data },
+      { name: 'tmp', mountPath: '/tmp' },
+      ...secrets.mounts,
+    ];
+    const homeserver = ['python', '-m', 'synapse.app.homeserver', '--config-path', `${SYNAPSE_PATHS.config}/homeserver.yaml`];
+    const health = { httpGet: { path: '/health', port: PORTS.synapseHttp } };
+    ctx.service(this, component, PORTS.synapseHttp);
+    ctx.deployment(this, component, { digest: config.digest, recreate: true, waitForRollout: true }, {
+      ...POD_DEFAULTS,
+      securityContext: podSecurityContext(UID.synapse),
+      initContainers: [
+        database.container,
+        {
+          // Creates the signing key on first start (on the persistent volume), then exits.
+          name: 'generate-keys',
+          image: ctx.image.synapse,
+          command: [...homeserver, '--generate-keys'],
+          env: [dbPassword],
+          securityContext: containerSecurityContext(UID.synapse),
+          volumeMounts: mounts,
+        },
+      ],
+      containers: [
+        {
+          name: component,
+          image: ctx.image.synapse,
+          command: homeserver,
+          env: [dbPassword],
+          ports: [
+            { name: 'http', containerPort: PORTS.synapseHttp },
+            { name: 'metrics', containerPort: PORTS.synapseMetrics },
+          ],
+          resources: resources(ctx.spec.size.synapse),
+          securityContext: containerSecurityContext(UID.synapse),
+          volumeMounts: mounts,
+          readinessProbe: { ...health, periodSeconds: 10 },
+          livenessProbe: { ...health, periodSeconds: 30, failureThreshold: 5 },
+          startupProbe: { ...health, periodSeconds: 10, failureThreshold: 60 },
+        },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: config.name } },
+        database.volume,
+        { name: 'data', persistentVolumeClaim: { claimName: 'synapse-data' } },
+        { name: 'tmp', emptyDir: {} },
+        ...secrets.volumes,
+      ],
+    });
+  }
 }

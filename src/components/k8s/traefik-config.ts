@@ -1,5 +1,5 @@
-import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+import { Construct } from 'constructs';
+import { KubeObject } from './kube-object';
 
 import { type AppsContext } from './apps-context';
 import { PORTS } from '../../ports';
@@ -33,40 +33,49 @@ export const TRAEFIK_FILES = { configMap: 'sovereign-matrix-traefik', mountPath:
  * changed from a string (40) to an object (41).
  * HelmChartConfig is a k3s CRD present from the first boot, so it can be planned.
  */
-export function addTraefikConfig(ctx: AppsContext): void {
-  // TURN over TLS (with TURN on): the rendered dynamic configuration, with the address coturn listens on.
-  const turns = ctx.files.find((f) => f.path === 'traefik/turns.yaml')?.content.split(envPlaceholder(COTURN_ENV.publicIpv4)).join(ctx.turnPublicIpv4);
-  if (turns !== undefined) {
-    new ConfigMapV1(ctx.scope, 'traefik-dynamic-config', {
-      metadata: { name: TRAEFIK_FILES.configMap, namespace: 'kube-system', labels: ctx.labels },
-      data: { 'turns.yaml': turns },
-    });
-  }
-  const values = {
-    // The chart's defaults ask traefik.io for new versions and send anonymous usage statistics.
-    global: { checkNewVersion: false, sendAnonymousUsage: false },
-    ports: {
-      web: { http: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } },
-      // k3s's service load balancer exposes the entry point on the node, like 80 and 443.
-      ...(turns === undefined ? {} : { [TURNS_ENTRYPOINT]: { port: PORTS.turns, expose: { default: true }, exposedPort: PORTS.turns, protocol: 'TCP' } }),
-    },
-    ...(turns === undefined ? {} : { volumes: [{ name: TRAEFIK_FILES.configMap, mountPath: TRAEFIK_FILES.mountPath, type: 'configMap' }] }),
-    persistence: { enabled: true },
-    additionalArguments: [
-      `--certificatesresolvers.${CERT_RESOLVER}.acme.caserver=${ctx.spec.tls.acmeServer}`,
-      `--certificatesresolvers.${CERT_RESOLVER}.acme.email=${ctx.spec.tls.acmeEmail}`,
-      `--certificatesresolvers.${CERT_RESOLVER}.acme.storage=/data/acme.json`,
-      `--certificatesresolvers.${CERT_RESOLVER}.acme.httpchallenge.entrypoint=web`,
-      ...MATRIX_ENCODED_CHARACTERS.map((option) => `--entryPoints.websecure.http.encodedCharacters.${option}=true`),
-      ...(turns === undefined ? [] : [`--providers.file.directory=${TRAEFIK_FILES.mountPath}`, '--providers.file.watch=true']),
-    ],
-  };
-  new Manifest(ctx.scope, 'traefik-acme', {
-    manifest: {
+export interface TraefikConfigProps {
+  /** The deployment's context. */
+  readonly context: AppsContext;
+}
+
+export class TraefikConfig extends Construct {
+  constructor(scope: Construct, id: string, props: TraefikConfigProps) {
+    super(scope, id);
+    const ctx = props.context;
+    // TURN over TLS (with TURN on): the rendered dynamic configuration, with the address coturn listens on.
+    const turns = ctx.files.find((f) => f.path === 'traefik/turns.yaml')?.content.split(envPlaceholder(COTURN_ENV.publicIpv4)).join(ctx.turnPublicIpv4);
+    if (turns !== undefined) {
+      new KubeObject(this, 'dynamic-config', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: TRAEFIK_FILES.configMap, namespace: 'kube-system', labels: { ...ctx.labels } },
+        data: { 'turns.yaml': turns },
+      });
+    }
+    const values = {
+      // The chart's defaults ask traefik.io for new versions and send anonymous usage statistics.
+      global: { checkNewVersion: false, sendAnonymousUsage: false },
+      ports: {
+        web: { http: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } },
+        // k3s's service load balancer exposes the entry point on the node, like 80 and 443.
+        ...(turns === undefined ? {} : { [TURNS_ENTRYPOINT]: { port: PORTS.turns, expose: { default: true }, exposedPort: PORTS.turns, protocol: 'TCP' } }),
+      },
+      ...(turns === undefined ? {} : { volumes: [{ name: TRAEFIK_FILES.configMap, mountPath: TRAEFIK_FILES.mountPath, type: 'configMap' }] }),
+      persistence: { enabled: true },
+      additionalArguments: [
+        `--certificatesresolvers.${CERT_RESOLVER}.acme.caserver=${ctx.spec.tls.acmeServer}`,
+        `--certificatesresolvers.${CERT_RESOLVER}.acme.email=${ctx.spec.tls.acmeEmail}`,
+        `--certificatesresolvers.${CERT_RESOLVER}.acme.storage=/data/acme.json`,
+        `--certificatesresolvers.${CERT_RESOLVER}.acme.httpchallenge.entrypoint=web`,
+        ...MATRIX_ENCODED_CHARACTERS.map((option) => `--entryPoints.websecure.http.encodedCharacters.${option}=true`),
+        ...(turns === undefined ? [] : [`--providers.file.directory=${TRAEFIK_FILES.mountPath}`, '--providers.file.watch=true']),
+      ],
+    };
+    new KubeObject(this, 'helm-chart-config', {
       apiVersion: 'helm.cattle.io/v1',
       kind: 'HelmChartConfig',
       metadata: { name: 'traefik', namespace: 'kube-system' },
       spec: { valuesContent: JSON.stringify(values, null, 2) },
-    },
-  });
+    });
+  }
 }

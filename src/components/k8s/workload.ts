@@ -1,4 +1,9 @@
 import { basename, dirname } from 'node:path';
+import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import type { Resources } from '../../config/sizing';
 
 /**
@@ -6,6 +11,15 @@ import type { Resources } from '../../config/sizing';
  * non-root, no privilege escalation, no capabilities, read-only root filesystem, RuntimeDefault
  * seccomp, and no service account token (none of our programs talks to the Kubernetes API).
  */
+
+/** Labels every object of a deployment carries, so an operator can tell what the kit manages. */
+export function deploymentLabels(deployment: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/part-of': 'sovereign-matrix',
+    'app.kubernetes.io/managed-by': 'sovereign-matrix',
+    'sovereign-matrix/deployment': deployment,
+  };
+}
 
 /** Labels that select one component's pods. */
 export function componentLabels(deployment: string, component: string): Record<string, string> {
@@ -22,20 +36,20 @@ export function selectorLabels(deployment: string, component: string): Record<st
   return { 'app.kubernetes.io/name': component, 'app.kubernetes.io/instance': deployment };
 }
 
-export function podSecurityContext(uid: number) {
+export function podSecurityContext(uid: number): IPodSecurityContext {
   return {
     runAsNonRoot: true,
-    runAsUser: String(uid),
-    runAsGroup: String(uid),
-    fsGroup: String(uid),
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
 
-export function containerSecurityContext(uid: number) {
+export function containerSecurityContext(uid: number): ISecurityContext {
   return {
     runAsNonRoot: true,
-    runAsUser: String(uid),
+    runAsUser: uid,
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
     privileged: false,
@@ -55,12 +69,35 @@ export const POD_DEFAULTS = {
  * averages); CPU is not limited, because CPU limits throttle Synapse's bursts (joins, backfill)
  * while requests already reserve the profile's share of the node.
  */
-export function resources(r: Resources) {
+export function resources(r: Resources): IResourceRequirements {
   const mebibytes = Math.round(r.memoryGiB * 1024);
   return {
-    requests: { cpu: String(r.cpu), memory: `${mebibytes}Mi` },
-    limits: { memory: `${Math.round(mebibytes * 1.5)}Mi` },
+    requests: { cpu: cpuQuantity(r.cpu), memory: binaryQuantity(mebibytes, 'Mi') },
+    limits: { memory: binaryQuantity(Math.round(mebibytes * 1.5), 'Mi') },
   };
+}
+
+const BINARY_UNITS = ['Ki', 'Mi', 'Gi', 'Ti', 'Pi'] as const;
+
+/**
+ * A quantity in the canonical form the API server stores (`2048Mi` is stored as `2Gi`), so that
+ * what server-side apply returns equals what was sent and a second plan is empty.
+ */
+export function binaryQuantity(amount: number, unit: (typeof BINARY_UNITS)[number]): string {
+  if (!Number.isInteger(amount) || amount < 1) throw new Error(`quantity ${amount}${unit} is not a positive whole number`);
+  let i = BINARY_UNITS.indexOf(unit);
+  while (amount % 1024 === 0 && i < BINARY_UNITS.length - 1) {
+    amount /= 1024;
+    i += 1;
+  }
+  return `${amount}${BINARY_UNITS[i]}`;
+}
+
+/** CPU in the API server's canonical form: whole cores as `2`, anything else in millicores (`250m`). */
+export function cpuQuantity(cores: number): string {
+  const millicores = Math.round(cores * 1000);
+  if (millicores < 1) throw new Error(`CPU ${cores} is below one millicore`);
+  return millicores % 1000 === 0 ? String(millicores / 1000) : `${millicores}m`;
 }
 
 /** A Secret key mounted as a single file at an absolute path (its directory becomes the mount). */
@@ -71,7 +108,7 @@ export interface SecretFile {
 }
 
 /** Volumes and mounts for secret files, one volume per directory. */
-export function secretFileMounts(files: readonly SecretFile[]) {
+export function secretFileMounts(files: readonly SecretFile[]): { volumes: IVolume[]; mounts: IVolumeMount[] } {
   const byDir = new Map<string, SecretFile[]>();
   for (const file of files) byDir.set(dirname(file.path), [...(byDir.get(dirname(file.path)) ?? []), file]);
   const volumes = [...byDir.entries()].map(([dir, dirFiles], i) => {
@@ -81,7 +118,7 @@ export function secretFileMounts(files: readonly SecretFile[]) {
       name: `secret-${i}`,
       secret: {
         secretName: dirFiles[0].secretName,
-        defaultMode: '0400',
+        defaultMode: 0o400,
         items: dirFiles.map((f) => ({ key: f.key, path: basename(f.path) })),
       },
     };

@@ -1,0 +1,61 @@
+import { Construct } from 'constructs';
+import { AppsContext, type DeployInputs } from './apps-context';
+import { Coturn } from './coturn';
+import { Ingress } from './ingress';
+import { Keycloak } from './keycloak';
+import { KubeObject } from './kube-object';
+import { Mas } from './mas';
+import { NetworkPolicies } from './network-policies';
+import { Postgres } from './postgres';
+import { Secrets } from './secrets';
+import { StaticSite } from './static-site';
+import { Synapse } from './synapse';
+import { TraefikConfig } from './traefik-config';
+import type { DeploymentSpec } from '../../config/spec';
+
+export interface MatrixAppsProps {
+  /** The resolved deployment file. */
+  readonly spec: DeploymentSpec;
+  /** Values known only at deploy time (Terraform references, or the operator's). */
+  readonly inputs: DeployInputs;
+}
+
+/**
+ * Every Kubernetes object of one deployment's Matrix applications, cloud-independent: the apps
+ * stack applies them with OpenTofu, `manifests` writes them for GitOps tools. Every
+ * configuration file comes from src/render (the same bytes `sovereign-matrix render` writes).
+ */
+export class MatrixApps extends Construct {
+  readonly context: AppsContext;
+
+  constructor(scope: Construct, id: string, props: MatrixAppsProps) {
+    super(scope, id);
+    const { spec } = props;
+    const context = new AppsContext(spec, props.inputs);
+    this.context = context;
+    new KubeObject(this, 'namespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: context.ns,
+        labels: {
+          ...context.labels,
+          // Pod Security Admission: every pod here must meet the "restricted" profile.
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+        },
+      },
+    });
+    new Secrets(this, 'secrets', { context });
+    new Postgres(this, 'postgres', { context });
+    new Synapse(this, 'synapse', { context });
+    new Mas(this, 'mas', { context });
+    if (spec.identity.mode === 'keycloak') new Keycloak(this, 'keycloak', { context });
+    new StaticSite(this, 'element-web', { context, site: 'element-web', image: context.image.elementWeb });
+    new StaticSite(this, 'well-known', { context, site: 'well-known', image: context.image.wellKnown });
+    new Ingress(this, 'ingress', { context });
+    new NetworkPolicies(this, 'network-policies', { context });
+    if (spec.calls.turn) new Coturn(this, 'coturn', { context });
+    if (spec.target.kind === 'hetzner') new TraefikConfig(this, 'traefik', { context });
+  }
+}

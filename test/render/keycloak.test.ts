@@ -29,6 +29,13 @@ import { KEYCLOAK_MAS_CLIENT_ID, KEYCLOAK_REALM, masConfig, masUpstreamProvider 
 import { renderKeycloakPostgresInit } from '../../src/render/postgres';
 import { specWith } from './fixtures';
 
+/** The Kubernetes object of a kind and name in a synthesized apps stack. */
+function kubeObject(json: Obj, kind: string, name: string): Obj {
+  const found = Object.values(json.resource.kubernetes_manifest as Record<string, Obj>).map((r) => r.manifest).filter((m) => m.kind === kind && m.metadata.name === name);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const KEYCLOAK = 'identity:\n  mode: keycloak\n';
@@ -311,9 +318,9 @@ describe('keycloak', () => {
 
     test('runs in the Keycloak pod as a second, read-only container with the same image, Secrets and ConfigMap', () => {
       const json = JSON.parse(Testing.synth(new AppsStack(Testing.app(), specWith(KEYCLOAK))));
-      const pod = json.resource.kubernetes_deployment_v1.keycloak.spec.template.spec;
-      const [keycloak, sidecar] = pod.container;
-      expect(pod.container).toHaveLength(2);
+      const pod = kubeObject(json, 'Deployment', 'keycloak').spec.template.spec;
+      const [keycloak, sidecar] = pod.containers;
+      expect(pod.containers).toHaveLength(2);
       expect(sidecar.name).toBe('realm-reconcile');
       expect(sidecar.image).toBe(keycloak.image);
       expect(sidecar.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
@@ -322,11 +329,11 @@ describe('keycloak', () => {
       const names = (c: Obj) => c.env.map((e: Obj) => e.name);
       expect(names(sidecar)).toEqual([KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, KEYCLOAK_SECRET_ENV.bootstrapAdminPassword, KEYCLOAK_SECRET_ENV.masClientSecret]);
       for (const e of sidecar.env) expect(keycloak.env).toContainEqual(e);
-      expect(sidecar.security_context).toMatchObject({ read_only_root_filesystem: true, run_as_non_root: true, allow_privilege_escalation: false, capabilities: { drop: ['ALL'] } });
-      expect(sidecar.volume_mount).toContainEqual({ name: 'config', mount_path: '/config', read_only: true });
-      expect(keycloak.volume_mount).toContainEqual({ name: 'config', mount_path: '/config', read_only: true });
-      expect(sidecar.readiness_probe.exec.command[2]).toBe('test -e /run/realm-reconcile/result');
-      expect(pod.volume).toContainEqual({ name: 'realm-reconcile', empty_dir: { medium: 'Memory', size_limit: '1Mi' } });
+      expect(sidecar.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(sidecar.volumeMounts).toContainEqual({ name: 'config', mountPath: '/config', readOnly: true });
+      expect(keycloak.volumeMounts).toContainEqual({ name: 'config', mountPath: '/config', readOnly: true });
+      expect(sidecar.readinessProbe.exec.command[2]).toBe('test -e /run/realm-reconcile/result');
+      expect(pod.volumes).toContainEqual({ name: 'realm-reconcile', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
     });
   });
 
@@ -478,18 +485,18 @@ describe('keycloak', () => {
       );
       expect(script).toContain(`#   ${keycloakCreateUserCommand('<namespace>')}\n`);
       const json = JSON.parse(Testing.synth(new AppsStack(Testing.app(), specWith(KEYCLOAK))));
-      const deployment = json.resource.kubernetes_deployment_v1[KEYCLOAK_CREATE_USER.deployment];
+      const deployment = kubeObject(json, 'Deployment', KEYCLOAK_CREATE_USER.deployment);
       expect(deployment.metadata.name).toBe(KEYCLOAK_CREATE_USER.deployment);
       const pod = deployment.spec.template.spec;
-      const container = pod.container.find((c: Obj) => c.name === KEYCLOAK_CREATE_USER.container);
+      const container = pod.containers.find((c: Obj) => c.name === KEYCLOAK_CREATE_USER.container);
       expect(container).toBeDefined();
-      const mount = container.volume_mount.find((m: Obj) => m.mount_path === KEYCLOAK_CREATE_USER.configDir);
-      expect(mount).toMatchObject({ read_only: true });
-      const volume = pod.volume.find((v: Obj) => v.name === mount.name);
-      const configMap = Object.values(json.resource.kubernetes_config_map_v1 as Record<string, Obj>).find((c) => c.metadata.name === volume.config_map.name)!;
+      const mount = container.volumeMounts.find((m: Obj) => m.mountPath === KEYCLOAK_CREATE_USER.configDir);
+      expect(mount).toMatchObject({ readOnly: true });
+      const volume = pod.volumes.find((v: Obj) => v.name === mount.name);
+      const configMap = kubeObject(json, 'ConfigMap', volume.configMap.name);
       expect(Object.keys(configMap.data)).toContain(KEYCLOAK_CREATE_USER.script);
       expect(container.env.map((e: Obj) => e.name)).toEqual(expect.arrayContaining([KEYCLOAK_SECRET_ENV.bootstrapAdminUsername, KEYCLOAK_SECRET_ENV.bootstrapAdminPassword]));
-      expect(container.security_context.read_only_root_filesystem).toBe(true);
+      expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
     });
 
     test('only in identity mode keycloak', () => {

@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
-import { AppsStack, literalForTerraform, namespaceName } from '../../stacks/apps';
+import { AppsStack, FIELD_MANAGER, literalForTerraform, namespaceName } from '../../stacks/apps';
 import { loadDeploymentFile } from '../../src/config/load';
 import type { DeploymentSpec } from '../../src/config/spec';
 import { renderAll } from '../../src/render';
@@ -21,15 +22,30 @@ function resources(json: Json, type: string): Record<string, Json> {
   return json.resource?.[type] ?? {};
 }
 
+/** The Kubernetes objects of a stack (the `manifest` of every kubernetes_manifest). */
+function manifests(json: Json): Json[] {
+  return Object.values(resources(json, 'kubernetes_manifest')).map((r) => r.manifest);
+}
+
+/** The objects of one kind, by name (names are unique per kind in these tests' namespaces). */
+function objects(json: Json, kind: string): Record<string, Json> {
+  return Object.fromEntries(manifests(json).filter((m) => m.kind === kind).map((m) => [m.metadata.name, m]));
+}
+
 /** Every pod template: Deployments and StatefulSets. */
 function podSpecs(json: Json): [string, Json][] {
-  return ['kubernetes_deployment_v1', 'kubernetes_stateful_set_v1'].flatMap((type) =>
-    Object.entries(resources(json, type)).map(([name, r]) => [name, r.spec.template.spec] as [string, Json]),
-  );
+  return ['Deployment', 'StatefulSet'].flatMap((kind) => Object.entries(objects(json, kind)).map(([name, r]) => [name, r.spec.template.spec] as [string, Json]));
+}
+
+/** A memory quantity (`Mi`, `Gi`) in MiB. */
+function mebibytes(quantity: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!m) throw new Error(`unexpected quantity ${quantity}`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
 }
 
 function containers(pod: Json): Json[] {
-  return [...(pod.container ?? []), ...(pod.init_container ?? [])];
+  return [...(pod.containers ?? []), ...(pod.initContainers ?? [])];
 }
 
 describe.each(EXAMPLES)('apps stack of %s', (file) => {
@@ -41,22 +57,22 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
     expect(pods.length).toBeGreaterThanOrEqual(5);
     for (const [name, pod] of pods) {
       for (const c of containers(pod)) {
-        expect({ pod: name, container: c.name, sc: c.security_context }).toEqual({
+        expect({ pod: name, container: c.name, sc: c.securityContext }).toEqual({
           pod: name,
           container: c.name,
           sc: expect.objectContaining({
-            run_as_non_root: true,
-            allow_privilege_escalation: false,
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
             privileged: false,
             // Keycloak's start re-builds the server into its installation directory.
-            read_only_root_filesystem: !(name === 'keycloak' && c.name === 'keycloak'),
+            readOnlyRootFilesystem: !(name === 'keycloak' && c.name === 'keycloak'),
             capabilities: { drop: ['ALL'] },
-            seccomp_profile: { type: 'RuntimeDefault' },
+            seccompProfile: { type: 'RuntimeDefault' },
           }),
         });
       }
-      expect(pod.automount_service_account_token).toBe(false);
-      expect(pod.security_context.run_as_non_root).toBe(true);
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
     }
   });
 
@@ -71,35 +87,37 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
   });
 
   it('gives Synapse and PostgreSQL the resources of the size profile', () => {
-    const synapse = resources(json, 'kubernetes_deployment_v1').synapse.spec.template.spec.container[0];
-    expect(synapse.resources.requests).toEqual({ cpu: String(spec.size.synapse.cpu), memory: `${Math.round(spec.size.synapse.memoryGiB * 1024)}Mi` });
-    const postgres = resources(json, 'kubernetes_stateful_set_v1').postgres.spec.template.spec.container[0];
+    const synapse = objects(json, 'Deployment').synapse.spec.template.spec.containers[0];
+    expect(synapse.resources.requests.cpu).toBe(String(spec.size.synapse.cpu));
+    expect(mebibytes(synapse.resources.requests.memory)).toBe(Math.round(spec.size.synapse.memoryGiB * 1024));
+    const postgres = objects(json, 'StatefulSet').postgres.spec.template.spec.containers[0];
     expect(postgres.resources.requests.cpu).toBe(String(spec.size.postgres.cpu));
-    for (const [, pod] of pods) for (const c of pod.container) expect(c.resources.requests).toBeDefined();
+    expect(mebibytes(postgres.resources.requests.memory)).toBe(Math.round(spec.size.postgres.memoryGiB * 1024));
+    for (const [, pod] of pods) for (const c of pod.containers) expect(c.resources.requests).toBeDefined();
   });
 
   it('has readiness and liveness probes on every long-running container', () => {
     for (const [name, pod] of pods) {
       if (name === 'coturn') continue; // host-network UDP service; Kubernetes probes cannot speak TURN
-      for (const c of pod.container) {
-        expect({ name, readiness: Boolean(c.readiness_probe), liveness: Boolean(c.liveness_probe) }).toEqual({ name, readiness: true, liveness: true });
+      for (const c of pod.containers) {
+        expect({ name, readiness: Boolean(c.readinessProbe), liveness: Boolean(c.livenessProbe) }).toEqual({ name, readiness: true, liveness: true });
       }
     }
   });
 
   it('routes only /_matrix and /_synapse/client to Synapse, never the admin API', () => {
-    const ingress = Object.values(resources(json, 'kubernetes_ingress_v1'))[0];
-    const synapsePaths = ingress.spec.rule.flatMap((r: Json) => r.http.path).filter((p: Json) => p.backend.service.name === 'synapse');
+    const ingress = Object.values(objects(json, 'Ingress'))[0];
+    const synapsePaths = ingress.spec.rules.flatMap((r: Json) => r.http.paths).filter((p: Json) => p.backend.service.name === 'synapse');
     expect(synapsePaths.map((p: Json) => p.path).sort()).toEqual(['/_matrix', '/_synapse/client']);
     expect(JSON.stringify(ingress)).not.toContain('/_synapse/admin');
     const hosts = [spec.hostnames.matrix, spec.hostnames.web, spec.hostnames.auth, spec.serverName];
     if (spec.identity.mode === 'keycloak') hosts.push(spec.hostnames.sso);
-    expect(ingress.spec.rule.map((r: Json) => r.host).sort()).toEqual(hosts.sort());
+    expect(ingress.spec.rules.map((r: Json) => r.host).sort()).toEqual(hosts.sort());
   });
 
   it('sends the login compatibility endpoints and the auth host to MAS', () => {
-    const ingress = Object.values(resources(json, 'kubernetes_ingress_v1'))[0];
-    const toMas = ingress.spec.rule.flatMap((r: Json) => r.http.path.map((p: Json) => ({ host: r.host, ...p }))).filter((p: Json) => p.backend.service.name === 'mas');
+    const ingress = Object.values(objects(json, 'Ingress'))[0];
+    const toMas = ingress.spec.rules.flatMap((r: Json) => r.http.paths.map((p: Json) => ({ host: r.host, ...p }))).filter((p: Json) => p.backend.service.name === 'mas');
     expect(toMas.map((p: Json) => `${p.host}${p.path}`).sort()).toEqual(
       [
         `${spec.hostnames.auth}/`,
@@ -109,23 +127,30 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
   });
 
   it('exposes only the realm endpoints of Keycloak, never its admin console or management port', () => {
-    const ingress = Object.values(resources(json, 'kubernetes_ingress_v1'))[0];
-    const toKeycloak = ingress.spec.rule.flatMap((r: Json) => r.http.path).filter((p: Json) => p.backend.service.name === 'keycloak');
+    const ingress = Object.values(objects(json, 'Ingress'))[0];
+    const toKeycloak = ingress.spec.rules.flatMap((r: Json) => r.http.paths).filter((p: Json) => p.backend.service.name === 'keycloak');
     if (spec.identity.mode !== 'keycloak') {
       expect(toKeycloak).toEqual([]);
       return;
     }
     expect(toKeycloak.map((p: Json) => p.path).sort()).toEqual(['/.well-known', '/realms', '/resources']);
     expect(toKeycloak.every((p: Json) => p.backend.service.port.number === 8080)).toBe(true);
-    const service = resources(json, 'kubernetes_service_v1')['keycloak-service'];
-    expect(service.spec.port.map((p: Json) => p.port)).toEqual([8080]);
+    const service = objects(json, 'Service').keycloak;
+    expect(service.spec.ports.map((p: Json) => p.port)).toEqual([8080]);
   });
 
   it('keeps secrets out of the JSON: every Secret value is a generated reference', () => {
-    const generated = /^\$\{(random_password\.[a-z0-9-]+\.result|random_id\.[a-z0-9-]+\.hex|tls_private_key\.[a-z0-9-]+\.private_key_pem|var\.oidc_client_secret)\}$/;
-    for (const [name, secret] of Object.entries(resources(json, 'kubernetes_secret_v1'))) {
+    const generated = /^\$\{base64encode\((random_password\.[a-z0-9-]+\.result|random_id\.[a-z0-9-]+\.hex|tls_private_key\.[a-z0-9-]+\.private_key_pem|var\.oidc_client_secret)\)\}$/;
+    const secrets = manifests(json).filter((m) => m.kind === 'Secret');
+    expect(secrets.length).toBeGreaterThanOrEqual(6);
+    for (const secret of secrets) {
+      const name = secret.metadata.name;
+      expect(secret.stringData).toBeUndefined();
       for (const [key, value] of Object.entries(secret.data as Record<string, string>)) {
-        if (name === 'keycloak-admin' && key === 'username') continue; // a name, not a secret
+        if (name === 'keycloak-admin' && key === 'username') {
+          expect(Buffer.from(value, 'base64').toString()).toBe('bootstrap-admin'); // a name, not a secret
+          continue;
+        }
         expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(generated) });
       }
     }
@@ -134,7 +159,7 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
   });
 
   it('deploys exactly the rendered configuration files', () => {
-    const maps = resources(json, 'kubernetes_config_map_v1');
+    const maps = objects(json, 'ConfigMap');
     // Traefik's file (with the node address filled in) is checked in the Traefik tests below.
     const deployed = Object.values(maps).filter((m) => m.metadata.namespace !== 'kube-system').flatMap((m) => Object.entries(m.data as Record<string, string>).map(([file, content]) => [m.metadata.name.replace(/-config$/, ''), file, content]));
     const rendered = renderAll(spec)
@@ -144,35 +169,35 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
   });
 
   it('denies all traffic by default and lets only the database clients reach PostgreSQL', () => {
-    const policies = Object.values(resources(json, 'kubernetes_network_policy_v1'));
+    const policies = Object.values(objects(json, 'NetworkPolicy'));
     const deny = policies.find((p) => p.metadata.name === 'default-deny');
-    expect(deny.spec).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const postgres = policies.find((p) => p.metadata.name === 'allow-postgres-from-clients');
     const clients = ['synapse', 'mas', ...(spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
     expect(postgres.spec.ingress).toEqual([
       {
-        from: clients.map((c) => ({ pod_selector: { match_labels: expect.objectContaining({ 'app.kubernetes.io/name': c }) } })),
-        ports: [{ port: '5432', protocol: 'TCP' }],
+        from: clients.map((c) => ({ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/name': c }) } })),
+        ports: [{ port: 5432, protocol: 'TCP' }],
       },
     ]);
-    for (const p of policies) expect(p.spec.ingress?.flatMap((i: Json) => i.ports ?? []).map((port: Json) => port.port) ?? []).not.toContain('9000');
+    for (const p of policies) expect(p.spec.ingress?.flatMap((i: Json) => i.ports ?? []).map((port: Json) => port.port) ?? []).not.toContain(9000);
   });
 
   it('enforces the restricted pod security profile on the application namespace', () => {
-    const ns = resources(json, 'kubernetes_namespace_v1').namespace;
+    const ns = objects(json, 'Namespace')[namespaceName(spec)];
     expect(ns.metadata.name).toBe(namespaceName(spec));
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
   it('runs coturn with host networking only when TURN is on, outside the restricted namespace', () => {
-    const coturn = resources(json, 'kubernetes_deployment_v1').coturn;
+    const coturn = objects(json, 'Deployment').coturn;
     if (!spec.calls.turn) {
       expect(coturn).toBeUndefined();
       return;
     }
-    expect(coturn.spec.template.spec.host_network).toBe(true);
+    expect(coturn.spec.template.spec.hostNetwork).toBe(true);
     expect(coturn.metadata.namespace).toBe(`${namespaceName(spec)}-turn`);
-    expect(pods.filter(([, pod]) => pod.host_network).map(([name]) => name)).toEqual(['coturn']);
+    expect(pods.filter(([, pod]) => pod.hostNetwork).map(([name]) => name)).toEqual(['coturn']);
   });
 });
 
@@ -199,7 +224,7 @@ describe('escaping rendered files for Terraform', () => {
 
 describe('Traefik on the k3s node', () => {
   const json = synth(specOf(VALID_YAML));
-  const values = JSON.parse(resources(json, 'kubernetes_manifest')['traefik-acme'].manifest.spec.valuesContent);
+  const values = JSON.parse(objects(json, 'HelmChartConfig').traefik.spec.valuesContent);
 
   it('lets through the encoded characters Matrix paths carry (room aliases need %23)', () => {
     for (const option of ['allowEncodedHash', 'allowEncodedPercent', 'allowEncodedSlash', 'allowEncodedQuestionMark']) {
@@ -209,7 +234,7 @@ describe('Traefik on the k3s node', () => {
 
   it('terminates TURN over TLS on 5349 with the rendered route, pointed at the address coturn listens on', () => {
     const turns = renderAll(specOf(VALID_YAML)).find((f) => f.path === 'traefik/turns.yaml')!.content;
-    const dynamic = resources(json, 'kubernetes_config_map_v1')['traefik-dynamic-config'];
+    const dynamic = objects(json, 'ConfigMap')['sovereign-matrix-traefik'];
     expect(dynamic.metadata).toMatchObject({ name: 'sovereign-matrix-traefik', namespace: 'kube-system' });
     expect(dynamic.data).toEqual({ 'turns.yaml': turns.replace('@@TURN_PUBLIC_IPV4@@', '${var.turn_public_ipv4}') });
     expect(values.volumes).toEqual([{ name: 'sovereign-matrix-traefik', mountPath: '/sovereign-matrix', type: 'configMap' }]);
@@ -217,14 +242,14 @@ describe('Traefik on the k3s node', () => {
     expect(turns).toContain('rule: "HostSNI(`turn.ministry.example.eu`)"');
     expect(turns).toContain('certResolver: sovereign-matrix');
     expect(values.ports.turns).toEqual({ port: 5349, expose: { default: true }, exposedPort: 5349, protocol: 'TCP' });
-    const coturn = resources(json, 'kubernetes_deployment_v1').coturn.spec.template.spec;
-    expect(coturn.container[0].env).toContainEqual({ name: 'TURN_PUBLIC_IPV4', value: '${var.turn_public_ipv4}' });
-    expect(coturn.volume.map((v: Json) => v.name)).not.toContain('tls');
+    const coturn = objects(json, 'Deployment').coturn.spec.template.spec;
+    expect(coturn.containers[0].env).toContainEqual({ name: 'TURN_PUBLIC_IPV4', value: '${var.turn_public_ipv4}' });
+    expect(coturn.volumes.map((v: Json) => v.name)).not.toContain('tls');
   });
 
   it('has no TURN route without TURN', () => {
     const off = JSON.parse(
-      resources(synth(specOf(`${VALID_YAML}calls:\n  turn: false\n`)), 'kubernetes_manifest')['traefik-acme'].manifest.spec.valuesContent,
+      objects(synth(specOf(`${VALID_YAML}calls:\n  turn: false\n`)), 'HelmChartConfig').traefik.spec.valuesContent,
     );
     expect(off.volumes).toBeUndefined();
     expect(off.additionalArguments.filter((a: string) => a.startsWith('--providers.'))).toEqual([]);
@@ -244,14 +269,13 @@ describe('Traefik on the k3s node', () => {
 
 describe('certificates', () => {
   const agency = readFileSync(join(ROOT, 'deployments/agency-kubernetes.yaml'), 'utf8');
-  const manifests = (json: Json) => Object.values(resources(json, 'kubernetes_manifest')).map((r) => r.manifest);
-  const ingressOf = (json: Json) => Object.values(resources(json, 'kubernetes_ingress_v1'))[0];
+    const ingressOf = (json: Json) => Object.values(objects(json, 'Ingress'))[0];
 
   it("on k3s: Traefik's ACME resolver, no cert-manager objects", () => {
     const json = synth(specOf(VALID_YAML));
     const ingress = ingressOf(json);
     expect(ingress.metadata.annotations['traefik.ingress.kubernetes.io/router.tls.certresolver']).toBe('sovereign-matrix');
-    expect(ingress.spec.tls[0].secret_name).toBeUndefined();
+    expect(ingress.spec.tls[0].secretName).toBeUndefined();
     expect(manifests(json).map((m) => m.apiVersion)).not.toContain('cert-manager.io/v1');
   });
 
@@ -272,7 +296,7 @@ describe('certificates', () => {
     });
     const ingress = ingressOf(json);
     expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/issuer': 'sovereign-matrix-acme' });
-    expect(ingress.spec.tls).toEqual([{ hosts: ingress.spec.rule.map((r: Json) => r.host), secret_name: 'matrix-tls' }]);
+    expect(ingress.spec.tls).toEqual([{ hosts: ingress.spec.rules.map((r: Json) => r.host), secretName: 'matrix-tls' }]);
     // No TURNS certificate from an HTTP-01 issuer: the challenge would not reach coturn's node.
     expect(manifests(json).find((m) => m.kind === 'Certificate')).toBeUndefined();
   });
@@ -290,15 +314,114 @@ describe('certificates', () => {
       spec: { secretName: 'turn-tls', dnsNames: [spec.hostnames.turn], issuerRef: { kind: 'ClusterIssuer', name: 'agency-internal-ca' } },
     });
     // The Secret the Certificate fills is the one coturn mounts.
-    const coturn = resources(json, 'kubernetes_deployment_v1').coturn.spec.template.spec;
-    expect(coturn.volume.find((v: Json) => v.name === 'tls').secret.secret_name).toBe('turn-tls');
+    const coturn = objects(json, 'Deployment').coturn.spec.template.spec;
+    expect(coturn.volumes.find((v: Json) => v.name === 'tls').secret.secretName).toBe('turn-tls');
   });
 
   it("lets the ingress controller reach cert-manager's HTTP-01 solver pods, on existing clusters only", () => {
-    const policy = (json: Json) => resources(json, 'kubernetes_network_policy_v1')['netpol-allow-ingress-acme-solver'];
+    const policy = (json: Json) => objects(json, 'NetworkPolicy')['allow-ingress-acme-solver'];
     const solver = policy(synth(specOf(agency)));
-    expect(solver.spec.pod_selector.match_labels).toEqual({ 'acme.cert-manager.io/http01-solver': 'true' });
-    expect(solver.spec.ingress[0].ports).toEqual([{ port: '8089', protocol: 'TCP' }]);
+    expect(solver.spec.podSelector.matchLabels).toEqual({ 'acme.cert-manager.io/http01-solver': 'true' });
+    expect(solver.spec.ingress[0].ports).toEqual([{ port: 8089, protocol: 'TCP' }]);
     expect(policy(synth(specOf(VALID_YAML)))).toBeUndefined();
+  });
+});
+
+/** Validation messages of kubernetes-models for each object (null: valid); see test/validate-kube-objects.mjs. */
+function schemaProblems(objects: Json[]): (string | null)[] {
+  const out = execFileSync(process.execPath, [join(__dirname, '..', 'validate-kube-objects.mjs')], { input: JSON.stringify(objects), cwd: ROOT });
+  return JSON.parse(out.toString());
+}
+
+describe.each(EXAMPLES)('Kubernetes objects of %s', (file) => {
+  const spec = loadDeploymentFile(join(ROOT, file));
+  const json = synth(spec);
+  const all = Object.entries(resources(json, 'kubernetes_manifest'));
+
+  it('are each valid against the Kubernetes API schema of their kind', () => {
+    // Secret data holds Terraform references (base64 only at apply time); HelmChartConfig has no published schema.
+    const checked = all.map(([, r]) => r.manifest).filter((m) => m.kind !== 'Secret' && m.kind !== 'HelmChartConfig');
+    const problems = schemaProblems(checked);
+    expect(checked.map((m, i) => ({ object: `${m.kind}/${m.metadata.name}`, problem: problems[i] }))).toEqual(
+      checked.map((m) => ({ object: `${m.kind}/${m.metadata.name}`, problem: null })),
+    );
+    for (const kind of ['Namespace', 'ConfigMap', 'Service', 'Deployment', 'StatefulSet', 'Ingress', 'NetworkPolicy']) expect(checked.map((m) => m.kind)).toContain(kind);
+  });
+
+  it('would be refused by the schema check when a field is wrong (the check can fail)', () => {
+    const deployment = all.map(([, r]) => r.manifest).find((m) => m.kind === 'Deployment');
+    const broken = JSON.parse(JSON.stringify(deployment));
+    broken.spec.replicas = 'one';
+    expect(schemaProblems([broken])[0]).toMatch(/replicas/);
+  });
+
+  it('are named after their identity in the cluster, which is their address in state', () => {
+    for (const [address, r] of all) {
+      const m = r.manifest;
+      const expected = [m.kind.toLowerCase(), ...(m.metadata.namespace ? [m.metadata.namespace] : []), m.metadata.name].join('_');
+      expect(address).toBe(expected);
+    }
+  });
+
+  it('apply in an order a fresh cluster accepts in one run', () => {
+    const address = (key: string) => `kubernetes_manifest.${key}`;
+    const namespaces = new Set(all.filter(([, r]) => r.manifest.kind === 'Namespace').map(([, r]) => r.manifest.metadata.name));
+    expect(namespaces.size).toBe(spec.calls.turn ? 2 : 1);
+    for (const [key, r] of all) {
+      const m = r.manifest;
+      const dependsOn: string[] = r.depends_on ?? [];
+      const ns = m.metadata.namespace;
+      // Every object in a namespace the deployment creates waits for it (the fresh-cluster failure was exactly this).
+      if (ns !== undefined && namespaces.has(ns)) expect({ key, waitsForNamespace: dependsOn.includes(address(`namespace_${ns}`)) }).toEqual({ key, waitsForNamespace: true });
+      if (m.kind === 'Namespace') expect(dependsOn).toEqual([]);
+      // A workload starts after every Secret, ConfigMap, claim, Service and NetworkPolicy of its namespace.
+      if (m.kind === 'Deployment' || m.kind === 'StatefulSet') {
+        const sameNamespace = all.filter(([, o]) => o.manifest.metadata.namespace === ns && !['Namespace', 'Deployment', 'StatefulSet'].includes(o.manifest.kind));
+        expect(sameNamespace.length).toBeGreaterThan(0);
+        for (const [other] of sameNamespace) expect({ key, dependsOn: dependsOn.includes(address(other)) ? other : undefined }).toEqual({ key, dependsOn: other });
+      } else {
+        expect(dependsOn.filter((d) => /^kubernetes_manifest\.(deployment|statefulset)_/.test(d))).toEqual([]);
+      }
+    }
+    // Everything a Deployment mounts or reads exists in the stack (or is made by cert-manager).
+    const names = new Set(all.map(([, r]) => `${r.manifest.kind}/${r.manifest.metadata.namespace}/${r.manifest.metadata.name}`));
+    for (const [, r] of all.filter(([, o]) => ['Deployment', 'StatefulSet'].includes(o.manifest.kind))) {
+      const ns = r.manifest.metadata.namespace;
+      const pod = r.manifest.spec.template.spec;
+      for (const v of pod.volumes ?? []) {
+        if (v.configMap) expect(names).toContain(`ConfigMap/${ns}/${v.configMap.name}`);
+        if (v.secret && !v.secret.optional) expect(names).toContain(`Secret/${ns}/${v.secret.secretName}`);
+        if (v.persistentVolumeClaim) expect(names).toContain(`PersistentVolumeClaim/${ns}/${v.persistentVolumeClaim.claimName}`);
+      }
+      for (const c of containers(pod)) {
+        for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) expect(names).toContain(`Secret/${ns}/${e.valueFrom.secretKeyRef.name}`);
+      }
+    }
+  });
+
+  it('are applied server-side by the kit, forcing its own fields back, and wait for the stateful workloads', () => {
+    for (const [key, r] of all) {
+      expect({ key, fm: r.field_manager }).toEqual({ key, fm: { name: FIELD_MANAGER, force_conflicts: true } });
+    }
+    const waited = all.filter(([, r]) => r.wait?.rollout === true).map(([, r]) => `${r.manifest.kind}/${r.manifest.metadata.name}`);
+    expect(waited.sort()).toEqual(['Deployment/synapse', 'StatefulSet/postgres']);
+  });
+
+  it('carry quantities in the canonical form the API server stores, so a second plan is empty', () => {
+    const quantities: string[] = [];
+    const collect = (v: unknown, path: string): void => {
+      if (Array.isArray(v)) v.forEach((x, i) => collect(x, `${path}[${i}]`));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) collect(x, `${path}.${k}`);
+      else if (/\.(requests|limits)\.(cpu|memory|storage)$/.test(path)) quantities.push(String(v));
+    };
+    for (const [, r] of all) collect(r.manifest, '');
+    expect(quantities.length).toBeGreaterThan(5);
+    for (const q of quantities) {
+      expect(q).toMatch(/^([1-9]\d*|[1-9]\d*m|[1-9]\d*(Ki|Mi|Gi|Ti))$/);
+      const m = /^(\d+)(Ki|Mi|Gi)$/.exec(q);
+      if (m) expect({ q, divisible: Number(m[1]) % 1024 === 0 }).toEqual({ q, divisible: false });
+      const milli = /^(\d+)m$/.exec(q);
+      if (milli) expect({ q, whole: Number(milli[1]) % 1000 === 0 }).toEqual({ q, whole: false });
+    }
   });
 });

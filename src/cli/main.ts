@@ -99,6 +99,21 @@ Exit codes:
     });
 
   program
+    .command('manifests')
+    .description('Write the Kubernetes objects of a deployment as YAML with a kustomization, for Argo CD or Flux (Secrets are never written: see the SECRETS.md and create-secrets.sh it writes).')
+    .argument('<file>', 'deployment file')
+    .requiredOption('-o, --out <dir>', 'output directory (new, empty, or an earlier output of this command; replaced as a whole)')
+    .option('--turn-public-ipv4 <address>', "the public IPv4 address of the node coturn runs on (required when the deployment runs TURN)")
+    .action(async (file: string, options: { out: string; turnPublicIpv4?: string }) => {
+      const { runManifestsCommand, ManifestsUsageError } = await import('../manifests/command');
+      try {
+        runManifestsCommand(file, options, output);
+      } catch (error) {
+        throw error instanceof ManifestsUsageError ? new UsageError(error.message) : error;
+      }
+    });
+
+  program
     .command('check')
     .description('Synthesize, then run `init` and `validate` of OpenTofu (or Terraform) on every stack.')
     .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)

@@ -1,7 +1,8 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPlanSummary, hasChanges, summarizePlan, type PlanSummary } from './plan-summary';
 import { elapsed, runEngine, runEngineOk, type RunContext } from './runner';
+import { isLegacyAddress, MIGRATION_FILE, planMigration } from './migrate-state';
 import { addressType, statefulEntry, STATEFUL_RESOURCES, type StatefulResource } from './stateful';
 
 /** A stack's outputs as `output -json` gives them. */
@@ -99,6 +100,7 @@ async function planStack(o: Orchestration, stack: StackDefinition, known: Map<st
     return { stack, status: 'deferred', deferredBecause: because };
   }
   if (!initialised) await init(o, stack);
+  if (!destroy) await prepareMigration(o, stack);
   progress(o, stack.name, destroy ? 'plan (destroy)' : 'plan');
   const planFile = join(o.planDir, `${stack.name}.tfplan`);
   await runEngineOk(o.ctx, {
@@ -110,6 +112,26 @@ async function planStack(o: Orchestration, stack: StackDefinition, known: Map<st
   });
   const show = await runEngineOk(o.ctx, { stack: stack.name, step: 'show', cwd: stack.dir, args: ['show', '-json', ...NO_COLOR, planFile], privateStdout: true });
   return { stack, status: 'planned', planFile, summary: summarizePlan(show.stdout, o.stateful ?? STATEFUL_RESOURCES) };
+}
+
+/**
+ * When the stack's state was written by an older kit version (typed Kubernetes resources), writes
+ * the blocks that move its objects to their current addresses without recreating them (see
+ * migrate-state.ts); the plan then shows them as imports. Otherwise makes sure no such file is left.
+ */
+async function prepareMigration(o: Orchestration, stack: StackDefinition): Promise<void> {
+  const file = join(stack.dir, MIGRATION_FILE);
+  const stackFile = join(stack.dir, 'cdk.tf.json');
+  rmSync(file, { force: true });
+  if (!existsSync(stackFile)) return;
+  const stackJson = JSON.parse(readFileSync(stackFile, 'utf8'));
+  const addresses = await stateList(o, stack);
+  if (!addresses.some((a) => isLegacyAddress(a, stackJson))) return;
+  const state = await runEngineOk(o.ctx, { stack: stack.name, step: 'show state', cwd: stack.dir, args: ['show', '-json', ...NO_COLOR], privateStdout: true });
+  const migration = planMigration(state.stdout, stackJson);
+  if (!migration) return;
+  writeFileSync(file, `${JSON.stringify(migration.file, null, 2)}\n`);
+  progress(o, stack.name, `state of an older kit version: ${migration.moves.length} objects move to their new addresses in place (imported, nothing recreated)`);
 }
 
 /** Plans every stack in apply order; a stack whose inputs do not exist yet is deferred. */

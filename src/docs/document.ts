@@ -1,6 +1,6 @@
 import { HETZNER_PROVIDER } from './catalogue';
 import type { ReferenceFacts } from './facts';
-import { resourcesOf, where, type Synthesized } from './read-back';
+import { kubeObjects, resourcesOf, where, type Synthesized } from './read-back';
 
 /**
  * A reference architecture as neutral blocks, rendered to Markdown and to HTML by render.ts, so
@@ -98,9 +98,9 @@ export function buildDocument(synth: Synthesized, facts: ReferenceFacts, graphvi
                 ),
               ]
             : [p('No cloud firewall is managed on an existing cluster: how the ingress controller and the TURN host ports are exposed is the operator’s decision. TURN uses host networking on the node that runs it.')]),
-          p('Public HTTPS routes, read from the `kubernetes_ingress_v1` resource:'),
+          p('Public HTTPS routes, read from the Ingress object:'),
           table(['Host', 'Path prefix', 'Service', 'Port'], facts.routes.map((r) => [r.host, `\`${r.path}\``, r.service, String(r.port)])),
-          p('Kubernetes network policies, read from the `kubernetes_network_policy_v1` resources (every pod in the namespace is denied all traffic except what is listed):'),
+          p('Kubernetes network policies, read from the NetworkPolicy objects (every pod in the namespace is denied all traffic except what is listed):'),
           table(
             ['Policy', 'Applies to', 'Direction', 'Peers', 'Ports'],
             facts.policies.map((np) => [np.name, np.appliesTo, np.direction, np.peers.join('; ') || '—', np.ports.join(', ') || 'all']),
@@ -160,9 +160,9 @@ function billOfMaterials(synth: Synthesized, facts: ReferenceFacts): Block[] {
 
 function kubernetesBill(synth: Synthesized, facts: ReferenceFacts): Block[] {
   const claims = [
-    ...resourcesOf(synth, 'kubernetes_persistent_volume_claim_v1').map((r) => [`PersistentVolumeClaim ${String(r.body.metadata.name)}`, String(r.body.spec?.resources?.requests?.storage), where(r)]),
-    ...resourcesOf(synth, 'kubernetes_stateful_set_v1').flatMap((r) =>
-      ((r.body.spec?.volume_claim_template ?? []) as Record<string, any>[]).map((t) => [`Volume claim template ${String(r.body.metadata.name)}/${String(t.metadata.name)}`, String(t.spec?.resources?.requests?.storage), where(r)]),
+    ...kubeObjects(synth, 'PersistentVolumeClaim').map((o) => [`PersistentVolumeClaim ${o.name}`, String(o.manifest.spec?.resources?.requests?.storage), where(o)]),
+    ...kubeObjects(synth, 'StatefulSet').flatMap((o) =>
+      ((o.manifest.spec?.volumeClaimTemplates ?? []) as Record<string, any>[]).map((t) => [`Volume claim template ${o.name}/${String(t.metadata?.name)}`, String(t.spec?.resources?.requests?.storage), where(o)]),
     ),
   ];
   return [

@@ -13,7 +13,7 @@ import {
   type SoftwareEntry,
 } from './catalogue';
 import type { LivePrices } from './pricing-api';
-import { resourcesOf, where, type FoundResource, type Synthesized } from './read-back';
+import { containersOf, kubeObjects, resourcesOf, where, type FoundKubeObject, type FoundResource, type Synthesized } from './read-back';
 
 /**
  * Everything a reference architecture states, derived from the synthesized Terraform JSON (read
@@ -56,7 +56,8 @@ export interface WorkloadFact {
   readonly kind: 'Deployment' | 'StatefulSet';
   readonly images: readonly string[];
   readonly hostNetwork: boolean;
-  readonly resource: FoundResource;
+  /** The Deployment or StatefulSet object. */
+  readonly object: FoundKubeObject;
 }
 
 export interface FirewallFact {
@@ -133,33 +134,25 @@ export interface FlowFact {
 
 /** Rendered file `file` of service `service`, read back from its ConfigMap in the JSON. */
 export function renderedFromJson(synth: Synthesized, service: string, file: string): string | undefined {
-  for (const cm of resourcesOf(synth, 'kubernetes_config_map_v1')) {
-    if (cm.body.metadata?.name === `${service}-config` && typeof cm.body.data?.[file] === 'string') {
-      // Undo the stack's escaping of Terraform template sequences (literalForTerraform).
-      return (cm.body.data[file] as string).replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
-    }
-  }
-  return undefined;
+  const data = configMapOf(synth, service)?.manifest.data?.[file];
+  // Undo the stack's escaping of Terraform template sequences (literalForTerraform).
+  return typeof data === 'string' ? data.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{') : undefined;
 }
 
-function configMapOf(synth: Synthesized, service: string): FoundResource | undefined {
-  return resourcesOf(synth, 'kubernetes_config_map_v1').find((cm) => cm.body.metadata?.name === `${service}-config`);
+function configMapOf(synth: Synthesized, service: string): FoundKubeObject | undefined {
+  return kubeObjects(synth, 'ConfigMap').find((cm) => cm.name === `${service}-config`);
 }
 
 /** Every Deployment and StatefulSet of the apps stack. */
 export function workloadsOf(synth: Synthesized): WorkloadFact[] {
-  return resourcesOf(synth, 'kubernetes_deployment_v1', 'kubernetes_stateful_set_v1').map((r) => {
-    const pod = r.body.spec?.template?.spec ?? {};
-    const containers = [...(pod.init_container ?? []), ...(pod.container ?? [])] as { image: string }[];
-    return {
-      name: r.body.metadata.name as string,
-      namespace: r.body.metadata.namespace as string,
-      kind: r.type === 'kubernetes_deployment_v1' ? 'Deployment' : 'StatefulSet',
-      images: [...new Set(containers.map((c) => c.image))],
-      hostNetwork: pod.host_network === true,
-      resource: r,
-    };
-  });
+  return kubeObjects(synth, 'Deployment', 'StatefulSet').map((o) => ({
+    name: o.name,
+    namespace: String(o.namespace),
+    kind: o.kind as WorkloadFact['kind'],
+    images: [...new Set(containersOf(o).map((c) => String(c.image)))],
+    hostNetwork: o.manifest.spec?.template?.spec?.hostNetwork === true,
+    object: o,
+  }));
 }
 
 function hetznerServer(synth: Synthesized): FoundResource | undefined {
@@ -179,12 +172,10 @@ function cloudInitUrls(synth: Synthesized): string[] {
 }
 
 /** The k3s HelmChartConfig that configures Traefik, with its values parsed. */
-function traefikConfig(synth: Synthesized): { resource: FoundResource; values: Record<string, any> } | undefined {
-  const resource = resourcesOf(synth, 'kubernetes_manifest').find(
-    (m) => m.body.manifest?.kind === 'HelmChartConfig' && m.body.manifest?.metadata?.name === 'traefik',
-  );
+function traefikConfig(synth: Synthesized): { resource: FoundKubeObject; values: Record<string, any> } | undefined {
+  const resource = kubeObjects(synth, 'HelmChartConfig').find((m) => m.name === 'traefik');
   if (!resource) return undefined;
-  return { resource, values: JSON.parse(resource.body.manifest.spec.valuesContent as string) as Record<string, any> };
+  return { resource, values: JSON.parse(resource.manifest.spec.valuesContent as string) as Record<string, any> };
 }
 
 function traefikArgument(synth: Synthesized, suffix: string): string | undefined {
@@ -279,9 +270,9 @@ function firewall(synth: Synthesized): FirewallFact[] {
 }
 
 function routes(synth: Synthesized): RouteFact[] {
-  return resourcesOf(synth, 'kubernetes_ingress_v1').flatMap((ing) =>
-    ((ing.body.spec?.rule ?? []) as Record<string, any>[]).flatMap((rule) =>
-      ((rule.http?.path ?? []) as Record<string, any>[]).map((p) => ({
+  return kubeObjects(synth, 'Ingress').flatMap((ing) =>
+    ((ing.manifest.spec?.rules ?? []) as Record<string, any>[]).flatMap((rule) =>
+      ((rule.http?.paths ?? []) as Record<string, any>[]).map((p) => ({
         host: String(rule.host),
         path: String(p.path),
         service: String(p.backend.service.name),
@@ -293,18 +284,18 @@ function routes(synth: Synthesized): RouteFact[] {
 }
 
 function describeSelector(selector: Record<string, any> | undefined): string {
-  const labels = (selector?.match_labels ?? {}) as Record<string, string>;
+  const labels = (selector?.matchLabels ?? {}) as Record<string, string>;
   return labels['app.kubernetes.io/name'] ?? (Object.keys(labels).length === 0 ? 'every pod' : JSON.stringify(labels));
 }
 
 function describePeer(peer: Record<string, any>): string {
-  if (peer.ip_block) {
-    const except = (peer.ip_block.except ?? []) as string[];
-    return `${peer.ip_block.cidr}${except.length ? ` except ${except.join(', ')}` : ''}`;
+  if (peer.ipBlock) {
+    const except = (peer.ipBlock.except ?? []) as string[];
+    return `${peer.ipBlock.cidr}${except.length ? ` except ${except.join(', ')}` : ''}`;
   }
-  const ns = peer.namespace_selector?.match_labels?.['kubernetes.io/metadata.name'] as string | undefined;
-  const pods = peer.pod_selector ? describeSelector(peer.pod_selector) : undefined;
-  if (peer.namespace_selector && !ns && !pods) return 'every namespace (the operator’s ingress controller)';
+  const ns = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] as string | undefined;
+  const pods = peer.podSelector ? describeSelector(peer.podSelector) : undefined;
+  if (peer.namespaceSelector && !ns && !pods) return 'every namespace (the operator’s ingress controller)';
   if (ns && pods) return `${pods} in ${ns}`;
   if (ns) return `namespace ${ns}`;
   return `${pods} pods`;
@@ -316,10 +307,10 @@ function ports(list: Record<string, any>[] | undefined): string[] {
 
 function policies(synth: Synthesized): PolicyFact[] {
   const facts: PolicyFact[] = [];
-  for (const np of resourcesOf(synth, 'kubernetes_network_policy_v1')) {
-    const spec = np.body.spec ?? {};
-    const appliesTo = describeSelector(spec.pod_selector);
-    const name = String(np.body.metadata.name);
+  for (const np of kubeObjects(synth, 'NetworkPolicy')) {
+    const spec = np.manifest.spec ?? {};
+    const appliesTo = describeSelector(spec.podSelector);
+    const name = np.name;
     const ingress = (spec.ingress ?? []) as Record<string, any>[];
     const egress = (spec.egress ?? []) as Record<string, any>[];
     if (ingress.length === 0 && egress.length === 0) {
@@ -340,9 +331,9 @@ function policies(synth: Synthesized): PolicyFact[] {
 
 /** Diagram node id of a peer of a network policy, or undefined when it is not drawn. */
 function peerNode(peer: Record<string, any>, present: ReadonlySet<string>): string | undefined {
-  if (peer.ip_block) return 'internet_services';
-  const pods = peer.pod_selector ? describeSelector(peer.pod_selector) : undefined;
-  if (pods === 'traefik' || (peer.namespace_selector && !pods && Object.keys(peer.namespace_selector.match_labels ?? {}).length === 0)) return 'ingress';
+  if (peer.ipBlock) return 'internet_services';
+  const pods = peer.podSelector ? describeSelector(peer.podSelector) : undefined;
+  if (pods === 'traefik' || (peer.namespaceSelector && !pods && Object.keys(peer.namespaceSelector.matchLabels ?? {}).length === 0)) return 'ingress';
   if (pods && present.has(pods)) return `w_${pods}`;
   return undefined;
 }
@@ -377,9 +368,9 @@ function flows(synth: Synthesized, fw: readonly FirewallFact[], rts: readonly Ro
     if (present.has(route.service)) add('ingress', `w_${route.service}`, 'internal', `tcp/${route.port} ${route.host}${route.path}`);
   }
   // Network policies: every allowed flow between drawn pods, and out to the internet.
-  for (const np of resourcesOf(synth, 'kubernetes_network_policy_v1')) {
-    const spec = np.body.spec ?? {};
-    const self = describeSelector(spec.pod_selector);
+  for (const np of kubeObjects(synth, 'NetworkPolicy')) {
+    const spec = np.manifest.spec ?? {};
+    const self = describeSelector(spec.podSelector);
     const selfNode = present.has(self) ? `w_${self}` : undefined;
     if (!selfNode) continue;
     for (const rule of (spec.egress ?? []) as Record<string, any>[]) {
@@ -437,8 +428,8 @@ function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]): Endp
       derivedFrom: `\`${traefik.resource.address}\` (acme.caserver)`,
     });
   } else {
-    const issuer = resourcesOf(synth, 'kubernetes_manifest').find((m) => m.body.manifest?.kind === 'Issuer');
-    const acmeSpec = issuer?.body.manifest?.spec?.acme as { server?: string } | undefined;
+    const issuer = kubeObjects(synth, 'Issuer')[0];
+    const acmeSpec = issuer?.manifest.spec?.acme as { server?: string } | undefined;
     if (issuer && acmeSpec?.server) {
       list.push({
         endpoint: acmeSpec.server,
@@ -585,9 +576,9 @@ function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]): Endp
 function strayUrls(synth: Synthesized): { url: string; file: string }[] {
   const own = new Set([synth.spec.serverName, ...Object.values(synth.spec.hostnames)]);
   const found: { url: string; file: string }[] = [];
-  for (const cm of resourcesOf(synth, 'kubernetes_config_map_v1')) {
-    const service = String(cm.body.metadata?.name).replace(/-config$/, '');
-    for (const [file, content] of Object.entries((cm.body.data ?? {}) as Record<string, string>)) {
+  for (const cm of kubeObjects(synth, 'ConfigMap')) {
+    const service = cm.name.replace(/-config$/, '');
+    for (const [file, content] of Object.entries((cm.manifest.data ?? {}) as Record<string, string>)) {
       for (const url of content.match(/https?:\/\/[^\s"',)]+/g) ?? []) {
         let host: string;
         try {
@@ -655,7 +646,7 @@ function controls(synth: Synthesized, workloads: readonly WorkloadFact[], rts: r
     );
   }
   const passwords = resourcesOf(synth, 'random_password');
-  const secrets = resourcesOf(synth, 'kubernetes_secret_v1');
+  const secrets = kubeObjects(synth, 'Secret');
   if (passwords.length > 0) {
     add(
       'Secrets',
@@ -683,15 +674,15 @@ function controls(synth: Synthesized, workloads: readonly WorkloadFact[], rts: r
       where(fw),
     );
   }
-  const nps = resourcesOf(synth, 'kubernetes_network_policy_v1');
-  const deny = nps.find((np) => (np.body.spec?.policy_types ?? []).length === 2 && !np.body.spec?.ingress && !np.body.spec?.egress);
+  const nps = kubeObjects(synth, 'NetworkPolicy');
+  const deny = nps.find((np) => (np.manifest.spec?.policyTypes ?? []).length === 2 && !np.manifest.spec?.ingress && !np.manifest.spec?.egress);
   if (deny) add('Network', `Default deny of all ingress and egress in the namespace, then ${nps.length - 1} allow policies (see Network exposure)`, where(deny));
-  const ingress = resourcesOf(synth, 'kubernetes_ingress_v1')[0];
+  const ingress = kubeObjects(synth, 'Ingress')[0];
   if (ingress) {
     const synapsePaths = rts.filter((r) => r.service === 'synapse').map((r) => `\`${r.path}\``);
     add('Network', `Only ${synapsePaths.join(' and ')} of Synapse are routed publicly: the admin API (/_synapse/admin), /_synapse/mas and metrics are not`, where(ingress));
-    const tlsHosts = ((ingress.body.spec?.tls ?? []) as Record<string, any>[]).flatMap((t) => t.hosts as string[]);
-    const annotations = (ingress.body.metadata?.annotations ?? {}) as Record<string, string>;
+    const tlsHosts = ((ingress.manifest.spec?.tls ?? []) as Record<string, any>[]).flatMap((t) => t.hosts as string[]);
+    const annotations = (ingress.manifest.metadata?.annotations ?? {}) as Record<string, string>;
     const source = annotations['traefik.ingress.kubernetes.io/router.tls.certresolver']
       ? `Traefik certificate resolver \`${annotations['traefik.ingress.kubernetes.io/router.tls.certresolver']}\``
       : annotations['cert-manager.io/cluster-issuer']
@@ -727,31 +718,28 @@ function controls(synth: Synthesized, workloads: readonly WorkloadFact[], rts: r
       `element-web/config.json in ${where(elementCm)}`,
     );
   }
-  for (const ns of resourcesOf(synth, 'kubernetes_namespace_v1')) {
-    const labels = (ns.body.metadata?.labels ?? {}) as Record<string, string>;
+  for (const ns of kubeObjects(synth, 'Namespace')) {
+    const labels = (ns.manifest.metadata?.labels ?? {}) as Record<string, string>;
     const level = labels['pod-security.kubernetes.io/enforce'];
     if (level) {
       add(
         'Pods',
-        `Pod Security Admission \`${level}\` enforced in namespace ${String(ns.body.metadata.name)}${level === 'privileged' ? ' (coturn needs host networking for relaying; warns at `baseline`)' : ''}`,
+        `Pod Security Admission \`${level}\` enforced in namespace ${ns.name}${level === 'privileged' ? ' (coturn needs host networking for relaying; warns at `baseline`)' : ''}`,
         where(ns),
       );
     }
   }
-  const containers = workloads.flatMap((w) => {
-    const pod = w.resource.body.spec?.template?.spec ?? {};
-    return [...(pod.init_container ?? []), ...(pod.container ?? [])] as Record<string, any>[];
-  });
+  const containers = workloads.flatMap((w) => containersOf(w.object));
   const hardened = containers.filter((c) => {
-    const sc = c.security_context ?? {};
-    return sc.run_as_non_root === true && sc.read_only_root_filesystem === true && sc.allow_privilege_escalation === false && (sc.capabilities?.drop ?? []).includes('ALL');
+    const sc = c.securityContext ?? {};
+    return sc.runAsNonRoot === true && sc.readOnlyRootFilesystem === true && sc.allowPrivilegeEscalation === false && (sc.capabilities?.drop ?? []).includes('ALL');
   });
   add(
     'Pods',
     `${hardened.length} of ${containers.length} containers run as non-root with a read-only root filesystem, no privilege escalation and all capabilities dropped; service account tokens not mounted in ${
-      workloads.filter((w) => w.resource.body.spec?.template?.spec?.automount_service_account_token === false).length
+      workloads.filter((w) => w.object.manifest.spec?.template?.spec?.automountServiceAccountToken === false).length
     } of ${workloads.length} workloads`,
-    workloads.map((w) => `\`${w.resource.address}\``).join(', '),
+    workloads.map((w) => `\`${w.object.address}\``).join(', '),
   );
   const backend = synth.stacks.map((s) => Object.keys(s.json.terraform?.backend ?? {})[0]).filter(Boolean);
   add('State', `Terraform state in the \`${[...new Set(backend)].join(', ')}\` backend: it holds the generated secrets and CA keys (sensitive); keep it encrypted and access-controlled`, 'every stack (terraform.backend)');
@@ -798,7 +786,7 @@ function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): SizingF
   const spec = synth.spec;
   const p = spec.size;
   const requests = (name: string) => {
-    const c = workloads.find((w) => w.name === name)?.resource.body.spec?.template?.spec?.container?.[0];
+    const c = workloads.find((w) => w.name === name)?.object.manifest.spec?.template?.spec?.containers?.[0];
     return c ? `${String(c.resources?.requests?.cpu)} CPU, ${String(c.resources?.requests?.memory)} memory requested` : 'not deployed';
   };
   const rows: [string, string][] = [

@@ -1,6 +1,6 @@
 import { HETZNER_LOCATIONS } from './catalogue';
 import type { FlowFact, ReferenceFacts } from './facts';
-import { resourcesOf, type Synthesized } from './read-back';
+import { kubeObjects, resourcesOf, type Synthesized } from './read-back';
 
 /**
  * The architecture diagram as a Graphviz DOT graph: components as nodes, the network boundaries
@@ -44,13 +44,13 @@ export function architectureDot(synth: Synthesized, facts: ReferenceFacts): stri
   const namespaces = [...new Set(facts.workloads.map((w) => w.namespace))];
   const workload = (name: string) => {
     const w = facts.workloads.find((x) => x.name === name)!;
-    const component = facts.components.find((c) => c.image === w.resource.body.spec?.template?.spec?.container?.[0]?.image);
+    const component = facts.components.find((c) => c.image === w.object.manifest.spec?.template?.spec?.containers?.[0]?.image);
     const label = `${component ? component.software.replace(/ \(unprivileged image\)$/, '') : name}${name === 'well-known' ? ' (.well-known)' : ''}\n${component ? component.version : ''}${w.hostNetwork ? '\nhost network' : ''}`;
     node(`w_${name}`, label, { fillcolor: w.kind === 'StatefulSet' ? '#e6fffa' : '#ebf8ff' });
   };
   const cluster = () => {
     if (used.has('ingress')) {
-      const ingressClass = String(resourcesOf(synth, 'kubernetes_ingress_v1')[0]?.body.spec?.ingress_class_name ?? '');
+      const ingressClass = String(kubeObjects(synth, 'Ingress')[0]?.manifest.spec?.ingressClassName ?? '');
       node('ingress', server ? 'Traefik ingress (k3s)\n:80 :443' : `Ingress controller (operator’s)\nclass ${ingressClass}`, { fillcolor: '#faf5ff' });
     }
     for (const ns of namespaces) {

@@ -75,7 +75,52 @@ export function resourcesOf(synth: Synthesized, ...types: string[]): FoundResour
   return found;
 }
 
+/**
+ * A Kubernetes API object of a synthesized stack: every object of the apps layer is one
+ * `kubernetes_manifest` resource whose `manifest` is the object as the Kubernetes API takes it
+ * (apiVersion, kind, metadata, spec or data, with the API's own camelCase field names).
+ */
+export interface FoundKubeObject {
+  readonly stack: string;
+  /** `kubernetes_manifest.<kind>_<namespace>_<name>`, as Terraform prints it. */
+  readonly address: string;
+  readonly kind: string;
+  /** Undefined for a cluster-scoped object (Namespace). */
+  readonly namespace: string | undefined;
+  readonly name: string;
+  /** The API object. */
+  readonly manifest: Record<string, any>;
+}
+
+/**
+ * Every Kubernetes object of the given kinds (`Deployment`, `NetworkPolicy`, ...), in stack order,
+ * then kind order as given, then as in the JSON; every object of any kind without kinds.
+ */
+export function kubeObjects(synth: Synthesized, ...kinds: string[]): FoundKubeObject[] {
+  const all = resourcesOf(synth, 'kubernetes_manifest')
+    .filter((r) => r.body.manifest && typeof r.body.manifest === 'object')
+    .map((r) => {
+      const manifest = r.body.manifest as Record<string, any>;
+      return {
+        stack: r.stack,
+        address: r.address,
+        kind: String(manifest.kind),
+        namespace: manifest.metadata?.namespace as string | undefined,
+        name: String(manifest.metadata?.name),
+        manifest,
+      };
+    });
+  if (kinds.length === 0) return all;
+  return synth.stacks.flatMap((s) => kinds.flatMap((kind) => all.filter((o) => o.stack === s.name && o.kind === kind)));
+}
+
+/** The containers of a workload's pod template, init containers first. */
+export function containersOf(workload: FoundKubeObject): Record<string, any>[] {
+  const pod = workload.manifest.spec?.template?.spec ?? {};
+  return [...(pod.initContainers ?? []), ...(pod.containers ?? [])] as Record<string, any>[];
+}
+
 /** `address (stack)`: where a reader finds a resource in cdktf.out. */
-export function where(resource: FoundResource): string {
+export function where(resource: { readonly address: string; readonly stack: string }): string {
   return `\`${resource.address}\` (${resource.stack})`;
 }

@@ -10,7 +10,7 @@ import { loadDeploymentFiles } from '../../src/config/load';
 import { inboundRules } from '../../src/components/firewall-rules';
 import { acmeServerOf, renderedFromJson } from '../../src/docs/facts';
 import { generateFromSynthesized, type ReferenceArchitecture } from '../../src/docs/generate';
-import { resourcesOf, synthesizeForDocs, type Synthesized } from '../../src/docs/read-back';
+import { kubeObjects, resourcesOf, synthesizeForDocs, type Synthesized } from '../../src/docs/read-back';
 import { hetznerMonthlyCost, totalMonthly } from '../../src/pricing/hetzner';
 import { renderAll } from '../../src/render';
 import { images } from '../../src/versions';
@@ -36,6 +36,9 @@ function alter(synth: Synthesized, change: (stacks: Record<string, any>) => void
   change(stacks);
   return { spec: synth.spec, stacks: synth.stacks.map((s) => ({ ...s, json: stacks[s.layer] })) };
 }
+
+/** The apps stack's kubernetes_manifest resources, by name: what the tests below alter. */
+const manifests = (stacks: Record<string, any>): Record<string, { manifest: Record<string, any> }> => stacks.apps.resource.kubernetes_manifest;
 
 function firewallRulesInJson(synth: Synthesized): { protocol: string; port: string; sources: string[] }[] {
   return resourcesOf(synth, 'hcloud_firewall').flatMap((fw) =>
@@ -75,9 +78,11 @@ describe.each(HETZNER_FILES)('reference architecture of %s', (file) => {
   it('gives every image its version and reference exactly as images() pins them', () => {
     const { synth, ref } = generated(file);
     const pinned = images(synth.spec.versions);
-    const deployed = new Set(resourcesOf(synth, 'kubernetes_deployment_v1', 'kubernetes_stateful_set_v1').flatMap((r) => {
-      const pod = r.body.spec.template.spec;
-      return [...(pod.init_container ?? []), ...pod.container].map((c: { image: string }) => c.image);
+    const workloads = resourcesOf(synth, 'kubernetes_manifest').filter((r) => ['Deployment', 'StatefulSet'].includes(r.body.manifest.kind));
+    expect(workloads.length).toBeGreaterThan(0);
+    const deployed = new Set(workloads.flatMap((r) => {
+      const pod = r.body.manifest.spec.template.spec;
+      return [...(pod.initContainers ?? []), ...pod.containers].map((c: { image: string }) => c.image);
     }));
     const imageRows = ref.facts.components.filter((c) => c.image.includes(':') && !c.image.includes(' '));
     expect(new Set(imageRows.map((c) => c.image))).toEqual(deployed);
@@ -140,7 +145,11 @@ describe.each(HETZNER_FILES)('reference architecture of %s', (file) => {
   });
 
   it('draws the firewall, ingress and network policy flows in the diagram', () => {
-    const { ref } = generated(file);
+    const { synth, ref } = generated(file);
+    const ingressPaths = kubeObjects(synth, 'Ingress').flatMap((o) => o.manifest.spec.rules.flatMap((r: { http: { paths: unknown[] } }) => r.http.paths));
+    expect(ingressPaths.length).toBeGreaterThan(0);
+    expect(ref.facts.routes).toHaveLength(ingressPaths.length);
+    expect(ref.facts.policies.length).toBeGreaterThanOrEqual(kubeObjects(synth, 'NetworkPolicy').length);
     for (const rule of ref.facts.firewall.filter((r) => r.port)) expect(ref.dot).toContain(`${rule.protocol}/${rule.port}`);
     for (const route of ref.facts.routes) expect(ref.dot).toContain(`tcp/${route.port} ${route.host}${route.path}`);
     expect(ref.dot).toContain('"w_synapse" -> "w_postgres"');
@@ -174,12 +183,16 @@ describe('a change to the stacks that the document must pick up', () => {
   it('a new network policy flow appears in the policy table and the diagram', () => {
     const { synth } = generated(FILE);
     const changed = alter(synth, (stacks) => {
-      stacks.apps.resource.kubernetes_network_policy_v1['netpol-test'] = {
-        metadata: { name: 'allow-element-to-postgres', namespace: 'matrix-ministry-example' },
-        spec: {
-          pod_selector: { match_labels: { 'app.kubernetes.io/name': 'postgres' } },
-          policy_types: ['Ingress'],
-          ingress: [{ from: [{ pod_selector: { match_labels: { 'app.kubernetes.io/name': 'element-web' } } }], ports: [{ port: '5432', protocol: 'TCP' }] }],
+      manifests(stacks)['networkpolicy_matrix-ministry-example_allow-element-to-postgres'] = {
+        manifest: {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'allow-element-to-postgres', namespace: 'matrix-ministry-example' },
+          spec: {
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres' } },
+            policyTypes: ['Ingress'],
+            ingress: [{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'element-web' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }],
+          },
         },
       };
     });
@@ -192,7 +205,7 @@ describe('a change to the stacks that the document must pick up', () => {
   it('another image tag, server type or location in the JSON changes inventory, cost and residency', () => {
     const { synth } = generated(FILE);
     const changed = alter(synth, (stacks) => {
-      stacks.apps.resource.kubernetes_deployment_v1.synapse.spec.template.spec.container[0].image = 'ghcr.io/element-hq/synapse:v9.9.9';
+      manifests(stacks)['deployment_matrix-ministry-example_synapse'].manifest.spec.template.spec.containers[0].image = 'ghcr.io/element-hq/synapse:v9.9.9';
       stacks.infra.resource.hcloud_server.node.server_type = 'cx53';
       stacks.infra.resource.hcloud_volume.data.location = 'nbg1';
     });
@@ -205,11 +218,71 @@ describe('a change to the stacks that the document must pick up', () => {
   it('a TLS setting changed in the rendered homeserver.yaml inside the JSON shows in the controls', () => {
     const { synth } = generated(FILE);
     const changed = alter(synth, (stacks) => {
-      const cm = stacks.apps.resource.kubernetes_config_map_v1['synapse-config'];
+      const cm = manifests(stacks)['configmap_matrix-ministry-example_synapse-config'].manifest;
       cm.data['homeserver.yaml'] = cm.data['homeserver.yaml'].replace('url_preview_enabled: false', 'url_preview_enabled: true');
     });
     const ref = generateFromSynthesized(changed);
     expect(ref.facts.controls.map((c) => c.control).join('\n')).toContain('URL previews: on');
+  });
+
+  it('a new path on the Ingress appears in the route table and the diagram', () => {
+    const { synth } = generated(FILE);
+    const changed = alter(synth, (stacks) => {
+      const rule = manifests(stacks)['ingress_matrix-ministry-example_matrix'].manifest.spec.rules.find((r: { host: string }) => r.host === 'chat.ministry.example.eu');
+      rule.http.paths.push({ path: '/test-only', pathType: 'Prefix', backend: { service: { name: 'well-known', port: { number: 8081 } } } });
+    });
+    const ref = generateFromSynthesized(changed);
+    expect(ref.facts.routes).toContainEqual(expect.objectContaining({ host: 'chat.ministry.example.eu', path: '/test-only', service: 'well-known', port: 8081 }));
+    expect(ref.files['ministry-example.md']).toContain('| chat.ministry.example.eu | `/test-only` | well-known | 8081 |');
+    expect(ref.dot).toContain('tcp/8081 chat.ministry.example.eu/test-only');
+    expect(generated(FILE).ref.dot).not.toContain('/test-only');
+  });
+
+  it('a weaker container security context, Pod Security level or token mount, another Secret and other requests show in the controls and sizing', () => {
+    const { synth, ref: before } = generated(FILE);
+    const controls = (ref: ReferenceArchitecture) => ref.facts.controls.map((c) => c.control).join('\n');
+    expect(controls(before)).toContain('9 of 9 containers run as non-root');
+    expect(controls(before)).toContain('service account tokens not mounted in 6 of 6 workloads');
+    expect(controls(before)).toContain('and 8 Kubernetes Secrets');
+    const changed = alter(synth, (stacks) => {
+      const m = manifests(stacks);
+      const coturn = m['deployment_matrix-ministry-example-turn_coturn'].manifest.spec.template.spec;
+      coturn.containers[0].securityContext.readOnlyRootFilesystem = false;
+      coturn.automountServiceAccountToken = true;
+      m['namespace_matrix-ministry-example'].manifest.metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline';
+      m['secret_matrix-ministry-example_test-only'] = {
+        manifest: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'test-only', namespace: 'matrix-ministry-example' }, data: { value: 'dGVzdA==' } },
+      };
+      m['deployment_matrix-ministry-example_synapse'].manifest.spec.template.spec.containers[0].resources.requests = { cpu: '1500m', memory: '3Gi' };
+    });
+    const ref = generateFromSynthesized(changed);
+    expect(controls(ref)).toContain('8 of 9 containers run as non-root');
+    expect(controls(ref)).toContain('service account tokens not mounted in 5 of 6 workloads');
+    expect(controls(ref)).toContain('Pod Security Admission `baseline` enforced in namespace matrix-ministry-example');
+    expect(controls(ref)).not.toContain('Pod Security Admission `restricted`');
+    expect(controls(ref)).toContain('and 9 Kubernetes Secrets');
+    expect(ref.facts.sizing.rows.find(([k]) => k.startsWith('Synapse'))?.[1]).toContain('deployed: 1500m CPU, 3Gi memory requested');
+  });
+
+  it('each Kubernetes object is read from its kubernetes_manifest, whatever its resource name', () => {
+    const { synth } = generated(FILE);
+    const objects = kubeObjects(synth);
+    expect(objects.length).toBe(Object.keys(synth.stacks.find((s) => s.layer === 'apps')!.json.resource!.kubernetes_manifest).length);
+    for (const o of objects) {
+      expect(o.kind).toBe(o.manifest.kind);
+      expect(o.address).toBe(`kubernetes_manifest.${[o.kind.toLowerCase(), ...(o.namespace === undefined ? [] : [o.namespace]), o.name].join('_')}`);
+    }
+    expect(kubeObjects(synth, 'StatefulSet', 'Namespace').map((o) => `${o.kind} ${o.name}`)).toEqual([
+      'StatefulSet postgres',
+      'Namespace matrix-ministry-example',
+      'Namespace matrix-ministry-example-turn',
+    ]);
+    // Renamed resources (another naming scheme) give the same document.
+    const renamed = alter(synth, (stacks) => {
+      stacks.apps.resource.kubernetes_manifest = Object.fromEntries(Object.entries(manifests(stacks)).map(([name, body], i) => [`object-${i}-${name.length}`, body]));
+    });
+    const strip = (md: string) => md.replace(/kubernetes_manifest\.[A-Za-z0-9_.-]+/g, 'ADDRESS');
+    expect(strip(generateFromSynthesized(renamed).files['ministry-example.md'])).toBe(strip(generated(FILE).ref.files['ministry-example.md']));
   });
 });
 
@@ -223,9 +296,20 @@ describe('kubernetes target', () => {
     expect(md).toContain('the cluster operator’s costs');
     expect(md).toContain('No cloud firewall is managed on an existing cluster');
     // The ACME server comes from the cert-manager Issuer in the JSON, not from the deployment file.
-    expect(md).toContain('| https://acme.example-eu-ca.eu/directory | ACME certificate authority: TLS certificates for every public hostname (HTTP-01 challenge through the IngressClass) | cert-manager in the operator’s cluster | `kubernetes_manifest.acme-issuer` (spec.acme.server) |');
+    expect(md).toContain('| https://acme.example-eu-ca.eu/directory | ACME certificate authority: TLS certificates for every public hostname (HTTP-01 challenge through the IngressClass) | cert-manager in the operator’s cluster | `kubernetes_manifest.issuer_matrix-agency-k8s_sovereign-matrix-acme` (spec.acme.server) |');
     expect(md).toContain('certificates from the cert-manager Issuer `sovereign-matrix-acme`');
     expect(md).toContain('https://login.agency.example.eu/realms/staff');
+  });
+
+  it('asks the cluster for the claims of the PersistentVolumeClaims and StatefulSet volume claim templates in the JSON', () => {
+    const { synth, ref } = generated('deployments/agency-kubernetes.yaml');
+    expect(ref.files['agency-k8s.md']).toContain('| PersistentVolumeClaim synapse-data | 100Gi | `kubernetes_manifest.persistentvolumeclaim_matrix-agency-k8s_synapse-data` (agency-k8s-apps) |');
+    const changed = alter(synth, (stacks) => {
+      const postgres = manifests(stacks)['statefulset_matrix-agency-k8s_postgres'].manifest;
+      postgres.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '123Gi';
+    });
+    expect(generateFromSynthesized(changed).files['agency-k8s.md']).toContain('| Volume claim template postgres/data | 123Gi | `kubernetes_manifest.statefulset_matrix-agency-k8s_postgres` (agency-k8s-apps) |');
+    expect(ref.files['agency-k8s.md']).toContain('| Volume claim template postgres/data | 80Gi |');
   });
 });
 

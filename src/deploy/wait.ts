@@ -124,15 +124,22 @@ export interface ManifestKind {
   readonly kind: string;
 }
 
+/** API groups every Kubernetes API server serves from its first start (`v1` is the core group). */
+const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'policy', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
+
 /**
- * The resource types of every kubernetes_manifest in a synthesized stack. OpenTofu's kubernetes
- * provider looks these up in the cluster's API discovery while it plans, so they must be served
- * before the stack is planned (on a new k3s node, its CRDs register after /readyz first says ok).
+ * The custom resource types among the kubernetes_manifest objects of a synthesized stack. OpenTofu's
+ * kubernetes provider looks every type up in the cluster's API discovery while it plans, so these
+ * must be served before the stack is planned (on a new k3s node, its CRDs register after /readyz
+ * first says ok); the built-in types are there from the start.
  */
 export function manifestKinds(stackJson: { resource?: Record<string, Record<string, { manifest?: ManifestKind }>> }): ManifestKind[] {
   const seen = new Map<string, ManifestKind>();
   for (const r of Object.values(stackJson.resource?.kubernetes_manifest ?? {})) {
-    if (r.manifest) seen.set(`${r.manifest.apiVersion} ${r.manifest.kind}`, { apiVersion: r.manifest.apiVersion, kind: r.manifest.kind });
+    if (!r.manifest) continue;
+    const group = r.manifest.apiVersion.includes('/') ? r.manifest.apiVersion.split('/')[0] : '';
+    if (BUILT_IN_GROUPS.has(group)) continue;
+    seen.set(`${r.manifest.apiVersion} ${r.manifest.kind}`, { apiVersion: r.manifest.apiVersion, kind: r.manifest.kind });
   }
   return [...seen.values()].sort((a, b) => `${a.apiVersion} ${a.kind}`.localeCompare(`${b.apiVersion} ${b.kind}`));
 }

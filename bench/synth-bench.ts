@@ -3,7 +3,11 @@
  * with the kit's compiled CLI and, side by side on the same input, the stock cdktf workflow
  * (ts-node, root imports). Run with `npm run bench`; prints a Markdown table.
  *
- * Options (environment): BENCH_SIZES=1,10,100  BENCH_RUNS=3  BENCH_SKIP_STOCK=1
+ * It also pairs one deployment's synthesis with `node -e "require('cdktf')"` (the floor any cdktf
+ * program pays), alternating the two so that machine load hits both alike: the ratio is the
+ * figure the apps layer's target is set in (at most 3x).
+ *
+ * Options (environment): BENCH_SIZES=1,10,100  BENCH_RUNS=3  BENCH_PAIRED_RUNS=9  BENCH_SKIP_STOCK=1
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,8 +75,26 @@ function bench(label: string, argv: string[], outdir: string): Measurement {
   return result;
 }
 
+/** Alternating runs of cdktf's bare load and of one deployment's synthesis; medians and their ratio. */
+function paired(work: string): string {
+  const pairs = Number(process.env.BENCH_PAIRED_RUNS ?? 9);
+  const file = join(work, 'paired.yaml');
+  writeFileSync(file, deployment(0));
+  const out = join(work, 'paired-out');
+  const load: number[] = [];
+  const synth: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    load.push(measure(['-e', "require('cdktf')"], out).wallSeconds);
+    synth.push(measure([join(ROOT, 'bin', 'sovereign-matrix.js'), 'synth', file, '--out', out], out).wallSeconds);
+  }
+  const ratio = median(synth) / median(load);
+  process.stderr.write(`bench: paired (${pairs}x): require('cdktf') ${median(load).toFixed(2)} s, one deployment ${median(synth).toFixed(2)} s, ${ratio.toFixed(2)}x\n`);
+  return `| ${median(load).toFixed(2)} s | ${median(synth).toFixed(2)} s | ${ratio.toFixed(2)}x |`;
+}
+
 function main(): void {
   const work = mkdtempSync(join(tmpdir(), 'sm-bench-'));
+  const pairedRow = paired(work);
   const rows: string[] = [];
   for (const n of sizes) {
     const files = Array.from({ length: n }, (_, i) => {
@@ -98,6 +120,10 @@ function main(): void {
   console.log('| deployments | kit wall | kit peak memory | stock cdktf wall | stock peak memory | kit faster by |');
   console.log('|---|---|---|---|---|---|');
   rows.forEach((row) => console.log(row));
+  console.log(`\nOne deployment against loading cdktf alone (alternating, median of ${process.env.BENCH_PAIRED_RUNS ?? 9} pairs; target: at most 3x)\n`);
+  console.log("| node -e \"require('cdktf')\" | one deployment | ratio |");
+  console.log('|---|---|---|');
+  console.log(pairedRow);
 }
 
 main();

@@ -13,12 +13,32 @@ export interface PlanSummary {
 export interface StatefulWarning {
   readonly address: string;
   readonly type: string;
+  /** For a kubernetes_manifest: the object it applies (`StatefulSet matrix-x/postgres`). */
+  readonly object?: KubeObjectName;
   readonly action: 'replace' | 'destroy';
   readonly reason: string;
 }
 
+/** What identifies a Kubernetes object; `namespace` is absent for cluster-scoped kinds. */
+export interface KubeObjectName {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/** A resource's values in the plan: a kubernetes_manifest has the object as `manifest` (configuration) and `object` (the API's). */
+interface PlannedValues {
+  readonly manifest?: unknown;
+  readonly object?: unknown;
+}
+
 interface ShowJson {
-  resource_changes?: { address: string; type: string; mode?: string; change: { actions: string[] } }[];
+  resource_changes?: {
+    address: string;
+    type: string;
+    mode?: string;
+    change: { actions: string[]; before?: PlannedValues | null; after?: PlannedValues | null };
+  }[];
 }
 
 /**
@@ -34,13 +54,36 @@ export function summarizePlan(showJson: string | ShowJson, stateful: readonly St
     if (!action) continue;
     summary[action].push(change.address);
     if (action === 'replace' || action === 'destroy') {
-      const entry = statefulEntry(change.type, stateful);
-      if (entry) summary.warnings.push({ address: change.address, type: change.type, action, reason: entry.reason });
+      const object = change.type === 'kubernetes_manifest' ? manifestObject(change.change) : undefined;
+      const entry = statefulEntry(change.type, stateful, object?.kind);
+      if (entry) summary.warnings.push({ address: change.address, type: change.type, ...(object ? { object } : {}), action, reason: entry.reason });
     }
   }
   for (const list of [summary.create, summary.update, summary.replace, summary.destroy]) list.sort();
   summary.warnings.sort((a, b) => a.address.localeCompare(b.address));
   return summary;
+}
+
+/**
+ * The Kubernetes object of a kubernetes_manifest change: from the configuration (`manifest`) on
+ * either side, else from the object the API returned (`object`). A replacement's old side names
+ * the object that is deleted.
+ */
+function manifestObject(change: { before?: PlannedValues | null; after?: PlannedValues | null }): KubeObjectName | undefined {
+  for (const values of [change.before, change.after]) {
+    for (const candidate of [values?.manifest, values?.object]) {
+      const object = candidate as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null | undefined;
+      if (typeof object?.kind !== 'string' || typeof object.metadata?.name !== 'string') continue;
+      const namespace = typeof object.metadata.namespace === 'string' && object.metadata.namespace !== '' ? object.metadata.namespace : undefined;
+      return { kind: object.kind, ...(namespace ? { namespace } : {}), name: object.metadata.name };
+    }
+  }
+  return undefined;
+}
+
+/** `StatefulSet matrix-x/postgres`, `Namespace matrix-x`. */
+export function objectName(object: KubeObjectName): string {
+  return `${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name}`;
 }
 
 function classify(actions: readonly string[]): 'create' | 'update' | 'replace' | 'destroy' | undefined {
@@ -69,7 +112,8 @@ export function formatPlanSummary(stack: string, summary: PlanSummary): string[]
   const counts = `${summary.create.length} to add, ${summary.update.length} to change, ${summary.replace.length} to replace, ${summary.destroy.length} to destroy`;
   lines.push(`${stack}: ${hasChanges(summary) ? counts : 'no changes'}`);
   for (const w of summary.warnings) {
-    lines.push(`  !!! WARNING: ${w.action === 'replace' ? 'REPLACES' : 'DESTROYS'} ${w.address}: ${w.reason}`);
+    const object = w.object ? ` (${objectName(w.object)})` : '';
+    lines.push(`  !!! WARNING: ${w.action === 'replace' ? 'REPLACES' : 'DESTROYS'} ${w.address}${object}: ${w.reason}`);
   }
   const section = (sign: string, addresses: readonly string[]) => addresses.forEach((a) => lines.push(`  ${sign} ${a}`));
   section('+', summary.create);

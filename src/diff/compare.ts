@@ -1,5 +1,6 @@
 import YAML from 'yaml';
-import type { DeploymentDiff, DeploymentSnapshot, DiffResult, FileDiff, SideSnapshot, StackDiff, Status, Warning } from './model';
+import { MANIFEST_TYPE, objectLabel } from './kubernetes';
+import type { AddressChange, DeploymentDiff, DeploymentSnapshot, DiffResult, FileDiff, SideSnapshot, StackDiff, Status, Warning } from './model';
 import { diffStack, jsonEqual, type BlockChange } from './stack-diff';
 import { IRREVERSIBLE_SETTINGS, replacementRulesFor, statefulResource } from './stateful';
 import { maskJson } from './sensitive';
@@ -72,31 +73,47 @@ function stackWarnings(deployment: string, stack: string, blocks: readonly Block
   const warnings: Warning[] = [];
   for (const { change, type, raw } of blocks) {
     if (change.block !== 'resource' || !type) continue;
-    const stateful = statefulResource(type);
+    const kind = change.kubernetes?.kind;
+    const stateful = statefulResource(type, kind);
+    const name = changeName(change);
+    const about = { deployment, stack, address: change.address, ...(change.kubernetes ? { kubernetes: change.kubernetes } : {}) };
     if (change.status === 'removed') {
-      if (stateful) warnings.push({ kind: 'irreversible', deployment, stack, address: change.address, message: `${change.address} is deleted: ${stateful.reason}` });
+      // An object whose state moves to its new address (kit 0.1's typed resources) stays.
+      if (stateful && !change.movedTo) warnings.push({ kind: 'irreversible', ...about, message: `${name} is deleted: ${stateful.reason}` });
       continue;
     }
     if (change.status !== 'changed') continue;
     const causes: string[] = [];
+    let refused = false;
     for (const attribute of raw) {
+      // Rules for kubernetes_manifest name Kubernetes paths: the object's fields, not the Terraform arguments.
+      if (type === MANIFEST_TYPE && !attribute.manifest) continue;
       const last = attribute.path.split(/[.[\]"]+/).filter(Boolean).pop() ?? attribute.path;
-      for (const rule of replacementRulesFor(type, attribute.path, attribute.old, attribute.new)) {
+      for (const rule of replacementRulesFor(type, attribute.path, attribute.old, attribute.new, kind)) {
         const oldText = brief(attribute.old, last);
         const newText = brief(attribute.new, last);
         const values = oldText !== undefined && newText !== undefined ? ` ${oldText} → ${newText}` : ' changes';
         causes.push(`${attribute.path}${values} (${rule.reason})`);
+        refused ||= rule.refused === true;
       }
     }
     if (causes.length === 0) continue;
     const unique = [...new Set(causes)];
+    // The engine replaces the resource itself, or (an immutable Kubernetes field) the apply fails until it is replaced.
+    const verb = refused ? 'must be replaced' : 'is replaced';
     warnings.push(
       stateful
-        ? { kind: 'irreversible', deployment, stack, address: change.address, message: `${change.address} is replaced, ${stateful.reason}: ${unique.join('; ')}` }
-        : { kind: 'replacement', deployment, stack, address: change.address, message: `${change.address} is replaced: ${unique.join('; ')}` },
+        ? { kind: 'irreversible', ...about, message: `${name} ${verb}, ${stateful.reason}: ${unique.join('; ')}` }
+        : { kind: 'replacement', ...about, message: `${name} ${verb}: ${unique.join('; ')}` },
     );
   }
   return warnings;
+}
+
+/** How a warning names a changed address: a kubernetes_manifest by its object, with the address. */
+function changeName(change: AddressChange): string {
+  if (change.kubernetes && change.address.startsWith(`${MANIFEST_TYPE}.`)) return `${objectLabel(change.kubernetes)} (${change.address})`;
+  return change.address;
 }
 
 /** Settings in rendered files that can never change after the first start. */

@@ -3,6 +3,7 @@
  * Everything printed here has already been masked by stack-diff/text-diff/compare; this module
  * only lays it out.
  */
+import { objectLabel } from './kubernetes';
 import { countChanges, type AddressChange, type AttributeChange, type DeploymentDiff, type DiffResult, type StackDiff } from './model';
 import { unifiedTextDiff } from './text-diff';
 
@@ -78,10 +79,26 @@ const SYMBOL = { added: '+', removed: '-', changed: '~' } as const;
 function stackLines(stack: StackDiff): string[] {
   const lines: string[] = [];
   for (const change of stack.changes) {
-    lines.push(`${SYMBOL[change.status]} ${change.address}${change.status === 'changed' ? '' : ` (${change.status === 'added' ? 'create' : 'destroy'})`}`);
+    lines.push(`${SYMBOL[change.status]} ${headline(change)}`);
     lines.push(...addressBody(change));
   }
   return lines;
+}
+
+/**
+ * The first line of a change: the address and what happens to it. A Kubernetes object applied by
+ * kubernetes_manifest is named as Kubernetes names it, with its address in parentheses:
+ * `Deployment matrix-x/synapse (kubernetes_manifest.deployment_matrix-x_synapse)`.
+ */
+function headline(change: AddressChange): string {
+  const manifest = change.kubernetes !== undefined && change.address.startsWith('kubernetes_manifest.');
+  const notes: string[] = manifest ? [change.address] : [];
+  if (change.movedTo) notes.push(`state moves to ${change.movedTo}, the object stays`);
+  else if (change.movedFrom) notes.push(`state moves from ${change.movedFrom}, the object stays`);
+  else if (change.status !== 'changed') notes.push(change.status === 'added' ? 'create' : 'destroy');
+  if (!manifest && change.kubernetes && change.status === 'removed' && !change.movedTo) notes.push(objectLabel(change.kubernetes));
+  const name = manifest ? objectLabel(change.kubernetes!) : change.address;
+  return notes.length === 0 ? name : `${name} (${notes.join('; ')})`;
 }
 
 function addressBody(change: AddressChange): string[] {
@@ -249,6 +266,7 @@ export function formatJson(result: DiffResult): string {
       deployment: w.deployment,
       stack: w.stack ?? null,
       address: w.address ?? null,
+      kubernetes: w.kubernetes ?? null,
       file: w.file ?? null,
       message: w.message,
     })),
@@ -264,6 +282,9 @@ export function formatJson(result: DiffResult): string {
           address: c.address,
           block: c.block,
           status: c.status,
+          kubernetes: c.kubernetes ?? null,
+          ...(c.movedTo ? { movedTo: c.movedTo } : {}),
+          ...(c.movedFrom ? { movedFrom: c.movedFrom } : {}),
           attributes: c.attributes.map((a) => ({ path: a.path, action: a.action, old: a.old ?? null, new: a.new ?? null })),
         })),
       })),

@@ -1,3 +1,4 @@
+import type { KubeIdentity } from './kubernetes';
 import type { WarningKind } from './stateful';
 
 /** Everything the diff needs from one side for one deployment. */
@@ -22,7 +23,11 @@ export type Status = 'added' | 'removed' | 'changed';
 
 /** One attribute of a changed address; values are already masked. */
 export interface AttributeChange {
-  /** `location`, `labels.component`, `rule[3].source_ips`; '' for the whole block. */
+  /**
+   * `location`, `labels.component`, `rule[3].source_ips`; '' for the whole block. For a Kubernetes
+   * object (kubernetes_manifest) a Kubernetes field path: `spec.template.spec.containers[0].image`,
+   * `data["homeserver.yaml"]`; its Terraform arguments (`depends_on`, `field_manager`) keep their names.
+   */
   readonly path: string;
   readonly action: 'add' | 'remove' | 'change';
   readonly old?: unknown;
@@ -37,6 +42,15 @@ export interface AddressChange {
   readonly status: Status;
   /** For changed addresses, each changed attribute; for added/removed, the whole (masked) block. */
   readonly attributes: readonly AttributeChange[];
+  /** The Kubernetes object the resource applies (`Deployment matrix-x/synapse`), if it is one. */
+  readonly kubernetes?: KubeIdentity;
+  /**
+   * The same Kubernetes object at another address on the other side: a removed address whose object
+   * is `movedTo` a new one, an added address `movedFrom` an old one. Deploy moves the state; the
+   * object is neither deleted nor created.
+   */
+  readonly movedTo?: string;
+  readonly movedFrom?: string;
 }
 
 export interface StackDiff {
@@ -57,6 +71,8 @@ export interface Warning {
   readonly deployment: string;
   readonly stack?: string;
   readonly address?: string;
+  /** The Kubernetes object at `address`, if it is one. */
+  readonly kubernetes?: KubeIdentity;
   readonly file?: string;
   readonly message: string;
 }

@@ -5,8 +5,8 @@
  * Masked:
  * - any value under a key that looks like a secret (SECRET_KEY_PATTERNS), unless the key only
  *   names where a secret lives (REFERENCE_KEY_SUFFIXES: `*_path`, `*_env`, ...) or the value is
- *   only `@@NAME@@` placeholders or a plain Terraform reference (`${tls_private_key.x.private_key_pem}`),
- *   which name a secret without containing it;
+ *   only `@@NAME@@` placeholders or a plain Terraform reference (`${tls_private_key.x.private_key_pem}`,
+ *   also base64-encoded as a Secret's data takes it), which name a secret without containing it;
  * - the value of a Terraform output or the default of a variable marked `sensitive` (done by the
  *   stack diff, which knows the block);
  * - any string containing a PEM private key block, whatever its key.
@@ -18,7 +18,8 @@ export const MASK = '(sensitive)';
 /**
  * Key names that hold secrets. Matched against the whole key, case-insensitively, with `-` and `.`
  * read as `_` (coturn's `static-auth-secret`, Synapse's `macaroon_secret_key`, MAS's
- * `client_secret`, Terraform's `private_key_pem`, `kube_client_key`).
+ * `client_secret`, Terraform's `private_key_pem`, `kube_client_key`) and camelCase words split by
+ * `_` (Kubernetes' `secretKeyRef` is `secret_key_ref`, which names a Secret; `clientSecret` is one).
  */
 const SECRET_KEY_PATTERNS: readonly RegExp[] = [
   /password|passwd|passphrase/,
@@ -40,11 +41,16 @@ const REFERENCE_KEY_SUFFIXES: readonly string[] = ['_path', '_file', '_env', '_n
 const PLACEHOLDERS_ONLY = /^(?:@@[A-Z][A-Z0-9_]*@@)+$/;
 /** A bare Terraform reference such as `${tls_private_key.ca.private_key_pem}` or `${var.x}`. */
 const PLAIN_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_.\-[\]"]*\}$/;
+/** The same reference base64-encoded, as a Kubernetes Secret's `data` takes it: `${base64encode(random_password.x.result)}`. */
+const ENCODED_REFERENCE = /^\$\{base64encode\([A-Za-z_][A-Za-z0-9_.\-[\]"]*\)\}$/;
 const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
 /** True when values under this key are secrets. */
 export function isSecretKey(key: string): boolean {
-  const k = key.toLowerCase().replace(/[-.\s]/g, '_');
+  const k = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[-.\s]/g, '_');
   if (REFERENCE_KEY_SUFFIXES.some((suffix) => k.endsWith(suffix))) return false;
   return SECRET_KEY_PATTERNS.some((pattern) => pattern.test(k));
 }
@@ -53,7 +59,7 @@ export function isSecretKey(key: string): boolean {
 export function isSafeSecretValue(value: unknown): boolean {
   if (value === null || typeof value === 'boolean' || value === undefined) return true;
   if (typeof value !== 'string') return false;
-  return value === '' || PLACEHOLDERS_ONLY.test(value) || PLAIN_REFERENCE.test(value);
+  return value === '' || PLACEHOLDERS_ONLY.test(value) || PLAIN_REFERENCE.test(value) || ENCODED_REFERENCE.test(value);
 }
 
 /** True when a string carries key material whatever key it sits under. */
@@ -168,4 +174,43 @@ function maskLine(line: string): string {
     const quote = /^["']/.test(value) ? value[0] : '';
     return match.slice(0, match.length - value.length - separator.length) + separator + `${quote}${MASK}${quote}`;
   });
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Every leaf masked (keys and structure stay), except values that only name a secret. */
+export function maskAll(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskAll);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskAll(v)]));
+  return isSafeSecretValue(value) ? value : MASK;
+}
+
+/**
+ * A Kubernetes API object (a `kubernetes_manifest`'s `manifest`) with its secrets masked; the
+ * shape stays, a masked subtree keeps its keys and shows MASK at each leaf:
+ * - a Secret's `data` and `stringData`: every value, whatever its key; only a Terraform reference
+ *   (`${base64encode(random_password.x.result)}`, the kit's form) is shown, it names the secret;
+ * - an environment variable `{ name, value }` whose name looks like a secret (`POSTGRES_PASSWORD`):
+ *   its value;
+ * - values under secret-looking keys, private keys and configuration text, as maskJson does;
+ *   except that a field named `secret` is the API's reference to a Secret (a volume or projection
+ *   source: `secret.secretName`), not a secret itself.
+ */
+export function maskManifest(manifest: unknown): unknown {
+  if (!isPlainObject(manifest)) return maskKubeValue(manifest);
+  const isSecret = manifest.kind === 'Secret';
+  return Object.fromEntries(
+    Object.entries(manifest).map(([key, value]) => [key, isSecret && (key === 'data' || key === 'stringData') ? maskAll(value) : maskKubeValue(value, key)]),
+  );
+}
+
+function maskKubeValue(value: unknown, key?: string): unknown {
+  if (key !== undefined && key !== 'secret' && isSecretKey(key) && !isSafeSecretValue(value)) return maskAll(value);
+  if (typeof value === 'string') return maskString(value);
+  if (Array.isArray(value)) return value.map((item) => maskKubeValue(item));
+  if (isPlainObject(value)) {
+    const secretVariable = typeof value.name === 'string' && 'value' in value && isSecretKey(value.name);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, secretVariable && k === 'value' ? maskAll(v) : maskKubeValue(v, k)]));
+  }
+  return value;
 }

@@ -7,9 +7,17 @@
  * Sources for the "forces replacement" entries: the hcloud provider's resource schemas
  * (`ForceNew` in terraform-provider-hcloud internal/server, internal/volume, internal/primaryip;
  * the generated schema.json in src/providers/hcloud does not carry ForceNew), the Hetzner Cloud
- * API documentation (volumes can only grow), the Kubernetes API (StatefulSet volumeClaimTemplates
- * and PVC storage class are immutable, so the kubernetes provider replaces the object), and
- * Synapse's documentation (server_name and the signing key can never change).
+ * API documentation (volumes can only grow), the kubernetes provider's kubernetes_manifest
+ * (manifest/provider/plan.go: a different apiVersion, kind, name or namespace requires
+ * replacement; every other field is applied in place, server-side), the Kubernetes API (a
+ * StatefulSet's volumeClaimTemplates, selector and serviceName, a Deployment's selector, a claim's
+ * storage class and access modes are immutable: the API server refuses the update), and Synapse's
+ * documentation (server_name and the signing key can never change).
+ *
+ * The apps stack applies every Kubernetes object as a `kubernetes_manifest`; its rules name the
+ * object's `kind` and Kubernetes field paths (`spec.volumeClaimTemplates`). The typed resources of
+ * kit 0.1 (`kubernetes_stateful_set_v1`, snake_case paths) keep their rules: a diff against a
+ * checkout of that version still reads them.
  */
 
 export type WarningKind =
@@ -21,12 +29,21 @@ export type WarningKind =
 /** An attribute whose change Terraform cannot apply in place. */
 export interface ReplacementRule {
   readonly type: string;
-  /** Attribute path prefix (`user_data`, `spec.volume_claim_template`). */
+  /** For `kubernetes_manifest`: the object's kind the rule is about; absent, every kind. */
+  readonly kind?: string;
+  /** Attribute path prefix (`user_data`, `spec.volume_claim_template`; Kubernetes paths for kubernetes_manifest). */
   readonly attribute: string;
   /** Only a change for which this holds forces replacement (`size` only when it shrinks). */
   readonly when?: (oldValue: unknown, newValue: unknown) => boolean;
+  /**
+   * The engine plans an in-place update that the Kubernetes API server refuses (an immutable
+   * field): the apply fails until the object is deleted and created again.
+   */
+  readonly refused?: boolean;
   readonly reason: string;
 }
+
+const MANIFEST = 'kubernetes_manifest';
 
 export const REPLACEMENT_RULES: readonly ReplacementRule[] = [
   // The k3s node. Its state is on the volume and its addresses are primary IPs, so a replacement
@@ -56,7 +73,38 @@ export const REPLACEMENT_RULES: readonly ReplacementRule[] = [
   { type: 'tls_private_key', attribute: 'algorithm', reason: 'a different key algorithm generates a new key (ForceNew)' },
   { type: 'tls_private_key', attribute: 'rsa_bits', reason: 'a different key size generates a new key (ForceNew)' },
   { type: 'tls_private_key', attribute: 'ecdsa_curve', reason: 'a different curve generates a new key (ForceNew)' },
-  // Kubernetes objects holding data: immutable fields mean delete and create.
+  // Kubernetes objects (kubernetes_manifest): the provider replaces an object whose identity changes.
+  { type: MANIFEST, attribute: 'apiVersion', reason: 'a different apiVersion is another object to the provider, which deletes and creates it' },
+  { type: MANIFEST, attribute: 'kind', reason: 'a different kind is another object to the provider, which deletes and creates it' },
+  { type: MANIFEST, attribute: 'metadata.name', reason: 'a Kubernetes object cannot be renamed; it is replaced' },
+  { type: MANIFEST, attribute: 'metadata.namespace', reason: 'a Kubernetes object cannot change namespace; it is replaced' },
+  // Immutable fields of objects holding data: the API server refuses the update.
+  ...[
+    { kind: 'StatefulSet', attribute: 'spec.volumeClaimTemplates', reason: 'volumeClaimTemplates are immutable' },
+    { kind: 'StatefulSet', attribute: 'spec.selector', reason: 'the selector of a StatefulSet is immutable' },
+    { kind: 'StatefulSet', attribute: 'spec.serviceName', reason: 'serviceName is immutable' },
+    { kind: 'StatefulSet', attribute: 'spec.podManagementPolicy', reason: 'podManagementPolicy is immutable' },
+    { kind: 'Deployment', attribute: 'spec.selector', reason: 'the selector of a Deployment is immutable' },
+    { kind: 'PersistentVolumeClaim', attribute: 'spec.storageClassName', reason: 'the storage class of a claim is immutable' },
+    { kind: 'PersistentVolumeClaim', attribute: 'spec.accessModes', reason: 'access modes of a claim are immutable' },
+    { kind: 'PersistentVolumeClaim', attribute: 'spec.volumeMode', reason: 'the volume mode of a claim is immutable' },
+    { kind: 'PersistentVolumeClaim', attribute: 'spec.volumeName', reason: 'the volume a claim is bound to is immutable' },
+    {
+      kind: 'PersistentVolumeClaim',
+      attribute: 'spec.resources.requests.storage',
+      when: (oldValue: unknown, newValue: unknown) => {
+        const [before, after] = [quantity(oldValue), quantity(newValue)];
+        return before !== undefined && after !== undefined && after < before;
+      },
+      reason: 'a claim can only grow, never shrink',
+    },
+  ].map((rule) => ({
+    type: MANIFEST,
+    refused: true,
+    ...rule,
+    reason: `${rule.reason}: the API server refuses the update; the ${rule.kind} has to be deleted and created again`,
+  })),
+  // The same for the typed resources of kit 0.1, which the provider replaces itself (ForceNew).
   ...['kubernetes_stateful_set', 'kubernetes_stateful_set_v1'].flatMap((type) => [
     { type, attribute: 'spec.volume_claim_template', reason: 'volumeClaimTemplates are immutable; the StatefulSet is replaced' },
     { type, attribute: 'spec.selector', reason: 'the selector is immutable; the StatefulSet is replaced' },
@@ -82,10 +130,15 @@ function kubernetesTypesWithMetadata(): string[] {
 /** Resources whose deletion (or replacement) loses data or something others depend on. */
 export interface StatefulResource {
   readonly type: string;
+  /** For `kubernetes_manifest`: the object's kind. */
+  readonly kind?: string;
   readonly reason: string;
 }
 
 export const STATEFUL_RESOURCES: readonly StatefulResource[] = [
+  { type: MANIFEST, kind: 'PersistentVolumeClaim', reason: 'deleting the claim deletes its volume (reclaim policy Delete)' },
+  { type: MANIFEST, kind: 'StatefulSet', reason: 'a StatefulSet holds PostgreSQL or another service with data' },
+  { type: MANIFEST, kind: 'Namespace', reason: 'deleting the namespace deletes everything in it, persistent volume claims included' },
   { type: 'hcloud_volume', reason: 'the data volume holds PostgreSQL, the media store and the k3s cluster state' },
   { type: 'hcloud_primary_ip', reason: 'the public address goes back to Hetzner; DNS, rDNS and federation peers point at it' },
   { type: 'kubernetes_persistent_volume_claim', reason: 'deleting the claim deletes its volume (reclaim policy Delete)' },
@@ -125,18 +178,37 @@ export const IRREVERSIBLE_SETTINGS: readonly IrreversibleSetting[] = [
   { file: 'synapse/homeserver.yaml', path: ['media_store_path'], reason: 'existing media stays at the old path and is no longer served' },
 ];
 
-/** The rules that make a change of `attribute` (a path such as `rule[0].port`) on `type` a replacement. */
-export function replacementRulesFor(type: string, attribute: string, oldValue: unknown, newValue: unknown): ReplacementRule[] {
+/**
+ * The rules that make a change of `attribute` (a path such as `rule[0].port`) on `type` a
+ * replacement; for a kubernetes_manifest, `kind` is the object's and `attribute` a Kubernetes path.
+ */
+export function replacementRulesFor(type: string, attribute: string, oldValue: unknown, newValue: unknown, kind?: string): ReplacementRule[] {
   // Nested blocks are lists in Terraform JSON (`spec[0].selector`); the rules name them without indices.
   attribute = attribute.replace(/\[\d+\]/g, '');
   return REPLACEMENT_RULES.filter(
     (rule) =>
       rule.type === type &&
+      (rule.kind === undefined || rule.kind === kind) &&
       (attribute === rule.attribute || attribute.startsWith(`${rule.attribute}.`) || attribute.startsWith(`${rule.attribute}[`)) &&
       (!rule.when || rule.when(oldValue, newValue)),
   );
 }
 
-export function statefulResource(type: string): StatefulResource | undefined {
-  return STATEFUL_RESOURCES.find((entry) => entry.type === type);
+/** The entry for a resource type (and, for kubernetes_manifest, the object's kind), if it is stateful. */
+export function statefulResource(type: string, kind?: string): StatefulResource | undefined {
+  return STATEFUL_RESOURCES.find((entry) => entry.type === type && (entry.kind === undefined || entry.kind === kind));
+}
+
+const BINARY_SUFFIX: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const DECIMAL_SUFFIX: Readonly<Record<string, number>> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+
+/** A Kubernetes quantity (`25Gi`, `500M`, `1.5`) as a number; undefined when it is not one. */
+export function quantity(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  const match = /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[eE][-+]?[0-9]+|m|k|M|G|T|P|E)?$/.exec(value.trim());
+  if (!match) return undefined;
+  const [, number, suffix = ''] = match;
+  const factor = BINARY_SUFFIX[suffix] ?? DECIMAL_SUFFIX[suffix] ?? (/^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : undefined);
+  return factor === undefined ? undefined : Number(number) * factor;
 }

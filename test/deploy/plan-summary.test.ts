@@ -1,5 +1,8 @@
+import { Testing } from 'cdktf';
 import { formatPlanSummary, hasChanges, summarizePlan } from '../../src/deploy/plan-summary';
-import { addressType, statefulEntry, STATEFUL_RESOURCES } from '../../src/deploy/stateful';
+import { addressType, statefulEntry, statefulEntryForAddress, STATEFUL_RESOURCES } from '../../src/deploy/stateful';
+import { AppsStack } from '../../stacks/apps';
+import { specOf, VALID_YAML } from '../helpers';
 
 /** Synthetic `show -json` for the cloud types (the real-output test is in test/integration/deploy.test.ts). */
 const change = (address: string, type: string, actions: string[], mode = 'managed') => ({ address, type, mode, change: { actions } });
@@ -52,19 +55,130 @@ describe('plan summary', () => {
   });
 });
 
+/**
+ * `show -json` of the apps stack, shaped as OpenTofu writes it for kubernetes_manifest: `manifest`
+ * is the configured object, `object` the one the API returned (with server-filled fields), values
+ * of a Secret's data included (the summary must never print them).
+ */
+function manifestChange(address: string, actions: string[], manifest: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  const values = { computed_fields: null, field_manager: [{ force_conflicts: true, name: 'sovereign-matrix' }], manifest, object: { ...manifest, status: null }, timeouts: [], wait: [], wait_for: null };
+  const deletes = actions.includes('delete');
+  const creates = actions.includes('create') || actions.includes('update');
+  return {
+    address,
+    mode: 'managed',
+    type: 'kubernetes_manifest',
+    name: address.split('.')[1],
+    provider_name: 'registry.opentofu.org/hashicorp/kubernetes',
+    change: {
+      actions,
+      before: deletes || actions.includes('update') ? values : null,
+      after: creates ? { ...values, object: null } : null,
+      after_unknown: creates ? { object: true } : {},
+      before_sensitive: {},
+      after_sensitive: {},
+      ...extra,
+    },
+  };
+}
+const object = (apiVersion: string, kind: string, name: string, namespace?: string, rest: Record<string, unknown> = {}) => ({
+  apiVersion,
+  kind,
+  metadata: { name, ...(namespace ? { namespace } : {}) },
+  ...rest,
+});
+const NS = 'matrix-ministry';
+const appsPlan = {
+  resource_changes: [
+    manifestChange(`kubernetes_manifest.persistentvolumeclaim_${NS}_synapse-data`, ['delete'], object('v1', 'PersistentVolumeClaim', 'synapse-data', NS)),
+    manifestChange(`kubernetes_manifest.statefulset_${NS}_postgres`, ['delete', 'create'], object('apps/v1', 'StatefulSet', 'postgres', NS), {
+      action_reason: 'replace_because_cannot_update',
+      replace_paths: [['manifest', 'apiVersion']],
+    }),
+    manifestChange(`kubernetes_manifest.namespace_${NS}`, ['delete'], object('v1', 'Namespace', NS)),
+    manifestChange(`kubernetes_manifest.deployment_${NS}_synapse`, ['create', 'delete'], object('apps/v1', 'Deployment', 'synapse', NS)),
+    manifestChange(`kubernetes_manifest.statefulset_${NS}_other`, ['update'], object('apps/v1', 'StatefulSet', 'other', NS)),
+    manifestChange(`kubernetes_manifest.secret_${NS}_synapse-secrets`, ['delete'], object('v1', 'Secret', 'synapse-secrets', NS, { data: { 'macaroon-secret-key': 'U0VDUkVULVZBTFVFLUlOLVBMQU4=' } })),
+    manifestChange(`kubernetes_manifest.configmap_${NS}_synapse-config`, ['create'], object('v1', 'ConfigMap', 'synapse-config', NS)),
+    // A migration from kit 0.1: OpenTofu forgets the typed resource (`removed`, destroy = false) and imports the object.
+    { address: 'kubernetes_stateful_set_v1.postgres', mode: 'managed', type: 'kubernetes_stateful_set_v1', change: { actions: ['forget'], before: {}, after: null } },
+  ],
+};
+
+describe('plan summary of the apps stack (kubernetes_manifest)', () => {
+  const summary = summarizePlan(JSON.stringify(appsPlan));
+
+  it('reads the kind of each object from its manifest and flags a StatefulSet, a claim and a namespace only', () => {
+    expect(summary.warnings.map((w) => [w.action, w.address, w.object])).toEqual([
+      ['destroy', `kubernetes_manifest.namespace_${NS}`, { kind: 'Namespace', name: NS }],
+      ['destroy', `kubernetes_manifest.persistentvolumeclaim_${NS}_synapse-data`, { kind: 'PersistentVolumeClaim', namespace: NS, name: 'synapse-data' }],
+      ['replace', `kubernetes_manifest.statefulset_${NS}_postgres`, { kind: 'StatefulSet', namespace: NS, name: 'postgres' }],
+    ]);
+    expect(summary.replace).toEqual([`kubernetes_manifest.deployment_${NS}_synapse`, `kubernetes_manifest.statefulset_${NS}_postgres`]);
+    expect(summary.update).toEqual([`kubernetes_manifest.statefulset_${NS}_other`]);
+    // A forgotten (migrated) resource is neither destroyed nor counted.
+    expect([...summary.create, ...summary.update, ...summary.replace, ...summary.destroy]).not.toContain('kubernetes_stateful_set_v1.postgres');
+  });
+
+  it('names the object in the warning, and never prints a value of the plan', () => {
+    const lines = formatPlanSummary(`ministry-apps`, summary);
+    expect(lines[0]).toBe('ministry-apps: 1 to add, 1 to change, 2 to replace, 3 to destroy');
+    expect(lines).toContain(`  !!! WARNING: REPLACES kubernetes_manifest.statefulset_${NS}_postgres (StatefulSet ${NS}/postgres): a stateful workload (PostgreSQL): its pods own persistent volumes`);
+    expect(lines).toContain(`  !!! WARNING: DESTROYS kubernetes_manifest.namespace_${NS} (Namespace ${NS}): the namespace holding the persistent volume claims: deleting it deletes them with it`);
+    expect(lines.join('\n')).not.toContain('U0VDUkVU');
+  });
+
+  it('reads the object from `object` when the configuration is not in the plan', () => {
+    const change = manifestChange('kubernetes_manifest.x', ['delete'], object('v1', 'PersistentVolumeClaim', 'data', NS));
+    const fromObject = { ...change, change: { ...change.change, before: { ...change.change.before!, manifest: null } } };
+    expect(summarizePlan({ resource_changes: [fromObject] }).warnings.map((w) => w.object)).toEqual([{ kind: 'PersistentVolumeClaim', namespace: NS, name: 'data' }]);
+  });
+});
+
 describe('stateful resources', () => {
   it('lists every type the issue names, each with a reason', () => {
     for (const type of ['hcloud_server', 'hcloud_volume', 'hcloud_primary_ip', 'kubernetes_stateful_set_v1', 'kubernetes_persistent_volume_claim_v1', 'random_password', 'tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']) {
       expect(statefulEntry(type)?.reason).toMatch(/\w{10}/);
     }
+    for (const kind of ['StatefulSet', 'PersistentVolumeClaim', 'Namespace']) {
+      expect(statefulEntry('kubernetes_manifest', STATEFUL_RESOURCES, kind)?.reason).toMatch(/\w{10}/);
+    }
     expect(statefulEntry('kubernetes_config_map_v1')).toBeUndefined();
+    // A kubernetes_manifest is stateful by its kind only.
+    expect(statefulEntry('kubernetes_manifest')).toBeUndefined();
+    expect(statefulEntry('kubernetes_manifest', STATEFUL_RESOURCES, 'Deployment')).toBeUndefined();
     expect(STATEFUL_RESOURCES.every((e) => e.reason.length > 20)).toBe(true);
   });
 
   it('keeps data, addresses and what holds the volumes on destroy; lifts delete protection only where there is one', () => {
-    const kept = STATEFUL_RESOURCES.filter((e) => e.keepOnDestroy).map((e) => e.type);
-    expect(kept).toEqual(['hcloud_volume', 'hcloud_primary_ip', 'kubernetes_stateful_set_v1', 'kubernetes_persistent_volume_claim_v1', 'kubernetes_namespace_v1']);
+    const kept = STATEFUL_RESOURCES.filter((e) => e.keepOnDestroy).map((e) => (e.kind ? `${e.type} ${e.kind}` : e.type));
+    expect(kept).toEqual([
+      'hcloud_volume',
+      'hcloud_primary_ip',
+      'kubernetes_manifest StatefulSet',
+      'kubernetes_stateful_set_v1',
+      'kubernetes_manifest PersistentVolumeClaim',
+      'kubernetes_persistent_volume_claim_v1',
+      'kubernetes_manifest Namespace',
+      'kubernetes_namespace_v1',
+    ]);
     expect(STATEFUL_RESOURCES.filter((e) => e.protectionAttribute).map((e) => e.type)).toEqual(['hcloud_volume', 'hcloud_primary_ip']);
+  });
+
+  it('finds the entry of a `state list` address; a kubernetes_manifest by the kind its name starts with', () => {
+    expect(statefulEntryForAddress('hcloud_volume.data')?.keepOnDestroy).toBe(true);
+    expect(statefulEntryForAddress('kubernetes_stateful_set_v1.postgres')?.keepOnDestroy).toBe(true);
+    expect(statefulEntryForAddress(`kubernetes_manifest.namespace_${NS}`)?.kind).toBe('Namespace');
+    expect(statefulEntryForAddress(`kubernetes_manifest.deployment_${NS}_synapse`)).toBeUndefined();
+    // The naming holds for every object of the synthesized apps stack: the address says the kind.
+    const apps = JSON.parse(Testing.synth(new AppsStack(Testing.app(), specOf(VALID_YAML)))) as { resource: { kubernetes_manifest: Record<string, { manifest: { kind: string } }> } };
+    const kept: string[] = [];
+    for (const [name, { manifest }] of Object.entries(apps.resource.kubernetes_manifest)) {
+      const entry = statefulEntryForAddress(`kubernetes_manifest.${name}`);
+      expect({ name, kind: entry?.kind }).toEqual({ name, kind: ['StatefulSet', 'PersistentVolumeClaim', 'Namespace'].includes(manifest.kind) ? manifest.kind : undefined });
+      if (entry?.keepOnDestroy) kept.push(manifest.kind);
+    }
+    expect([...new Set(kept)].sort()).toEqual(['Namespace', 'PersistentVolumeClaim', 'StatefulSet']);
   });
 
   it('reads the type from any address form', () => {

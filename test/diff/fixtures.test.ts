@@ -2,25 +2,34 @@
  * One field changes between base and head; the diff shows exactly the Terraform attributes and
  * rendered lines that field controls, and nothing else. The apps stack is checked by what may
  * change (the ConfigMap holding a changed file and the config digest that rolls the pods), so
- * that new Kubernetes resources elsewhere do not break these tests; infra and rendered files
- * are checked exactly.
+ * that new Kubernetes objects elsewhere do not break these tests; infra and rendered files
+ * are checked exactly. Every apps change is a Kubernetes object (kubernetes_manifest), named by
+ * kind and namespace/name, its changes by Kubernetes field paths.
  */
 import { cli } from '../helpers';
-import { changedLines, changedPaths, diffJson, pair } from './helpers';
+import { changedLines, changedObjects, changedPaths, diffJson, pair, type JsonDiff } from './helpers';
 
 jest.setTimeout(60_000);
 
 const CONFIG_DIGEST = /annotations\["sovereign-matrix\/config-digest"\]$/;
 
 /** Every apps change is the ConfigMap entry of a changed rendered file, or the digest that restarts its pods. */
-function expectAppsExplainedByFiles(apps: Record<string, string[]>, files: string[]): void {
+function expectAppsExplainedByFiles(diff: JsonDiff, files: string[]): void {
   const names = files.map((f) => f.slice(f.lastIndexOf('/') + 1));
-  for (const [address, paths] of Object.entries(apps)) {
+  const apps = changedObjects(diff, 'apps');
+  // Every change of the apps stack is a Kubernetes object: nothing is left unnamed.
+  expect(Object.keys(apps)).toHaveLength(Object.keys(changedPaths(diff, 'apps')).length);
+  for (const [object, paths] of Object.entries(apps)) {
     for (const path of paths) {
-      const configMapEntry = address.startsWith('kubernetes_config_map_v1.') && names.some((n) => path === `data[${JSON.stringify(n)}]`);
-      expect({ address, path, explained: configMapEntry || CONFIG_DIGEST.test(path) }).toEqual({ address, path, explained: true });
+      const configMapEntry = object.startsWith('ConfigMap ') && names.some((n) => path === `data[${JSON.stringify(n)}]`);
+      expect({ object, path, explained: configMapEntry || CONFIG_DIGEST.test(path) }).toEqual({ object, path, explained: true });
     }
   }
+}
+
+/** The change of one Kubernetes object in the JSON output. */
+function objectChange(diff: JsonDiff, kind: string, name: string) {
+  return diff.deployments.flatMap((d) => d.stacks.flatMap((s) => s.changes)).find((c) => c.kubernetes?.kind === kind && c.kubernetes.name === name);
 }
 
 describe('diff of fixture pairs that change one field', () => {
@@ -29,7 +38,20 @@ describe('diff of fixture pairs that change one field', () => {
     const diff = await diffJson(base, head);
     expect(changedPaths(diff, 'infra')).toEqual({});
     expect(changedLines(diff)).toEqual({ 'synapse/homeserver.yaml': ['+  - other.example.eu'] });
-    expectAppsExplainedByFiles(changedPaths(diff, 'apps'), ['synapse/homeserver.yaml']);
+    expectAppsExplainedByFiles(diff, ['synapse/homeserver.yaml']);
+    // The ConfigMap's file is the rendered file: its entry holds the whole text, and its lines
+    // differ exactly as the rendered file's do.
+    const configMap = objectChange(diff, 'ConfigMap', 'synapse-config')!;
+    expect(configMap).toMatchObject({
+      address: 'kubernetes_manifest.configmap_matrix-diff-fixture_synapse-config',
+      status: 'changed',
+      kubernetes: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'matrix-diff-fixture', name: 'synapse-config' },
+    });
+    const entry = configMap.attributes.find((a) => a.path === 'data["homeserver.yaml"]')!;
+    expect(String(entry.new).split('\n').filter((l) => !String(entry.old).split('\n').includes(l))).toEqual(['  - other.example.eu']);
+    expect(String(entry.new)).toContain('server_name: fixture.example.eu');
+    // The digest that restarts Synapse, by its Kubernetes path.
+    expect(objectChange(diff, 'Deployment', 'synapse')!.attributes.map((a) => a.path)).toEqual(['spec.template.metadata.annotations["sovereign-matrix/config-digest"]']);
     expect(diff.warnings).toEqual([]);
   });
 
@@ -43,14 +65,21 @@ describe('diff of fixture pairs that change one field', () => {
       'synapse/homeserver.yaml': ['-    cp_min: 5', '-    cp_max: 10', '+    cp_min: 10', '+    cp_max: 20', '-  global_factor: 0.5', '+  global_factor: 1'],
     });
     // Apps: the ConfigMap/digest, and resource requests, limits and storage sizes only.
-    for (const [address, paths] of Object.entries(changedPaths(diff, 'apps'))) {
+    const apps = changedObjects(diff, 'apps');
+    for (const [object, paths] of Object.entries(apps)) {
       for (const path of paths) {
         const ok = CONFIG_DIGEST.test(path) || path === 'data["homeserver.yaml"]' || /(^|\.)resources\.(requests|limits)\.(cpu|memory|storage)$/.test(path);
-        expect({ address, path, ok }).toEqual({ address, path, ok: true });
+        expect({ object, path, ok }).toEqual({ object, path, ok: true });
       }
     }
-    // A growing volume is in place: no warning about the Hetzner volume.
-    expect(diff.warnings.filter((w) => w.address === 'hcloud_volume.data')).toEqual([]);
+    expect(apps['PersistentVolumeClaim matrix-diff-fixture/synapse-data']).toEqual(['spec.resources.requests.storage']);
+    expect(apps['StatefulSet matrix-diff-fixture/postgres']).toEqual(expect.arrayContaining(['spec.volumeClaimTemplates[0].spec.resources.requests.storage']));
+    // A growing volume is in place: no warning about the Hetzner volume, nor about the growing claim.
+    expect(diff.warnings.filter((w) => w.address === 'hcloud_volume.data' || w.kubernetes?.kind === 'PersistentVolumeClaim')).toEqual([]);
+    // The StatefulSet's volumeClaimTemplates are immutable: the API server refuses the bigger template.
+    expect(diff.warnings.map((w) => [w.kind, w.kubernetes?.kind, w.kubernetes?.name])).toEqual([['irreversible', 'StatefulSet', 'postgres']]);
+    expect(diff.warnings[0].message).toMatch(/^StatefulSet matrix-diff-fixture\/postgres \(kubernetes_manifest\.statefulset_matrix-diff-fixture_postgres\) must be replaced/);
+    expect(diff.warnings[0].message).toContain('spec.volumeClaimTemplates[0].spec.resources.requests.storage "20Gi" → "80Gi" (volumeClaimTemplates are immutable');
   });
 
   test('location: every located resource, flagged as replacing the volume, the addresses and the server', async () => {
@@ -85,16 +114,19 @@ describe('diff of fixture pairs that change one field', () => {
     expect(String(userData.new)).toContain('v1.36.2+k3s1');
   });
 
-  test('Synapse image version override: the image references only', async () => {
+  test('Synapse image version override: the image references only, by container path of the Deployment', async () => {
     const { base, head } = pair('synapse-version');
     const diff = await diffJson(base, head);
     expect(changedPaths(diff, 'infra')).toEqual({});
     expect(changedLines(diff)).toEqual({});
+    expect(changedObjects(diff, 'apps')).toEqual({
+      'Deployment matrix-diff-fixture/synapse': ['spec.template.spec.containers[0].image', 'spec.template.spec.initContainers[1].image'],
+    });
     const attributes = diff.deployments.flatMap((d) => d.stacks.flatMap((s) => s.changes.flatMap((c) => c.attributes)));
-    expect(attributes.length).toBeGreaterThan(0);
     for (const a of attributes) {
       expect(a).toEqual({ path: expect.stringMatching(/\.image$/), action: 'change', old: 'ghcr.io/element-hq/synapse:v1.163.2', new: 'ghcr.io/element-hq/synapse:v1.164.0' });
     }
+    expect(diff.warnings).toEqual([]);
   });
 });
 
@@ -128,8 +160,23 @@ describe('exit codes and "no changes"', () => {
     const gone = sides({ a: 'base' }, {});
     const removed = await diffJson(gone.base, gone.head);
     expect(removed.deployments.map((d) => [d.name, d.status])).toEqual([['diff-fixture', 'removed']]);
-    expect(removed.warnings.filter((w) => w.kind === 'irreversible').map((w) => w.address)).toEqual(
-      expect.arrayContaining(['hcloud_volume.data', 'hcloud_primary_ip.primary-ipv4', 'kubernetes_namespace_v1.namespace']),
+    const irreversible = removed.warnings.filter((w) => w.kind === 'irreversible');
+    expect(irreversible.map((w) => w.address)).toEqual(
+      expect.arrayContaining([
+        'hcloud_volume.data',
+        'hcloud_primary_ip.primary-ipv4',
+        'kubernetes_manifest.namespace_matrix-diff-fixture',
+        'kubernetes_manifest.statefulset_matrix-diff-fixture_postgres',
+        'kubernetes_manifest.persistentvolumeclaim_matrix-diff-fixture_synapse-data',
+      ]),
+    );
+    // Kubernetes objects are flagged by kind: what holds data, not every object that goes.
+    const kinds = irreversible.filter((w) => w.kubernetes).map((w) => w.kubernetes!.kind);
+    expect([...new Set(kinds)].sort()).toEqual(['Namespace', 'PersistentVolumeClaim', 'StatefulSet']);
+    const namespace = irreversible.find((w) => w.address === 'kubernetes_manifest.namespace_matrix-diff-fixture')!;
+    expect(namespace.kubernetes).toEqual({ apiVersion: 'v1', kind: 'Namespace', name: 'matrix-diff-fixture' });
+    expect(namespace.message).toBe(
+      'Namespace matrix-diff-fixture (kubernetes_manifest.namespace_matrix-diff-fixture) is deleted: deleting the namespace deletes everything in it, persistent volume claims included',
     );
   });
 

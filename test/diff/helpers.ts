@@ -28,15 +28,30 @@ export interface JsonAttribute {
   old: unknown;
   new: unknown;
 }
+export interface JsonKubernetes {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+export interface JsonChange {
+  address: string;
+  block: string;
+  status: string;
+  kubernetes: JsonKubernetes | null;
+  movedTo?: string;
+  movedFrom?: string;
+  attributes: JsonAttribute[];
+}
 export interface JsonDiff {
   schema: string;
   changes: boolean;
   summary: Record<string, number>;
-  warnings: { kind: string; deployment: string; stack: string | null; address: string | null; file: string | null; message: string }[];
+  warnings: { kind: string; deployment: string; stack: string | null; address: string | null; kubernetes: JsonKubernetes | null; file: string | null; message: string }[];
   deployments: {
     name: string;
     status: string;
-    stacks: { stack: string; status: string; changes: { address: string; status: string; attributes: JsonAttribute[] }[] }[];
+    stacks: { stack: string; status: string; changes: JsonChange[] }[];
     files: { path: string; status: string; patch: string }[];
   }[];
 }
@@ -53,6 +68,21 @@ export function changedPaths(diff: JsonDiff, layer: 'infra' | 'apps'): Record<st
   for (const d of diff.deployments) {
     for (const s of d.stacks.filter((stack) => stack.stack.endsWith(`-${layer}`))) {
       for (const c of s.changes) out[c.address] = c.attributes.map((a) => a.path);
+    }
+  }
+  return out;
+}
+
+/** `Kind namespace/name` -> changed Kubernetes field paths, for the Kubernetes objects of one layer. */
+export function changedObjects(diff: JsonDiff, layer: 'infra' | 'apps'): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const d of diff.deployments) {
+    for (const s of d.stacks.filter((stack) => stack.stack.endsWith(`-${layer}`))) {
+      for (const c of s.changes) {
+        if (!c.kubernetes) continue;
+        const { kind, namespace, name } = c.kubernetes;
+        out[`${kind} ${namespace === undefined ? '' : `${namespace}/`}${name}`] = c.attributes.map((a) => a.path);
+      }
     }
   }
   return out;

@@ -2,17 +2,22 @@
 # scripts/tools.sh — build pinned OpenTofu + Terraform providers from source
 # (via the Go module proxy) into a cache OUTSIDE the repo, and write an
 # OpenTofu CLI config that makes `tofu init` resolve the providers offline.
-# Also builds the servers the integration tests run for real (Traefik, Pebble).
+# Also builds the servers the integration tests run for real (Traefik, Pebble,
+# and a Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,
+# kubectl) and copies the CustomResourceDefinitions the kit's objects need.
 #
 # Usage:
 #   scripts/tools.sh                 # build/check every pinned tool
 #   scripts/tools.sh tofu hcloud     # only the named tools
 #   scripts/tools.sh traefik pebble  # only the ingress test's servers
+#   scripts/tools.sh etcd kube crds  # only the control plane test's tools
 #   source "${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/env.sh"
 #
 # Layout under $DIR (default ~/.cache/sovereign-matrix/tools):
 #   bin/tofu
 #   bin/traefik, bin/pebble, bin/pebble-challtestsrv   test tools (no mirror)
+#   bin/etcd, bin/kube-apiserver, bin/kube-controller-manager, bin/kubectl
+#   crds/<group>_<plural>.yaml   CRDs copied verbatim from their Go modules
 #   mirror/<host>/<namespace>/<type>/<version>/<os_arch>/terraform-provider-<type>_v<version>
 #       ("unpacked" filesystem_mirror layout, for BOTH registry.opentofu.org
 #        and registry.terraform.io, hard-linked, so tofu and terraform both
@@ -78,6 +83,22 @@ declare -A PROVIDER_LDFLAGS=(
   [hcloud]="-X github.com/hetznercloud/terraform-provider-hcloud/hcloud.Version=1.68.0 -X github.com/hetznercloud/terraform-provider-hcloud/hcloud.Commit=93291f4960a23079d89574ab37b025b8e69da82d"
 )
 
+# etcd: newest 3.6 patch release, `go list -m -versions go.etcd.io/etcd/server/v3`
+# (2026-11). Kubernetes v1.37 itself is developed against etcd 3.7.0 (its
+# build/dependencies.yaml and client modules); the control plane test runs
+# kube-apiserver on this 3.6 server. The etcd binary is the main package of
+# go.etcd.io/etcd/server/v3; see prepare_etcd.
+ETCD_VERSION=3.6.16
+# Kubernetes: the newest patch release of the minor the pinned k3s ships
+# (src/versions.ts: k3s v1.37.0+k3s1 is Kubernetes v1.37.0), `go list -m
+# -versions k8s.io/kubernetes` (2026-11); test/integration/kube-control-plane.test.ts
+# checks the minor against the k3s pin. Built from k8s.io/kubernetes itself,
+# with its staging modules as published: see prepare_kubernetes.
+KUBE_VERSION=1.37.2
+# The release's time as the Go module proxy reports it
+# (`go list -m -json k8s.io/kubernetes@v1.37.2`), the binaries' buildDate.
+KUBE_RELEASE_TIME=2026-10-27T12:01:04Z
+
 # Test tools: real servers test/integration/ingress.test.ts runs. Plain
 # binaries in bin/, not providers (no mirror). One row per binary; a tool may
 # build several binaries of one module (`pebble` is the ACME test CA plus its
@@ -92,19 +113,68 @@ TEST_TOOLS=(
   "traefik traefik             3.7.13 github.com/traefik/traefik/v3    v3.7.13 ./cmd/traefik"
   "pebble  pebble              2.10.3 github.com/letsencrypt/pebble/v2 v2.10.3 ./cmd/pebble"
   "pebble  pebble-challtestsrv 2.10.3 github.com/letsencrypt/pebble/v2 v2.10.3 ./cmd/pebble-challtestsrv"
+  # A Kubernetes control plane without nodes for test/integration/kube-control-plane.ts:
+  # etcd, then Kubernetes (ETCD_VERSION, KUBE_VERSION above).
+  "etcd    etcd                    $ETCD_VERSION go.etcd.io/etcd/server/v3 v$ETCD_VERSION ."
+  "kube    kube-apiserver          $KUBE_VERSION k8s.io/kubernetes         v$KUBE_VERSION ./cmd/kube-apiserver"
+  "kube    kube-controller-manager $KUBE_VERSION k8s.io/kubernetes         v$KUBE_VERSION ./cmd/kube-controller-manager"
+  "kube    kubectl                 $KUBE_VERSION k8s.io/kubernetes         v$KUBE_VERSION ./cmd/kubectl"
 )
+
+# Kubernetes publishes the staging modules of release v1.X.Y (k8s.io/api,
+# client-go, apiserver, ...) under the tag v0.X.Y.
+KUBE_STAGING_VERSION="v0.${KUBE_VERSION#*.}"
+# The version variables hack/lib/version.sh (kube::version::ldflags) sets in a
+# release build, in both k8s.io/component-base/version (servers, kubectl) and
+# k8s.io/client-go/pkg/version (client user agents); buildDate is the release's
+# time, so the binaries do not depend on the day they were built. gitCommit and
+# gitTreeState stay unset: the module zip carries no commit.
+KUBE_LDFLAGS=""
+for kv in "gitVersion=v$KUBE_VERSION" "gitMajor=${KUBE_VERSION%%.*}" "gitMinor=$(cut -d. -f2 <<<"$KUBE_VERSION")" "buildDate=$KUBE_RELEASE_TIME"; do
+  KUBE_LDFLAGS+=" -X k8s.io/component-base/version.$kv -X k8s.io/client-go/pkg/version.$kv"
+done
+KUBE_LDFLAGS=${KUBE_LDFLAGS# }
 
 # Version variables, as the projects' release builds set them
 # (traefik: Makefile `binary`; pebble: `var version = "dev"` in cmd/pebble).
+# (etcd: its version is a constant in go.etcd.io/etcd/api/v3/version; the
+# release build sets only GitSHA, which the module zip does not carry.)
 declare -A TEST_TOOL_LDFLAGS=(
   [traefik]="-X github.com/traefik/traefik/v3/pkg/version.Version=v3.7.13"
   [pebble]="-X main.version=v2.10.3"
+  [kube-apiserver]="$KUBE_LDFLAGS"
+  [kube-controller-manager]="$KUBE_LDFLAGS"
+  [kubectl]="$KUBE_LDFLAGS"
 )
 
 # Binaries whose module cannot be built as downloaded: a function that makes a
 # patched, writable copy and prints the directory to build in.
 declare -A TEST_TOOL_PREPARE=(
   [traefik]=prepare_traefik
+  [etcd]=prepare_etcd
+  [kube-apiserver]=prepare_kubernetes
+  [kube-controller-manager]=prepare_kubernetes
+  [kubectl]=prepare_kubernetes
+)
+
+# CustomResourceDefinitions of the objects the kit creates that are not built
+# into Kubernetes, copied verbatim from the Go modules of the projects that
+# define them into $DIR/crds/ (tool `crds`).  Columns:
+#   go-module module-version file-in-module
+CRDS=(
+  # k3s's HelmChartConfig (helm.cattle.io/v1), as helm-controller generates it
+  # (controller-gen). v0.17.7 is the helm-controller k3s's go.mod requires on
+  # the branch the v1.37 releases come from (read 2026-11).
+  "github.com/k3s-io/helm-controller v0.17.7 pkg/crds/yaml/generated/helm.cattle.io_helmchartconfigs.yaml"
+  # cert-manager's Issuer, ClusterIssuer and Certificate (cert-manager.io/v1):
+  # newest release, `go list -m -versions github.com/cert-manager/cert-manager`
+  # (2026-11); the kit does not pin the cert-manager of an existing cluster.
+  # deploy/crds holds controller-gen's plain YAML; the Helm chart's
+  # templates/crd-*.yaml wrap the same spec (compared equal for v1.21.2) in
+  # template lines, so the plain files are used and nothing is stripped.
+  "github.com/cert-manager/cert-manager v1.21.2 deploy/crds/cert-manager.io_issuers.yaml"
+  "github.com/cert-manager/cert-manager v1.21.2 deploy/crds/cert-manager.io_clusterissuers.yaml"
+  "github.com/cert-manager/cert-manager v1.21.2 deploy/crds/cert-manager.io_certificates.yaml"
 )
 
 # Tools whose failure is reported as a warning and does not fail the script
@@ -149,6 +219,7 @@ for row in "${TEST_TOOLS[@]}"; do
   read -r t _ <<<"$row"
   [[ " ${ALL_TOOLS[*]} " == *" $t "* ]] || ALL_TOOLS+=("$t")
 done
+ALL_TOOLS+=(crds)
 if (($#)); then
   WANT=("$@")
   for w in "${WANT[@]}"; do
@@ -292,6 +363,102 @@ GO
   printf '%s\n' "$src"
 }
 
+# publish_local_replaces SRC PREFIX VERSION — in the copy SRC of a module whose
+# go.mod replaces its sibling modules by directories of its repository (targets
+# starting with PREFIX), which a module zip never contains: drops those
+# replace directives and requires each sibling the module requires at VERSION,
+# the tag under which the same release of the sibling is published on the Go
+# module proxy, recording its checksums in go.sum. The siblings are read from
+# go.mod, not listed here. Siblings the module does not require lose only their
+# replace directive.
+publish_local_replaces() {
+  local src=$1 prefix=$2 version=$3 m
+  local -a replaced edits=() required=()
+  mapfile -t replaced < <(awk -v p="$prefix" '{ sub(/^replace[[:space:]]+/, "") }
+    $2 == "=>" && index($3, p) == 1 { print $1 }' "$src/go.mod")
+  ((${#replaced[@]})) || { echo "publish_local_replaces: no replace directive to $prefix in $src/go.mod" >&2; return 1; }
+  for m in "${replaced[@]}"; do
+    edits+=("-dropreplace=$m")
+    if awk -v m="$m" '{ sub(/^require[[:space:]]+/, "") } $1 == m && $2 ~ /^v/ { found = 1 } END { exit !found }' "$src/go.mod"; then
+      edits+=("-require=$m@$version")
+      required+=("$m@$version")
+    fi
+  done
+  (cd "$src" && go mod edit "${edits[@]}" && go mod download "${required[@]}") >&2 || return 1
+  echo "publish_local_replaces: ${required[*]}" >&2
+}
+
+# prepare_etcd MODULE_DIR — prints the directory of a copy of
+# go.etcd.io/etcd/server/v3 whose go.mod uses the published api, client and
+# pkg modules of the same release (it replaces them by ../api, ../client/...,
+# directories of etcd's repository that the module zip does not contain).
+prepare_etcd() {
+  local mod=$1 src="$DIR/src/etcd"
+  rm -rf "$src"
+  mkdir -p "$DIR/src"
+  cp -R "$mod" "$src" && chmod -R u+w "$src" || return 1
+  publish_local_replaces "$src" ../ "$(awk '$1 == "go.etcd.io/etcd/api/v3" { print $2; exit }' "$src/go.mod")" || return 1
+  printf '%s\n' "$src"
+}
+
+# prepare_kubernetes MODULE_DIR — prints the directory of a copy of
+# k8s.io/kubernetes that builds from the Go module proxy. As downloaded it
+# cannot: go.mod requires its staging modules (k8s.io/api, apimachinery,
+# client-go, apiserver, component-base, kubectl, ...) at v0.0.0 and replaces
+# them by ./staging/src/k8s.io/*, which the module zip does not contain
+# (staging/ holds only its README), and vendor/ and go.work refer to the same
+# missing directories. The copy requires each staging module at
+# $KUBE_STAGING_VERSION, the tag under which Kubernetes publishes the staging
+# directories of this release, and has no vendor/ and no go.work. Every other
+# requirement is the release's own.
+prepare_kubernetes() {
+  local mod=$1 src="$DIR/src/kubernetes"
+  rm -rf "$src"
+  mkdir -p "$DIR/src"
+  cp -R "$mod" "$src" && chmod -R u+w "$src" || return 1
+  rm -rf "$src/vendor" "$src/go.work" "$src/go.work.sum"
+  publish_local_replaces "$src" ./staging/src/ "$KUBE_STAGING_VERSION" || return 1
+  printf '%s\n' "$src"
+}
+
+# build_crds — copies the files of CRDS into $DIR/crds (replaced whole, only
+# when every file was found and is a CustomResourceDefinition).
+build_crds() {
+  local stamp="$DIR/stamps/crds" logf="$DIR/logs/crds.log" out="$DIR/crds"
+  local want row module modver file json dir
+  want="crds $(printf '%s;' "${CRDS[@]}")"
+  if [[ -d "$out" && -f "$stamp" && "$(<"$stamp")" == "$want" ]]; then
+    log "crds cached"
+    return 0
+  fi
+  log "copying crds ..."
+  : >"$logf"
+  local tmp="$out.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  for row in "${CRDS[@]}"; do
+    read -r module modver file <<<"$row"
+    if ! json="$(go mod download -json "$module@$modver" 2>>"$logf")"; then
+      printf '%s\n' "$json" >>"$logf"
+      log "FAILED crds: cannot download $module@$modver from the Go module proxy (see $logf)"
+      rm -rf "$tmp"
+      return 1
+    fi
+    dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
+    if [[ ! -f "$dir/$file" ]] || ! grep -q '^kind: CustomResourceDefinition$' "$dir/$file"; then
+      log "FAILED crds: $module@$modver has no CustomResourceDefinition $file"
+      rm -rf "$tmp"
+      return 1
+    fi
+    cp "$dir/$file" "$tmp/$(basename "$file")" && chmod u+w "$tmp/$(basename "$file")"
+    printf '%s@%s %s\n' "$module" "$modver" "$file" >>"$logf"
+  done
+  rm -rf "$out"
+  mv "$tmp" "$out"
+  printf '%s\n' "$want" >"$stamp"
+  log "copied ${#CRDS[@]} crds to $out"
+}
+
 record_failure() {
   local name=$1 version=$2
   if [[ " $OPTIONAL_TOOLS " == *" $name "* ]]; then
@@ -335,6 +502,11 @@ for row in "${TEST_TOOLS[@]}"; do
   build_go "$bin" "$version" "$module" "$modver" "$pkg" "$DIR/bin/$bin" "${TEST_TOOL_LDFLAGS[$bin]:-}" \
     "${TEST_TOOL_PREPARE[$bin]:-}" || record_failure "$tool" "$version"
 done
+
+# --- CRDs ---------------------------------------------------------------------
+if wanted crds; then
+  build_crds || record_failure crds "$(printf '%s\n' "${CRDS[@]}" | awk '{ print $1 "@" $2 }' | sort -u | paste -sd' ')"
+fi
 
 # --- CLI config and env -----------------------------------------------------
 # filesystem_mirror with no `direct` block: every provider must come from the

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatPlanSummary, hasChanges, summarizePlan, type PlanSummary } from './plan-summary';
+import { emptySummary, formatPlanSummary, hasChanges, summarizePlan, type PlanSummary } from './plan-summary';
 import { elapsed, runEngine, runEngineOk, type RunContext } from './runner';
 import { isLegacyAddress, MIGRATION_FILE, planMigration } from './migrate-state';
-import { addressType, statefulEntry, STATEFUL_RESOURCES, type StatefulResource } from './stateful';
+import { addressType, statefulEntry, statefulEntryForAddress, STATEFUL_RESOURCES, type StatefulResource } from './stateful';
 
 /** A stack's outputs as `output -json` gives them. */
 export type Outputs = Record<string, { value: unknown; sensitive?: boolean }>;
@@ -175,6 +175,8 @@ export function plansJson(plans: readonly StackPlan[]): unknown {
           update: p.summary.update,
           replace: p.summary.replace,
           destroy: p.summary.destroy,
+          import: p.summary.import,
+          forget: p.summary.forget,
           stateful_warnings: p.summary.warnings,
         }
       : {}),
@@ -270,10 +272,10 @@ export async function destroyStacks(o: Orchestration, options: DestroyOptions): 
   for (const stack of reversed) {
     const addresses = await stateList(o, stack);
     if (addresses.length === 0) {
-      previews.push({ stack, status: 'planned', summary: { create: [], update: [], replace: [], destroy: [], warnings: [] } });
+      previews.push({ stack, status: 'planned', summary: emptySummary() });
       continue;
     }
-    const kept = options.deleteData ? [] : addresses.filter((a) => statefulEntry(addressType(a), stateful)?.keepOnDestroy);
+    const kept = options.deleteData ? [] : addresses.filter((a) => statefulEntryForAddress(a, stateful)?.keepOnDestroy);
     const plan = await planStack(o, stack, known, true, true);
     if (plan.status === 'deferred') {
       throw new Error(`${stack.name} has resources but ${plan.deferredBecause}; restore ${stack.inputs?.from} first`);

@@ -6,6 +6,10 @@ export interface PlanSummary {
   readonly update: string[];
   readonly replace: string[];
   readonly destroy: string[];
+  /** Existing objects adopted at an address (import blocks: the state move from kit 0.1). */
+  readonly import: string[];
+  /** Addresses dropped from state without touching what they managed (removed blocks). */
+  readonly forget: string[];
   /** Replacements and destructions of stateful resources, loudly reported. */
   readonly warnings: StatefulWarning[];
 }
@@ -37,7 +41,7 @@ interface ShowJson {
     address: string;
     type: string;
     mode?: string;
-    change: { actions: string[]; before?: PlannedValues | null; after?: PlannedValues | null };
+    change: { actions: string[]; before?: PlannedValues | null; after?: PlannedValues | null; importing?: unknown };
   }[];
 }
 
@@ -47,9 +51,11 @@ interface ShowJson {
  */
 export function summarizePlan(showJson: string | ShowJson, stateful: readonly StatefulResource[] = STATEFUL_RESOURCES): PlanSummary {
   const plan: ShowJson = typeof showJson === 'string' ? JSON.parse(showJson) : showJson;
-  const summary: PlanSummary = { create: [], update: [], replace: [], destroy: [], warnings: [] };
+  const summary: PlanSummary = emptySummary();
   for (const change of plan.resource_changes ?? []) {
     if (change.mode === 'data') continue;
+    if (change.change.importing) summary.import.push(change.address);
+    if (change.change.actions.length === 1 && change.change.actions[0] === 'forget') summary.forget.push(change.address);
     const action = classify(change.change.actions);
     if (!action) continue;
     summary[action].push(change.address);
@@ -59,7 +65,7 @@ export function summarizePlan(showJson: string | ShowJson, stateful: readonly St
       if (entry) summary.warnings.push({ address: change.address, type: change.type, ...(object ? { object } : {}), action, reason: entry.reason });
     }
   }
-  for (const list of [summary.create, summary.update, summary.replace, summary.destroy]) list.sort();
+  for (const list of [summary.create, summary.update, summary.replace, summary.destroy, summary.import, summary.forget]) list.sort();
   summary.warnings.sort((a, b) => a.address.localeCompare(b.address));
   return summary;
 }
@@ -102,14 +108,21 @@ function classify(actions: readonly string[]): 'create' | 'update' | 'replace' |
   }
 }
 
+/** A plan that does nothing. */
+export function emptySummary(): PlanSummary {
+  return { create: [], update: [], replace: [], destroy: [], import: [], forget: [], warnings: [] };
+}
+
 export function hasChanges(summary: PlanSummary): boolean {
-  return summary.create.length + summary.update.length + summary.replace.length + summary.destroy.length > 0;
+  const moves = summary.import.length + summary.forget.length;
+  return summary.create.length + summary.update.length + summary.replace.length + summary.destroy.length + moves > 0;
 }
 
 /** Human-readable lines for one stack; stateful warnings first and impossible to miss. */
 export function formatPlanSummary(stack: string, summary: PlanSummary): string[] {
   const lines: string[] = [];
-  const counts = `${summary.create.length} to add, ${summary.update.length} to change, ${summary.replace.length} to replace, ${summary.destroy.length} to destroy`;
+  const moves = summary.import.length + summary.forget.length > 0 ? `, ${summary.import.length} to import, ${summary.forget.length} to forget (left in place)` : '';
+  const counts = `${summary.create.length} to add, ${summary.update.length} to change, ${summary.replace.length} to replace, ${summary.destroy.length} to destroy${moves}`;
   lines.push(`${stack}: ${hasChanges(summary) ? counts : 'no changes'}`);
   for (const w of summary.warnings) {
     const object = w.object ? ` (${objectName(w.object)})` : '';
@@ -120,5 +133,7 @@ export function formatPlanSummary(stack: string, summary: PlanSummary): string[]
   section('~', summary.update);
   section('-/+', summary.replace);
   section('-', summary.destroy);
+  section('<= import', summary.import);
+  section('forget', summary.forget);
   return lines;
 }

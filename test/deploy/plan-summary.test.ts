@@ -187,3 +187,31 @@ describe('stateful resources', () => {
     expect(addressType('data.hcloud_image.x')).toBe('hcloud_image');
   });
 });
+
+describe('moving state in place (import and removed blocks)', () => {
+  // The shape OpenTofu 1.12 gives for `import` and `removed { lifecycle { destroy = false } }` blocks.
+  const plan = {
+    resource_changes: [
+      { address: 'kubernetes_deployment_v1.synapse', type: 'kubernetes_deployment_v1', mode: 'managed', change: { actions: ['forget'] } },
+      {
+        address: 'kubernetes_manifest.deployment_matrix-x_synapse',
+        type: 'kubernetes_manifest',
+        mode: 'managed',
+        change: { actions: ['update'], importing: { id: 'apiVersion=apps/v1,kind=Deployment,namespace=matrix-x,name=synapse' } },
+      },
+      { address: 'kubernetes_manifest.namespace_matrix-x', type: 'kubernetes_manifest', mode: 'managed', change: { actions: ['no-op'], importing: { id: 'apiVersion=v1,kind=Namespace,name=matrix-x' } } },
+    ],
+  };
+
+  it('counts imports and forgets as changes, never as destructions', () => {
+    const summary = summarizePlan(plan);
+    expect(summary.import).toEqual(['kubernetes_manifest.deployment_matrix-x_synapse', 'kubernetes_manifest.namespace_matrix-x']);
+    expect(summary.forget).toEqual(['kubernetes_deployment_v1.synapse']);
+    expect(summary.destroy).toEqual([]);
+    expect(summary.warnings).toEqual([]);
+    expect(hasChanges(summary)).toBe(true);
+    const lines = formatPlanSummary('x-apps', summary);
+    expect(lines[0]).toBe('x-apps: 0 to add, 1 to change, 0 to replace, 0 to destroy, 2 to import, 1 to forget (left in place)');
+    expect(lines).toContain('  forget kubernetes_deployment_v1.synapse');
+  });
+});

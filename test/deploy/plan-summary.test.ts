@@ -122,7 +122,7 @@ describe('plan summary of the apps stack (kubernetes_manifest)', () => {
 
   it('names the object in the warning, and never prints a value of the plan', () => {
     const lines = formatPlanSummary(`ministry-apps`, summary);
-    expect(lines[0]).toBe('ministry-apps: 1 to add, 1 to change, 2 to replace, 3 to destroy');
+    expect(lines[0]).toBe('ministry-apps: 1 to add, 1 to change, 2 to replace, 3 to destroy, 0 to import, 1 to forget (left in place)');
     expect(lines).toContain(`  !!! WARNING: REPLACES kubernetes_manifest.statefulset_${NS}_postgres (StatefulSet ${NS}/postgres): a stateful workload (PostgreSQL): its pods own persistent volumes`);
     expect(lines).toContain(`  !!! WARNING: DESTROYS kubernetes_manifest.namespace_${NS} (Namespace ${NS}): the namespace holding the persistent volume claims: deleting it deletes them with it`);
     expect(lines.join('\n')).not.toContain('U0VDUkVU');

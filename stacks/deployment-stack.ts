@@ -69,13 +69,4 @@ export abstract class DeploymentStack extends TerraformStack {
     }
     return tf;
   }
-
-  /** Labels every resource carries, so an operator can tell what the kit manages. */
-  get labels(): Record<string, string> {
-    return {
-      'app.kubernetes.io/part-of': 'sovereign-matrix',
-      'app.kubernetes.io/managed-by': 'sovereign-matrix',
-      'sovereign-matrix/deployment': this.spec.name,
-    };
-  }
 }

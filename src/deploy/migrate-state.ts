@@ -13,48 +13,28 @@
  * when the state holds old resources, and never otherwise.
  */
 
+import { type KubeIdentity, LEGACY_KINDS, legacyIdentity, MANIFEST_TYPE, manifestIdentity } from '../components/k8s/terraform-identity';
+
 /** The file `deploy` writes into the stack directory; OpenTofu reads every *.tf.json there. */
 export const MIGRATION_FILE = 'sovereign-matrix-migration.tf.json';
-
-/** The typed resources of older versions and the Kubernetes kind each one is. */
-const LEGACY_TYPES: Readonly<Record<string, { apiVersion: string; kind: string }>> = {
-  kubernetes_namespace_v1: { apiVersion: 'v1', kind: 'Namespace' },
-  kubernetes_secret_v1: { apiVersion: 'v1', kind: 'Secret' },
-  kubernetes_config_map_v1: { apiVersion: 'v1', kind: 'ConfigMap' },
-  kubernetes_service_v1: { apiVersion: 'v1', kind: 'Service' },
-  kubernetes_persistent_volume_claim_v1: { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
-  kubernetes_deployment_v1: { apiVersion: 'apps/v1', kind: 'Deployment' },
-  kubernetes_stateful_set_v1: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-  kubernetes_network_policy_v1: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
-  kubernetes_ingress_v1: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
-};
 
 /** A resource of `tofu show -json` (state, not plan): only what identifies its object. */
 interface StateResource {
   readonly address: string;
   readonly mode: string;
   readonly type: string;
-  readonly values?: {
-    readonly metadata?: readonly { readonly name?: string; readonly namespace?: string }[];
-    readonly manifest?: Identity;
-  };
-}
-
-interface Identity {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly values?: unknown;
 }
 
 /** Whether a `state list` address is of an older version's resource (so a migration is due). */
 export function isLegacyAddress(address: string, stackJson: StackJson): boolean {
   const [type, name] = address.split('.');
-  if (type in LEGACY_TYPES) return true;
-  return type === 'kubernetes_manifest' && !(name in (stackJson.resource?.kubernetes_manifest ?? {}));
+  if (type in LEGACY_KINDS) return true;
+  return type === MANIFEST_TYPE && !(name in (stackJson.resource?.kubernetes_manifest ?? {}));
 }
 
 export interface StackJson {
-  readonly resource?: { readonly kubernetes_manifest?: Readonly<Record<string, { readonly manifest: Identity }>> };
+  readonly resource?: { readonly kubernetes_manifest?: Readonly<Record<string, unknown>> };
 }
 
 export interface Migration {
@@ -72,7 +52,10 @@ export function planMigration(stateJson: string, stackJson: StackJson): Migratio
   const state = JSON.parse(stateJson) as { values?: { root_module?: { resources?: StateResource[] } } };
   const resources = (state.values?.root_module?.resources ?? []).filter((r) => r.mode === 'managed');
   const targets = new Map<string, string>();
-  for (const [key, r] of Object.entries(stackJson.resource?.kubernetes_manifest ?? {})) targets.set(identityKey(r.manifest), key);
+  for (const [key, r] of Object.entries(stackJson.resource?.kubernetes_manifest ?? {})) {
+    const identity = manifestIdentity(r);
+    if (identity) targets.set(identityKey(identity), key);
+  }
 
   const removed: unknown[] = [];
   const imports: unknown[] = [];
@@ -80,12 +63,12 @@ export function planMigration(stateJson: string, stackJson: StackJson): Migratio
   const moves: { from: string; to: string }[] = [];
   for (const r of resources) {
     if (!isLegacyAddress(r.address, stackJson)) continue;
-    const identity = legacyIdentity(r);
+    const identity = r.type === MANIFEST_TYPE ? manifestIdentity(r.values) : legacyIdentity(r.type, r.values);
     const target = identity && targets.get(identityKey(identity));
     if (!identity || target === undefined) continue; // gone from the deployment: deleted as any removal
     const to = `kubernetes_manifest.${target}`;
     moves.push({ from: r.address, to });
-    if (r.type === 'kubernetes_manifest') {
+    if (r.type === MANIFEST_TYPE) {
       moved.push({ from: r.address, to });
     } else {
       removed.push({ from: r.address, lifecycle: [{ destroy: false }] });
@@ -104,19 +87,11 @@ export function planMigration(stateJson: string, stackJson: StackJson): Migratio
   };
 }
 
-function legacyIdentity(r: StateResource): Identity | undefined {
-  if (r.type === 'kubernetes_manifest') return r.values?.manifest;
-  const type = LEGACY_TYPES[r.type];
-  const metadata = r.values?.metadata?.[0];
-  if (!type || !metadata?.name) return undefined;
-  return { ...type, metadata: { name: metadata.name, ...(type.kind === 'Namespace' ? {} : { namespace: metadata.namespace ?? 'default' }) } };
-}
-
-function identityKey(o: Identity): string {
-  return [o.apiVersion, o.kind, o.metadata.namespace ?? '', o.metadata.name].join(' ');
+function identityKey(o: KubeIdentity): string {
+  return [o.apiVersion, o.kind, o.namespace ?? '', o.name].join(' ');
 }
 
 /** The import ID the kubernetes provider's kubernetes_manifest takes. */
-export function importId(o: Identity): string {
-  return [`apiVersion=${o.apiVersion}`, `kind=${o.kind}`, ...(o.metadata.namespace === undefined ? [] : [`namespace=${o.metadata.namespace}`]), `name=${o.metadata.name}`].join(',');
+export function importId(o: KubeIdentity): string {
+  return [`apiVersion=${o.apiVersion}`, `kind=${o.kind}`, ...(o.namespace === undefined ? [] : [`namespace=${o.namespace}`]), `name=${o.name}`].join(',');
 }

@@ -73,7 +73,7 @@ describe('moving state of the typed Kubernetes resources', () => {
   });
 
   it('writes import IDs as the kubernetes provider reads them', () => {
-    expect(importId({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'matrix', namespace: ns } })).toBe(
+    expect(importId({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: ns, name: 'matrix' })).toBe(
       `apiVersion=networking.k8s.io/v1,kind=Ingress,namespace=${ns},name=matrix`,
     );
   });

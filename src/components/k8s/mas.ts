@@ -1,13 +1,10 @@
 import { Construct } from 'constructs';
-import { KubeObject } from './kube-object';
 import {
-  componentLabels,
   containerSecurityContext,
   POD_DEFAULTS,
   podSecurityContext,
   resources,
   secretFileMounts,
-  selectorLabels,
 } from './workload';
 import { MAS_CONFIG_ENV, MAS_HEALTH_PATH, MAS_LISTENERS, MAS_PATHS, MAS_SECRET_FILES, masUpstreamClientSecretSource } from '../../render/mas';
 import { MAS_PASSWORD_VARIABLE } from '../../render/postgres';
@@ -41,16 +38,8 @@ export class Mas extends Construct {
         ...(upstream ? [{ key: 'upstream-client-secret', path: MAS_SECRET_FILES.upstreamClientSecret }] : []),
       ].map((f) => ({ ...f, secretName: 'mas-secrets' })),
     );
-    new KubeObject(this, 'service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: component, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
-      spec: {
-        selector: selectorLabels(ctx.spec.name, component),
-        // Only the web listener: health and metrics stay on the pod.
-        ports: [{ name: 'web', port: MAS_LISTENERS.web.port, targetPort: MAS_LISTENERS.web.port, protocol: 'TCP' }],
-      },
-    });
+    // Only the web listener: health and metrics stay on the pod.
+    ctx.service(this, component, MAS_LISTENERS.web.port, 'web');
     const health = { httpGet: { path: MAS_HEALTH_PATH, port: MAS_LISTENERS.internal.port } };
     ctx.deployment(this, component, { digest: config.digest }, {
       ...POD_DEFAULTS,

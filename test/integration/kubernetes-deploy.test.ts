@@ -14,11 +14,12 @@
  * controllers create as running and ready (status only; no container runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findEngine } from '../../src/cli/engine';
 import { createRunContext } from '../../src/deploy/context';
 import { deployStacks, planAll, type Orchestration } from '../../src/deploy/orchestrator';
+import { StackFailed } from '../../src/deploy/runner';
 import { localStatePath } from '../../src/deploy/state';
 import { MIGRATION_FILE } from '../../src/deploy/migrate-state';
 import { PROVIDER_VERSIONS } from '../../src/versions';
@@ -187,6 +188,12 @@ async function namespaceGone(name: string): Promise<void> {
     mkdirSync(join(dir, 'stack'), { recursive: true });
     const legacy = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'migration', 'agency-k8s-apps-0.1.0.tf.json'), 'utf8'));
     writeFileSync(join(dir, 'stack', 'cdk.tf.json'), JSON.stringify(withTestCluster(legacy)));
+    // 0.1's own bug, the one this form fixes: on a fresh cluster its first apply fails, because no
+    // namespaced object waits for its namespace; the second run converges.
+    await expect(deployStacks(orchestration(), yes)).rejects.toBeInstanceOf(StackFailed);
+    expect(readdirSync(join(dir, 'state', 'agency-k8s', 'logs')).map((f) => readFileSync(join(dir, 'state', 'agency-k8s', 'logs', f), 'utf8')).join('')).toMatch(
+      /namespaces "matrix-agency-k8s" not found/,
+    );
     await deployStacks(orchestration(), yes);
     const before = {
       namespace: await uid('namespace', NS),

@@ -28,12 +28,12 @@ import { synapseTurnCredentials } from './turn-credentials';
  *
  * The inputs come from the SYNTHESIZED apps stack (src/synth.ts, as `sovereign-matrix synth`
  * writes it), not from re-implementing them:
- *  - the HelmChartConfig `kubernetes_manifest` (src/components/k8s/traefik-config.ts): its
+ *  - the HelmChartConfig object (src/components/k8s/traefik-config.ts): its
  *    valuesContent's `global`, `additionalArguments`, `ports` (web's redirection, and further
  *    entry points: `turns` when TURN is on) and `volumes`;
- *  - the ConfigMap a chart volume mounts (`kubernetes_config_map_v1`, with TURN on: the dynamic
+ *  - the ConfigMap a chart volume mounts (with TURN on: the dynamic
  *    configuration `turns.yaml` from src/render/traefik.ts, its TCP router and coturn service);
- *  - the `kubernetes_ingress_v1` (src/components/k8s/ingress.ts): rules, paths, annotations;
+ *  - the Ingress object (src/components/k8s/ingress.ts): rules, paths, annotations;
  *  - coturn's turnserver.conf (src/render/coturn.ts, the same text as the synthesized ConfigMap).
  *
  * Test overlay (`overlay` below asserts nothing else changed in the arguments):
@@ -107,12 +107,12 @@ interface ExtraPortValues {
 }
 interface IngressPath {
   path: string;
-  path_type: string;
+  pathType: string;
   backend: { service: { name: string; port: { number: number } } };
 }
 interface IngressJson {
   metadata: { name: string; namespace: string; annotations: Record<string, string> };
-  spec: { ingress_class_name: string; rule: { host: string; http: { path: IngressPath[] } }[]; tls: { hosts: string[] }[] };
+  spec: { ingressClassName: string; rules: { host: string; http: { paths: IngressPath[] } }[]; tls: { hosts: string[] }[] };
 }
 interface ConfigMapJson {
   metadata: { name: string; namespace: string };
@@ -140,16 +140,17 @@ function synthesizeApps(deploymentFile: string, edit?: (yaml: string) => string)
   const json = JSON.parse(readFileSync(join(out, apps.file), 'utf8')) as {
     resource: Record<string, Record<string, { manifest?: { kind: string; spec: { valuesContent: string } } } & Record<string, unknown>>>;
   };
-  const configs = Object.values(json.resource.kubernetes_manifest ?? {}).filter((r) => r.manifest?.kind === 'HelmChartConfig');
-  const ingresses = Object.values(json.resource.kubernetes_ingress_v1 ?? {});
+  const objects = Object.values(json.resource.kubernetes_manifest ?? {}).map((r) => r.manifest!);
+  const configs = objects.filter((m) => m.kind === 'HelmChartConfig');
+  const ingresses = objects.filter((m) => m.kind === 'Ingress');
   if (configs.length !== 1 || ingresses.length !== 1) {
     throw new Error(`${deploymentFile}: expected one HelmChartConfig and one Ingress, got ${configs.length} and ${ingresses.length}`);
   }
   return {
     spec,
-    values: JSON.parse(configs[0].manifest!.spec.valuesContent) as HelmValues,
+    values: JSON.parse(configs[0].spec.valuesContent) as HelmValues,
     ingress: ingresses[0] as unknown as IngressJson,
-    configMaps: Object.values(json.resource.kubernetes_config_map_v1 ?? {}) as unknown as ConfigMapJson[],
+    configMaps: objects.filter((m) => m.kind === 'ConfigMap') as unknown as ConfigMapJson[],
   };
 }
 
@@ -296,9 +297,9 @@ function ingressToDynamicConfig(ingress: IngressJson, backendUrl: (service: stri
   const tls = { certResolver: annotations[`${ANNOTATION}router.tls.certresolver`] };
   const routers: Record<string, object> = {};
   const services: Record<string, object> = {};
-  for (const rule of ingress.spec.rule) {
-    for (const p of rule.http.path) {
-      if (p.path_type !== 'Prefix') throw new Error(`the overlay translates pathType Prefix only, not ${p.path_type}`);
+  for (const rule of ingress.spec.rules) {
+    for (const p of rule.http.paths) {
+      if (p.pathType !== 'Prefix') throw new Error(`the overlay translates pathType Prefix only, not ${p.pathType}`);
       if (!/^[a-z0-9.-]+$/.test(rule.host) || !/^\/[A-Za-z0-9._/-]*$/.test(p.path)) throw new Error(`unexpected host or path ${rule.host}${p.path}`);
       const { name: serviceName, port } = p.backend.service;
       const service = normalize(`${namespace}-${serviceName}-${port.number}`);
@@ -497,7 +498,7 @@ async function startStack(
   waitUntilRouting = true,
 ): Promise<Stack> {
   const dir = tempDir(`sm-ingress-${label}-`);
-  const names = [...new Set(synthesized.ingress.spec.rule.flatMap((r) => r.http.path.map((p) => p.backend.service.name)))];
+  const names = [...new Set(synthesized.ingress.spec.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)))];
   const urls = new Map(await Promise.all(names.map(async (n) => [n, await startBackend(n)] as const)));
   const extraNames = Object.keys(extraEntryPoints(synthesized.values));
   const [web, websecure, acme, management, tlsAlpn, ...extraPorts] = await Promise.all(
@@ -774,8 +775,8 @@ describe('the ingress setup the kit generates, on real Traefik 3.7.13 with Pebbl
       const { caserver, storage } = resolverOf(synthesized);
       expect(values.additionalArguments.filter((a) => a.startsWith(caserver) || a.startsWith(storage))).toHaveLength(2);
       expect(values.additionalArguments.filter((a) => a.includes('.http.encodedCharacters.'))).toHaveLength(4);
-      expect(ingress.spec.ingress_class_name).toBe('traefik');
-      expect(ingress.spec.tls[0].hosts).toEqual(ingress.spec.rule.map((r) => r.host));
+      expect(ingress.spec.ingressClassName).toBe('traefik');
+      expect(ingress.spec.tls[0].hosts).toEqual(ingress.spec.rules.map((r) => r.host));
     }
   });
 

@@ -110,6 +110,9 @@ async function namespaceGone(name: string): Promise<void> {
   for (let i = 0; i < 180 && (await cp.kubectl(['get', 'namespace', name])).code === 0; i++) await sleep(1_000);
 }
 
+// Jest lists a skipped suite without its name, so the reason is also printed.
+if (!PROVIDER) console.warn(`kubernetes-deploy.test.ts: ${NOT_RUN}`);
+
 (PROVIDER ? describe : describe.skip)(`deploy to a real Kubernetes API server${PROVIDER ? '' : ` (${NOT_RUN})`}`, () => {
   const work = tempDir('sm-kube-deploy-');
 

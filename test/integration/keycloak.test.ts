@@ -44,6 +44,7 @@
  * Needs: scripts/integration/keycloak.sh (run here: downloads and verifies Keycloak, picks a
  * JDK, installs PostgreSQL when missing). Every request below goes to 127.0.0.1.
  */
+import { stopProcessGroup } from './process-group';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -179,7 +180,7 @@ beforeAll(async () => {
 }, 20 * 60_000);
 
 afterAll(async () => {
-  if (keycloak) await stopProcessGroup(keycloak);
+  if (keycloak) await stopProcessGroup(keycloak, 30_000);
   pg?.stop();
   // SOVEREIGN_MATRIX_KEEP_TEST_DIRS=1 keeps the files and logs for a look afterwards.
   if (root && !process.env.SOVEREIGN_MATRIX_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
@@ -925,21 +926,6 @@ async function waitForReady(child: ChildProcess): Promise<void> {
   throw new Error(`Keycloak was not ready within ${BOOT_TIMEOUT_MS / 1000} s (last: ${last}). Log tail:\n${tail(logFile)}`);
 }
 
-async function stopProcessGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 
 function requirePg(): Postgres {

@@ -13,6 +13,7 @@
  * Issuer, ClusterIssuer and Certificate, copied from their Go modules) are applied and Established
  * before startControlPlane resolves; no controller serves them.
  */
+import { stopProcessGroup } from './process-group';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -100,7 +101,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (stopped) return;
     stopped = true;
     // Reverse order of start: the controller manager, the apiserver, then etcd.
-    for (const child of [...children].reverse()) await stopProcessGroup(child);
+    for (const child of [...children].reverse()) await stopProcessGroup(child, 15_000);
     if (!process.env.SOVEREIGN_MATRIX_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
   };
   const failed = async (error: unknown): Promise<never> => {
@@ -320,21 +321,6 @@ function startProcess(program: string, args: string[], log: string): ChildProces
   }
 }
 
-async function stopProcessGroup(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 function runKubectl(program: string, kubeconfig: string, cacheDir: string, args: readonly string[], input?: string): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {

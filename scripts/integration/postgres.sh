@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # scripts/integration/postgres.sh — install the PostgreSQL the integration suites boot (Synapse,
 # Keycloak): the major version production pins (PINNED_VERSIONS.postgres in src/versions.ts, the
-# docker.io/library/postgres image). Debian bookworm has only PostgreSQL 15, so Debian trixie's
-# postgresql-17 and postgresql-client-17, with every library they link (trixie's glibc included:
-# they need a newer one than the host's), are unpacked with a private apt state into
+# docker.io/library/postgres image), and the backup tools the backup suites run against it
+# (pgBackRest and restic). Debian bookworm has only PostgreSQL 15, so Debian trixie's
+# postgresql-17, postgresql-client-17, pgbackrest and restic, with every library they link
+# (trixie's glibc included: they need a newer one than the host's), are unpacked with a private
+# apt state into
 #
 #   ${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/postgres-17/root/
 #
@@ -24,11 +26,17 @@
 #    next to argv[0], so they run the wrappers too, never an ELF with the host's loader.
 #  - Time zones come from the host's /usr/share/zoneinfo (Debian builds with
 #    --with-system-tzdata); the wrappers point GCONV_PATH at the tree's glibc modules.
+#  - pgbackrest and restic stay where Debian puts them (root/usr/bin/); their wrappers are in the
+#    same bin/ as PostgreSQL's, written the same way. pgBackRest starts its local and async
+#    processes (archive-push/get --archive-async, parallel backup and restore) by running its own
+#    argv[0] again (its `cmd` option defaults to it), so argv[0] being the wrapper matters there
+#    too. restic is a Go program that links glibc (cgo) and runs the same way.
 # The tree is relocatable (the wrappers find it from their own path).
 #
-# Idempotent: when the stamp file postgres-17/.installed exists, nothing is done. Set
-# DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR to use other mirrors. The last line printed on stdout is
-# the directory of the wrappers (initdb, pg_ctl, postgres, psql, ...).
+# Idempotent: when the stamp file postgres-17/.installed lists every package above, nothing is
+# done; a tree from an older version of this script (without pgbackrest or restic) is rebuilt.
+# Set DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR to use other mirrors. The last line printed on stdout
+# is the directory of the wrappers (initdb, pg_ctl, postgres, psql, ..., pgbackrest, restic).
 #
 # Usage: scripts/integration/postgres.sh   (as root, on Debian or a Debian derivative, amd64)
 set -euo pipefail
@@ -53,9 +61,26 @@ BIN="$DIR/root/usr/lib/postgresql/$MAJOR/bin"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+# The packages the tree is made of (plus the libraries they link, recursively; not
+# postgresql-common, locales, ssl-cert and the like: the suites run the binaries directly, in the
+# C locale). Programs outside /usr/lib/postgresql/$MAJOR/bin that get a wrapper next to
+# PostgreSQL's: name and path in the tree.
+packages=("postgresql-$MAJOR" "postgresql-client-$MAJOR" pgbackrest restic)
+EXTRA_PROGRAMS=("pgbackrest /usr/bin/pgbackrest" "restic /usr/bin/restic")
 
-if [[ -f "$STAMP" ]]; then
-  log "PostgreSQL $MAJOR from Debian $SUITE present in $DIR ($(sed -n 's/^postgresql-[0-9]*=//p' "$STAMP" | head -n 1))"
+# True when the stamp exists and lists every package of the tree.
+complete() {
+  local p
+  [[ -f "$STAMP" ]] || return 1
+  for p in "${packages[@]}"; do grep -q "^$p=" "$STAMP" || return 1; done
+}
+summary() {
+  local p
+  for p in "${packages[@]}"; do printf '%s %s, ' "$p" "$(sed -n "s/^$p=//p" "$STAMP")"; done | sed 's/, $//'
+}
+
+if complete; then
+  log "PostgreSQL $MAJOR and the backup tools from Debian $SUITE present in $DIR ($(summary))"
   echo "$BIN"
   exit 0
 fi
@@ -80,13 +105,16 @@ mkdir -p "$TOOLS"
 # A concurrent run (another suite) waits here, then finds the stamp.
 exec 9>"$TOOLS/.postgres-$MAJOR.lock"
 flock 9
-if [[ -f "$STAMP" ]]; then
+if complete; then
   echo "$BIN"
   exit 0
 fi
+if [[ -f "$STAMP" ]]; then
+  log "the tree in $DIR lacks some of ${packages[*]} (an older version of this script); rebuilding it"
+fi
 
 t0=$SECONDS
-log "unpacking postgresql-$MAJOR from Debian $SUITE into $DIR"
+log "unpacking ${packages[*]} from Debian $SUITE into $DIR"
 work="$(mktemp -d)"
 trap 'rm -rf "$work" "$DIR.new"' EXIT
 mkdir -p "$work/lists/partial" "$work/debs"
@@ -105,11 +133,10 @@ if ! apt-get "${apt_opts[@]}" --error-on=any update -qq >&2 ||
   log "cannot read the package lists of Debian $SUITE from $MIRROR and $SECURITY_MIRROR (see above)"
   exit 1
 fi
-# The server and client packages and the libraries they link, recursively (not postgresql-common,
-# locales, ssl-cert and the like: the suite runs the binaries directly, in the C locale).
-packages=("postgresql-$MAJOR" "postgresql-client-$MAJOR")
+# The packages and the libraries they link, recursively (zlib1g is a library without the lib
+# prefix; pgbackrest depends on it directly).
 libs=$(for p in "${packages[@]}"; do apt-cache "${apt_opts[@]}" show "$p" | sed -n 's/^Depends: //p' | head -n 1; done |
-  tr ',' '\n' | sed 's/([^)]*)//g; s/|.*//; s/ //g' | grep '^lib' | sort -u)
+  tr ',' '\n' | sed 's/([^)]*)//g; s/|.*//; s/ //g' | grep -E '^(lib|zlib1g$)' | sort -u)
 deps=$(apt-cache "${apt_opts[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts \
   --no-breaks --no-replaces --no-enhances $libs | grep -E '^[a-z0-9]' | sort -u)
 (cd "$work/debs" && apt-get "${apt_opts[@]}" download "${packages[@]}" $deps >/dev/null)
@@ -124,21 +151,31 @@ rm -rf "$DIR.new/root/usr/share/doc" "$DIR.new/root/usr/share/man"
 pgdir="$DIR.new/root/usr/lib/postgresql/$MAJOR"
 mv "$pgdir/bin" "$pgdir/bin.elf"
 mkdir "$pgdir/bin"
-for elf in "$pgdir"/bin.elf/*; do
-  program="$(basename "$elf")"
+# write_wrapper PROGRAM ELF-PATH-IN-THE-TREE WHAT
+write_wrapper() {
+  local program=$1 elf=$2 what=$3
   cat >"$pgdir/bin/$program" <<EOF
 #!/bin/sh
-# PostgreSQL $MAJOR from Debian $SUITE, run with the tree's own glibc and libraries; argv[0] is this
-# wrapper, from which PostgreSQL derives its share/ and lib/ directories and finds the other
-# programs (see scripts/integration/postgres.sh).
+# $what from Debian $SUITE, run with the tree's own glibc and libraries; argv[0] is this
+# wrapper (see scripts/integration/postgres.sh).
 self="\$(readlink -f -- "\$0")"
 bin="\${self%/*}"
 root="\${bin%/usr/lib/postgresql/$MAJOR/bin}"
 GCONV_PATH="\$root/usr/lib/x86_64-linux-gnu/gconv"
 export GCONV_PATH
-exec "\$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "\$root/usr/lib/x86_64-linux-gnu" --argv0 "\$self" "\$root/usr/lib/postgresql/$MAJOR/bin.elf/$program" "\$@"
+exec "\$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "\$root/usr/lib/x86_64-linux-gnu" --argv0 "\$self" "\$root$elf" "\$@"
 EOF
   chmod 755 "$pgdir/bin/$program"
+}
+# PostgreSQL derives its share/ and lib/ directories from argv[0] and finds its other programs
+# next to it.
+for elf in "$pgdir"/bin.elf/*; do
+  write_wrapper "$(basename "$elf")" "/usr/lib/postgresql/$MAJOR/bin.elf/$(basename "$elf")" "PostgreSQL $MAJOR"
+done
+for row in "${EXTRA_PROGRAMS[@]}"; do
+  read -r program elf <<<"$row"
+  [[ -x "$DIR.new/root$elf" && ! -e "$pgdir/bin/$program" ]] || { log "$elf is missing from the tree, or $program is a PostgreSQL program too"; exit 1; }
+  write_wrapper "$program" "$elf" "$program"
 done
 
 # Check the unpacked tree before it replaces anything: the programs run, and PostgreSQL resolves
@@ -156,6 +193,10 @@ for dir in SHAREDIR:/usr/share/postgresql/$MAJOR PKGLIBDIR:/usr/lib/postgresql/$
   fi
 done
 [[ -f "$newroot/usr/share/postgresql/$MAJOR/postgres.bki" ]] || { log "postgres.bki missing from the tree"; exit 1; }
+# The backup tools run (help loads pgBackRest's whole option table).
+"$newbin/pgbackrest" version >&2 || { log "the unpacked pgbackrest does not run"; exit 1; }
+"$newbin/pgbackrest" help >/dev/null || { log "the unpacked pgbackrest help does not run"; exit 1; }
+"$newbin/restic" version >&2 || { log "the unpacked restic does not run"; exit 1; }
 
 # Stamp: the exact package versions in the tree.
 for deb in "$work"/debs/*.deb; do dpkg-deb -f "$deb" Package Version | paste -sd= | sed 's/=Version: /=/; s/^Package: //'; done |
@@ -166,5 +207,5 @@ rm "$DIR.new/.installed.tmp"
 rm -rf "$DIR"
 mv "$DIR.new" "$DIR"
 trap 'rm -rf "$work"' EXIT
-log "PostgreSQL $MAJOR from Debian $SUITE ($(sed -n 's/^postgresql-[0-9]*=//p' "$STAMP" | head -n 1)) installed in $((SECONDS - t0)) s"
+log "PostgreSQL $MAJOR and the backup tools from Debian $SUITE ($(summary)) installed in $((SECONDS - t0)) s"
 echo "$BIN"

@@ -1,6 +1,6 @@
 import { PINNED_VERSIONS, type ComponentVersions } from '../versions';
 import { sizeProfile, type SizeName } from './sizing';
-import type { DeploymentSpec, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
+import type { Backup, DeploymentSpec, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend, Weekday } from './spec';
 
 /** The deployment file as the JSON Schema describes it (snake_case), after validation. */
 export interface DeploymentFile {
@@ -29,7 +29,23 @@ export interface DeploymentFile {
   admin_contact: string;
   versions?: Partial<Record<'synapse' | 'postgres' | 'element_web' | 'mas' | 'keycloak' | 'coturn' | 'k3s', string>>;
   extra?: Partial<Record<'synapse' | 'mas' | 'element_web' | 'coturn' | 'keycloak', Record<string, never>>>;
-  state?: { s3: { endpoint: string; bucket: string; key_prefix?: string; region: string } };
+  state?: { s3: S3File };
+  backup?: {
+    enabled?: boolean;
+    s3?: S3File;
+    time_utc?: string;
+    full_backup_day?: Weekday;
+    retention?: { daily?: number; weekly?: number; monthly?: number };
+    passphrase_env?: string;
+  };
+}
+
+/** An S3 location as the deployment file writes it (`state.s3`, `backup.s3`). */
+interface S3File {
+  endpoint: string;
+  bucket: string;
+  key_prefix?: string;
+  region: string;
 }
 
 /** Defaults a deployment file may leave out. Documented in the README's deployment file reference. */
@@ -44,6 +60,12 @@ export const DEFAULTS = {
   acmeServer: 'https://acme-v02.api.letsencrypt.org/directory',
   ingressClass: 'traefik',
   oidcScopes: ['profile', 'email'],
+  /** Outside office hours in every EU time zone (03:30-05:30 local). */
+  backupTimeUtc: '02:30',
+  backupFullDay: 'sunday',
+  /** Two weeks of point-in-time recovery, two months of weekly and a year of monthly snapshots. */
+  backupRetention: { daily: 14, weekly: 8, monthly: 12 },
+  backupPassphraseEnv: 'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
 } as const;
 
 /** Applies every default and the sizing profile; the result is deep-frozen. */
@@ -89,6 +111,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
       keycloak: file.extra?.keycloak ?? {},
     },
     state: resolveState(file),
+    backup: resolveBackup(file),
   };
   return deepFreeze(structuredClone(spec));
 }
@@ -96,12 +119,39 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
 function resolveState(file: DeploymentFile): StateBackend {
   const s3 = file.state?.s3;
   if (!s3) return { kind: 'local' };
+  return { kind: 's3', ...resolveS3(file, s3) };
+}
+
+function resolveS3(file: DeploymentFile, s3: S3File) {
   return {
-    kind: 's3',
     endpoint: s3.endpoint.replace(/\/$/, ''),
     bucket: s3.bucket,
     keyPrefix: s3.key_prefix ?? `sovereign-matrix/${file.name}`,
     region: s3.region,
+  };
+}
+
+/**
+ * Backups are on unless the file turns them off. On Hetzner the bucket defaults to Hetzner Object
+ * Storage in the server's own location; an existing cluster has no default (a rule says so).
+ */
+function resolveBackup(file: DeploymentFile): Backup {
+  const backup = file.backup ?? {};
+  if (backup.enabled === false) return { enabled: false };
+  const hetzner = file.target.hetzner;
+  const s3: S3File | undefined =
+    backup.s3 ??
+    (hetzner
+      ? { endpoint: `https://${hetzner.location}.your-objectstorage.com`, bucket: `${file.name}-backups`, region: hetzner.location }
+      : undefined);
+  if (!s3) throw new Error('resolveDeployment called on a kubernetes deployment without backup.s3 (the rules refuse it)');
+  return {
+    enabled: true,
+    s3: resolveS3(file, s3),
+    timeUtc: backup.time_utc ?? DEFAULTS.backupTimeUtc,
+    fullBackupDay: backup.full_backup_day ?? DEFAULTS.backupFullDay,
+    retention: { ...DEFAULTS.backupRetention, ...backup.retention },
+    passphraseEnv: backup.passphrase_env ?? DEFAULTS.backupPassphraseEnv,
   };
 }
 

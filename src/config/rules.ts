@@ -243,6 +243,23 @@ const tlsRule: Rule = (src) => {
     .map((key) => src.problem(['tls', key], 'not used with tls.cluster_issuer: the ClusterIssuer decides the certificate authority', true));
 };
 
+/**
+ * An existing cluster has no object store the kit could default to, so its backup bucket must be
+ * named (or backups turned off on purpose). Settings next to `enabled: false` would do nothing.
+ */
+const backupRule: Rule = (src) => {
+  const backup = get(src.data, ['backup']);
+  const enabled = get(src.data, ['backup', 'enabled']);
+  if (enabled === false) {
+    const unused = isRecord(backup) ? Object.keys(backup).filter((key) => key !== 'enabled') : [];
+    return unused.map((key) => src.problem(['backup', key], 'not used: backup.enabled is false', true));
+  }
+  if (get(src.data, ['target', 'kubernetes']) === undefined || get(src.data, ['backup', 's3']) !== undefined) return [];
+  const message =
+    'an existing cluster has no default backup bucket: set backup.s3 (endpoint, bucket and region of an S3-compatible store in the EU), or backup.enabled: false for a throwaway deployment';
+  return [backup === undefined ? src.problem(['target', 'kubernetes'], message, true) : src.problem(['backup'], message, true)];
+};
+
 const RULES: readonly Rule[] = [
   federationRule,
   identityRule,
@@ -254,6 +271,7 @@ const RULES: readonly Rule[] = [
   extraRule,
   k3sVersionRule,
   tlsRule,
+  backupRule,
 ];
 
 export function checkRules(source: YamlSource): Problem[] {

@@ -23,6 +23,8 @@ export interface DeploymentSpec {
   readonly extra: ExtraSettings;
   /** Where OpenTofu/Terraform keeps the deployment's state (`plan`/`deploy`/`destroy`). */
   readonly state: StateBackend;
+  /** Backups of the databases, media, signing key and configuration (`backup`). */
+  readonly backup: Backup;
 }
 
 export interface Hostnames {
@@ -111,3 +113,33 @@ export interface ExtraSettings {
 export type StateBackend =
   | { readonly kind: 'local' }
   | { readonly kind: 's3'; readonly endpoint: string; readonly bucket: string; readonly keyPrefix: string; readonly region: string };
+
+/** A prefix in an S3-compatible bucket in the EU. */
+export interface S3Location {
+  /** https URL of the S3 API, without a trailing slash. */
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** Path inside the bucket, without leading or trailing slash. */
+  readonly keyPrefix: string;
+}
+
+export type Weekday = 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday' | 'sunday';
+
+/**
+ * Backups: pgBackRest (PostgreSQL, continuous WAL archiving plus a daily base backup, full on
+ * `fullBackupDay`) and restic (media, signing key, configuration), both encrypted with the
+ * passphrase from `passphraseEnv` before anything leaves the cluster.
+ */
+export type Backup =
+  | { readonly enabled: false }
+  | {
+      readonly enabled: true;
+      readonly s3: S3Location;
+      /** Daily start, HH:MM in UTC. */
+      readonly timeUtc: string;
+      readonly fullBackupDay: Weekday;
+      readonly retention: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+      /** Environment variable holding the encryption passphrase at deploy time. */
+      readonly passphraseEnv: string;
+    };

@@ -1,4 +1,5 @@
 import type { DeploymentSpec } from '../config/spec';
+import { renderBackup } from './backup';
 import { renderCoturn } from './coturn';
 import { renderElementWeb } from './element-web';
 import type { RenderedFile } from './files';
@@ -29,6 +30,7 @@ const RENDERERS: readonly Renderer[] = [
   renderKeycloakPostgresInit,
   renderMas,
   renderKeycloak,
+  renderBackup,
 ];
 
 /** Every rendered file of a deployment, sorted by path. */

@@ -20,6 +20,15 @@ export const PINNED_VERSIONS = {
 
 export type ComponentVersions = { readonly [K in keyof typeof PINNED_VERSIONS]: string };
 
+/**
+ * The backup tools. The restore drill (test/integration/backup-drill.test.ts) runs the same
+ * releases from Debian (scripts/integration/postgres.sh); test/versions.test.ts keeps them equal.
+ */
+export const BACKUP_TOOL_VERSIONS = {
+  pgbackrest: '2.55.1',
+  restic: '0.18.0',
+} as const;
+
 /** Container images, by registry path; the tag comes from the (possibly overridden) version. */
 export function images(versions: ComponentVersions) {
   return {
@@ -29,6 +38,10 @@ export function images(versions: ComponentVersions) {
     mas: `ghcr.io/element-hq/matrix-authentication-service:${versions.mas}`,
     keycloak: `quay.io/keycloak/keycloak:${versions.keycloak}`,
     coturn: `docker.io/coturn/coturn:${versions.coturn}`,
+    /** The PostgreSQL backup agent (pgBackRest); not overridable per deployment. */
+    pgbackrest: `docker.io/woblerr/pgbackrest:${BACKUP_TOOL_VERSIONS.pgbackrest}`,
+    /** The files backup agent (restic's official image); not overridable per deployment. */
+    restic: `docker.io/restic/restic:${BACKUP_TOOL_VERSIONS.restic}`,
     /** Serves the .well-known delegation files; not overridable per deployment. */
     wellKnown: 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine',
   } as const;

@@ -240,11 +240,12 @@ TRUNCATE e2e_one_time_keys_json;
  *   backup [full|diff]  a backup now (postgres: diff unless full is asked or due; files: snapshot)
  *   list                the repository's backups as JSON (pgBackRest info / restic snapshots)
  *   restore TARGET      postgres: latest or a time (PostgreSQL stopped); files: a snapshot id or latest
+ *   restore-pending     the restore written into <state>/restore-request, if any (init container)
  *   status              epoch seconds of the newest successful backup, and of the last attempt
  */
 const AGENT = `#!/bin/sh
 # Rendered by sovereign-matrix; do not edit. The backup agent: backup-agent.sh <postgres|files> <command>
-# (run | backup [full|diff] | list | restore TARGET | status). See src/render/backup.ts.
+# (run | backup [full|diff] | list | restore TARGET | restore-pending | status). See src/render/backup.ts.
 set -eu
 config="\${BACKUP_CONFIG_DIR:-${BACKUP_PATHS.config}}"
 . "$config/${BACKUP_FILES.settings}"
@@ -421,6 +422,18 @@ case "$command" in
     if [ "$kind" = postgres ]; then pgbackrest info --output=json; else restic snapshots --host "$RESTIC_HOST" --json; fi
     ;;
   restore) "restore_$kind" "$@" ;;
+  restore-pending)
+    # The pods' first init container: a restore the operator asked for (sovereign-matrix restore
+    # writes the target into this file, then restarts the pod) runs before anything else starts.
+    [ -f "$state/restore-request" ] || exit 0
+    target="$(cat "$state/restore-request")"
+    log "restoring to $target, as requested"
+    # PostgreSQL cannot be running: this is the pod's init container, and the volume is the pod's.
+    if [ "$kind" = postgres ]; then rm -f "\${BACKUP_PGDATA:-${BACKUP_PATHS.pgdata}}/postmaster.pid"; fi
+    "restore_$kind" "$target"
+    rm -f "$state/restore-request"
+    log "restore finished"
+    ;;
   status)
     echo "last_success=$(cat "$state/last-success" 2>/dev/null || echo 0)"
     echo "last_attempt=$(cat "$state/last-attempt" 2>/dev/null || echo 0)"

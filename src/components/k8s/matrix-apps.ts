@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { AppsContext, type DeployInputs } from './apps-context';
+import { Backup } from './backup';
 import { Coturn } from './coturn';
 import { Ingress } from './ingress';
 import { Keycloak } from './keycloak';
@@ -55,6 +56,7 @@ export class MatrixApps extends Construct {
     new StaticSite(this, 'well-known', { context, site: 'well-known', image: context.image.wellKnown });
     new Ingress(this, 'ingress', { context });
     new NetworkPolicies(this, 'network-policies', { context });
+    new Backup(this, 'backup', { context });
     if (spec.calls.turn) new Coturn(this, 'coturn', { context });
     if (spec.target.kind === 'hetzner') new TraefikConfig(this, 'traefik', { context });
   }

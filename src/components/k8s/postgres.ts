@@ -10,6 +10,8 @@ import {
   selectorLabels,
 } from './workload';
 import { PORTS } from '../../ports';
+import { postgresArchiveSettings } from '../../render/backup';
+import { backupAgent } from './backup';
 
 import { type AppsContext, UID } from './apps-context';
 
@@ -32,6 +34,13 @@ export class Postgres extends Construct {
     ctx.configMap(this, 'postgres');
     ctx.service(this, component, PORTS.postgres);
     const readiness = { exec: { command: ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1'] } };
+    const dataMounts = [
+      { name: 'data', mountPath: '/var/lib/postgresql/data' },
+      { name: 'run', mountPath: '/var/run/postgresql' },
+    ];
+    const backup = backupAgent(ctx, 'postgres', UID.postgres, dataMounts);
+    // WAL goes to the backup agent (archive_command); without backups PostgreSQL runs as before.
+    const settings = ctx.spec.backup.enabled ? Object.entries(postgresArchiveSettings()).flatMap(([key, value]) => ['-c', `${key}=${value}`]) : [];
     new KubeObject(this, 'statefulset', {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -41,14 +50,19 @@ export class Postgres extends Construct {
         replicas: 1,
         selector: { matchLabels: selectorLabels(ctx.spec.name, component) },
         template: {
-          metadata: { labels: componentLabels(ctx.spec.name, component) },
+          metadata: {
+            labels: componentLabels(ctx.spec.name, component),
+            ...(backup.digest ? { annotations: { 'sovereign-matrix/backup-digest': backup.digest } } : {}),
+          },
           spec: {
             ...POD_DEFAULTS,
             securityContext: podSecurityContext(UID.postgres),
+            ...(backup.restore.length ? { initContainers: [...backup.restore, ...backup.sidecar] } : {}),
             containers: [
               {
                 name: component,
                 image: ctx.image.postgres,
+                ...(settings.length ? { args: ['postgres', ...settings] } : {}),
                 ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
                 env: [
                   { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-superuser', key: 'password' } } },
@@ -58,11 +72,7 @@ export class Postgres extends Construct {
                 ],
                 resources: resources(ctx.spec.size.postgres),
                 securityContext: containerSecurityContext(UID.postgres),
-                volumeMounts: [
-                  { name: 'data', mountPath: '/var/lib/postgresql/data' },
-                  { name: 'run', mountPath: '/var/run/postgresql' },
-                  { name: 'tmp', mountPath: '/tmp' },
-                ],
+                volumeMounts: [...dataMounts, { name: 'tmp', mountPath: '/tmp' }, ...backup.configMounts],
                 readinessProbe: { ...readiness, periodSeconds: 10 },
                 livenessProbe: { ...readiness, periodSeconds: 30, failureThreshold: 6 },
               },
@@ -70,6 +80,7 @@ export class Postgres extends Construct {
             volumes: [
               { name: 'run', emptyDir: {} },
               { name: 'tmp', emptyDir: {} },
+              ...backup.volumes,
             ],
           },
         },

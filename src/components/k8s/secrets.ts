@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { KubeSecret, type SecretValue } from './kube-object';
+import { BACKUP_CREDENTIAL_ENV } from '../../render/backup';
 import { masUpstreamClientSecretSource } from '../../render/mas';
+import { BACKUP_SECRET } from './backup';
 import { type AppsContext } from './apps-context';
 
 /** The generated values the Secrets share; each id is also the value's Terraform resource name. */
@@ -59,5 +61,15 @@ export class Secrets extends Construct {
       secret('keycloak-mas-client', { secret: upstreamSecret! });
     }
     if (ctx.spec.calls.turn) secret('turn-shared-secret', { 'shared-secret': TURN_SHARED_SECRET });
+    // Backups: the bucket's credentials and the passphrase are the operator's, never generated:
+    // a generated passphrase would live only in this cluster, which is what a backup must survive.
+    const backup = ctx.spec.backup;
+    if (backup.enabled) {
+      secret(BACKUP_SECRET, {
+        'access-key-id': { kind: 'input', id: 'backup_access_key_id', environment: BACKUP_CREDENTIAL_ENV.accessKeyId, description: 'Access key ID of the backup bucket' },
+        'secret-access-key': { kind: 'input', id: 'backup_secret_access_key', environment: BACKUP_CREDENTIAL_ENV.secretAccessKey, description: 'Secret access key of the backup bucket' },
+        passphrase: { kind: 'input', id: 'backup_passphrase', environment: backup.passphraseEnv, description: 'Encryption passphrase of the backups (keep a copy outside the cluster)' },
+      });
+    }
   }
 }

@@ -11,6 +11,7 @@ import {
   type SecretFile,
 } from './workload';
 import { PORTS } from '../../ports';
+import { backupAgent } from './backup';
 import { SYNAPSE_PASSWORD_VARIABLE } from '../../render/postgres';
 import { SYNAPSE_PATHS, SYNAPSE_SECRET_FILES } from '../../render/synapse';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../render/turn';
@@ -58,14 +59,21 @@ export class Synapse extends Construct {
       { name: 'tmp', mountPath: '/tmp' },
       ...secrets.mounts,
     ];
+    // Media and the signing key: a requested restore runs before the key would be generated.
+    const backup = backupAgent(ctx, 'files', UID.synapse, [
+      { name: 'data', mountPath: SYNAPSE_PATHS.data },
+      { name: 'config', mountPath: SYNAPSE_PATHS.config, readOnly: true },
+    ]);
     const homeserver = ['python', '-m', 'synapse.app.homeserver', '--config-path', `${SYNAPSE_PATHS.config}/homeserver.yaml`];
     const health = { httpGet: { path: '/health', port: PORTS.synapseHttp } };
     ctx.service(this, component, PORTS.synapseHttp);
-    ctx.deployment(this, component, { digest: config.digest, recreate: true, waitForRollout: true }, {
+    const digest = backup.digest ? `${config.digest}-${backup.digest}` : config.digest;
+    ctx.deployment(this, component, { digest, recreate: true, waitForRollout: true }, {
       ...POD_DEFAULTS,
       securityContext: podSecurityContext(UID.synapse),
       initContainers: [
         database.container,
+        ...backup.restore,
         {
           // Creates the signing key on first start (on the persistent volume), then exits.
           name: 'generate-keys',
@@ -75,6 +83,7 @@ export class Synapse extends Construct {
           securityContext: containerSecurityContext(UID.synapse),
           volumeMounts: mounts,
         },
+        ...backup.sidecar,
       ],
       containers: [
         {
@@ -100,6 +109,7 @@ export class Synapse extends Construct {
         { name: 'data', persistentVolumeClaim: { claimName: 'synapse-data' } },
         { name: 'tmp', emptyDir: {} },
         ...secrets.volumes,
+        ...backup.volumes,
       ],
     });
   }

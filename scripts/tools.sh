@@ -5,18 +5,22 @@
 # Also builds the servers the integration tests run for real (Traefik, Pebble,
 # and a Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,
 # kubectl) and copies the CustomResourceDefinitions the kit's objects need.
+# And an S3-compatible object store for the backup and remote-state tests
+# (Versity's S3 gateway, versitygw, with its POSIX backend).
 #
 # Usage:
 #   scripts/tools.sh                 # build/check every pinned tool
 #   scripts/tools.sh tofu hcloud     # only the named tools
 #   scripts/tools.sh traefik pebble  # only the ingress test's servers
 #   scripts/tools.sh etcd kube crds  # only the control plane test's tools
+#   scripts/tools.sh versitygw       # only the object store
 #   source "${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/env.sh"
 #
 # Layout under $DIR (default ~/.cache/sovereign-matrix/tools):
 #   bin/tofu
 #   bin/traefik, bin/pebble, bin/pebble-challtestsrv   test tools (no mirror)
 #   bin/etcd, bin/kube-apiserver, bin/kube-controller-manager, bin/kubectl
+#   bin/versitygw
 #   crds/<group>_<plural>.yaml   CRDs copied verbatim from their Go modules
 #   mirror/<host>/<namespace>/<type>/<version>/<os_arch>/terraform-provider-<type>_v<version>
 #       ("unpacked" filesystem_mirror layout, for BOTH registry.opentofu.org
@@ -99,6 +103,16 @@ KUBE_VERSION=1.37.2
 # (`go list -m -json k8s.io/kubernetes@v1.37.2`), the binaries' buildDate.
 KUBE_RELEASE_TIME=2026-10-27T12:01:04Z
 
+# versitygw (Versity S3 gateway, Apache-2.0): the S3-compatible object store
+# test/integration/object-store.ts runs (POSIX backend, TLS) in place of the EU
+# object storage that holds backups and remote state. Newest version
+# `go list -m -versions github.com/versity/versitygw` lists (2026-12: only
+# v1.8.0; its go.mod says go 1.25.0 and has no replace directive).
+VERSITYGW_VERSION=1.8.0
+# The release's time as the Go module proxy reports it
+# (`go list -m -json github.com/versity/versitygw@v1.8.0`), its BuildTime.
+VERSITYGW_RELEASE_TIME=2026-09-04T20:21:34Z
+
 # Test tools: real servers test/integration/ingress.test.ts runs. Plain
 # binaries in bin/, not providers (no mirror). One row per binary; a tool may
 # build several binaries of one module (`pebble` is the ACME test CA plus its
@@ -119,6 +133,8 @@ TEST_TOOLS=(
   "kube    kube-apiserver          $KUBE_VERSION k8s.io/kubernetes         v$KUBE_VERSION ./cmd/kube-apiserver"
   "kube    kube-controller-manager $KUBE_VERSION k8s.io/kubernetes         v$KUBE_VERSION ./cmd/kube-controller-manager"
   "kube    kubectl                 $KUBE_VERSION k8s.io/kubernetes         v$KUBE_VERSION ./cmd/kubectl"
+  # The object store (VERSITYGW_VERSION above).
+  "versitygw versitygw $VERSITYGW_VERSION github.com/versity/versitygw v$VERSITYGW_VERSION ./cmd/versitygw"
 )
 
 # Kubernetes publishes the staging modules of release v1.X.Y (k8s.io/api,
@@ -139,12 +155,15 @@ KUBE_LDFLAGS=${KUBE_LDFLAGS# }
 # (traefik: Makefile `binary`; pebble: `var version = "dev"` in cmd/pebble).
 # (etcd: its version is a constant in go.etcd.io/etcd/api/v3/version; the
 # release build sets only GitSHA, which the module zip does not carry.)
+# (versitygw: .goreleaser.yaml sets main.Version (without the v), main.BuildTime
+# and main.Build, the commit, which the module zip does not carry.)
 declare -A TEST_TOOL_LDFLAGS=(
   [traefik]="-X github.com/traefik/traefik/v3/pkg/version.Version=v3.7.13"
   [pebble]="-X main.version=v2.10.3"
   [kube-apiserver]="$KUBE_LDFLAGS"
   [kube-controller-manager]="$KUBE_LDFLAGS"
   [kubectl]="$KUBE_LDFLAGS"
+  [versitygw]="-X main.Version=$VERSITYGW_VERSION -X main.BuildTime=$VERSITYGW_RELEASE_TIME"
 )
 
 # Binaries whose module cannot be built as downloaded: a function that makes a

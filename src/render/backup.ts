@@ -77,12 +77,16 @@ export const BACKUP_FILES = {
 /**
  * PostgreSQL settings that hand every WAL segment to the agent. archive_timeout bounds the data a
  * lost volume can take with it (the recovery point objective) to one minute on a quiet server.
+ * The archive_command ends in a shell comment naming pgBackRest: before every backup pgBackRest
+ * checks that archive_command contains "pgbackrest" (a substring test) and refuses to back up
+ * otherwise; the check stays on, as it is what also makes pgBackRest wait until the backup's WAL
+ * is in the repository.
  */
 export function postgresArchiveSettings(configDir: string = BACKUP_PATHS.config): Record<string, string> {
   return {
     wal_level: 'replica',
     archive_mode: 'on',
-    archive_command: `sh ${configDir}/${BACKUP_FILES.walSpool} %p %f`,
+    archive_command: `sh ${configDir}/${BACKUP_FILES.walSpool} %p %f # then pgbackrest archive-push, by the backup agent`,
     archive_timeout: '60',
   };
 }
@@ -261,6 +265,7 @@ log() { echo "backup-agent $kind: $*" >&2; }
 case "$kind" in
   postgres)
     volume="\${BACKUP_POSTGRES_VOLUME:-${BACKUP_PATHS.postgresVolume}}"
+    pgdata="\${BACKUP_PGDATA:-${BACKUP_PATHS.pgdata}}"
     state="\${BACKUP_STATE_DIR:-$volume/backup-state}"
     spool="\${BACKUP_WAL_SPOOL:-$volume/wal-spool}"
     fetch="\${BACKUP_WAL_FETCH:-$volume/wal-fetch}"
@@ -323,13 +328,21 @@ backup_postgres() {
     if [ "$(date -u +%u)" = "$BACKUP_FULL_DAY" ]; then type=full; else type=diff; fi
   fi
   stanza_ready || { log "stanza-create failed: $(tail -n 3 "$state/stanza.log")"; return 1; }
+  # pgBackRest waits until the WAL of the backup is in the repository; this agent is what puts it
+  # there, so WAL is pushed beside the backup until it ends.
+  : >"$state/backup-running"
+  ( while [ -f "$state/backup-running" ]; do push_wal || true; sleep 1; done ) &
+  pusher=$!
+  status=0
   # pgBackRest takes a full backup when a differential has no full one to build on.
-  pgbackrest backup --type="$type"
+  pgbackrest backup --type="$type" || status=$?
+  rm -f "$state/backup-running"
+  wait "$pusher" || true
+  return "$status"
 }
 
 restore_postgres() {
   target="\${1:?restore needs a target: latest or a time such as 2026-12-06 14:05:00+00}"
-  pgdata="\${BACKUP_PGDATA:-${BACKUP_PATHS.pgdata}}"
   if [ -f "$pgdata/postmaster.pid" ]; then log "PostgreSQL is running (postmaster.pid exists); stop it first"; return 1; fi
   # Nothing is restored onto existing tables: pgBackRest rewrites the whole cluster, and its
   # --delta only skips files that are already identical.
@@ -377,6 +390,16 @@ restore_files() {
 
 # --- Schedule --------------------------------------------------------------------------------
 
+# A PostgreSQL backup needs the server up (postmaster.pid says "ready") and out of recovery: the
+# sidecar starts before PostgreSQL, and after a restore it serves WAL until PostgreSQL is promoted.
+# Until then the schedule waits, and no failed attempt is counted (which would delay the backup by
+# 10 minutes).
+ready() {
+  [ "$kind" = postgres ] || return 0
+  [ "$(sed -n 8p "$pgdata/postmaster.pid" 2>/dev/null | tr -d ' ')" = ready ] &&
+    [ ! -f "$pgdata/recovery.signal" ] && [ ! -f "$pgdata/standby.signal" ]
+}
+
 # Due once a day after BACKUP_TIME_UTC, right away when there has never been a successful one, and
 # at most every 10 minutes after a failure.
 due() {
@@ -410,7 +433,7 @@ case "$command" in
         serve_fetch || true
         push_wal || true
       fi
-      if due; then backup_now || true; fi
+      if due && ready; then backup_now || true; fi
       [ "$pushed" = 1 ] || [ "$served" = 1 ] || sleep 1
     done
     ;;

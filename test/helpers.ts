@@ -56,3 +56,14 @@ export function tree(dir: string): Map<string, string> {
   walk(dir);
   return files;
 }
+
+/**
+ * A backup bucket for deployments on an existing cluster, which has no default one. Appended to a
+ * file whose target tests turn into `kubernetes`.
+ */
+export const CLUSTER_BACKUP_YAML = `backup:
+  s3:
+    endpoint: https://s3.example-eu.eu
+    bucket: ministry-backups
+    region: eu-west
+`;

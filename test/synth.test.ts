@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDeploymentFile } from '../src/config/load';
 import { synthesize } from '../src/synth';
-import { cli, tempDir, tree } from './helpers';
+import { CLUSTER_BACKUP_YAML, cli, tempDir, tree } from './helpers';
 
 const DEPLOYMENTS = join(__dirname, '..', 'deployments');
 const deploymentFiles = readdirSync(DEPLOYMENTS).filter((f) => f.endsWith('.yaml')).map((f) => join(DEPLOYMENTS, f));
@@ -63,7 +63,7 @@ describe('synthesis', () => {
     expect(readdirSync(join(out, 'stacks')).sort()).toEqual(['ministry-example-apps', 'ministry-example-infra']);
     writeFileSync(
       file,
-      hetzner.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n').replace('mode: hetzner', 'mode: manual').replace(/  zone: .*\n/, ''),
+      hetzner.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n').replace('mode: hetzner', 'mode: manual').replace(/  zone: .*\n/, '') + CLUSTER_BACKUP_YAML,
     );
     const second = await cli('synth', file, '--out', out);
     expect(second.stderr).toBe('');

@@ -254,7 +254,8 @@ const backupRule: Rule = (src) => {
     const unused = isRecord(backup) ? Object.keys(backup).filter((key) => key !== 'enabled') : [];
     return unused.map((key) => src.problem(['backup', key], 'not used: backup.enabled is false', true));
   }
-  if (get(src.data, ['target', 'kubernetes']) === undefined || get(src.data, ['backup', 's3']) !== undefined) return [];
+  const onCluster = get(src.data, ['target', 'kubernetes']) !== undefined && get(src.data, ['target', 'hetzner']) === undefined;
+  if (!onCluster || get(src.data, ['backup', 's3']) !== undefined) return [];
   const message =
     'an existing cluster has no default backup bucket: set backup.s3 (endpoint, bucket and region of an S3-compatible store in the EU), or backup.enabled: false for a throwaway deployment';
   return [backup === undefined ? src.problem(['target', 'kubernetes'], message, true) : src.problem(['backup'], message, true)];

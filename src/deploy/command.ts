@@ -19,7 +19,7 @@ import { deployStacks, destroyStacks, formatPlans, NotConfirmed, planAll, plansJ
 import { missingCredentials } from './preflight';
 import { elapsed, Interrupted, StackFailed, type RunContext } from './runner';
 import { selfCheck } from './self-check';
-import { deploymentStacks } from './stacks';
+import { deploymentStacks, operatorSecrets } from './stacks';
 import { describeState, stateRoot } from './state';
 import { homeserverProbe, kubernetesReadyProbe, manifestKinds, waitUntil, WaitTimeout } from './wait';
 
@@ -153,7 +153,7 @@ function prepare(file: string, options: CommonOptions, output: Output, command: 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.on('SIGINT', onSigint);
-  const secretEnv = spec.identity.mode === 'oidc' ? [spec.identity.oidc.clientSecretEnv] : [];
+  const secretEnv = Object.values(operatorSecrets(spec));
   const ctx = createRunContext({
     engine,
     deployment: spec.name,

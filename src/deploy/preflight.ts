@@ -4,6 +4,7 @@ import { delimiter, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { DeploymentSpec } from '../config/spec';
 import { MIN_PASSPHRASE_LENGTH, PASSPHRASE_ENV } from './encryption';
+import { BACKUP_CREDENTIAL_ENV, MIN_BACKUP_PASSPHRASE_LENGTH } from '../render/backup';
 
 /** Everything a deploy needs from the operator's environment; checked before anything runs. */
 export interface PreflightOptions {
@@ -33,6 +34,18 @@ export function missingCredentials(spec: DeploymentSpec, options: PreflightOptio
   }
   if (spec.identity.mode === 'oidc' && unset(spec.identity.oidc.clientSecretEnv)) {
     missing.push(`${spec.identity.oidc.clientSecretEnv} is not set: it must hold the OIDC client secret of ${spec.identity.oidc.clientId} at ${spec.identity.oidc.issuer} (identity.oidc.client_secret_env)`);
+  }
+  if (spec.backup.enabled) {
+    const where = `the backup bucket ${spec.backup.s3.bucket} at ${spec.backup.s3.endpoint}`;
+    for (const name of [BACKUP_CREDENTIAL_ENV.accessKeyId, BACKUP_CREDENTIAL_ENV.secretAccessKey]) {
+      if (unset(name)) missing.push(`${name} is not set: ${where} needs its access key (backup; use a key for that bucket only)`);
+    }
+    const passphrase = spec.backup.passphraseEnv;
+    if (unset(passphrase)) {
+      missing.push(`${passphrase} is not set: backups are encrypted with this passphrase before they leave the cluster (at least ${MIN_BACKUP_PASSPHRASE_LENGTH} characters; keep a copy outside the cluster, it can never change; backup.passphrase_env)`);
+    } else if (env[passphrase]!.length < MIN_BACKUP_PASSPHRASE_LENGTH) {
+      missing.push(`${passphrase} is too short: the backup passphrase needs at least ${MIN_BACKUP_PASSPHRASE_LENGTH} characters`);
+    }
   }
   if (spec.state.kind === 's3') {
     for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {

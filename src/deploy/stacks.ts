@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { stackName } from '../../stacks/deployment-stack';
 import type { DeploymentSpec } from '../config/spec';
 import type { Outputs, StackDefinition } from './orchestrator';
+import { BACKUP_CREDENTIAL_ENV } from '../render/backup';
 import { backendConfigArgs } from './state';
 
 /** Apps-stack variables fed from infra-stack outputs (variable -> output). */
@@ -46,12 +47,29 @@ export function deploymentStacks(
 }
 
 /**
- * The apps stack's variables that come from the operator's environment: the external OIDC
- * provider's client secret, read from the variable the deployment file names (preflight has
- * checked it is set) and handed to OpenTofu through the environment only.
+ * The apps stack's variables that come from the operator's environment, by Terraform variable
+ * name: the external OIDC provider's client secret, and the backup bucket's credentials and
+ * passphrase. Read from the variables the deployment file names (preflight has checked them) and
+ * handed to OpenTofu through the environment only.
  */
+export function operatorSecrets(spec: DeploymentSpec): Record<string, string> {
+  return {
+    ...(spec.identity.mode === 'oidc' ? { oidc_client_secret: spec.identity.oidc.clientSecretEnv } : {}),
+    ...(spec.backup.enabled
+      ? {
+          backup_access_key_id: BACKUP_CREDENTIAL_ENV.accessKeyId,
+          backup_secret_access_key: BACKUP_CREDENTIAL_ENV.secretAccessKey,
+          backup_passphrase: spec.backup.passphraseEnv,
+        }
+      : {}),
+  };
+}
+
 export function appsEnvironment(spec: DeploymentSpec, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  if (spec.identity.mode !== 'oidc') return {};
-  const secret = env[spec.identity.oidc.clientSecretEnv];
-  return secret === undefined ? {} : { TF_VAR_oidc_client_secret: secret };
+  const vars: Record<string, string> = {};
+  for (const [variable, name] of Object.entries(operatorSecrets(spec))) {
+    const value = env[name];
+    if (value !== undefined) vars[`TF_VAR_${variable}`] = value;
+  }
+  return vars;
 }

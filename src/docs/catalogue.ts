@@ -58,6 +58,21 @@ export const IMAGE_CATALOGUE: Readonly<Record<string, SoftwareEntry>> = {
     licence: 'BSD-3-Clause',
     upstream: 'https://github.com/coturn/coturn',
   },
+  'docker.io/woblerr/pgbackrest': {
+    key: 'pgbackrest',
+    software: 'pgBackRest',
+    role: 'PostgreSQL backups: WAL archiving, base backups, point-in-time recovery',
+    // pgBackRest itself is MIT; the image (woblerr/docker-pgbackrest) is MIT too.
+    licence: 'MIT',
+    upstream: 'https://pgbackrest.org/',
+  },
+  'docker.io/restic/restic': {
+    key: 'restic',
+    software: 'restic',
+    role: 'Backups of media, signing key and configuration',
+    licence: 'BSD-2-Clause',
+    upstream: 'https://restic.net/',
+  },
   'docker.io/nginxinc/nginx-unprivileged': {
     key: 'wellKnown',
     software: 'nginx (unprivileged image)',

@@ -12,8 +12,11 @@ import {
   splitImage,
   type SoftwareEntry,
 } from './catalogue';
+import { backupFacts } from './backup-facts';
 import type { LivePrices } from './pricing-api';
-import { containersOf, kubeObjects, resourcesOf, where, type FoundKubeObject, type FoundResource, type Synthesized } from './read-back';
+import { configMapOf, containersOf, kubeObjects, renderedFromJson, resourcesOf, where, type FoundKubeObject, type FoundResource, type Synthesized } from './read-back';
+
+export { renderedFromJson };
 
 /**
  * Everything a reference architecture states, derived from the synthesized Terraform JSON (read
@@ -130,17 +133,6 @@ export interface FlowFact {
   readonly label: string;
   /** public: from the internet; admin: administration networks; internal: in the cluster; outbound. */
   readonly kind: 'public' | 'admin' | 'internal' | 'outbound';
-}
-
-/** Rendered file `file` of service `service`, read back from its ConfigMap in the JSON. */
-export function renderedFromJson(synth: Synthesized, service: string, file: string): string | undefined {
-  const data = configMapOf(synth, service)?.manifest.data?.[file];
-  // Undo the stack's escaping of Terraform template sequences (literalForTerraform).
-  return typeof data === 'string' ? data.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{') : undefined;
-}
-
-function configMapOf(synth: Synthesized, service: string): FoundKubeObject | undefined {
-  return kubeObjects(synth, 'ConfigMap').find((cm) => cm.name === `${service}-config`);
 }
 
 /** Every Deployment and StatefulSet of the apps stack. */
@@ -832,22 +824,6 @@ function stateFacts(synth: Synthesized): string[] {
     }
     return `\`${s.name}\`: \`${kind}\` backend`;
   });
-}
-
-function backupFacts(synth: Synthesized): string[] {
-  const server = hetznerServer(synth);
-  const volume = resourcesOf(synth, 'hcloud_volume')[0];
-  const facts = ['Automated backups are not implemented yet: the kit schedules no database dump, no media copy and no off-site copy.'];
-  if (server && volume) {
-    facts.push(
-      `PostgreSQL data, media and the k3s cluster state live on the data volume \`${String(volume.body.name)}\` (${String(volume.body.size)} GiB), which has delete protection (${String(volume.body.delete_protection)}) and survives a server rebuild: a new server resumes the same cluster and data.`,
-    );
-    facts.push(`Hetzner server backups: ${server.body.backups === true ? 'on' : 'off'} (\`backups\` on \`${server.address}\`); they would not cover the volume anyway.`);
-    facts.push('Restore today means: re-attach the protected volume to a rebuilt server (what `deploy` does on replacement), or restore from backups the operator takes by their own means (for example `pg_dump` and a copy of the media directory, or Hetzner volume snapshots taken by hand).');
-  } else {
-    facts.push('On an existing cluster, PostgreSQL and media live on persistent volumes of the cluster’s storage class; their backup is the operator’s.');
-  }
-  return facts;
 }
 
 // --- assembly -------------------------------------------------------------------------------

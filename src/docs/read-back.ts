@@ -124,3 +124,14 @@ export function containersOf(workload: FoundKubeObject): Record<string, any>[] {
 export function where(resource: { readonly address: string; readonly stack: string }): string {
   return `\`${resource.address}\` (${resource.stack})`;
 }
+
+/** Rendered file `file` of service `service`, read back from its ConfigMap in the JSON. */
+export function renderedFromJson(synth: Synthesized, service: string, file: string): string | undefined {
+  const data = configMapOf(synth, service)?.manifest.data?.[file];
+  // Undo the stack's escaping of Terraform template sequences (literalForTerraform).
+  return typeof data === 'string' ? data.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{') : undefined;
+}
+
+export function configMapOf(synth: Synthesized, service: string): FoundKubeObject | undefined {
+  return kubeObjects(synth, 'ConfigMap').find((cm) => cm.name === `${service}-config`);
+}

@@ -1,4 +1,4 @@
-import { problemsOf, VALID_YAML } from '../helpers';
+import { CLUSTER_BACKUP_YAML, problemsOf, specOf, VALID_YAML } from '../helpers';
 
 /** VALID_YAML with one line replaced (the line must exist verbatim). */
 function withLine(oldLine: string, newLines: string): string {
@@ -316,9 +316,9 @@ describe('calls', () => {
 
 describe('dns', () => {
   it('refuses hetzner DNS on an existing cluster', () => {
-    const text = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n');
+    const text = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML;
     expect(problemsOf(`${text}dns:\n  mode: hetzner\n`)).toEqual([
-      'test.yaml:8:9: dns.mode: hetzner DNS needs target hetzner (on an existing cluster the ingress address is not known to the kit; use mode manual)',
+      'test.yaml:13:9: dns.mode: hetzner DNS needs target hetzner (on an existing cluster the ingress address is not known to the kit; use mode manual)',
     ]);
   });
 
@@ -377,7 +377,7 @@ describe('versions', () => {
 });
 
 describe('tls', () => {
-  const onCluster = (lines: string) => add(lines).replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n');
+  const onCluster = (lines: string) => add(lines).replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML;
 
   it("takes a ClusterIssuer on an existing cluster", () => {
     expect(problemsOf(onCluster('tls:\n  cluster_issuer: internal-ca'))).toEqual([]);
@@ -414,5 +414,33 @@ describe('many problems at once', () => {
       'target.hetzner.admin_cidrs[0]',
       'admin_contact',
     ]);
+  });
+});
+
+describe('backup', () => {
+  const cluster = (lines: string) => VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + lines;
+
+  it('is on by default on Hetzner, in Hetzner Object Storage of the server location', () => {
+    const spec = specOf(VALID_YAML);
+    expect(spec.backup).toMatchObject({ enabled: true, s3: { endpoint: 'https://fsn1.your-objectstorage.com', region: 'fsn1', bucket: 'ministry-backups' } });
+  });
+
+  it('needs a bucket on an existing cluster, located at the target', () => {
+    expect(problemsOf(cluster(''))).toEqual([
+      'test.yaml:4:3: target.kubernetes: an existing cluster has no default backup bucket: set backup.s3 (endpoint, bucket and region of an S3-compatible store in the EU), or backup.enabled: false for a throwaway deployment',
+    ]);
+    expect(problemsOf(cluster('backup:\n  enabled: false\n'))).toEqual([]);
+  });
+
+  it('refuses a backup endpoint or region outside the EU, with its line', () => {
+    const problems = problemsOf(`${VALID_YAML}backup:\n  s3:\n    endpoint: https://s3.us-east-1.amazonaws.com\n    bucket: b-backups\n    region: us-east-1\n`);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^test\.yaml:\d+:15: backup\.s3\.endpoint: .*in the EU/);
+    expect(problems[1]).toMatch(/^test\.yaml:\d+:13: backup\.s3\.region: .*refused/);
+  });
+
+  it('refuses settings next to enabled: false, and a bad time', () => {
+    expect(problemsOf(`${VALID_YAML}backup:\n  enabled: false\n  time_utc: "02:30"\n`)).toEqual([expect.stringMatching(/backup\.time_utc: not used: backup\.enabled is false/)]);
+    expect(problemsOf(`${VALID_YAML}backup:\n  time_utc: "25:00"\n`)).toEqual([expect.stringMatching(/backup\.time_utc: .*HH:MM/)]);
   });
 });

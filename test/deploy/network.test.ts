@@ -8,7 +8,7 @@ import { wellKnownClient, wellKnownServer } from '../../src/render/well-known';
 import { kubernetesReadyProbe, manifestKinds, waitUntil, WaitTimeout } from '../../src/deploy/wait';
 import { Testing } from 'cdktf';
 import { AppsStack } from '../../stacks/apps';
-import { specOf, VALID_YAML } from '../helpers';
+import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 
 /** Local HTTPS servers with a test CA (test/fixtures/deploy/certs) stand in for the cluster and the homeserver. */
 const CERTS = join(__dirname, '..', 'fixtures', 'deploy', 'certs');
@@ -76,7 +76,7 @@ describe('waiting for the custom resources the apps stack plans with', () => {
   it('finds the resource types of every kubernetes_manifest in the synthesized apps stack', () => {
     const kindsOf = (text: string) => manifestKinds(JSON.parse(Testing.synth(new AppsStack(Testing.app(), specOf(text)))));
     expect(kindsOf(VALID_YAML)).toEqual([{ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChartConfig' }]);
-    const onCluster = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n');
+    const onCluster = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML;
     expect(kindsOf(onCluster)).toEqual([{ apiVersion: 'cert-manager.io/v1', kind: 'Issuer' }]);
   });
 

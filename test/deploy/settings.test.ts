@@ -7,7 +7,7 @@ import { engineError, Redactor } from '../../src/deploy/runner';
 import { backendConfigArgs, describeState, localStatePath, stateRoot } from '../../src/deploy/state';
 import { deploymentStacks } from '../../src/deploy/stacks';
 import { synthesize } from '../../src/synth';
-import { problemsOf, specOf, tempDir, VALID_YAML } from '../helpers';
+import { CLUSTER_BACKUP_YAML, problemsOf, specOf, tempDir, VALID_YAML } from '../helpers';
 
 const S3 = `state:
   s3:
@@ -15,7 +15,7 @@ const S3 = `state:
     bucket: ministry-state
     region: fsn1
 `;
-const K8S = VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n    kubeconfig: /nonexistent/kubeconfig\n');
+const K8S = VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n    kubeconfig: /nonexistent/kubeconfig\n') + CLUSTER_BACKUP_YAML;
 
 describe('state location', () => {
   it('is ./state/<deployment>/<layer>.tfstate, overridable with SOVEREIGN_MATRIX_STATE_DIR', () => {
@@ -112,26 +112,51 @@ describe('state encryption', () => {
 
 describe('credentials are checked before anything runs', () => {
   const base = { engine: 'tofu' as const, stateEncryption: true };
+  /** The backup bucket's key and the passphrase, which every deployment with backups needs. */
+  const BACKUP = {
+    SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID: 'x',
+    SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY: 'x',
+    SOVEREIGN_MATRIX_BACKUP_PASSPHRASE: 'sixteen-chars-long',
+  };
 
   it('names every missing variable for a Hetzner deployment, never a value', () => {
     const missing = missingCredentials(specOf(VALID_YAML), { ...base, env: {} });
-    expect(missing).toHaveLength(2);
-    expect(missing[0]).toMatch(/^HCLOUD_TOKEN is not set/);
-    expect(missing[1]).toMatch(/^SOVEREIGN_MATRIX_STATE_PASSPHRASE is not set/);
-    expect(missingCredentials(specOf(VALID_YAML), { ...base, env: { HCLOUD_TOKEN: 'x', SOVEREIGN_MATRIX_STATE_PASSPHRASE: 'short' } })).toEqual([
+    expect(missing.map((m) => m.split(' ')[0])).toEqual([
+      'HCLOUD_TOKEN',
+      'SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID',
+      'SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY',
+      'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
+      'SOVEREIGN_MATRIX_STATE_PASSPHRASE',
+    ]);
+    expect(missing.join('\n')).not.toContain('sixteen');
+    expect(missingCredentials(specOf(VALID_YAML), { ...base, env: { ...BACKUP, HCLOUD_TOKEN: 'x', SOVEREIGN_MATRIX_STATE_PASSPHRASE: 'short' } })).toEqual([
       expect.stringMatching(/too short/),
     ]);
-    expect(missingCredentials(specOf(VALID_YAML), { ...base, stateEncryption: false, env: { HCLOUD_TOKEN: 'x' } })).toEqual([]);
+    expect(missingCredentials(specOf(VALID_YAML), { ...base, stateEncryption: false, env: { ...BACKUP, HCLOUD_TOKEN: 'x' } })).toEqual([]);
+    expect(missingCredentials(specOf(VALID_YAML), { ...base, stateEncryption: false, env: { ...BACKUP, HCLOUD_TOKEN: 'x', SOVEREIGN_MATRIX_BACKUP_PASSPHRASE: 'short' } })).toEqual([
+      expect.stringMatching(/^SOVEREIGN_MATRIX_BACKUP_PASSPHRASE is too short/),
+    ]);
+    const off = `${VALID_YAML}backup:\n  enabled: false\n`;
+    expect(missingCredentials(specOf(off), { ...base, stateEncryption: false, env: { HCLOUD_TOKEN: 'x' } })).toEqual([]);
   });
 
   it('refuses encryption with Terraform unless turned off explicitly', () => {
-    expect(missingCredentials(specOf(VALID_YAML), { engine: 'terraform', stateEncryption: true, env: { HCLOUD_TOKEN: 'x' } })[0]).toMatch(/needs OpenTofu/);
+    expect(missingCredentials(specOf(VALID_YAML), { engine: 'terraform', stateEncryption: true, env: { ...BACKUP, HCLOUD_TOKEN: 'x' } })[0]).toMatch(/needs OpenTofu/);
   });
 
   it('checks the kubeconfig context, the TURN address, the OIDC secret and the S3 keys', () => {
     const oidc = `${K8S}identity:\n  mode: oidc\n  oidc:\n    issuer: https://id.example.eu\n    client_id: matrix\n    client_secret_env: MINISTRY_OIDC_SECRET\n${S3}`;
     const missing = missingCredentials(specOf(oidc), { ...base, stateEncryption: false, env: {} });
-    expect(missing.map((m) => m.split(' ')[0])).toEqual(['kubeconfig', 'TF_VAR_turn_public_ipv4', 'MINISTRY_OIDC_SECRET', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+    expect(missing.map((m) => m.split(' ')[0])).toEqual([
+      'kubeconfig',
+      'TF_VAR_turn_public_ipv4',
+      'MINISTRY_OIDC_SECRET',
+      'SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID',
+      'SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY',
+      'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
     const dir = tempDir();
     const kubeconfig = join(dir, 'config');
     require('node:fs').writeFileSync(kubeconfig, 'contexts:\n  - name: staging\n');

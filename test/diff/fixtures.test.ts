@@ -82,7 +82,7 @@ describe('diff of fixture pairs that change one field', () => {
     expect(diff.warnings[0].message).toContain('spec.volumeClaimTemplates[0].spec.resources.requests.storage "20Gi" → "80Gi" (volumeClaimTemplates are immutable');
   });
 
-  test('location: every located resource, flagged as replacing the volume, the addresses and the server', async () => {
+  test('location: every located resource, flagged as replacing the volume, the addresses and the server; the default backup bucket moves with it', async () => {
     const { base, head } = pair('location');
     const diff = await diffJson(base, head);
     expect(changedPaths(diff, 'infra')).toEqual({
@@ -91,8 +91,21 @@ describe('diff of fixture pairs that change one field', () => {
       'hcloud_server.node': ['location'],
       'hcloud_volume.data': ['location'],
     });
-    expect(changedPaths(diff, 'apps')).toEqual({});
-    expect(changedLines(diff)).toEqual({});
+    // Hetzner Object Storage of the server's location is the default bucket: a reviewer sees the move.
+    expect(changedPaths(diff, 'apps')).toEqual({
+      'kubernetes_manifest.configmap_matrix-diff-fixture_backup-config': ['data["backup.env"]', 'data["pgbackrest.conf"]'],
+      'kubernetes_manifest.deployment_matrix-diff-fixture_synapse': ['spec.template.metadata.annotations["sovereign-matrix/config-digest"]'],
+      'kubernetes_manifest.statefulset_matrix-diff-fixture_postgres': ['spec.template.metadata.annotations["sovereign-matrix/backup-digest"]'],
+    });
+    expect(changedLines(diff)).toEqual({
+      'backup/backup.env': [
+        '-RESTIC_REPOSITORY=s3:https://fsn1.your-objectstorage.com/diff-fixture-backups/sovereign-matrix/diff-fixture/files',
+        '-AWS_DEFAULT_REGION=fsn1',
+        '+RESTIC_REPOSITORY=s3:https://nbg1.your-objectstorage.com/diff-fixture-backups/sovereign-matrix/diff-fixture/files',
+        '+AWS_DEFAULT_REGION=nbg1',
+      ],
+      'backup/pgbackrest.conf': ['-repo1-s3-endpoint=fsn1.your-objectstorage.com', '+repo1-s3-endpoint=nbg1.your-objectstorage.com', '-repo1-s3-region=fsn1', '+repo1-s3-region=nbg1'],
+    });
     expect(diff.warnings.map((w) => [w.kind, w.address])).toEqual([
       ['irreversible', 'hcloud_primary_ip.primary-ipv4'],
       ['irreversible', 'hcloud_primary_ip.primary-ipv6'],
@@ -120,7 +133,7 @@ describe('diff of fixture pairs that change one field', () => {
     expect(changedPaths(diff, 'infra')).toEqual({});
     expect(changedLines(diff)).toEqual({});
     expect(changedObjects(diff, 'apps')).toEqual({
-      'Deployment matrix-diff-fixture/synapse': ['spec.template.spec.containers[0].image', 'spec.template.spec.initContainers[1].image'],
+      'Deployment matrix-diff-fixture/synapse': ['spec.template.spec.containers[0].image', 'spec.template.spec.initContainers[2].image'],
     });
     const attributes = diff.deployments.flatMap((d) => d.stacks.flatMap((s) => s.changes.flatMap((c) => c.attributes)));
     for (const a of attributes) {

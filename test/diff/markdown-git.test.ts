@@ -32,12 +32,15 @@ test('Markdown: marker, summary table first, one details block per changed stack
   const rows = lines.slice(header + 2, lines.indexOf('', header));
   expect(rows).toEqual([
     '| diff-fixture | diff-fixture-infra | 0 | 4 | 0 | 4 |',
+    // The location also moves the default backup bucket: its ConfigMap and the two pods' digests.
+    '| diff-fixture | diff-fixture-apps | 0 | 3 | 0 | 0 |',
+    '| diff-fixture | rendered configs | 0 | 2 | 0 | 0 |',
     expect.stringMatching(/^\| other-fixture \| other-fixture-apps \| 0 \| \d+ \| 0 \| 0 \|$/),
     '| other-fixture | rendered configs | 0 | 1 | 0 | 0 |',
   ]);
-  // One <details> per changed stack (2) and per changed rendered file (1), each closed.
-  expect(md.match(/<details>/g)).toHaveLength(3);
-  expect(md.match(/<\/details>/g)).toHaveLength(3);
+  // One <details> per changed stack (3) and per changed rendered file (3), each closed.
+  expect(md.match(/<details>/g)).toHaveLength(6);
+  expect(md.match(/<\/details>/g)).toHaveLength(6);
   expect(md).toContain('<summary><code>diff-fixture-infra</code>: +0 ~4 -0</summary>');
   expect(md).toContain('<summary><code>other-fixture</code>: <code>synapse/homeserver.yaml</code></summary>');
   const fences = lines.filter((line) => /^```/.test(line));

@@ -141,7 +141,8 @@ describe.each(HETZNER_FILES)('reference architecture of %s', (file) => {
     expect(controls).toContain('No trusted key servers');
     expect(controls).toContain('No secret in homeserver.yaml');
     expect(controls).toContain('Pod Security Admission `restricted`');
-    expect(ref.files[`${ref.name}.md`]).toContain('Automated backups are not implemented yet');
+    expect(ref.files[`${ref.name}.md`]).not.toContain('not implemented');
+    expect(ref.files[`${ref.name}.md`]).toContain('point-in-time recovery');
   });
 
   it('draws the firewall, ingress and network policy flows in the diagram', () => {
@@ -241,9 +242,9 @@ describe('a change to the stacks that the document must pick up', () => {
   it('a weaker container security context, Pod Security level or token mount, another Secret and other requests show in the controls and sizing', () => {
     const { synth, ref: before } = generated(FILE);
     const controls = (ref: ReferenceArchitecture) => ref.facts.controls.map((c) => c.control).join('\n');
-    expect(controls(before)).toContain('9 of 9 containers run as non-root');
+    expect(controls(before)).toContain('13 of 13 containers run as non-root');
     expect(controls(before)).toContain('service account tokens not mounted in 6 of 6 workloads');
-    expect(controls(before)).toContain('and 8 Kubernetes Secrets');
+    expect(controls(before)).toContain('and 9 Kubernetes Secrets');
     const changed = alter(synth, (stacks) => {
       const m = manifests(stacks);
       const coturn = m['deployment_matrix-ministry-example-turn_coturn'].manifest.spec.template.spec;
@@ -256,11 +257,11 @@ describe('a change to the stacks that the document must pick up', () => {
       m['deployment_matrix-ministry-example_synapse'].manifest.spec.template.spec.containers[0].resources.requests = { cpu: '1500m', memory: '3Gi' };
     });
     const ref = generateFromSynthesized(changed);
-    expect(controls(ref)).toContain('8 of 9 containers run as non-root');
+    expect(controls(ref)).toContain('12 of 13 containers run as non-root');
     expect(controls(ref)).toContain('service account tokens not mounted in 5 of 6 workloads');
     expect(controls(ref)).toContain('Pod Security Admission `baseline` enforced in namespace matrix-ministry-example');
     expect(controls(ref)).not.toContain('Pod Security Admission `restricted`');
-    expect(controls(ref)).toContain('and 9 Kubernetes Secrets');
+    expect(controls(ref)).toContain('and 10 Kubernetes Secrets');
     expect(ref.facts.sizing.rows.find(([k]) => k.startsWith('Synapse'))?.[1]).toContain('deployed: 1500m CPU, 3Gi memory requested');
   });
 

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { coturnRange, DENIED_PEER_RANGES, renderCoturn } from '../../src/render/coturn';
 import { PORTS } from '../../src/ports';
 import { PINNED_VERSIONS } from '../../src/versions';
-import { specOf, VALID_YAML } from '../helpers';
+import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 import { applyCoturnOverlay } from './coturn-overlay';
 import { synapseTurnCredentials } from './turn-credentials';
 
@@ -78,7 +78,7 @@ interface Variant {
   tlsAllocation: boolean;
 }
 /** The base deployment on an existing cluster: coturn terminates TURN over TLS with its certificate. */
-const ON_CLUSTER_YAML = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n');
+const ON_CLUSTER_YAML = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML;
 const variants: Variant[] = [];
 if (bins.sid) {
   variants.push({

@@ -78,6 +78,11 @@ target:
   kubernetes:
     context: test
 admin_contact: ops@ministry.example.eu
+backup:
+  s3:
+    endpoint: https://s3.example-eu.eu
+    bucket: ministry-backups
+    region: eu-west
 identity:
   mode: keycloak
 `;

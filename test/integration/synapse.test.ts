@@ -36,6 +36,11 @@ target:
   kubernetes:
     context: test
 admin_contact: ops@ministry.example.eu
+backup:
+  s3:
+    endpoint: https://s3.example-eu.eu
+    bucket: ministry-backups
+    region: eu-west
 `;
 
 /** Every federation mode and every size profile at least once. */

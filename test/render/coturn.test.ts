@@ -9,12 +9,12 @@ import {
 import { renderAll } from '../../src/render/index';
 import { PORTS } from '../../src/ports';
 import { PINNED_VERSIONS } from '../../src/versions';
-import { specOf, VALID_YAML } from '../helpers';
+import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 
 const spec = specOf(VALID_YAML);
 const withYaml = (extra: string) => specOf(`${VALID_YAML}${extra}`);
 /** The same deployment on an existing cluster, where coturn terminates TLS itself. */
-const onCluster = specOf(VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n'));
+const onCluster = specOf(VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML);
 const withExtra = (coturn: Record<string, string | number | boolean>): DeploymentSpec => ({
   ...spec,
   extra: { ...spec.extra, coturn },

@@ -140,7 +140,7 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
   });
 
   it('keeps secrets out of the JSON: every Secret value is a generated reference', () => {
-    const generated = /^\$\{base64encode\((random_password\.[a-z0-9-]+\.result|random_id\.[a-z0-9-]+\.hex|tls_private_key\.[a-z0-9-]+\.private_key_pem|var\.oidc_client_secret)\)\}$/;
+    const generated = /^\$\{base64encode\((random_password\.[a-z0-9-]+\.result|random_id\.[a-z0-9-]+\.hex|tls_private_key\.[a-z0-9-]+\.private_key_pem|var\.oidc_client_secret|var\.backup_[a-z_]+)\)\}$/;
     const secrets = manifests(json).filter((m) => m.kind === 'Secret');
     expect(secrets.length).toBeGreaterThanOrEqual(6);
     for (const secret of secrets) {
@@ -155,6 +155,9 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
       }
     }
     if (spec.identity.mode === 'oidc') expect(json.variable.oidc_client_secret.sensitive).toBe(true);
+    if (spec.backup.enabled) {
+      for (const variable of ['backup_access_key_id', 'backup_secret_access_key', 'backup_passphrase']) expect(json.variable[variable].sensitive).toBe(true);
+    }
     for (const password of Object.values(resources(json, 'random_password'))) expect(password.length).toBeGreaterThanOrEqual(32);
   });
 

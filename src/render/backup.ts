@@ -244,12 +244,13 @@ TRUNCATE e2e_one_time_keys_json;
  *   backup [full|diff]  a backup now (postgres: diff unless full is asked or due; files: snapshot)
  *   list                the repository's backups as JSON (pgBackRest info / restic snapshots)
  *   restore TARGET      postgres: latest or a time (PostgreSQL stopped); files: a snapshot id or latest
+ *   request-restore T   writes T into <state>/restore-request, for restore-pending at the next start
  *   restore-pending     the restore written into <state>/restore-request, if any (init container)
  *   status              epoch seconds of the newest successful backup, and of the last attempt
  */
 const AGENT = `#!/bin/sh
 # Rendered by sovereign-matrix; do not edit. The backup agent: backup-agent.sh <postgres|files> <command>
-# (run | backup [full|diff] | list | restore TARGET | restore-pending | status). See src/render/backup.ts.
+# (run | backup [full|diff] | list | restore TARGET | request-restore TARGET | restore-pending | status). See src/render/backup.ts.
 set -eu
 config="\${BACKUP_CONFIG_DIR:-${BACKUP_PATHS.config}}"
 . "$config/${BACKUP_FILES.settings}"
@@ -445,6 +446,12 @@ case "$command" in
     if [ "$kind" = postgres ]; then pgbackrest info --output=json; else restic snapshots --host "$RESTIC_HOST" --json; fi
     ;;
   restore) "restore_$kind" "$@" ;;
+  request-restore)
+    # Written by sovereign-matrix restore through the running agent; restore-pending carries it out
+    # when the pod starts again.
+    printf '%s\n' "\${1:?request-restore needs a target}" >"$state/restore-request"
+    log "restore to $1 requested; it runs when the pod starts again"
+    ;;
   restore-pending)
     # The pods' first init container: a restore the operator asked for (sovereign-matrix restore
     # writes the target into this file, then restarts the pod) runs before anything else starts.

@@ -358,14 +358,28 @@ restore_postgres() {
 
 # --- Files -----------------------------------------------------------------------------------
 
+# Each snapshot is tagged with the signing key's fingerprint. A new, empty deployment of the same
+# file (after a disaster, before its restore) has a new key: it must not add snapshots that would
+# become the "latest" ones a restore picks, so it refuses until the restore has brought the key back.
+key_tag() {
+  [ -f "$data/keys/signing.key" ] || return 0
+  echo "signing-key:$(sha256sum "$data/keys/signing.key" | cut -c1-16)"
+}
+
 backup_files() {
   restic cat config >/dev/null 2>&1 || restic init
+  tag="$(key_tag)"
+  last="$(restic snapshots --host "$RESTIC_HOST" --tag sovereign-matrix --latest 1 --json | grep -o 'signing-key:[0-9a-f]*' | head -n 1 || true)"
+  if [ -n "$last" ] && [ -n "$tag" ] && [ "$last" != "$tag" ]; then
+    log "the repository's newest snapshot has another signing key ($last, here $tag): restore first (sovereign-matrix restore FILE --to latest), or give this deployment its own backup.s3.key_prefix"
+    return 1
+  fi
   paths=""
   for path in "$data/media/local_content" "$data/media/local_thumbnails" "$data/keys" "$synapse_config"; do
     [ -e "$path" ] && paths="$paths $path"
   done
   # shellcheck disable=SC2086 # the paths have no spaces (they are the kit's own)
-  restic backup --host "$RESTIC_HOST" --tag sovereign-matrix $paths
+  restic backup --host "$RESTIC_HOST" --tag sovereign-matrix \${tag:+--tag "$tag"} $paths
   restic forget --host "$RESTIC_HOST" --tag sovereign-matrix --keep-daily "$RESTIC_KEEP_DAILY" \\
     --keep-weekly "$RESTIC_KEEP_WEEKLY" --keep-monthly "$RESTIC_KEEP_MONTHLY" --prune
 }

@@ -20,6 +20,8 @@ export const EXIT = {
   missingCredentials: 12,
   /** deploy: applied, but the cluster or the homeserver did not answer in time, or the self-check failed. */
   unhealthy: 13,
+  /** backup/backups/restore: a step in the cluster failed (kubectl's message is printed). */
+  backupFailed: 14,
   /** Interrupted with Ctrl-C; the engine was stopped cleanly and the state is consistent. */
   interrupted: 130,
   /** A bug in the kit; please report it with the message printed. */

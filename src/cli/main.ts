@@ -8,7 +8,17 @@ import { synthesize, type StackSummary } from '../synth';
 import { findEngine, ToolError, validateStack } from './engine';
 import { EXIT, ExitStatus } from './exit-codes';
 import { printSynthSummary, processOutput, type Output } from './output';
-import { registerDeployCommands } from '../deploy/command';
+import { registerBackupCommands } from '../backup/command';
+import { processIO, registerDeployCommands } from '../deploy/command';
+
+/** The operator's terminal and clock, for the backup commands. */
+const backupIO = {
+  get isTTY() {
+    return processIO.isTTY;
+  },
+  ask: (question: string) => processIO.ask(question),
+  now: () => Math.floor(Date.now() / 1000),
+};
 
 /** Where `synth` and friends look when no file is named. */
 export const DEFAULT_DEPLOYMENTS_DIR = 'deployments';
@@ -44,7 +54,9 @@ Exit codes:
   ${EXIT.deployFailed}  plan/deploy/destroy: an engine step failed on a stack (its error is printed)
   ${EXIT.notConfirmed}  deploy/destroy: not confirmed (or no terminal to ask and no --yes)
   ${EXIT.missingCredentials}  plan/deploy/destroy: a credential is missing (named in the message)
-  ${EXIT.unhealthy}  deploy: applied, but the cluster or homeserver did not answer, or the self-check failed
+  ${EXIT.unhealthy}  deploy: applied, but the cluster or homeserver did not answer, or the self-check failed;
+      backups --max-age: the newest backup is older than allowed
+  ${EXIT.backupFailed}  backup/backups/restore: a step in the cluster failed (kubectl's message is printed)
   ${EXIT.interrupted} interrupted (Ctrl-C); the engine stopped cleanly, rerun to continue
   ${EXIT.internal}  internal error in the kit (please report it)`,
     )
@@ -162,6 +174,7 @@ Exit codes:
     });
 
   registerDeployCommands(program, output);
+  registerBackupCommands(program, output, backupIO);
 
   program
     .command('docs')

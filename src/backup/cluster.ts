@@ -54,6 +54,7 @@ export class Cluster {
   kubectl(args: readonly string[], what: string, options: { timeoutSeconds?: number; onLog?: (line: string) => void } = {}): string {
     const result = spawnSync(this.binary, [...this.base, ...args], {
       encoding: 'utf8',
+      env: process.env,
       maxBuffer: 64 * 1024 * 1024,
       timeout: (options.timeoutSeconds ?? 300) * 1000,
     });

@@ -152,7 +152,7 @@ export function formatBytes(bytes: number): string {
 export function parseRestoreTarget(text: string, now: number): number | 'latest' | { invalid: string } {
   if (text === 'latest') return 'latest';
   const normalized = text.trim().replace(' ', 'T');
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})$/.test(normalized)) {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(normalized)) {
     return { invalid: `'${text}' is not a time with a zone (expected latest, or for example 2026-12-06T14:05:00Z or "2026-12-06 15:05+01:00")` };
   }
   const ms = Date.parse(normalized);

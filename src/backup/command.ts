@@ -132,13 +132,25 @@ export function registerBackupCommands(program: Command, output: Output, io: Bac
         output.err(`restore ${spec.name} to ${when}:`);
         output.err(`  PostgreSQL: from base backup ${plan.database.label} (${formatTime(plan.database.finished)}), then the write-ahead log up to ${when}`);
         output.err(plan.files ? `  Files: snapshot ${plan.files.shortId} of ${formatTime(plan.files.time)}` : '  Files: no snapshot at or before that moment; media and signing key stay as they are');
-        output.err('  Synapse, MAS and Keycloak are stopped meanwhile; everything written after that moment is lost.');
+        output.err(`  ${writers(spec).join(', ')} are stopped meanwhile; everything written after that moment is lost.`);
         if (!options.yes) {
           const answer = await io.ask(`Type the deployment name (${spec.name}) to restore it: `);
           if (answer !== spec.name) throw new Refusal('not confirmed; nothing was changed', EXIT.notConfirmed);
         }
         const started = io.now();
-        await runRestore(spec, cluster, target, plan.files?.id, timeout, output);
+        try {
+          await runRestore(spec, cluster, target, plan.files?.id, timeout, output);
+        } catch (error) {
+          if (error instanceof ClusterError) {
+            const names = writers(spec);
+            const scaleUp = names.map((n) => `deployment/${n}`).join(' ');
+            throw new ClusterError(
+              error.message,
+              `${error.detail}\n${names.join(' and ')} are stopped: fix the cause and run the same restore again (a restore already requested runs once), or start them as they were with kubectl --namespace ${cluster.ns} scale ${scaleUp} --replicas=1`,
+            );
+          }
+          throw error;
+        }
         output.out(`Restored ${spec.name} to ${when} in ${formatAge(io.now() - started)}. Clients log in again where their sessions are newer than that moment; one-time keys were dropped, as Synapse's backup guide asks.`);
       }),
     );

@@ -99,10 +99,12 @@ describe('restore', () => {
   });
 
   it('reports a failing cluster step with kubectl’s words and exit 14', async () => {
-    process.env.FAKE_KUBECTL_FAIL = 'delete pod';
+    process.env.FAKE_KUBECTL_FAIL = 'pod postgres-0';
     const result = await cli('restore', file, '--to', 'latest', '--yes', '--confirm', 'ministry');
     expect(result.code).toBe(14);
     expect(result.stderr).toMatch(/restarting pod postgres-0 failed \(exit 1\):\n  error: pods "postgres-0" is forbidden/);
+    // The operator learns what is left stopped and how to go on.
+    expect(result.stderr).toMatch(/synapse and mas are stopped: fix the cause and run the same restore again/);
   });
 });
 

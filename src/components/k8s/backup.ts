@@ -3,10 +3,8 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
-import { KubeObject } from './kube-object';
 import { containerSecurityContext } from './workload';
 import { BACKUP_FILES, BACKUP_PATHS, BACKUP_SECRET_ENV } from '../../render/backup';
-import { PORTS } from '../../ports';
 
 import { type AppsContext } from './apps-context';
 
@@ -28,41 +26,14 @@ export interface BackupProps {
 }
 
 /**
- * The objects backups need besides the agents in the PostgreSQL and Synapse pods: the ConfigMap
- * of the rendered agent, and the egress the agents need to reach the bucket. NetworkPolicies
- * match addresses, not names, so "the bucket" is its port on public addresses: private ranges
- * stay closed, as for Synapse.
+ * The ConfigMap of the rendered agent, which the agents in the PostgreSQL and Synapse pods run.
+ * (Their egress to the bucket is one of the NetworkPolicies.)
  */
 export class Backup extends Construct {
   constructor(scope: Construct, id: string, props: BackupProps) {
     super(scope, id);
-    const ctx = props.context;
-    const backup = ctx.spec.backup;
-    if (!backup.enabled) return;
-    ctx.configMap(this, 'backup');
-    const port = Number(new URL(backup.s3.endpoint).port || PORTS.https);
-    new KubeObject(this, 'egress', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: 'allow-backup-egress', namespace: ctx.ns, labels: { ...ctx.labels } },
-      spec: {
-        podSelector: {
-          matchLabels: { 'app.kubernetes.io/instance': ctx.spec.name },
-          matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: Object.values(BACKUP_POD_COMPONENT) }],
-        },
-        policyTypes: ['Egress'],
-        egress: [{ to: publicAddresses(), ports: [{ port, protocol: 'TCP' }] }],
-      },
-    });
+    if (props.context.spec.backup.enabled) props.context.configMap(this, 'backup');
   }
-}
-
-/** Private and special ranges stay closed: the bucket is a public S3 endpoint in the EU. */
-function publicAddresses() {
-  return [
-    { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'] } },
-    { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] } },
-  ];
 }
 
 /** What a pod adds for its backup agent; empty when backups are off. */

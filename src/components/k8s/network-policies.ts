@@ -5,6 +5,7 @@ import {
   selectorLabels,
 } from './workload';
 import { PORTS } from '../../ports';
+import { BACKUP_POD_COMPONENT } from './backup';
 
 import { type AppsContext } from './apps-context';
 
@@ -111,6 +112,19 @@ export class NetworkPolicies extends Construct {
         ],
       });
     }
+    if (ctx.spec.backup.enabled) {
+      // The backup agents beside PostgreSQL and Synapse reach the bucket. Policies match
+      // addresses, not names: the bucket's port on public addresses, private ranges closed.
+      const port = Number(new URL(ctx.spec.backup.s3.endpoint).port || PORTS.https);
+      policy('allow-backup-egress', {
+        podSelector: {
+          matchLabels: { 'app.kubernetes.io/instance': ctx.spec.name },
+          matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: Object.values(BACKUP_POD_COMPONENT) }],
+        },
+        policyTypes: ['Egress'],
+        egress: [{ to: publicInternet, ports: [{ port, protocol: 'TCP' }] }],
+      });
+    }
     policy('allow-synapse-egress', {
       podSelector: pods('synapse'),
       policyTypes: ['Egress'],
@@ -118,7 +132,7 @@ export class NetworkPolicies extends Construct {
         { to: [{ podSelector: pods('postgres') }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
         { to: [{ podSelector: pods('mas') }], ports: [{ port: PORTS.masHttp, protocol: 'TCP' }] },
         {
-          to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }],
+          to: publicInternet,
           ports: [
             { port: PORTS.https, protocol: 'TCP' },
             { port: 8448, protocol: 'TCP' },

@@ -83,6 +83,9 @@ function environment(): NodeJS.ProcessEnv {
     ...process.env,
     SOVEREIGN_MATRIX_STATE_PASSPHRASE: 'correct horse battery staple 42',
     AGENCY_OIDC_CLIENT_SECRET: 'client-secret-from-the-operator',
+    SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID: 'backup-key-from-the-operator',
+    SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY: 'backup-secret-from-the-operator',
+    AGENCY_BACKUP_PASSPHRASE: 'backup passphrase from the operator',
     TF_VAR_turn_public_ipv4: ADDRESS,
   };
 }
@@ -179,7 +182,13 @@ if (!PROVIDER) console.warn(`kubernetes-deploy.test.ts: ${NOT_RUN}`);
         output: { out: (l) => lines.push(l), err: (l) => lines.push(l) },
         verbose: false,
         stateEncryption: false,
-        env: { ...environment(), TF_VAR_oidc_client_secret: 'client-secret-from-the-operator' },
+        env: {
+          ...environment(),
+          TF_VAR_oidc_client_secret: 'client-secret-from-the-operator',
+          TF_VAR_backup_access_key_id: 'backup-key-from-the-operator',
+          TF_VAR_backup_secret_access_key: 'backup-secret-from-the-operator',
+          TF_VAR_backup_passphrase: 'backup passphrase from the operator',
+        },
       });
       const stack = { name: 'agency-k8s-apps', layer: 'apps', dir: join(dir, 'stack'), backendArgs: [`-backend-config=path=${localStatePath(root, 'agency-k8s', 'apps')}`] };
       return { ctx, stacks: [stack], planDir: ctx.planDir };

@@ -18,6 +18,7 @@ import { parse } from 'yaml';
 import { loadDeploymentFile } from '../../src/config/load';
 import { cli, tempDir } from '../helpers';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from './kube-control-plane';
+import { operatorSecrets } from '../../src/deploy/stacks';
 import { TOOLS_DIR } from './tools';
 
 const ROOT = join(__dirname, '..', '..');
@@ -86,7 +87,10 @@ describe.each(EXAMPLES)('the objects of %s on a real API server', (file) => {
   });
 
   it('creates the Secrets with create-secrets.sh, once, with well-formed and shared values', async () => {
-    const env = { ...process.env, KUBECTL: join(TOOLS_DIR, 'bin', 'kubectl'), ...(spec.identity.mode === 'oidc' ? { [spec.identity.oidc.clientSecretEnv]: 'client-secret-from-the-operator' } : {}) };
+    // What the operator gives (the OIDC client secret, the backup bucket's key and passphrase).
+    const given = Object.fromEntries(Object.values(operatorSecrets(spec)).map((name) => [name, `${name.toLowerCase()}-from-the-operator`]));
+    if (spec.identity.mode === 'oidc') given[spec.identity.oidc.clientSecretEnv] = 'client-secret-from-the-operator';
+    const env = { ...process.env, KUBECTL: join(TOOLS_DIR, 'bin', 'kubectl'), ...given };
     const script = join(out, 'create-secrets.sh');
     const first = spawnSync('bash', [script, '--kubeconfig', cp.kubeconfig], { env, encoding: 'utf8' });
     expect({ code: first.status, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
@@ -111,6 +115,10 @@ describe.each(EXAMPLES)('the objects of %s on a real API server', (file) => {
     if (spec.calls.turn) expect(value(`${ns}-turn`, 'turn-shared-secret', 'shared-secret')).toBe(value(ns, 'turn-shared-secret', 'shared-secret'));
     if (spec.identity.mode === 'oidc') expect(value(ns, 'mas-secrets', 'upstream-client-secret')).toBe('client-secret-from-the-operator');
     if (spec.identity.mode === 'keycloak') expect(value(ns, 'keycloak-mas-client', 'secret')).toBe(value(ns, 'mas-secrets', 'upstream-client-secret'));
+    if (spec.backup.enabled) {
+      expect(value(ns, 'backup-credentials', 'passphrase')).toBe(given[spec.backup.passphraseEnv]);
+      expect(value(ns, 'backup-credentials', 'access-key-id')).toBe(given.SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID);
+    }
     // No value ever reaches the script's output.
     for (const s of all) for (const v of Object.values(s.data as Record<string, string>)) expect(first.stdout).not.toContain(Buffer.from(v, 'base64').toString().slice(0, 16));
 

@@ -405,14 +405,16 @@ restore_files() {
 
 # --- Schedule --------------------------------------------------------------------------------
 
-# A PostgreSQL backup needs the server up (postmaster.pid says "ready") and out of recovery: the
-# sidecar starts before PostgreSQL, and after a restore it serves WAL until PostgreSQL is promoted.
-# Until then the schedule waits, and no failed attempt is counted (which would delay the backup by
-# 10 minutes).
+# A PostgreSQL backup needs the server up (postmaster.pid says "ready", which a hot standby says
+# too) and out of recovery (pg_control's state is DB_IN_PRODUCTION, 6: the 4 bytes at offset 16,
+# the same layout in every supported PostgreSQL; written at the end of the end-of-recovery
+# checkpoint, while recovery.signal is gone before it). The sidecar starts before PostgreSQL, and
+# after a restore it serves WAL until PostgreSQL is promoted; until then the schedule waits, and no
+# failed attempt is counted (which would delay the backup by 10 minutes). There is no psql here.
 ready() {
   [ "$kind" = postgres ] || return 0
   [ "$(sed -n 8p "$pgdata/postmaster.pid" 2>/dev/null | tr -d ' ')" = ready ] &&
-    [ ! -f "$pgdata/recovery.signal" ] && [ ! -f "$pgdata/standby.signal" ]
+    [ "$(od -An -tu4 -j16 -N4 "$pgdata/global/pg_control" 2>/dev/null | tr -d ' ')" = 6 ]
 }
 
 # Due once a day after BACKUP_TIME_UTC, right away when there has never been a successful one, and

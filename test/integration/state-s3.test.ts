@@ -14,7 +14,7 @@
  * scripts/integration/postgres.sh (run here when needed, as root the first time).
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { Password } from '@cdktf/provider-random/lib/password';
@@ -57,6 +57,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await store?.stop();
+  // The bucket's files, the throwaway CA key and the restored files go unless asked to keep them.
+  if (dir && !process.env.SOVEREIGN_MATRIX_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
   if (timings.length) process.stderr.write(`state-s3 timings:\n  ${timings.join('\n  ')}\n`);
 });
 

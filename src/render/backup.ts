@@ -345,6 +345,11 @@ backup_postgres() {
 restore_postgres() {
   target="\${1:?restore needs a target: latest or a time such as 2026-12-06 14:05:00+00}"
   if [ -f "$pgdata/postmaster.pid" ]; then log "PostgreSQL is running (postmaster.pid exists); stop it first"; return 1; fi
+  # Segments PostgreSQL archived but the agent had not pushed yet go first, so that a restore to
+  # latest on a volume that survived loses nothing (the spool is cleared below).
+  if [ -n "$(ls "$spool" 2>/dev/null)" ] && ! push_wal; then
+    log "warning: WAL segments in $spool could not be pushed; the restore ends before them"
+  fi
   # Nothing is restored onto existing tables: pgBackRest rewrites the whole cluster, and its
   # --delta only skips files that are already identical.
   mkdir -p "$pgdata"

@@ -50,6 +50,9 @@ import { MAS_DATABASE } from '../../src/render/mas';
 import { MAS_PASSWORD_VARIABLE, SYNAPSE_PASSWORD_VARIABLE } from '../../src/render/postgres';
 import { SYNAPSE_DATABASE, SYNAPSE_SECRET_FILES } from '../../src/render/synapse';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../src/render/turn';
+import { parsePgbackrestInfo, parseResticSnapshots, parseRestoreTarget, pgbackrestTime, restorePlan } from '../../src/backup/inventory';
+import { BACKUP_TOOL_VERSIONS } from '../../src/versions';
+import { backupTools } from './backup-tools';
 import { drillPostgres, type DrillPostgres } from './backup-drill-postgres';
 import { MatrixClient, passwordLoginInsteadOfMas, sleep, startSynapse } from './backup-drill-matrix';
 import { objectStoreUnavailable, startObjectStore, type ObjectStore } from './object-store';
@@ -155,6 +158,12 @@ afterAll(async () => {
   if (root && !process.env.SOVEREIGN_MATRIX_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
   else if (root) console.log(`kept ${root}`);
 }, 120_000);
+
+test('the drill runs the releases of pgBackRest and restic the images pin (src/versions.ts)', () => {
+  const tools = backupTools(requirePg().binDir);
+  expect(tools.pgbackrestVersion).toBe(`pgBackRest ${BACKUP_TOOL_VERSIONS.pgbackrest}`);
+  expect(tools.resticVersion).toMatch(new RegExp(`^restic ${BACKUP_TOOL_VERSIONS.restic.replace(/\./g, '\\.')} `));
+});
 
 drillStep(1, 0, 'the rendered archive settings hand WAL to the rendered wal-spool.sh; PostgreSQL archives with them', async () => {
   const db = requirePg();
@@ -360,12 +369,33 @@ drillStep(8, 7, 'a wrong passphrase restores nothing (pgBackRest and restic)', a
 drillStep(9, 7, 'restore to T: pgBackRest and restic through the agent, recovery through the rendered wal-fetch.sh, after-restore.sql, Synapse boots', async () => {
   const db = requirePg();
   const started = Date.now();
-  const restore = db.runAs('sh', [agentScript(), 'postgres', 'restore', before.targetTime], postgresAgentEnv(), 600_000);
-  if (restore.status !== 0) throw new Error(`backup-agent.sh postgres restore failed:\n${restore.stdout}${restore.stderr}`);
+  // What `sovereign-matrix restore` does, on the real tools' listings: its parsers and its choice of
+  // base backup and files snapshot (src/backup/inventory.ts).
+  const listing = db.runAs('sh', [agentScript(), 'postgres', 'list'], postgresAgentEnv());
+  const inventory = { database: parsePgbackrestInfo(listing.stdout, PGBACKREST_STANZA), files: parseResticSnapshots(filesAgent(['list']).stdout) };
+  expect(inventory.database.status).toBe('ok');
+  expect(inventory.database.backups).toHaveLength(1);
+  expect(inventory.database.backups[0]).toMatchObject({ type: 'full', error: false });
+  expect(inventory.database.backups[0].repositoryBytes).toBeGreaterThan(0);
+  const target = parseRestoreTarget(before.targetTime.replace(/\+00$/, 'Z'), Date.now() / 1000);
+  if (typeof target !== 'number') throw new Error(`the CLI would refuse --to ${before.targetTime}: ${JSON.stringify(target)}`);
+  expect(pgbackrestTime(target)).toBe(before.targetTime);
+  const plan = restorePlan(inventory, target);
+  if ('refused' in plan || !plan.files) throw new Error(`the CLI would not restore to ${before.targetTime}: ${JSON.stringify(plan)}`);
+  // As the pods do it: the request goes through the running agent (request-restore, what the CLI
+  // execs), and the init container's command (restore-pending) carries it out.
+  const run = (kind: 'postgres' | 'files', args: string[]) => {
+    const result = kind === 'postgres' ? db.runAs('sh', [agentScript(), 'postgres', ...args], postgresAgentEnv(), 600_000) : filesAgent(args);
+    if (result.status !== 0) throw new Error(`backup-agent.sh ${kind} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  };
+  run('postgres', ['request-restore', pgbackrestTime(target)]);
+  run('postgres', ['restore-pending']);
   const pgRestored = Date.now();
   note(`restore: pgbackrest restore (to ${before.targetTime}): ${seconds(pgRestored - started)}`);
-  const files = filesAgent(['restore', 'latest']);
-  if (files.status !== 0) throw new Error(`backup-agent.sh files restore failed:\n${files.stdout}${files.stderr}`);
+  run('files', ['request-restore', plan.files.id]);
+  run('files', ['restore-pending']);
+  // A request is carried out once.
+  expect(filesAgent(['restore-pending']).stderr).not.toContain('restoring');
   const filesRestored = Date.now();
   note(`restore: restic restore (media, keys): ${seconds(filesRestored - pgRestored)}`);
   expect(readFileSync(join(db.pgdata, 'postgresql.auto.conf'), 'utf8')).toContain(`restore_command = 'sh ${backupDir}/${BACKUP_FILES.walFetch} %f %p'`);

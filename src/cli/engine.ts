@@ -13,6 +13,22 @@ export interface Engine {
 /** A command-line tool the CLI needs is missing or failed; exit code 3. */
 export class ToolError extends Error {}
 
+/**
+ * The engine's `init` could not prepare a stack: a provider is not installable (not in the mirror,
+ * no matching release) or the registry or mirror is unreachable. Says nothing about whether the
+ * stack is valid; `check` exits with its own code for it.
+ */
+export class EngineInitError extends Error {
+  constructor(
+    readonly engine: Engine['name'],
+    /** The engine's last lines, which name the provider and the cause. */
+    readonly detail: string,
+  ) {
+    super(`${engine} init failed: ${detail}`);
+    this.name = 'EngineInitError';
+  }
+}
+
 export const ENGINE_ENV = 'SOVEREIGN_MATRIX_ENGINE';
 
 const INSTALL_HINT: Record<Engine['name'], string> = {
@@ -51,14 +67,13 @@ export interface Diagnostic {
 
 /**
  * `init` (no backend: validation needs only the providers) and `validate` in a synthesized stack
- * directory. Returns the engine's diagnostics; throws ToolError when the engine cannot even run.
+ * directory. Returns the engine's diagnostics; throws EngineInitError when `init` fails (the
+ * stack was not judged) and ToolError when the engine cannot even run.
  */
 export function validateStack(engine: Engine, stackDir: string): Diagnostic[] {
   const env = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
   const init = spawnSync(engine.path, ['init', '-backend=false', '-input=false', '-no-color'], { cwd: stackDir, encoding: 'utf8', env });
-  if (init.status !== 0) {
-    return [{ severity: 'error', summary: `${engine.name} init failed`, detail: lastLines(init.stderr || init.stdout) }];
-  }
+  if (init.status !== 0) throw new EngineInitError(engine.name, lastLines(init.stderr || init.stdout));
   const validate = spawnSync(engine.path, ['validate', '-json', '-no-color'], { cwd: stackDir, encoding: 'utf8', env });
   let parsed: { diagnostics?: { severity: string; summary: string; detail?: string; address?: string }[] };
   try {

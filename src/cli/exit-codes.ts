@@ -22,6 +22,8 @@ export const EXIT = {
   unhealthy: 13,
   /** backup/backups/restore: a step in the cluster failed (kubectl's message is printed). */
   backupFailed: 14,
+  /** check: the engine could not initialise a stack (a provider not installable, the registry or mirror unreachable); no stack was found invalid. */
+  engineInitFailed: 15,
   /** Interrupted with Ctrl-C; the engine was stopped cleanly and the state is consistent. */
   interrupted: 130,
   /** A bug in the kit; please report it with the message printed. */

@@ -5,7 +5,7 @@ import { loadDeploymentFiles } from '../config/load';
 import { DeploymentFileError, formatProblem } from '../config/problems';
 import { renderAll } from '../render';
 import { synthesize, type StackSummary } from '../synth';
-import { findEngine, ToolError, validateStack } from './engine';
+import { EngineInitError, findEngine, ToolError, validateStack } from './engine';
 import { EXIT, ExitStatus } from './exit-codes';
 import { printSynthSummary, processOutput, type Output } from './output';
 import { registerBackupCommands } from '../backup/command';
@@ -57,6 +57,7 @@ Exit codes:
   ${EXIT.unhealthy}  deploy: applied, but the cluster or homeserver did not answer, or the self-check failed;
       backups --max-age: the newest backup is older than allowed
   ${EXIT.backupFailed}  backup/backups/restore: a step in the cluster failed (kubectl's message is printed)
+  ${EXIT.engineInitFailed}  check: the engine could not initialise a stack (a provider not installable, registry or mirror unreachable)
   ${EXIT.interrupted} interrupted (Ctrl-C); the engine stopped cleanly, rerun to continue
   ${EXIT.internal}  internal error in the kit (please report it)`,
     )
@@ -139,12 +140,30 @@ Exit codes:
         options.out,
       );
       const fileOf = new Map(loaded.map((d) => [d.spec.name, d.file]));
-      const rejected = stacks.filter((stack) => !checkStack(stack));
-      output.out(`${engine.name} ${engine.version}: ${stacks.length - rejected.length} of ${stacks.length} stacks valid`);
-      if (rejected.length > 0) throw new StacksRejected();
+      const verdicts = stacks.map((stack) => checkStack(stack));
+      const count = (verdict: string) => verdicts.filter((v) => v === verdict).length;
+      const [rejected, unchecked] = [count('rejected'), count('not checked')];
+      output.out(
+        `${engine.name} ${engine.version}: ${count('valid')} of ${stacks.length} stacks valid${rejected ? `, ${rejected} rejected` : ''}${unchecked ? `, ${unchecked} not checked (init failed)` : ''}`,
+      );
+      if (unchecked > 0) {
+        output.err(
+          `sovereign-matrix check: ${engine.name} init failed on ${unchecked} stack${unchecked === 1 ? '' : 's'}, so ${unchecked === 1 ? 'it was' : 'they were'} not judged: a provider could not be installed (missing from the provider mirror or registry, or the registry is unreachable). This is the engine's set-up, not the deployment; see Toolchain in the README.`,
+        );
+      }
+      if (rejected > 0) throw new StacksRejected();
+      if (unchecked > 0) throw new ExitStatus(EXIT.engineInitFailed);
 
-      function checkStack(stack: StackSummary): boolean {
-        const diagnostics = validateStack(engine, join(options.out, 'stacks', stack.stack));
+      function checkStack(stack: StackSummary): 'valid' | 'rejected' | 'not checked' {
+        let diagnostics;
+        try {
+          diagnostics = validateStack(engine, join(options.out, 'stacks', stack.stack));
+        } catch (error) {
+          if (!(error instanceof EngineInitError)) throw error;
+          output.err(`${fileOf.get(stack.deployment)}: ${stack.stack}: not checked: ${engine.name} init failed:`);
+          error.detail.split('\n').forEach((line) => output.err(`  ${line}`));
+          return 'not checked';
+        }
         for (const d of diagnostics) {
           const where = d.address ? ` (${d.address})` : '';
           const line = `${fileOf.get(stack.deployment)}: ${stack.stack}: ${d.severity}: ${d.summary}${where}${d.detail ? `: ${d.detail}` : ''}`;
@@ -153,7 +172,7 @@ Exit codes:
         }
         const ok = diagnostics.every((d) => d.severity !== 'error');
         if (ok) output.out(`  ok  ${stack.stack}`);
-        return ok;
+        return ok ? 'valid' : 'rejected';
       }
     });
 

@@ -29,8 +29,18 @@ export const BACKUP_TOOL_VERSIONS = {
   restic: '0.18.0',
 } as const;
 
-/** Container images, by registry path; the tag comes from the (possibly overridden) version. */
-export function images(versions: ComponentVersions) {
+/**
+ * Container images, by registry path; the tag comes from the (possibly overridden) version. With a
+ * registry mirror every reference is pulled through it as `<mirror>/<reference>`, so one mirror
+ * holds every upstream registry's images under their own paths.
+ */
+export function images(versions: ComponentVersions, registryMirror?: string): Readonly<Record<keyof ReturnType<typeof upstreamImages>, string>> {
+  const all = upstreamImages(versions);
+  if (registryMirror === undefined) return all;
+  return Object.fromEntries(Object.entries(all).map(([key, ref]) => [key, `${registryMirror}/${ref}`])) as Record<keyof typeof all, string>;
+}
+
+function upstreamImages(versions: ComponentVersions) {
   return {
     synapse: `ghcr.io/element-hq/synapse:v${versions.synapse}`,
     postgres: `docker.io/library/postgres:${versions.postgres}`,

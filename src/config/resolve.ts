@@ -27,6 +27,7 @@ export interface DeploymentFile {
   dns?: { mode: 'hetzner' | 'manual'; zone?: string };
   tls?: { acme_server?: string; acme_email?: string; cluster_issuer?: string };
   admin_contact: string;
+  registry_mirror?: string;
   versions?: Partial<Record<'synapse' | 'postgres' | 'element_web' | 'mas' | 'keycloak' | 'coturn' | 'k3s', string>>;
   extra?: Partial<Record<'synapse' | 'mas' | 'element_web' | 'coturn' | 'keycloak', Record<string, never>>>;
   state?: { s3: S3File };
@@ -103,6 +104,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     },
     adminContact: file.admin_contact,
     versions: resolveVersions(file),
+    ...(file.registry_mirror === undefined ? {} : { registryMirror: file.registry_mirror }),
     extra: {
       synapse: file.extra?.synapse ?? {},
       mas: file.extra?.mas ?? {},

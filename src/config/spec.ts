@@ -20,6 +20,8 @@ export interface DeploymentSpec {
   readonly tls: Tls;
   readonly adminContact: string;
   readonly versions: ComponentVersions;
+  /** Registry every apps-layer image is pulled through (`<mirror>/<reference>`); none by default. */
+  readonly registryMirror?: string;
   readonly extra: ExtraSettings;
   /** Where OpenTofu/Terraform keeps the deployment's state (`plan`/`deploy`/`destroy`). */
   readonly state: StateBackend;

@@ -189,7 +189,10 @@ function components(synth: Synthesized, workloads: readonly WorkloadFact[]): Com
     for (const image of w.images) byImage.set(image, [...(byImage.get(image) ?? []), `${w.kind} ${w.namespace}/${w.name}`]);
   }
   const rows: ComponentFact[] = [...byImage.entries()].map(([image, users]) => {
-    const { repository, tag } = splitImage(image);
+    const { repository: pulled, tag } = splitImage(image);
+    // Through a registry mirror the catalogue still knows the image by its upstream path.
+    const mirror = synth.spec.registryMirror;
+    const repository = mirror && pulled.startsWith(`${mirror}/`) ? pulled.slice(mirror.length + 1) : pulled;
     const entry: SoftwareEntry = IMAGE_CATALOGUE[repository] ?? {
       key: repository,
       software: repository,
@@ -849,6 +852,7 @@ export function deriveFacts(synth: Synthesized, options: { live?: LivePrices } =
     ['Identity', `\`${spec.identity.mode}\` (Matrix Authentication Service in front of Synapse)`],
     ['Calls (TURN)', spec.calls.turn ? `on, relay ports ${spec.calls.relayPorts.min}-${spec.calls.relayPorts.max}/udp` : 'off'],
     ['Stacks', synth.stacks.map((s) => `\`${s.name}\``).join(', ')],
+    ...(spec.registryMirror ? [['Container images', `pulled through the registry mirror \`${spec.registryMirror}\` (\`registry_mirror\`)`] as [string, string]] : []),
   ];
   return {
     name: spec.name,

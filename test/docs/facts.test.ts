@@ -77,7 +77,7 @@ describe.each(HETZNER_FILES)('reference architecture of %s', (file) => {
 
   it('gives every image its version and reference exactly as images() pins them', () => {
     const { synth, ref } = generated(file);
-    const pinned = images(synth.spec.versions);
+    const pinned = images(synth.spec.versions, synth.spec.registryMirror);
     const workloads = resourcesOf(synth, 'kubernetes_manifest').filter((r) => ['Deployment', 'StatefulSet'].includes(r.body.manifest.kind));
     expect(workloads.length).toBeGreaterThan(0);
     const deployed = new Set(workloads.flatMap((r) => {
@@ -300,6 +300,14 @@ describe('kubernetes target', () => {
     expect(md).toContain('| https://acme.example-eu-ca.eu/directory | ACME certificate authority: TLS certificates for every public hostname (HTTP-01 challenge through the IngressClass) | cert-manager in the operator’s cluster | `kubernetes_manifest.issuer_matrix-agency-k8s_sovereign-matrix-acme` (spec.acme.server) |');
     expect(md).toContain('certificates from the cert-manager Issuer `sovereign-matrix-acme`');
     expect(md).toContain('https://login.agency.example.eu/realms/staff');
+  });
+
+  it('names the registry mirror and still knows each image through it', () => {
+    const { ref } = generated('deployments/agency-kubernetes.yaml');
+    expect(ref.files['agency-k8s.md']).toContain('| Container images | pulled through the registry mirror `registry.agency.example.eu/mirror` (`registry_mirror`) |');
+    const postgres = ref.facts.components.find((c) => c.key === 'postgres');
+    expect(postgres).toMatchObject({ software: 'PostgreSQL', image: expect.stringMatching(/^registry\.agency\.example\.eu\/mirror\/docker\.io\/library\/postgres:/) });
+    expect(ref.facts.components.every((c) => !c.licence.includes('unknown'))).toBe(true);
   });
 
   it('asks the cluster for the claims of the PersistentVolumeClaims and StatefulSet volume claim templates in the JSON', () => {

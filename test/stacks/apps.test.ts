@@ -77,7 +77,7 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
   });
 
   it('pins every image to the deployment versions', () => {
-    const pinned = Object.values(images(spec.versions));
+    const pinned = Object.values(images(spec.versions, spec.registryMirror));
     for (const [, pod] of pods) {
       for (const c of containers(pod)) {
         expect(pinned).toContain(c.image);

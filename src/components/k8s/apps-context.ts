@@ -40,7 +40,7 @@ export class AppsContext {
   ) {
     this.ns = namespaceName(spec);
     this.files = renderAll(spec);
-    this.image = images(spec.versions);
+    this.image = images(spec.versions, spec.registryMirror);
     this.labels = deploymentLabels(spec.name);
   }
 

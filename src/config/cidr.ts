@@ -29,6 +29,13 @@ export function hasHostBits(cidr: Cidr): boolean {
   return (cidr.address & hostMask) !== 0n;
 }
 
+/** True when `inner` (an address is a /32 or /128) lies wholly inside `outer` of the same family. */
+export function cidrContains(outer: Cidr, inner: Cidr): boolean {
+  if (outer.family !== inner.family || inner.prefix < outer.prefix) return false;
+  const shift = BigInt((outer.family === 4 ? 32 : 128) - outer.prefix);
+  return outer.address >> shift === inner.address >> shift;
+}
+
 /** The network address of the CIDR, written back in the usual notation. */
 export function networkOf(cidr: Cidr): string {
   const width = cidr.family === 4 ? 32 : 128;

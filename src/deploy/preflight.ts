@@ -1,8 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, resolve } from 'node:path';
+import { isIPv4 } from 'node:net';
 import { parse } from 'yaml';
+import { cidrContains, parseCidr } from '../config/cidr';
 import type { DeploymentSpec } from '../config/spec';
+import { DENIED_PEER_RANGES } from '../render/coturn';
 import { MIN_PASSPHRASE_LENGTH, PASSPHRASE_ENV } from './encryption';
 import { BACKUP_CREDENTIAL_ENV, MIN_BACKUP_PASSPHRASE_LENGTH } from '../render/backup';
 
@@ -14,54 +17,113 @@ export interface PreflightOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** The variable that gives TURN's public address on an existing cluster (the apps stack's `turn_public_ipv4`). */
+export const TURN_PUBLIC_IPV4_ENV = 'TF_VAR_turn_public_ipv4';
+
 /**
- * Returns one line per missing credential or setting, naming the variable or file; empty when
- * everything is there. Values are never printed, only names.
+ * One thing plan/deploy/destroy need from the operator's machine: `validate` lists them, the
+ * preflight checks them. Secret values are never printed, only names.
  */
-export function missingCredentials(spec: DeploymentSpec, options: PreflightOptions): string[] {
-  const env = options.env ?? process.env;
-  const missing: string[] = [];
-  const unset = (name: string) => !env[name] || env[name]!.trim() === '';
+export interface Requirement {
+  /** The environment variable, or `kubeconfig`. */
+  readonly name: string;
+  /** What it is, in a few words (`validate` prints it next to the name). */
+  readonly what: string;
+  /** The sentence the preflight prints when it is missing or wrong; undefined when it is fine. */
+  problem(env: NodeJS.ProcessEnv): string | undefined;
+}
+
+/** Every requirement of a deployment, in the order the preflight reports them. */
+export function deployRequirements(spec: DeploymentSpec, options: Omit<PreflightOptions, 'env'>): Requirement[] {
+  const list: Requirement[] = [];
+  const unset = (env: NodeJS.ProcessEnv, name: string) => !env[name] || env[name]!.trim() === '';
+  /** A variable that must be set; `missing` says what to do when it is not. */
+  const variable = (name: string, what: string, missing: string, more?: (value: string) => string | undefined) =>
+    list.push({ name, what, problem: (env) => (unset(env, name) ? `${name} is not set: ${missing}` : more?.(env[name]!)) });
 
   if (spec.target.kind === 'hetzner') {
-    if (unset('HCLOUD_TOKEN')) missing.push('HCLOUD_TOKEN is not set: create an API token (read & write) in the Hetzner Cloud project and export HCLOUD_TOKEN');
+    variable('HCLOUD_TOKEN', 'Hetzner Cloud API token (read & write) of the project', 'create an API token (read & write) in the Hetzner Cloud project and export HCLOUD_TOKEN');
   } else {
-    const problem = kubeContextProblem(spec.target.context, spec.target.kubeconfig, env);
-    if (problem) missing.push(problem);
-    if (spec.calls.turn && unset('TF_VAR_turn_public_ipv4')) {
-      missing.push('TF_VAR_turn_public_ipv4 is not set: on an existing cluster, export the public IPv4 address coturn is reached at (calls.turn is on)');
+    const { context, kubeconfig } = spec.target;
+    list.push({
+      name: 'kubeconfig',
+      what: `context ${context} in ${kubeconfig ?? '$KUBECONFIG or ~/.kube/config'}`,
+      problem: (env) => kubeContextProblem(context, kubeconfig, env),
+    });
+    if (spec.calls.turn) {
+      variable(
+        TURN_PUBLIC_IPV4_ENV,
+        `public IPv4 address clients reach coturn at (the node's, or a UDP load balancer's)`,
+        'on an existing cluster, export the public IPv4 address coturn is reached at (calls.turn is on)',
+        (value) => {
+          const problem = publicIpv4Problem(value);
+          return problem && `${TURN_PUBLIC_IPV4_ENV} ${problem}`;
+        },
+      );
     }
   }
-  if (spec.identity.mode === 'oidc' && unset(spec.identity.oidc.clientSecretEnv)) {
-    missing.push(`${spec.identity.oidc.clientSecretEnv} is not set: it must hold the OIDC client secret of ${spec.identity.oidc.clientId} at ${spec.identity.oidc.issuer} (identity.oidc.client_secret_env)`);
+  if (spec.identity.mode === 'oidc') {
+    const { clientSecretEnv, clientId, issuer } = spec.identity.oidc;
+    variable(clientSecretEnv, `OIDC client secret of ${clientId} at ${issuer}`, `it must hold the OIDC client secret of ${clientId} at ${issuer} (identity.oidc.client_secret_env)`);
   }
   if (spec.backup.enabled) {
-    const where = `the backup bucket ${spec.backup.s3.bucket} at ${spec.backup.s3.endpoint}`;
+    const { bucket, endpoint } = spec.backup.s3;
+    const where = `the backup bucket ${bucket} at ${endpoint}`;
     for (const name of [BACKUP_CREDENTIAL_ENV.accessKeyId, BACKUP_CREDENTIAL_ENV.secretAccessKey]) {
-      if (unset(name)) missing.push(`${name} is not set: ${where} needs its access key (backup; use a key for that bucket only)`);
+      variable(name, `key of ${where} (for that bucket only)`, `${where} needs its access key (backup; use a key for that bucket only)`);
     }
     const passphrase = spec.backup.passphraseEnv;
-    if (unset(passphrase)) {
-      missing.push(`${passphrase} is not set: backups are encrypted with this passphrase before they leave the cluster (at least ${MIN_BACKUP_PASSPHRASE_LENGTH} characters; keep a copy outside the cluster, it can never change; backup.passphrase_env)`);
-    } else if (env[passphrase]!.length < MIN_BACKUP_PASSPHRASE_LENGTH) {
-      missing.push(`${passphrase} is too short: the backup passphrase needs at least ${MIN_BACKUP_PASSPHRASE_LENGTH} characters`);
-    }
+    variable(
+      passphrase,
+      `backup encryption passphrase, ${MIN_BACKUP_PASSPHRASE_LENGTH}+ characters; it can never change`,
+      `backups are encrypted with this passphrase before they leave the cluster (at least ${MIN_BACKUP_PASSPHRASE_LENGTH} characters; keep a copy outside the cluster, it can never change; backup.passphrase_env)`,
+      (value) => (value.length < MIN_BACKUP_PASSPHRASE_LENGTH ? `${passphrase} is too short: the backup passphrase needs at least ${MIN_BACKUP_PASSPHRASE_LENGTH} characters` : undefined),
+    );
   }
   if (spec.state.kind === 's3') {
+    const { bucket, endpoint } = spec.state;
     for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-      if (unset(name)) missing.push(`${name} is not set: the S3 state bucket ${spec.state.bucket} at ${spec.state.endpoint} needs its access key in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+      variable(name, `key of the state bucket ${bucket} at ${endpoint}`, `the S3 state bucket ${bucket} at ${endpoint} needs its access key in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
     }
   }
   if (options.stateEncryption) {
     if (options.engine !== 'tofu') {
-      missing.push('state encryption needs OpenTofu: Terraform cannot encrypt state on the client; use --engine tofu, or pass --no-state-encryption explicitly (and rely on the backend encrypting at rest)');
-    } else if (unset(PASSPHRASE_ENV)) {
-      missing.push(`${PASSPHRASE_ENV} is not set: state holds the deployment's secrets and is encrypted with this passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters; keep it in your password manager); --no-state-encryption turns encryption off explicitly`);
-    } else if (env[PASSPHRASE_ENV]!.length < MIN_PASSPHRASE_LENGTH) {
-      missing.push(`${PASSPHRASE_ENV} is too short: OpenTofu needs at least ${MIN_PASSPHRASE_LENGTH} characters`);
+      const refusal = 'state encryption needs OpenTofu: Terraform cannot encrypt state on the client; use --engine tofu, or pass --no-state-encryption explicitly (and rely on the backend encrypting at rest)';
+      list.push({ name: 'OpenTofu', what: 'the engine for state encryption', problem: () => refusal });
+    } else {
+      variable(
+        PASSPHRASE_ENV,
+        `state encryption passphrase, ${MIN_PASSPHRASE_LENGTH}+ characters (or --no-state-encryption)`,
+        `state holds the deployment's secrets and is encrypted with this passphrase (at least ${MIN_PASSPHRASE_LENGTH} characters; keep it in your password manager); --no-state-encryption turns encryption off explicitly`,
+        (value) => (value.length < MIN_PASSPHRASE_LENGTH ? `${PASSPHRASE_ENV} is too short: OpenTofu needs at least ${MIN_PASSPHRASE_LENGTH} characters` : undefined),
+      );
     }
   }
-  return missing;
+  return list;
+}
+
+/**
+ * Returns one line per missing credential or setting, naming the variable or file; empty when
+ * everything is there. Secret values are never printed, only names.
+ */
+export function missingCredentials(spec: DeploymentSpec, options: PreflightOptions): string[] {
+  const env = options.env ?? process.env;
+  return deployRequirements(spec, options).flatMap((r) => r.problem(env) ?? []);
+}
+
+/**
+ * Why an address cannot be where clients reach TURN, or undefined for a public IPv4 address.
+ * The ranges refused are the ones the relay refuses as peers: everything not globally reachable.
+ */
+export function publicIpv4Problem(text: string): string | undefined {
+  const address = isIPv4(text) ? parseCidr(`${text}/32`) : undefined;
+  if (!address) return `'${text}' is not an IPv4 address (expected the public IPv4 address of the node coturn runs on, four numbers separated by dots)`;
+  const range = DENIED_PEER_RANGES.find((r) => {
+    const cidr = parseCidr(r.cidr);
+    return cidr !== undefined && cidrContains(cidr, address);
+  });
+  if (!range) return undefined;
+  return `'${text}' is not a public address: it is in ${range.cidr}, ${range.why}; clients on the internet cannot reach TURN there (expected the public IPv4 address of the node coturn runs on, or of a UDP load balancer in front of it)`;
 }
 
 /** The kubeconfig files the engine would read, in order (the target's file, KUBECONFIG, ~/.kube/config). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareVersions, requireEngineVersion, ToolError } from '../../src/cli/engine';
 import { encryptionConfig, hclString } from '../../src/deploy/encryption';
-import { missingCredentials } from '../../src/deploy/preflight';
+import { missingCredentials, publicIpv4Problem } from '../../src/deploy/preflight';
 import { engineError, Redactor } from '../../src/deploy/runner';
 import { backendConfigArgs, describeState, localStatePath, stateRoot } from '../../src/deploy/state';
 import { deploymentStacks } from '../../src/deploy/stacks';
@@ -162,6 +162,43 @@ describe('credentials are checked before anything runs', () => {
     require('node:fs').writeFileSync(kubeconfig, 'contexts:\n  - name: staging\n');
     const wrong = missingCredentials(specOf(oidc.replace('/nonexistent/kubeconfig', kubeconfig)), { ...base, stateEncryption: false, env: {} });
     expect(wrong[0]).toMatch(/context 'prod' .* is not in .* \(it has: staging\)/);
+  });
+});
+
+describe('TF_VAR_turn_public_ipv4 is a public IPv4 address', () => {
+  const TURN_ENV = { SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID: 'x', SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY: 'x', SOVEREIGN_MATRIX_BACKUP_PASSPHRASE: 'sixteen-chars-long' };
+  const turnProblems = (address: string) =>
+    missingCredentials(specOf(K8S), { engine: 'tofu', stateEncryption: false, env: { ...TURN_ENV, TF_VAR_turn_public_ipv4: address } }).filter((m) => !m.startsWith('kubeconfig'));
+
+  it.each([
+    ['10.1.2.3', '10.0.0.0/8', /private \(RFC 1918\)/],
+    ['172.20.0.9', '172.16.0.0/12', /private/],
+    ['192.168.1.10', '192.168.0.0/16', /private/],
+    ['127.0.0.1', '127.0.0.0/8', /loopback/],
+    ['169.254.169.254', '169.254.0.0/16', /link-local/],
+    ['100.64.12.1', '100.64.0.0/10', /carrier-grade NAT/],
+    ['192.0.2.10', '192.0.2.0/24', /documentation/],
+    ['198.51.100.7', '198.51.100.0/24', /documentation/],
+    ['203.0.113.200', '203.0.113.0/24', /documentation/],
+    ['198.18.0.1', '198.18.0.0/15', /benchmarking/],
+    ['0.0.0.0', '0.0.0.0/8', /this network/],
+    ['224.0.0.1', '224.0.0.0/4', /multicast/],
+    ['255.255.255.255', '240.0.0.0/4', /reserved/],
+  ])('refuses %s (%s) before anything runs', (address, range, why) => {
+    const problems = turnProblems(address);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`TF_VAR_turn_public_ipv4 '${address}' is not a public address: it is in ${range}, `);
+    expect(problems[0]).toMatch(why);
+    expect(problems[0]).toMatch(/clients on the internet cannot reach TURN there/);
+  });
+
+  it.each(['not-an-address', '2a01:4f8::1', '95.217.1.300', '95.217.1.10/32', ' 95.217.1.10'])('refuses %s as not an IPv4 address', (address) => {
+    expect(turnProblems(address)).toEqual([expect.stringMatching(/^TF_VAR_turn_public_ipv4 '.*' is not an IPv4 address/)]);
+  });
+
+  it.each(['95.217.1.10', '1.1.1.1', '100.63.255.255', '100.128.0.0', '172.32.0.1', '192.169.0.1', '198.20.0.1', '223.255.255.254'])('accepts the public address %s', (address) => {
+    expect(publicIpv4Problem(address)).toBeUndefined();
+    expect(turnProblems(address)).toEqual([]);
   });
 });
 

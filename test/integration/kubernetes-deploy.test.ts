@@ -29,7 +29,8 @@ import { ensureTofu, providerInMirror, TOOLS_DIR } from './tools';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'sovereign-matrix.js');
-const ADDRESS = '203.0.113.10';
+// Preflight refuses documentation and private ranges for TURN; nothing connects to this address here.
+const ADDRESS = '192.0.43.10';
 const NS = 'matrix-agency-k8s';
 const PROVIDER = providerInMirror('hashicorp/kubernetes', PROVIDER_VERSIONS.kubernetes);
 const NOT_RUN = `not run: hashicorp/kubernetes ${PROVIDER_VERSIONS.kubernetes} is not in the tools mirror, and no registry reachable here serves it`;

@@ -2,7 +2,7 @@ import { TerraformOutput, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { cloudConfig, cloudConfigForTerraform, nodeHostname } from '../src/components/cloud-init';
-import { addressRecords, DNS_TTL_SECONDS, relativeName } from '../src/components/dns-records';
+import { addressRecords, DNS_TTL_SECONDS, recordLine, relativeName } from '../src/components/dns-records';
 import { inboundRules } from '../src/components/firewall-rules';
 import { K3sCredentials } from '../src/components/k3s-credentials';
 import type { DeploymentSpec, HetznerTarget } from '../src/config/spec';
@@ -165,7 +165,7 @@ export class HetznerInfraStack extends DeploymentStack {
     new TerraformOutput(this, 'hostnames', { value: this.spec.hostnames, description: 'Public hostnames of the services.' });
     new TerraformOutput(this, 'dns_records', {
       description: 'Address records the deployment needs (create them by hand with dns.mode manual).',
-      value: addressRecords(this.spec).map((r) => `${r.fqdn}. ${DNS_TTL_SECONDS} IN ${r.type} ${this.addressOf(r.address)}`),
+      value: addressRecords(this.spec).map((r) => recordLine(r.fqdn, r.type, this.addressOf(r.address))),
     });
     new TerraformOutput(this, 'kube_host', {
       value: `https://${this.ipv4.ipAddress}:${PORTS.kubernetesApi}`,

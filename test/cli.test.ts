@@ -8,12 +8,16 @@ const ROOT = join(__dirname, '..');
 const EXAMPLE = join(ROOT, 'deployments', 'example.yaml');
 
 describe('sovereign-matrix CLI', () => {
-  it('validates a good file with exit code 0 and a one-line summary', async () => {
+  it('validates a good file with exit code 0, a one-line summary, its cost and what deploy will need', async () => {
     const result = await cli('validate', EXAMPLE);
     expect(result.code).toBe(EXIT.ok);
-    expect(result.stdout).toBe(
-      `${EXAMPLE}: ok (ministry-example: ministry.example.eu, hetzner fsn1 cx43, size small, federation closed, identity local)`,
-    );
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe(`${EXAMPLE}: ok (ministry-example: ministry.example.eu, hetzner fsn1 cx43, size small, federation closed, identity local)`);
+    expect(lines[1]).toMatch(/^ {2}cost: EUR 19\.35 a month \(Server cx43 15\.99, /);
+    expect(lines[2]).toBe('  deploy needs:');
+    expect(lines[3]).toMatch(/^ {4}HCLOUD_TOKEN +Hetzner Cloud API token/);
+    expect(lines).toContain('    SSH key ops-team uploaded to the Hetzner project');
+    expect(lines[lines.length - 1]).toMatch(/^ {2}DNS: deploy creates the A and AAAA records in the Hetzner DNS zone ministry\.example\.eu/);
   });
 
   it('synthesizes and prints where the stacks are', async () => {

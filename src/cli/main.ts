@@ -38,7 +38,7 @@ export async function run(argv: readonly string[], output: Output = processOutpu
   }
 }
 
-function buildProgram(output: Output): Command {
+export function buildProgram(output: Output): Command {
   const program = new Command('sovereign-matrix')
     .description('Validate, render and synthesize sovereign Matrix deployments for OpenTofu/Terraform.')
     .addHelpText(
@@ -70,12 +70,14 @@ Exit codes:
 
   program
     .command('validate')
-    .description('Check deployment files and report every problem with file, line and field.')
+    .description('Check deployment files and report every problem with file, line and field; for each valid file, print its monthly cost and what deploy will need.')
     .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
-    .action((files: string[]) => {
+    .action(async (files: string[]) => {
+      const { deployPreview } = await import('../deploy/preview');
       for (const { file, spec } of loadDeploymentFiles(deploymentFiles(files))) {
         const where = spec.target.kind === 'hetzner' ? `hetzner ${spec.target.location} ${spec.target.serverType}` : `kubernetes context ${spec.target.context}`;
         output.out(`${file}: ok (${spec.name}: ${spec.serverName}, ${where}, size ${spec.size.name}, federation ${spec.federation.mode}, identity ${spec.identity.mode})`);
+        deployPreview(spec).forEach((line) => output.out(`  ${line}`));
       }
     });
 

@@ -30,6 +30,11 @@ export function addressRecords(spec: DeploymentSpec): AddressRecord[] {
   ]);
 }
 
+/** A record as a zone file line (`name. TTL IN TYPE value`), as deploy prints it for dns.mode manual. */
+export function recordLine(fqdn: string, type: AddressRecord['type'], value: string): string {
+  return `${fqdn}. ${DNS_TTL_SECONDS} IN ${type} ${value}`;
+}
+
 /** The name of a record relative to its zone, `@` for the apex. */
 export function relativeName(fqdn: string, zone: string): string {
   if (fqdn === zone) return '@';

@@ -69,8 +69,9 @@ export function deployRequirements(spec: DeploymentSpec, options: Omit<Preflight
   if (spec.backup.enabled) {
     const { bucket, endpoint } = spec.backup.s3;
     const where = `the backup bucket ${bucket} at ${endpoint}`;
-    for (const name of [BACKUP_CREDENTIAL_ENV.accessKeyId, BACKUP_CREDENTIAL_ENV.secretAccessKey]) {
-      variable(name, `key of ${where} (for that bucket only)`, `${where} needs its access key (backup; use a key for that bucket only)`);
+    const keys = [[BACKUP_CREDENTIAL_ENV.accessKeyId, 'access key ID'], [BACKUP_CREDENTIAL_ENV.secretAccessKey, 'secret access key']];
+    for (const [name, part] of keys) {
+      variable(name, `${part} for ${where} (a key for that bucket only)`, `${where} needs its access key (backup; use a key for that bucket only)`);
     }
     const passphrase = spec.backup.passphraseEnv;
     variable(
@@ -83,7 +84,7 @@ export function deployRequirements(spec: DeploymentSpec, options: Omit<Preflight
   if (spec.state.kind === 's3') {
     const { bucket, endpoint } = spec.state;
     for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-      variable(name, `key of the state bucket ${bucket} at ${endpoint}`, `the S3 state bucket ${bucket} at ${endpoint} needs its access key in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+      variable(name, `${name === 'AWS_ACCESS_KEY_ID' ? 'access key ID' : 'secret access key'} for the state bucket ${bucket} at ${endpoint}`, `the S3 state bucket ${bucket} at ${endpoint} needs its access key in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
     }
   }
   if (options.stateEncryption) {

@@ -180,13 +180,15 @@ Exit codes:
 
   program
     .command('diff')
-    .description('Synthesize two versions (git refs or directories) and show what changes: Terraform addresses and attributes, rendered configs, irreversible changes first.')
-    .argument('[files...]', `deployment files on both sides (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/ of each side)`)
-    .requiredOption('--base <ref-or-dir>', 'the version to compare against: a git ref (origin/main) or a directory')
-    .option('--head <ref-or-dir>', 'the new version: a git ref or a directory (default: the working tree)')
+    .description(
+      'Synthesize two versions and show what changes: Terraform addresses and attributes, replacements and deletions, rendered configs, expected downtime and monthly cost, irreversible changes first. Two deployment files (diff OLD.yaml NEW.yaml), or two git refs or directories (--base, --head).',
+    )
+    .argument('[files...]', `with --base: deployment files on both sides (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/ of each side); without: the two files to compare, old then new`)
+    .option('--base <ref-or-dir>', 'the version to compare against: a git ref (origin/main) or a directory')
+    .option('--head <ref-or-dir>', 'with --base, the new version: a git ref or a directory (default: the working tree)')
     .option('--format <format>', 'terminal, markdown (a pull request comment) or json', 'terminal')
     .option('--exit-code', `exit with ${EXIT.changes} when the sides differ (0 when they do not)`)
-    .action(async (files: string[], options: { base: string; head?: string; format: string; exitCode?: boolean }) => {
+    .action(async (files: string[], options: { base?: string; head?: string; format: string; exitCode?: boolean }) => {
       // Loaded on use: every other command starts faster without the diff machinery.
       const { runDiffCommand, DiffUsageError } = await import('../diff/command');
       return runDiffCommand(files, options, output).catch((error: unknown) => {

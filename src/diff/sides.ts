@@ -127,6 +127,19 @@ export function openSide(arg: string | undefined, cwd: string, cleanup: Cleanup)
   return makeSide(arg, join(tree, prefix), (f) => `${arg}:${join(prefix, f).split(sep).join('/')}`, true);
 }
 
+/**
+ * A side that is one deployment file (`sovereign-matrix diff old.yaml new.yaml`): synthesized by
+ * the running kit, wherever the file is, so that the diff shows what the file changes.
+ */
+export function openFileSide(file: string, cwd: string): Side {
+  const path = resolve(cwd, file);
+  if (!existsSync(path)) throw new DiffUsageError(`${file}: no such deployment file`);
+  if (!statSync(path).isFile()) {
+    throw new DiffUsageError(`${file} is a directory: compare directories or git refs with --base ${file} [--head DIR], two files with diff OLD.yaml NEW.yaml`);
+  }
+  return { label: file, root: cwd, files: [relative(cwd, path)], code: { kind: 'running' }, display: (f) => f };
+}
+
 function makeSide(label: string, root: string, display: (f: string) => string, materialised: boolean): Side {
   return { label, root, files: [], code: codeSource(root, materialised, label), display };
 }

@@ -38,6 +38,7 @@ export interface JsonChange {
   address: string;
   block: string;
   status: string;
+  replacement: { refused: boolean; reasons: { path: string; reason: string }[] } | null;
   kubernetes: JsonKubernetes | null;
   movedTo?: string;
   movedFrom?: string;
@@ -46,12 +47,15 @@ export interface JsonChange {
 export interface JsonDiff {
   schema: string;
   changes: boolean;
-  summary: Record<string, number>;
+  summary: Record<string, number | string | null>;
   warnings: { kind: string; deployment: string; stack: string | null; address: string | null; kubernetes: JsonKubernetes | null; file: string | null; message: string }[];
   deployments: {
     name: string;
+    file: string;
     status: string;
-    stacks: { stack: string; status: string; changes: JsonChange[] }[];
+    downtime: { kind: string; causes: { name: string; address: string | null; file: string | null; reason: string }[] };
+    monthlyCost: { currency: string; before: number | { unpriced: string } | null; after: number | { unpriced: string } | null; change: number | null; basis: string } | null;
+    stacks: { stack: string; status: string; added: number; changed: number; replaced: number; removed: number; moved: number; changes: JsonChange[] }[];
     files: { path: string; status: string; patch: string }[];
   }[];
 }

@@ -10,6 +10,7 @@ import { EXIT, ExitStatus } from './exit-codes';
 import { printSynthSummary, processOutput, type Output } from './output';
 import { registerBackupCommands } from '../backup/command';
 import { processIO, registerDeployCommands } from '../deploy/command';
+import { versionText } from './version';
 
 /** The operator's terminal and clock, for the backup commands. */
 const backupIO = {
@@ -41,6 +42,7 @@ export async function run(argv: readonly string[], output: Output = processOutpu
 export function buildProgram(output: Output): Command {
   const program = new Command('sovereign-matrix')
     .description('Validate, render and synthesize sovereign Matrix deployments for OpenTofu/Terraform.')
+    .version(versionText(), '-V, --version', 'print the kit version and the pinned component versions')
     .addHelpText(
       'after',
       `

@@ -3,8 +3,10 @@
  * Everything printed here has already been masked by stack-diff/text-diff/compare; this module
  * only lays it out.
  */
+import { COST_BASIS, describeCost, money } from './cost';
+import { DOWNTIME_KINDS, downtimeLabel, type Downtime, type DowntimeKind } from './downtime';
 import { objectLabel } from './kubernetes';
-import { countChanges, type AddressChange, type AttributeChange, type DeploymentDiff, type DiffResult, type StackDiff } from './model';
+import { countChanges, sumCounts, type AddressChange, type AttributeChange, type ChangeCounts, type DeploymentDiff, type DiffResult, type StackDiff } from './model';
 import { unifiedTextDiff } from './text-diff';
 
 export const FORMATS = ['terminal', 'markdown', 'json'] as const;
@@ -17,7 +19,7 @@ export const MARKDOWN_MARKER = '<!-- sovereign-matrix-diff -->';
 export const NO_CHANGES = 'no changes';
 
 /** Version of the JSON document's shape; bumped on any incompatible change. */
-export const JSON_SCHEMA = 'sovereign-matrix-diff/v1';
+export const JSON_SCHEMA = 'sovereign-matrix-diff/v2';
 
 /** GitHub refuses comments over 65,536 characters; stay below with room for the CI's own text. */
 export const MARKDOWN_LIMIT = 60_000;
@@ -73,7 +75,8 @@ function aroundDifference(a: string, b: string): [string, string] {
   return [cut(a), cut(b)];
 }
 
-const SYMBOL = { added: '+', removed: '-', changed: '~' } as const;
+/** Terraform's plan notation; `-/+` is a replacement (destroy, then create). */
+const SYMBOL = { added: '+', removed: '-', changed: '~', replaced: '-/+' } as const;
 
 /** The body of a stack's change list, in `diff` notation (used by both terminal and Markdown). */
 function stackLines(stack: StackDiff): string[] {
@@ -95,6 +98,7 @@ function headline(change: AddressChange): string {
   const notes: string[] = manifest ? [change.address] : [];
   if (change.movedTo) notes.push(`state moves to ${change.movedTo}, the object stays`);
   else if (change.movedFrom) notes.push(`state moves from ${change.movedFrom}, the object stays`);
+  else if (change.status === 'replaced') notes.push(change.replacement?.refused ? 'must be replaced: the update is refused' : 'replace');
   else if (change.status !== 'changed') notes.push(change.status === 'added' ? 'create' : 'destroy');
   if (!manifest && change.kubernetes && change.status === 'removed' && !change.movedTo) notes.push(objectLabel(change.kubernetes));
   const name = manifest ? objectLabel(change.kubernetes!) : change.address;
@@ -103,31 +107,55 @@ function headline(change: AddressChange): string {
 
 function addressBody(change: AddressChange): string[] {
   if (change.status === 'removed') return [];
-  return change.attributes.flatMap(attributeLines);
+  // Terraform's `# forces replacement`, with the rule's reason.
+  const why = (change.replacement?.reasons ?? []).map((r) => `#   ${r.path === '' ? '(value)' : r.path} forces replacement: ${r.reason}`);
+  return [...why, ...change.attributes.flatMap(attributeLines)];
+}
+
+/** `+0 ~3 -/+1 -0`, with `(2 moved)` when objects only move their state. */
+function countText(c: ChangeCounts): string {
+  return `+${c.added} ~${c.changed} -/+${c.replaced} -${c.removed}${c.moved > 0 ? ` (${c.moved} moved)` : ''}`;
 }
 
 function counts(stack: StackDiff): string {
-  const c = countChanges(stack);
-  return `+${c.added} ~${c.changed} -${c.removed}`;
+  return countText(countChanges(stack));
+}
+
+function totalCounts(result: DiffResult): ChangeCounts {
+  return sumCounts(result.deployments.flatMap((d) => d.stacks.map(countChanges)));
+}
+
+/** The sum of the priced deployments' cost changes; undefined when none is priced. */
+function totalCostChange(result: DiffResult): number | undefined {
+  const changes = result.deployments.map((d) => d.cost?.change).filter((c): c is number => c !== undefined);
+  return changes.length === 0 ? undefined : Math.round(changes.reduce((sum, c) => sum + c, 0) * 100) / 100;
+}
+
+/** The worst expected downtime over all deployments. */
+function worstDowntime(result: DiffResult): DowntimeKind {
+  const rank = Math.max(0, ...result.deployments.map((d) => DOWNTIME_KINDS.indexOf(d.downtime.kind)));
+  return DOWNTIME_KINDS[rank];
+}
+
+/** The causes of a downtime as `name reason`, at most `max` (then `… and N more`). */
+function downtimeCauses(downtime: Downtime, max: number): string[] {
+  const shown = downtime.causes.slice(0, max).map((c) => `${c.name} ${c.reason}`);
+  return downtime.causes.length > max ? [...shown, `… and ${downtime.causes.length - max} more`] : shown;
 }
 
 function summaryLine(result: DiffResult): string {
   const by = (status: DeploymentDiff['status']) => result.deployments.filter((d) => d.status === status).length;
-  let added = 0;
-  let changed = 0;
-  let removed = 0;
-  for (const stack of result.deployments.flatMap((d) => d.stacks)) {
-    const c = countChanges(stack);
-    added += c.added;
-    changed += c.changed;
-    removed += c.removed;
-  }
+  const c = totalCounts(result);
   const files = result.deployments.reduce((sum, d) => sum + d.files.length, 0);
+  const cost = totalCostChange(result);
   return (
     `${result.deployments.length} deployment${result.deployments.length === 1 ? ' differs' : 's differ'} ` +
     `(${by('added')} added, ${by('changed')} changed, ${by('removed')} removed); ` +
-    `Terraform: ${added} to add, ${changed} to change, ${removed} to remove; ` +
-    `${files} rendered file${files === 1 ? '' : 's'} changed; ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}`
+    `Terraform: ${c.added} to add, ${c.changed} to change, ${c.replaced} to replace, ${c.removed} to destroy${c.moved > 0 ? `, ${c.moved} to move` : ''}; ` +
+    `${files} rendered file${files === 1 ? '' : 's'} changed; ` +
+    `expected downtime: ${downtimeLabel(worstDowntime(result))}; ` +
+    (cost === undefined ? '' : `monthly cost change: EUR ${money(cost, true)}; `) +
+    `${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}`
   );
 }
 
@@ -142,6 +170,7 @@ export function formatTerminal(result: DiffResult, colour: boolean): string {
   const diffLine = (line: string) => {
     const trimmed = line.trimStart();
     if (trimmed.startsWith('@@')) return paint('cyan', line);
+    if (trimmed.startsWith('-/+')) return paint('bold', paint('red', line));
     if (trimmed.startsWith('+')) return paint('green', line);
     if (trimmed.startsWith('-')) return paint('red', line);
     if (trimmed.startsWith('~')) return paint('yellow', line);
@@ -158,6 +187,12 @@ export function formatTerminal(result: DiffResult, colour: boolean): string {
   }
   for (const deployment of result.deployments) {
     out.push(paint('bold', `${deployment.name} (${deployment.file}): ${deployment.status}`));
+    const downtime = deployment.downtime;
+    const tone = downtime.kind === 'data-at-risk' ? 'red' : downtime.kind === 'none' ? undefined : 'yellow';
+    const kind = downtimeLabel(downtime.kind);
+    out.push(`  expected downtime: ${tone ? paint(tone, kind) : kind}`);
+    out.push(...downtimeCauses(downtime, 5).map((cause) => `    ${cause}`));
+    out.push(`  monthly cost: ${describeCost(deployment.cost)}`);
     for (const stack of deployment.stacks) {
       out.push(`  stack ${stack.stack}${stack.status === 'changed' ? '' : ` (${stack.status})`}: ${counts(stack)}`);
       out.push(...stackLines(stack).map((line) => `    ${diffLine(line)}`));
@@ -212,17 +247,25 @@ function markdown(result: DiffResult, maxLines: number): string {
     }
     out.push('');
   }
-  out.push('| deployment | stack | added | changed | removed | warnings |', '|---|---|---:|---:|---:|---:|');
+  out.push(`| deployment | status | expected downtime | monthly cost (${escapeCell(COST_BASIS)}) |`, '|---|---|---|---|');
+  for (const deployment of result.deployments) {
+    const downtime = deployment.downtime;
+    const causes = downtimeCauses(downtime, 3).join('; ');
+    const kind = downtime.kind === 'none' ? 'none' : `**${downtimeLabel(downtime.kind)}**`;
+    out.push(`| ${escapeCell(deployment.name)} | ${deployment.status} | ${kind}${causes ? `: ${escapeCell(causes)}` : ''} | ${escapeCell(describeCost(deployment.cost))} |`);
+  }
+  out.push('');
+  out.push('| deployment | stack | added | changed | replaced | removed | warnings |', '|---|---|---:|---:|---:|---:|---:|');
   for (const deployment of result.deployments) {
     for (const stack of deployment.stacks) {
       const c = countChanges(stack);
       const warnings = result.warnings.filter((w) => w.deployment === deployment.name && w.stack === stack.stack).length;
-      out.push(`| ${escapeCell(deployment.name)} | ${escapeCell(stack.stack)} | ${c.added} | ${c.changed} | ${c.removed} | ${warnings} |`);
+      out.push(`| ${escapeCell(deployment.name)} | ${escapeCell(stack.stack)} | ${c.added} | ${c.changed} | ${c.replaced} | ${c.removed} | ${warnings} |`);
     }
     if (deployment.files.length > 0) {
       const n = (status: string) => deployment.files.filter((f) => f.status === status).length;
       const warnings = result.warnings.filter((w) => w.deployment === deployment.name && w.file !== undefined).length;
-      out.push(`| ${escapeCell(deployment.name)} | rendered configs | ${n('added')} | ${n('changed')} | ${n('removed')} | ${warnings} |`);
+      out.push(`| ${escapeCell(deployment.name)} | rendered configs | ${n('added')} | ${n('changed')} | 0 | ${n('removed')} | ${warnings} |`);
     }
   }
   out.push('');
@@ -246,8 +289,8 @@ function markdown(result: DiffResult, maxLines: number): string {
 
 /** The JSON document; its shape is documented in the README ("Reviewing changes"). */
 export function formatJson(result: DiffResult): string {
-  const stacks = result.deployments.flatMap((d) => d.stacks.map(countChanges));
-  const total = (key: 'added' | 'changed' | 'removed') => stacks.reduce((sum, c) => sum + c[key], 0);
+  const totals = totalCounts(result);
+  const side = (price: NonNullable<DeploymentDiff['cost']>['before']) => (price === undefined ? null : 'total' in price ? price.total : { unpriced: price.unpriced });
   const document = {
     schema: JSON_SCHEMA,
     base: result.base,
@@ -255,11 +298,11 @@ export function formatJson(result: DiffResult): string {
     changes: hasChanges(result),
     summary: {
       deployments: result.deployments.length,
-      added: total('added'),
-      changed: total('changed'),
-      removed: total('removed'),
+      ...totals,
       files: result.deployments.reduce((sum, d) => sum + d.files.length, 0),
       warnings: result.warnings.length,
+      downtime: worstDowntime(result),
+      monthlyCostChange: totalCostChange(result) ?? null,
     },
     warnings: result.warnings.map((w) => ({
       kind: w.kind,
@@ -274,6 +317,13 @@ export function formatJson(result: DiffResult): string {
       name: d.name,
       file: d.file,
       status: d.status,
+      downtime: {
+        kind: d.downtime.kind,
+        causes: d.downtime.causes.map((c) => ({ name: c.name, address: c.address ?? null, file: c.file ?? null, reason: c.reason })),
+      },
+      monthlyCost: d.cost
+        ? { currency: d.cost.currency, before: side(d.cost.before), after: side(d.cost.after), change: d.cost.change ?? null, basis: d.cost.basis }
+        : null,
       stacks: d.stacks.map((s) => ({
         stack: s.stack,
         status: s.status,
@@ -282,6 +332,7 @@ export function formatJson(result: DiffResult): string {
           address: c.address,
           block: c.block,
           status: c.status,
+          replacement: c.replacement ?? null,
           kubernetes: c.kubernetes ?? null,
           ...(c.movedTo ? { movedTo: c.movedTo } : {}),
           ...(c.movedFrom ? { movedFrom: c.movedFrom } : {}),

@@ -1,3 +1,5 @@
+import type { MonthlyCost } from './cost';
+import type { Downtime } from './downtime';
 import type { KubeIdentity } from './kubernetes';
 import type { WarningKind } from './stateful';
 
@@ -34,12 +36,27 @@ export interface AttributeChange {
   readonly new?: unknown;
 }
 
+/**
+ * What happens to an address: `replaced` is a changed address that the engine destroys and
+ * creates again (or, for an immutable Kubernetes field, that must be), never counted as changed.
+ */
+export type AddressStatus = Status | 'replaced';
+
+/** Why an address is replaced: each attribute that forces it, with the rule's reason. */
+export interface Replacement {
+  /** The engine plans an update the Kubernetes API server refuses: the object has to be deleted and created. */
+  readonly refused: boolean;
+  readonly reasons: readonly { readonly path: string; readonly reason: string }[];
+}
+
 /** A Terraform address that differs: `hcloud_server.node`, `output.kube_host`, `var.kube_host`. */
 export interface AddressChange {
   readonly address: string;
   /** `resource`, `data`, `output`, `variable`, `provider`, `terraform`, `locals`, `module`. */
   readonly block: string;
-  readonly status: Status;
+  readonly status: AddressStatus;
+  /** Set exactly when status is `replaced`. */
+  readonly replacement?: Replacement;
   /** For changed addresses, each changed attribute; for added/removed, the whole (masked) block. */
   readonly attributes: readonly AttributeChange[];
   /** The Kubernetes object the resource applies (`Deployment matrix-x/synapse`), if it is one. */
@@ -84,6 +101,10 @@ export interface DeploymentDiff {
   readonly status: Status;
   readonly stacks: readonly StackDiff[];
   readonly files: readonly FileDiff[];
+  /** The expected downtime of applying the change, from what changes (src/diff/downtime.ts). */
+  readonly downtime: Downtime;
+  /** Monthly cost of each side (Hetzner list prices); undefined when neither side is priced (existing cluster). */
+  readonly cost?: MonthlyCost;
 }
 
 export interface DiffResult {
@@ -96,8 +117,31 @@ export interface DiffResult {
   readonly notes: readonly string[];
 }
 
-/** Counts of one stack's changes: addresses added, changed, removed. */
-export function countChanges(stack: StackDiff): { added: number; changed: number; removed: number } {
-  const count = (status: Status) => stack.changes.filter((c) => c.status === status).length;
-  return { added: count('added'), changed: count('changed'), removed: count('removed') };
+export interface ChangeCounts {
+  readonly added: number;
+  /** Changed in place; replacements are not counted here. */
+  readonly changed: number;
+  readonly replaced: number;
+  /** Destroyed (a removed address whose object only moves its state is counted as moved). */
+  readonly removed: number;
+  /** Kubernetes objects whose state moves to a new address (kit 0.1 -> 0.2), counted once. */
+  readonly moved: number;
+}
+
+/** Counts of one stack's changes; a move is one `moved`, neither added nor removed. */
+export function countChanges(stack: StackDiff): ChangeCounts {
+  const count = (status: AddressStatus) => stack.changes.filter((c) => c.status === status && !c.movedTo && !c.movedFrom).length;
+  return {
+    added: count('added'),
+    changed: count('changed'),
+    replaced: count('replaced'),
+    removed: count('removed'),
+    moved: stack.changes.filter((c) => c.movedTo).length,
+  };
+}
+
+/** The counts of several stacks added up. */
+export function sumCounts(counts: readonly ChangeCounts[]): ChangeCounts {
+  const sum = (key: keyof ChangeCounts) => counts.reduce((total, c) => total + c[key], 0);
+  return { added: sum('added'), changed: sum('changed'), replaced: sum('replaced'), removed: sum('removed'), moved: sum('moved') };
 }

@@ -151,7 +151,7 @@ describe('exit codes and "no changes"', () => {
       expect(result).toEqual({ code: 0, stdout: 'no changes', stderr: '' });
     }
     const json = JSON.parse((await cli('diff', '--base', base, '--head', head, '--format', 'json')).stdout);
-    expect(json).toMatchObject({ schema: 'sovereign-matrix-diff/v1', changes: false, deployments: [], warnings: [] });
+    expect(json).toMatchObject({ schema: 'sovereign-matrix-diff/v2', changes: false, deployments: [], warnings: [] });
   });
 
   test('--exit-code returns 5 when the sides differ; without it, 0', async () => {

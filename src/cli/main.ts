@@ -10,6 +10,7 @@ import { EXIT, ExitStatus } from './exit-codes';
 import { printSynthSummary, processOutput, type Output } from './output';
 import { registerBackupCommands } from '../backup/command';
 import { processIO, registerDeployCommands } from '../deploy/command';
+import { registerInitCommand } from '../init/register';
 import { versionText } from './version';
 
 /** The operator's terminal and clock, for the backup commands. */
@@ -69,6 +70,8 @@ Exit codes:
       writeErr: (text) => output.err(text.replace(/\n$/, '')),
     })
     .showHelpAfterError('(run with --help for usage)');
+
+  registerInitCommand(program, output);
 
   program
     .command('validate')

@@ -1,3 +1,4 @@
+import { EXIT } from '../cli/exit-codes';
 import { addressRecords, publicNames, recordLine } from '../components/dns-records';
 import { TURN_TLS_SECRET } from '../components/k8s/certificates';
 import { namespaceName } from '../components/k8s/apps-context';
@@ -82,8 +83,9 @@ function turnTls(spec: DeploymentSpec): string[] {
     ];
   }
   return [
-    `${what} needs a certificate for ${host} that the kit cannot obtain (HTTP-01 through the ingress does not reach coturn); until it exists, TURN runs over UDP and TCP only. After deploy:`,
-    `  kubectl -n ${ns} create secret tls ${TURN_TLS_SECRET} --cert=<file> --key=<file> && kubectl -n ${ns} rollout restart deploy/coturn`,
-    `  or set tls.cluster_issuer to a ClusterIssuer that can issue it (DNS-01, internal CA)`,
+    `${what} needs a certificate for ${host} that the kit cannot obtain (HTTP-01 through the ingress does not reach coturn).`,
+    `  Until it exists coturn opens no TLS listener: TURN runs over UDP and TCP only, and deploy's self-check fails on port ${PORTS.turns} (exit ${EXIT.unhealthy}).`,
+    `  Once deploy has created the namespace: kubectl -n ${ns} create secret tls ${TURN_TLS_SECRET} --cert=<file> --key=<file> && kubectl -n ${ns} rollout restart deploy/coturn`,
+    `  Or set tls.cluster_issuer to a ClusterIssuer that can issue it (DNS-01, internal CA).`,
   ];
 }

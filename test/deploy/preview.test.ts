@@ -87,9 +87,9 @@ describe('what validate says deploy will need', () => {
   it('says what TURN over TLS needs on an existing cluster', () => {
     const manual = deployPreview(specOf(K8S)).join('\n');
     expect(manual).toContain('TURN over TLS (turns:turn.ministry.example.eu:5349) needs a certificate for turn.ministry.example.eu that the kit cannot obtain');
-    expect(manual).toContain('until it exists, TURN runs over UDP and TCP only');
+    expect(manual).toContain("Until it exists coturn opens no TLS listener: TURN runs over UDP and TCP only, and deploy's self-check fails on port 5349 (exit 13).");
     expect(manual).toContain(
-      '  kubectl -n matrix-ministry-turn create secret tls turn-tls --cert=<file> --key=<file> && kubectl -n matrix-ministry-turn rollout restart deploy/coturn',
+      '  Once deploy has created the namespace: kubectl -n matrix-ministry-turn create secret tls turn-tls --cert=<file> --key=<file> && kubectl -n matrix-ministry-turn rollout restart deploy/coturn',
     );
 
     const issuer = deployPreview(specOf(`${K8S}tls:\n  cluster_issuer: internal-ca\n`)).join('\n');

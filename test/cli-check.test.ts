@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EXIT } from '../src/cli/exit-codes';
 import { cli, tempDir } from './helpers';
@@ -63,6 +63,15 @@ describe('check with an engine that cannot initialise', () => {
     expect(result.code).toBe(EXIT.engineInitFailed);
     expect(result.stdout).toBe('  ok  ministry-example-infra\ntofu 1.12.6: 1 of 2 stacks valid, 1 not checked (init failed)');
     expect(result.stderr).toMatch(/tofu init failed on 1 stack, so it was not judged/);
+  });
+
+  it('reports a missing engine as a missing tool (exit 3), before synthesizing anything', async () => {
+    process.env.PATH = tempDir('sm-empty-path-');
+    const out = join(tempDir(), 'out');
+    const result = await cli('check', EXAMPLE, '--out', out);
+    expect(result.code).toBe(EXIT.toolFailed);
+    expect(result.stderr).toMatch(/^sovereign-matrix: tofu is not on PATH; install OpenTofu/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('keeps exit 4 for a stack the engine rejects, and 0 when every stack is valid', async () => {

@@ -1,4 +1,4 @@
-/** Exit codes of `sovereign-matrix`, documented in the README's CLI reference. */
+/** Exit codes of `sovereign-matrix`, documented in docs/commands.md and in the CLI's help. */
 export const EXIT = {
   /** Everything worked. */
   ok: 0,

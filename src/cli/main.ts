@@ -155,7 +155,7 @@ Exit codes:
       );
       if (unchecked > 0) {
         output.err(
-          `sovereign-matrix check: ${engine.name} init failed on ${unchecked} stack${unchecked === 1 ? '' : 's'}, so ${unchecked === 1 ? 'it was' : 'they were'} not judged: a provider could not be installed (missing from the provider mirror or registry, or the registry is unreachable). This is the engine's set-up, not the deployment; see Toolchain in the README.`,
+          `sovereign-matrix check: ${engine.name} init failed on ${unchecked} stack${unchecked === 1 ? '' : 's'}, so ${unchecked === 1 ? 'it was' : 'they were'} not judged: a provider could not be installed (missing from the provider mirror or registry, or the registry is unreachable). This is the engine's set-up, not the deployment; see docs/contributing.md, Toolchain.`,
         );
       }
       if (rejected > 0) throw new StacksRejected();

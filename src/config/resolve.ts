@@ -49,7 +49,7 @@ interface S3File {
   region: string;
 }
 
-/** Defaults a deployment file may leave out. Documented in the README's deployment file reference. */
+/** Defaults a deployment file may leave out. Documented in docs/deployment-file.md, generated from the schema's descriptions. */
 export const DEFAULTS = {
   size: 'small',
   federation: 'closed',

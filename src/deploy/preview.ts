@@ -7,7 +7,7 @@ import { nodeRequirement } from '../config/sizing';
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 
-/** The oldest cert-manager whose HTTP-01 solver pods pass the namespace's `restricted` profile (see the README). */
+/** The oldest cert-manager whose HTTP-01 solver pods pass the namespace's `restricted` profile (see docs/deploying.md, Certificates). */
 const MINIMUM_CERT_MANAGER = '1.10';
 import { HETZNER_PRICES, hetznerMonthlyCost, totalMonthly } from '../pricing/hetzner';
 import { deployRequirements, TURN_PUBLIC_IPV4_ENV } from './preflight';

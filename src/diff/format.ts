@@ -287,7 +287,7 @@ function markdown(result: DiffResult, maxLines: number): string {
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-/** The JSON document; its shape is documented in the README ("Reviewing changes"). */
+/** The JSON document; its shape is documented in docs/reviewing-changes.md. */
 export function formatJson(result: DiffResult): string {
   const totals = totalCounts(result);
   const side = (price: NonNullable<DeploymentDiff['cost']>['before']) => (price === undefined ? null : 'total' in price ? price.total : { unpriced: price.unpriced });

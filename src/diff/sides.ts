@@ -6,7 +6,7 @@
  * default head), or a git ref, materialised with `git worktree add --detach` in a temporary
  * directory and removed afterwards, also on failure.
  *
- * Which code synthesizes a side (see the README, "Reviewing changes"):
+ * Which code synthesizes a side (see docs/reviewing-changes.md):
  * - a side that is not a checkout of the kit (a repository of deployment files only) is
  *   synthesized by the running kit;
  * - a side that is a checkout of the kit with the same code as the running kit (src/, stacks/,

@@ -64,7 +64,7 @@ export function ingressCertificates(scope: Construct, ctx: AppsContext): Ingress
  * that fills the Secret coturn reads. Only a ClusterIssuer can do this in general: coturn answers
  * on a node's address, where an HTTP-01 challenge through the ingress would not arrive (a
  * ClusterIssuer can use DNS-01 or an internal CA). Elsewhere the Secret stays optional and coturn
- * serves TURN over UDP and TCP only until one is provided (see the README).
+ * serves TURN over UDP and TCP only until one is provided (see docs/deploying.md, Certificates).
  */
 export class TurnCertificate extends Construct {
   constructor(scope: Construct, id: string, props: { readonly context: AppsContext; readonly namespace: string }) {

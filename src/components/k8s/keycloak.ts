@@ -85,6 +85,8 @@ export class Keycloak extends Construct {
             { name: 'management', containerPort: PORTS.keycloakManagement },
           ],
           resources: resources({ cpu: 0.5, memoryGiB: 1 }),
+          // The one writable root file system of the kit (docs/security-model.md): Keycloak's start
+          // writes its optimised build into the image's installation directory.
           securityContext: { ...containerSecurityContext(UID.keycloak), readOnlyRootFilesystem: false },
           volumeMounts: [
             { name: 'config', mountPath: '/config', readOnly: true },

@@ -407,7 +407,8 @@ describe.each(EXAMPLES)('Kubernetes objects of %s', (file) => {
       expect({ key, fm: r.field_manager }).toEqual({ key, fm: { name: FIELD_MANAGER, force_conflicts: true } });
     }
     const waited = all.filter(([, r]) => r.wait?.rollout === true).map(([, r]) => `${r.manifest.kind}/${r.manifest.metadata.name}`);
-    expect(waited.sort()).toEqual(['Deployment/synapse', 'StatefulSet/postgres']);
+    // Never a Deployment: the provider fails every update of a Deployment it waits for (#1591).
+    expect(waited.sort()).toEqual(['StatefulSet/postgres']);
   });
 
   it('carry quantities in the canonical form the API server stores, so a second plan is empty', () => {

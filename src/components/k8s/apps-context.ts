@@ -51,7 +51,7 @@ export class AppsContext {
   deployment(
     scope: Construct,
     component: string,
-    options: { readonly digest: string; readonly namespace?: string; readonly recreate?: boolean; readonly waitForRollout?: boolean },
+    options: { readonly digest: string; readonly namespace?: string; readonly recreate?: boolean },
     pod: IPodSpec,
   ): KubeObject {
     return new KubeObject(scope, 'deployment', {
@@ -68,7 +68,7 @@ export class AppsContext {
           spec: pod,
         },
       },
-    }, { waitForRollout: options.waitForRollout });
+    });
   }
 
   /** The public IPv4 address coturn uses; refuses to go on without one. */

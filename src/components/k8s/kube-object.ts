@@ -38,7 +38,11 @@ export type KubeObjectData =
 
 export interface KubeObjectOptions {
   /**
-   * Apply waits until the workload's new pods are ready (the deploy's self-check needs them).
+   * Apply waits until the StatefulSet's new pods are ready (the workloads after it need them).
+   * Not for Deployments: hashicorp/kubernetes 2.38 fails every update of a Deployment it waits for
+   * ("inconsistent result after apply" on the deployment.kubernetes.io/revision annotation the
+   * controller bumps; hashicorp/terraform-provider-kubernetes#1591, reproduced here by the 0.1
+   * migration test). Deploy waits for the homeserver itself instead.
    * @default false
    */
   readonly waitForRollout?: boolean;
@@ -72,7 +76,7 @@ export class KubeObject extends Construct implements Applied {
   ) {
     super(scope, id);
     if (!data.metadata?.name) throw new Error(`${data.kind} at ${this.node.path} has no name`);
-    if (options.waitForRollout && !WORKLOAD_KINDS.has(data.kind)) throw new Error(`${data.kind} has no rollout to wait for`);
+    if (options.waitForRollout && data.kind !== 'StatefulSet') throw new Error(`${data.kind}: only a StatefulSet's rollout is waited for (see KubeObjectOptions)`);
   }
 
   get kind(): string {

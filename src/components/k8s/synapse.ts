@@ -68,7 +68,7 @@ export class Synapse extends Construct {
     const health = { httpGet: { path: '/health', port: PORTS.synapseHttp } };
     ctx.service(this, component, PORTS.synapseHttp);
     const digest = backup.digest ? `${config.digest}-${backup.digest}` : config.digest;
-    ctx.deployment(this, component, { digest, recreate: true, waitForRollout: true }, {
+    ctx.deployment(this, component, { digest, recreate: true }, {
       ...POD_DEFAULTS,
       securityContext: podSecurityContext(UID.synapse),
       initContainers: [

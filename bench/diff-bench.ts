@@ -28,7 +28,8 @@ function deployment(i: number, variant = false): string {
   const location = LOCATIONS[(i + (variant ? 1 : 0)) % 3];
   const target = onHetzner
     ? `target:\n  hetzner:\n    location: ${location}\n    ssh_keys: [ops]\n    admin_cidrs: [198.51.100.0/24]\n`
-    : `target:\n  kubernetes:\n    context: cluster-${i}\n`;
+    : // An existing cluster has no default backup bucket.
+      `target:\n  kubernetes:\n    context: cluster-${i}\nbackup:\n  s3:\n    endpoint: https://s3.example-eu.eu\n    bucket: ${name}-backups\n    region: eu-west\n`;
   const allow = variant ? `[partner-${i}.example.eu, extra-${i}.example.eu]` : `[partner-${i}.example.eu]`;
   const federation = ['federation:\n  mode: closed\n', `federation:\n  mode: allow_list\n  allow: ${allow}\n`, 'federation:\n  mode: open\n'][i % 3];
   const identity = [

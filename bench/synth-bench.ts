@@ -29,7 +29,8 @@ function deployment(i: number): string {
   const onHetzner = i % 4 !== 3;
   const target = onHetzner
     ? `target:\n  hetzner:\n    location: ${LOCATIONS[i % 3]}\n    ssh_keys: [ops]\n    admin_cidrs: [198.51.100.0/24]\n`
-    : `target:\n  kubernetes:\n    context: cluster-${i}\n`;
+    : // An existing cluster has no default backup bucket.
+      `target:\n  kubernetes:\n    context: cluster-${i}\nbackup:\n  s3:\n    endpoint: https://s3.example-eu.eu\n    bucket: ${name}-backups\n    region: eu-west\n`;
   const federation = [
     'federation:\n  mode: closed\n',
     `federation:\n  mode: allow_list\n  allow: [partner-${i}.example.eu]\n`,

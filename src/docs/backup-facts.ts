@@ -23,6 +23,22 @@ function keyValues(text: string): Record<string, string> {
   return values;
 }
 
+/** Where the backups are, from the rendered pgBackRest configuration; undefined when backups are off. */
+export function backupBucket(synth: Synthesized): { endpoint: string; bucket: string; region: string; prefix: string } | undefined {
+  const text = renderedFromJson(synth, 'backup', 'pgbackrest.conf');
+  if (text === undefined) return undefined;
+  const pg = keyValues(text);
+  const endpoint = `https://${pg['repo1-s3-endpoint']}${pg['repo1-storage-port'] ? `:${pg['repo1-storage-port']}` : ''}`;
+  return { endpoint, bucket: pg['repo1-s3-bucket'], region: pg['repo1-s3-region'], prefix: pg['repo1-path'].replace(/\/postgres$/, '') };
+}
+
+/** One line for the data residency section. */
+export function backupResidency(synth: Synthesized): string {
+  const bucket = backupBucket(synth);
+  if (!bucket) return '**Backups:** OFF for this deployment (`backup.enabled: false`): no copy of the data exists outside the cluster.';
+  return `**Backups:** encrypted inside the cluster, then stored in the S3 bucket \`${bucket.bucket}\` at ${bucket.endpoint} (region \`${bucket.region}\`; the kit refuses regions outside the EU), under \`${bucket.prefix}\` (see Backup and restore).`;
+}
+
 const WEEKDAYS = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
 /**

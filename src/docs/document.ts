@@ -80,7 +80,7 @@ export function buildDocument(synth: Synthesized, facts: ReferenceFacts, graphvi
             : [p('The apps run on an existing Kubernetes cluster; where its nodes and volumes are, and under which jurisdiction, is decided by the cluster’s operator and provider. The kit only reaches it through the kubeconfig context.')]),
           p('**Terraform state** (it holds the generated secrets):'),
           list(facts.state),
-          p('**Backups:** not automated yet (see Backup and restore).'),
+          p(facts.backupResidency),
           p('**Third-party endpoints.** Everything outside the deployment that it or its deployment contacts, derived from the stacks and rendered configurations:'),
           table(['Endpoint', 'Purpose', 'Contacted by', 'Derived from'], facts.endpoints.map((e) => [e.endpoint, e.purpose, e.contactedBy, e.derivedFrom])),
         ],

@@ -12,7 +12,7 @@ import {
   splitImage,
   type SoftwareEntry,
 } from './catalogue';
-import { backupFacts } from './backup-facts';
+import { backupBucket, backupFacts, backupResidency } from './backup-facts';
 import type { LivePrices } from './pricing-api';
 import { configMapOf, containersOf, kubeObjects, renderedFromJson, resourcesOf, where, type FoundKubeObject, type FoundResource, type Synthesized } from './read-back';
 
@@ -41,6 +41,8 @@ export interface ReferenceFacts {
   readonly sizing: SizingFact;
   readonly state: readonly string[];
   readonly backups: readonly string[];
+  /** Where the backups are, for the data residency section. */
+  readonly backupResidency: string;
   readonly flows: readonly FlowFact[];
 }
 
@@ -384,6 +386,10 @@ function flows(synth: Synthesized, fw: readonly FirewallFact[], rts: readonly Ro
   }
   const acme = acmeServerOf(synth);
   if (acme) add('ingress', 'acme', 'outbound', `https ${new URL(acme).host}`);
+  const bucket = backupBucket(synth);
+  if (bucket) {
+    for (const component of ['postgres', 'synapse']) if (present.has(component)) add(`w_${component}`, 'backup_bucket', 'outbound', `https ${new URL(bucket.endpoint).host}`);
+  }
   if (hetznerServer(synth)) add('node', 'volume', 'internal', `ext4 ${'/var/lib/sovereign-matrix'}`);
   return [...out.values()].map((f) => ({ from: f.from, to: f.to, kind: f.kind, label: f.labels.join('\n') }));
 }
@@ -562,6 +568,15 @@ function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]): Endp
       purpose: 'External OpenID Connect provider for logins',
       contactedBy: 'Matrix Authentication Service; users’ browsers',
       derivedFrom: 'identity.oidc.issuer in the deployment file',
+    });
+  }
+  const bucket = backupBucket(synth);
+  if (bucket) {
+    list.push({
+      endpoint: `${bucket.endpoint}/${bucket.bucket}`,
+      purpose: 'Backup bucket (S3): PostgreSQL base backups and write-ahead log (pgBackRest), media, signing key and configuration snapshots (restic), all encrypted before they leave the cluster',
+      contactedBy: 'the backup agents beside PostgreSQL and Synapse',
+      derivedFrom: `\`${configMapOf(synth, 'backup')?.address ?? 'backup-config'}\` (pgbackrest.conf, backup.env)`,
     });
   }
   return list;
@@ -871,6 +886,7 @@ export function deriveFacts(synth: Synthesized, options: { live?: LivePrices } =
     sizing: sizing(synth, workloads),
     state: stateFacts(synth),
     backups: backupFacts(synth),
+    backupResidency: backupResidency(synth),
     flows: flows(synth, fw, rts, workloads),
   };
 }

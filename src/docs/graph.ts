@@ -37,6 +37,10 @@ export function architectureDot(synth: Synthesized, facts: ReferenceFacts): stri
     const acme = facts.endpoints.find((e) => e.purpose.startsWith('ACME'))?.endpoint ?? 'ACME';
     node('acme', `ACME certificate authority\n${new URL(acme).host}`, { fillcolor: '#edf2f7' });
   }
+  if (used.has('backup_bucket')) {
+    const bucket = facts.endpoints.find((e) => e.purpose.startsWith('Backup bucket'))?.endpoint ?? 'backup bucket';
+    node('backup_bucket', `Backup bucket (encrypted)\n${bucket.replace(/^https:\/\//, '')}`, { fillcolor: '#fefcbf' });
+  }
   close();
 
   const server = resourcesOf(synth, 'hcloud_server')[0];

@@ -50,10 +50,10 @@ tr:nth-child(even) td { background: #fbfdff; }
 nav ol { columns: 2; font-size: 0.92rem; }
 figure { margin: 1rem 0; }
 figure .diagram { overflow-x: auto; border: 1px solid #e2e8f0; border-radius: 6px; padding: 0.5rem; }
-figure svg { max-width: 100%; height: auto; }
+figure svg { max-width: none; height: auto; }
 figcaption { font-size: 0.85rem; color: #4a5568; margin-top: 0.4rem; }
 a { color: #2b6cb0; }
-@media print { main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, figure { break-inside: avoid; } }
+@media print { main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, figure { break-inside: avoid; } figure svg { max-width: 100%; } }
 `.trim();
 
 /** A self-contained HTML page: inline CSS, the diagram as inline SVG, no scripts, no external resources. */
@@ -110,9 +110,13 @@ export function toHtml(doc: ReferenceDocument, svg: string): string {
   return out.join('\n');
 }
 
-/** The SVG as an inline element: sized by CSS, labelled for screen readers. */
+/**
+ * The SVG as an inline element at its own size, labelled for screen readers. Scaled down to the
+ * page width, a deployment's diagram (about 2,300 pt wide) would set its labels at 4 px; at its own
+ * size the page scrolls it sideways instead, and only print scales it to fit.
+ */
 function htmlSvg(svg: string): string {
-  return svg.replace(/^<svg width="[^"]*" height="[^"]*"/, '<svg role="img" aria-label="Architecture diagram"');
+  return svg.replace(/^<svg /, '<svg role="img" aria-label="Architecture diagram" ');
 }
 
 export function escapeHtml(text: string): string {

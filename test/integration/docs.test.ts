@@ -104,6 +104,9 @@ describe.each(PAGES)('reference architecture page %s in headless Chromium', (nam
     expect(diagram?.width ?? 0).toBeGreaterThan(400);
     expect(diagram?.height ?? 0).toBeGreaterThan(150);
     expect(await page.locator('figure svg g.node').count()).toBeGreaterThan(5);
+    // Legible: the labels are drawn at the size Graphviz laid them out (11 pt nodes), not shrunk to the page.
+    const label = await page.locator('figure svg g.node text').first().boundingBox();
+    expect(label?.height ?? 0).toBeGreaterThanOrEqual(11);
     expect(await page.locator('table').count()).toBeGreaterThan(5);
     expect(await page.locator('script').count()).toBe(0);
 

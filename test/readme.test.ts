@@ -56,3 +56,38 @@ describe('README', () => {
     expect(README.split('\n').length).toBeLessThanOrEqual(200);
   });
 });
+
+describe('README quick start', () => {
+  it('runs as written: init (here with its answers as flags, there is no terminal), then validate, synth and docs', async () => {
+    const { cli, tempDir } = await import('./helpers');
+    const section = README.slice(README.indexOf('## Quick start: your own deployment'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)![1];
+    const commands = block
+      .split('\n')
+      .map((line) => line.replace(/\s#.*$/, '').trim())
+      .filter(Boolean)
+      .map((line) => line.split(/\s+/));
+    expect(commands.map((c) => `${c[0]} ${c[1]} ${c[2]}`)).toEqual([
+      'npx sovereign-matrix init',
+      'npx sovereign-matrix validate',
+      'npx sovereign-matrix synth',
+      'npx sovereign-matrix docs',
+    ]);
+    const dir = tempDir();
+    // Relative paths of the README are relative to the reader's repository: here, `dir`.
+    const inDir = (args: string[]) => args.map((a) => (a.startsWith('-') || a.startsWith('/') ? a : join(dir, a)));
+    const [init, ...rest] = commands;
+    const answers = ['--yes', '--name', 'ministry', '--server-name', 'ministry.example.eu', '--admin-contact', 'ops@ministry.example.eu', '--target', 'hetzner', '--location', 'fsn1', '--ssh-key', 'ops', '--admin-cidr', '198.51.100.0/24'];
+    const written = await cli(init[2], ...inDir(init.slice(3)), ...answers);
+    expect({ code: written.code, stderr: written.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    for (const command of rest) {
+      const [name, ...args] = command.slice(2);
+      // Output that defaults to the working directory (synth's cdktf.out) goes to `dir` too.
+      const out = name === 'synth' && !args.includes('--out') ? ['--out', join(dir, 'cdktf.out')] : [];
+      const result = await cli(name, ...args.map((a, i) => (i === 0 || args[i - 1] === '--out' ? inDir([a])[0] : a)), ...out);
+      expect({ command: command.join(' '), code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ command: command.join(' '), code: 0, stderr: '' });
+    }
+    expect(require('node:fs').existsSync(join(dir, 'review', 'ministry.html'))).toBe(true);
+    expect(require('node:fs').existsSync(join(dir, 'cdktf.out', 'stacks', 'ministry-apps', 'cdk.tf.json'))).toBe(true);
+  }, 120_000);
+});

@@ -16,7 +16,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { POSTGRES_MAJOR, freePort, postgresBinDir, tail } from './postgres';
+import { binDirFor, ensureSystemUser, freePort, postgresBinDir, tail } from './postgres';
 
 export interface DrillUser {
   readonly uid: number;
@@ -59,10 +59,10 @@ export async function drillPostgres(dir: string, settings: Record<string, string
   const socketDir = join(dir, 'socket');
   mkdirSync(volume, { recursive: true });
   mkdirSync(socketDir, { recursive: true });
-  const user = process.getuid?.() === 0 ? systemUser('postgres') : undefined;
+  const user = process.getuid?.() === 0 ? ensureSystemUser('postgres') : undefined;
   chmodSync(dir, 0o755);
   if (user) for (const d of [dir, volume, socketDir]) chownSync(d, user.uid, user.gid);
-  const binDir = user ? binDirFor(installed, dir) : installed;
+  const binDir = user ? binDirFor('postgres', installed, dir) : installed;
   const port = await freePort();
   const logFile = join(dir, 'postgres.log');
   closeSync(openSync(logFile, 'a'));
@@ -119,28 +119,3 @@ export async function drillPostgres(dir: string, settings: Record<string, string
   };
 }
 
-/** The installed tree when `postgres` reaches it, else a hard-linked (or copied) one in `dir`. */
-function binDirFor(installed: string, dir: string): string {
-  const reachable = (bin: string) => spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'postgres'), '--version'], { stdio: 'ignore' }).status === 0;
-  if (reachable(installed)) return installed;
-  const suffix = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
-  if (!installed.endsWith(suffix)) throw new Error(`unexpected PostgreSQL bin directory ${installed}`);
-  const copy = join(dir, `postgresql-${POSTGRES_MAJOR}`);
-  if (spawnSync('cp', ['-al', installed.slice(0, -suffix.length), copy], { stdio: 'ignore' }).status !== 0) {
-    execFileSync('rm', ['-rf', copy]);
-    execFileSync('cp', ['-a', installed.slice(0, -suffix.length), copy]);
-  }
-  const bin = copy + suffix;
-  if (!reachable(bin)) throw new Error(`the postgres user cannot run ${join(bin, 'postgres')}`);
-  return bin;
-}
-
-function systemUser(name: string): DrillUser {
-  if (spawnSync('id', ['-u', name]).status !== 0) {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
-  }
-  return {
-    uid: Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim()),
-    gid: Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim()),
-  };
-}

@@ -104,7 +104,7 @@ export function postgresBinDir(): string {
  * across file systems, copied) private tree in `dir`. The tree is relocatable: its wrappers find
  * everything relative to themselves (see scripts/integration/postgres.sh).
  */
-function binDirFor(user: string, installed: string, dir: string): string {
+export function binDirFor(user: string, installed: string, dir: string): string {
   const reachable = (bin: string) => spawnSync('runuser', ['-u', user, '--', join(bin, 'postgres'), '--version'], { stdio: 'ignore' }).status === 0;
   if (reachable(installed)) return installed;
   const suffix = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
@@ -120,7 +120,7 @@ function binDirFor(user: string, installed: string, dir: string): string {
   return bin;
 }
 
-function ensureSystemUser(name: string): { uid: number; gid: number } {
+export function ensureSystemUser(name: string): { uid: number; gid: number } {
   if (spawnSync('id', ['-u', name]).status !== 0) {
     execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
   }

@@ -385,8 +385,12 @@ backup_files() {
   done
   # shellcheck disable=SC2086 # the paths have no spaces (they are the kit's own)
   restic backup --host "$RESTIC_HOST" --tag sovereign-matrix \${tag:+--tag "$tag"} $paths
+  # Snapshots past the retention are forgotten every day; the space they held is freed (prune,
+  # which rewrites pack files and is the expensive part) once a week, on the full-backup day.
+  prune=""
+  if [ "$(date -u +%u)" = "$BACKUP_FULL_DAY" ]; then prune="--prune"; fi
   restic forget --host "$RESTIC_HOST" --tag sovereign-matrix --keep-daily "$RESTIC_KEEP_DAILY" \\
-    --keep-weekly "$RESTIC_KEEP_WEEKLY" --keep-monthly "$RESTIC_KEEP_MONTHLY" --prune
+    --keep-weekly "$RESTIC_KEEP_WEEKLY" --keep-monthly "$RESTIC_KEEP_MONTHLY" $prune
 }
 
 # Restores media and signing key into a staging directory on the same volume, then swaps each

@@ -1,11 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, resolve } from 'node:path';
-import { isIPv4 } from 'node:net';
 import { parse } from 'yaml';
-import { cidrContains, parseCidr } from '../config/cidr';
 import type { DeploymentSpec } from '../config/spec';
-import { DENIED_PEER_RANGES } from '../render/coturn';
+import { publicIpv4Problem } from '../render/coturn';
 import { MIN_PASSPHRASE_LENGTH, PASSPHRASE_ENV } from './encryption';
 import { BACKUP_CREDENTIAL_ENV, MIN_BACKUP_PASSPHRASE_LENGTH } from '../render/backup';
 
@@ -110,21 +108,6 @@ export function deployRequirements(spec: DeploymentSpec, options: Omit<Preflight
 export function missingCredentials(spec: DeploymentSpec, options: PreflightOptions): string[] {
   const env = options.env ?? process.env;
   return deployRequirements(spec, options).flatMap((r) => r.problem(env) ?? []);
-}
-
-/**
- * Why an address cannot be where clients reach TURN, or undefined for a public IPv4 address.
- * The ranges refused are the ones the relay refuses as peers: everything not globally reachable.
- */
-export function publicIpv4Problem(text: string): string | undefined {
-  const address = isIPv4(text) ? parseCidr(`${text}/32`) : undefined;
-  if (!address) return `'${text}' is not an IPv4 address (expected the public IPv4 address of the node coturn runs on, four numbers separated by dots)`;
-  const range = DENIED_PEER_RANGES.find((r) => {
-    const cidr = parseCidr(r.cidr);
-    return cidr !== undefined && cidrContains(cidr, address);
-  });
-  if (!range) return undefined;
-  return `'${text}' is not a public address: it is in ${range.cidr}, ${range.why}; clients on the internet cannot reach TURN there (expected the public IPv4 address of the node coturn runs on, or of a UDP load balancer in front of it)`;
 }
 
 /** The kubeconfig files the engine would read, in order (the target's file, KUBECONFIG, ~/.kube/config). */

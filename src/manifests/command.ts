@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Output } from '../cli/output';
 import { loadDeploymentFiles } from '../config/load';
+import { publicIpv4Problem } from '../render/coturn';
 import { buildManifests, MANIFESTS_MARKER } from './build';
 
 export interface ManifestsCommandOptions {
@@ -22,9 +22,9 @@ export class ManifestsUsageError extends Error {}
 export function runManifestsCommand(file: string, options: ManifestsCommandOptions, output: Output): void {
   const [{ spec }] = loadDeploymentFiles([file]);
   const address = options.turnPublicIpv4;
-  if (address !== undefined && isIP(address) !== 4) {
-    throw new ManifestsUsageError(`--turn-public-ipv4: '${address}' is not an IPv4 address`);
-  }
+  // The same rule as deploy's preflight: coturn's address must be reachable from the internet.
+  const problem = address === undefined ? undefined : publicIpv4Problem(address);
+  if (problem) throw new ManifestsUsageError(`--turn-public-ipv4: ${problem}`);
   if (spec.calls.turn && address === undefined) {
     throw new ManifestsUsageError(
       `${file}: the deployment runs TURN, which relays on its node's public address: give it with --turn-public-ipv4 <address> (or set calls.turn: false); nothing was written`,

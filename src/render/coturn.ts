@@ -1,5 +1,6 @@
+import { isIPv4 } from 'node:net';
 import { MANAGED_SETTINGS } from '../config/managed-settings';
-import { parseCidr } from '../config/cidr';
+import { cidrContains, parseCidr } from '../config/cidr';
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import { envPlaceholder, type RenderedFile } from './files';
@@ -342,4 +343,19 @@ export function serializeCoturn(options: readonly CoturnOption[]): string {
 export function renderCoturn(spec: DeploymentSpec): RenderedFile[] {
   if (!spec.calls.turn) return [];
   return [{ path: COTURN_CONFIG_PATH, content: serializeCoturn(coturnOptions(spec)) }];
+}
+
+/**
+ * Why an address cannot be where clients reach TURN, or undefined for a public IPv4 address.
+ * The ranges refused are the ones the relay refuses as peers: everything not globally reachable.
+ */
+export function publicIpv4Problem(text: string): string | undefined {
+  const address = isIPv4(text) ? parseCidr(`${text}/32`) : undefined;
+  if (!address) return `'${text}' is not an IPv4 address (expected the public IPv4 address of the node coturn runs on, four numbers separated by dots)`;
+  const range = DENIED_PEER_RANGES.find((r) => {
+    const cidr = parseCidr(r.cidr);
+    return cidr !== undefined && cidrContains(cidr, address);
+  });
+  if (!range) return undefined;
+  return `'${text}' is not a public address: it is in ${range.cidr}, ${range.why}; clients on the internet cannot reach TURN there (expected the public IPv4 address of the node coturn runs on, or of a UDP load balancer in front of it)`;
 }

@@ -27,7 +27,8 @@ const EXAMPLES = [
   ...readdirSync(join(ROOT, 'test/fixtures/valid')).filter((f) => f.endsWith('.yaml')).map((f) => `test/fixtures/valid/${f}`),
 ].sort();
 /** A documentation address (RFC 5737) for coturn's node. */
-const ADDRESS = '203.0.113.10';
+// A public address (documentation ranges are refused: clients could not reach TURN there).
+const ADDRESS = '192.0.43.10';
 
 type Json = Record<string, any>;
 

@@ -10,7 +10,8 @@ import { cli, tempDir } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = ['deployments/example.yaml', 'deployments/agency-kubernetes.yaml', 'deployments/research-open.yaml', 'test/fixtures/valid/no-turn-allow-list.yaml'];
-const ADDRESS = '203.0.113.7';
+// A public address (documentation ranges are refused: clients could not reach TURN there).
+const ADDRESS = '192.0.43.10';
 
 type Json = Record<string, any>;
 
@@ -107,6 +108,10 @@ describe('manifests command line', () => {
     expect(existsSync(out)).toBe(false);
     const bad = await cli('manifests', example, '--out', out, '--turn-public-ipv4', '2001:db8::1');
     expect(bad).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('not an IPv4 address') });
+    // A private address would never reach clients: refused as deploy's preflight refuses it.
+    const private10 = await cli('manifests', example, '--out', out, '--turn-public-ipv4', '10.0.0.5');
+    expect(private10).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining("'10.0.0.5' is not a public address: it is in 10.0.0.0/8") });
+    expect(existsSync(out)).toBe(false);
     expect(existsSync(out)).toBe(false);
   });
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { DeploymentSpec } from '../config/spec';
 import { BACKUP_CONTAINER, BACKUP_POD_COMPONENT, type BackupKind } from '../components/k8s/backup';
 import { namespaceName } from '../components/k8s/apps-context';
+import { selectorLabels } from '../components/k8s/workload';
 import { BACKUP_FILES, BACKUP_PATHS } from '../render/backup';
 
 /** Where the cluster is: the deployment's kubeconfig context, or the operator's override. */
@@ -91,7 +92,7 @@ export class Cluster {
   /** Waits until a controller's pods are gone (after scaling to 0) or rolled out. */
   waitGone(component: string, timeoutSeconds: number): void {
     this.kubectl(
-      ['wait', '--for=delete', 'pod', '--selector', `app.kubernetes.io/name=${component},app.kubernetes.io/instance=${this.spec.name}`, `--timeout=${timeoutSeconds}s`],
+      ['wait', '--for=delete', 'pod', '--selector', Object.entries(selectorLabels(this.spec.name, component)).map(([k, v]) => `${k}=${v}`).join(','), `--timeout=${timeoutSeconds}s`],
       `waiting for the ${component} pods to stop`,
       { timeoutSeconds: timeoutSeconds + 30 },
     );

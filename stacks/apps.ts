@@ -12,9 +12,6 @@ import { MatrixApps } from '../src/components/k8s/matrix-apps';
 import type { DeploymentSpec } from '../src/config/spec';
 import { DeploymentStack } from './deployment-stack';
 
-export { namespaceName } from '../src/components/k8s/apps-context';
-export { CERT_RESOLVER } from '../src/render/traefik';
-
 /** The field manager of every object the kit applies (kubectl get --show-managed-fields shows it). */
 export const FIELD_MANAGER = 'sovereign-matrix';
 

@@ -2,14 +2,7 @@ import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { DeploymentSpec } from '../src/config/spec';
 import { PROVIDER_VERSIONS } from '../src/versions';
-
-/** The layers a deployment is split into, in the order they are applied. */
-export type Layer = 'infra' | 'apps';
-
-/** `<deployment>-<layer>`: the stack's directory under cdktf.out/stacks and its state name. */
-export function stackName(spec: DeploymentSpec, layer: Layer): string {
-  return `${spec.name}-${layer}`;
-}
+import { stackName, type Layer } from './naming';
 
 /**
  * Base of every stack: one deployment, one layer. The local backend gets a relative path so the

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { EXIT } from '../src/cli/exit-codes';
+import { EXIT } from '../src/shared/exit-codes';
 import { cli, tempDir } from './helpers';
 
 const EXAMPLE = join(__dirname, '..', 'deployments', 'example.yaml');

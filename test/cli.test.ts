@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT } from '../src/cli/exit-codes';
+import { EXIT } from '../src/shared/exit-codes';
 import { cli, tempDir, VALID_YAML } from './helpers';
 
 const ROOT = join(__dirname, '..');

@@ -42,7 +42,7 @@ describe('README set-up example', () => {
 
 describe('exit codes', () => {
   it('documents every exit code of the CLI in docs/commands.md and in the CLI’s help', async () => {
-    const { EXIT } = await import('../src/cli/exit-codes');
+    const { EXIT } = await import('../src/shared/exit-codes');
     const { cliReference } = await import('../src/cli/reference');
     const help = cliReference();
     for (const code of Object.values(EXIT)) {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDeploymentFile } from '../src/config/load';
-import { synthesize } from '../src/synth';
+import { synthesize } from '../stacks/synth';
 import { CLUSTER_BACKUP_YAML, cli, tempDir, tree } from './helpers';
 
 const DEPLOYMENTS = join(__dirname, '..', 'deployments');

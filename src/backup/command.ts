@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { EXIT, ExitStatus } from '../cli/exit-codes';
-import type { Output } from '../cli/output';
+import { EXIT, ExitStatus } from '../shared/exit-codes';
+import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
 import type { DeploymentSpec } from '../config/spec';
 import type { BackupKind } from '../components/k8s/backup';

@@ -1,13 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { loadDeploymentFiles } from '../config/load';
 import { DeploymentFileError, formatProblem } from '../config/problems';
-import { renderAll } from '../render';
-import { synthesize, type StackSummary } from '../synth';
-import { EngineInitError, findEngine, ToolError, validateStack } from './engine';
-import { EXIT, ExitStatus } from './exit-codes';
-import { printSynthSummary, processOutput, type Output } from './output';
+import { ToolError } from '../shared/engine';
+import { EXIT, ExitStatus } from '../shared/exit-codes';
+import { processOutput, type Output } from '../shared/output';
 import { registerBackupCommands } from '../backup/command';
 import { processIO, registerDeployCommands } from '../deploy/command';
 import { registerInitCommand } from '../init/register';
@@ -78,12 +75,8 @@ Exit codes:
     .description('Check deployment files and report every problem with file, line and field; for each valid file, print its monthly cost and what deploy will need.')
     .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
     .action(async (files: string[]) => {
-      const { deployPreview } = await import('../deploy/preview');
-      for (const { file, spec } of loadDeploymentFiles(deploymentFiles(files))) {
-        const where = spec.target.kind === 'hetzner' ? `hetzner ${spec.target.location} ${spec.target.serverType}` : `kubernetes context ${spec.target.context}`;
-        output.out(`${file}: ok (${spec.name}: ${spec.serverName}, ${where}, size ${spec.size.name}, federation ${spec.federation.mode}, identity ${spec.identity.mode})`);
-        deployPreview(spec).forEach((line) => output.out(`  ${line}`));
-      }
+      const { runValidateCommand } = await import('../build/validate');
+      runValidateCommand(deploymentFiles(files), output);
     });
 
   program
@@ -91,14 +84,9 @@ Exit codes:
     .description('Synthesize Terraform JSON per deployment and layer into OUT/stacks/<deployment>-<layer>/cdk.tf.json.')
     .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
     .option('-o, --out <dir>', 'output directory', DEFAULT_OUTDIR)
-    .action((files: string[], options: { out: string }) => {
-      // Validate everything before writing anything: a bad file leaves the output untouched.
-      const loaded = loadDeploymentFiles(deploymentFiles(files));
-      const stacks = synthesize(
-        loaded.map((d) => d.spec),
-        options.out,
-      );
-      printSynthSummary(output, stacks, options.out);
+    .action(async (files: string[], options: { out: string }) => {
+      const { runSynthCommand } = await import('../build/synth');
+      runSynthCommand(deploymentFiles(files), options, output);
     });
 
   program
@@ -106,16 +94,9 @@ Exit codes:
     .description('Write every rendered service configuration of a deployment under DIR/<service>/, exactly as deployed (secrets as placeholders).')
     .argument('<file>', 'deployment file')
     .requiredOption('-o, --out <dir>', 'output directory')
-    .action((file: string, options: { out: string }) => {
-      const [{ spec }] = loadDeploymentFiles([file]);
-      const files = renderAll(spec);
-      for (const rendered of files) {
-        const path = join(options.out, rendered.path);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, rendered.content);
-        output.out(`  ${rendered.path}`);
-      }
-      output.out(`Rendered ${files.length} file${files.length === 1 ? '' : 's'} for ${spec.name} into ${options.out}`);
+    .action(async (file: string, options: { out: string }) => {
+      const { runRenderCommand } = await import('../build/render');
+      runRenderCommand(file, options, output);
     });
 
   program
@@ -139,48 +120,9 @@ Exit codes:
     .argument('[files...]', `deployment files (default: every *.yaml in ${DEFAULT_DEPLOYMENTS_DIR}/)`)
     .option('-o, --out <dir>', 'output directory', DEFAULT_OUTDIR)
     .option('--engine <name>', 'tofu or terraform (default: $SOVEREIGN_MATRIX_ENGINE, else tofu)')
-    .action((files: string[], options: { out: string; engine?: string }) => {
-      const loaded = loadDeploymentFiles(deploymentFiles(files));
-      const engine = findEngine(options.engine);
-      const stacks = synthesize(
-        loaded.map((d) => d.spec),
-        options.out,
-      );
-      const fileOf = new Map(loaded.map((d) => [d.spec.name, d.file]));
-      const verdicts = stacks.map((stack) => checkStack(stack));
-      const count = (verdict: string) => verdicts.filter((v) => v === verdict).length;
-      const [rejected, unchecked] = [count('rejected'), count('not checked')];
-      output.out(
-        `${engine.name} ${engine.version}: ${count('valid')} of ${stacks.length} stacks valid${rejected ? `, ${rejected} rejected` : ''}${unchecked ? `, ${unchecked} not checked (init failed)` : ''}`,
-      );
-      if (unchecked > 0) {
-        output.err(
-          `sovereign-matrix check: ${engine.name} init failed on ${unchecked} stack${unchecked === 1 ? '' : 's'}, so ${unchecked === 1 ? 'it was' : 'they were'} not judged: a provider could not be installed (missing from the provider mirror or registry, or the registry is unreachable). This is the engine's set-up, not the deployment; see docs/contributing.md, Toolchain.`,
-        );
-      }
-      if (rejected > 0) throw new StacksRejected();
-      if (unchecked > 0) throw new ExitStatus(EXIT.engineInitFailed);
-
-      function checkStack(stack: StackSummary): 'valid' | 'rejected' | 'not checked' {
-        let diagnostics;
-        try {
-          diagnostics = validateStack(engine, join(options.out, 'stacks', stack.stack));
-        } catch (error) {
-          if (!(error instanceof EngineInitError)) throw error;
-          output.err(`${fileOf.get(stack.deployment)}: ${stack.stack}: not checked: ${engine.name} init failed:`);
-          error.detail.split('\n').forEach((line) => output.err(`  ${line}`));
-          return 'not checked';
-        }
-        for (const d of diagnostics) {
-          const where = d.address ? ` (${d.address})` : '';
-          const line = `${fileOf.get(stack.deployment)}: ${stack.stack}: ${d.severity}: ${d.summary}${where}${d.detail ? `: ${d.detail}` : ''}`;
-          if (d.severity === 'error') output.err(line);
-          else output.out(line);
-        }
-        const ok = diagnostics.every((d) => d.severity !== 'error');
-        if (ok) output.out(`  ok  ${stack.stack}`);
-        return ok ? 'valid' : 'rejected';
-      }
+    .action(async (files: string[], options: { out: string; engine?: string }) => {
+      const { runCheckCommand } = await import('../build/check');
+      runCheckCommand(deploymentFiles(files), options, output);
     });
 
   program
@@ -222,9 +164,6 @@ Exit codes:
   return program;
 }
 
-/** Raised after `check` printed the engine's errors. */
-class StacksRejected extends Error {}
-
 /** The files named on the command line, or every deployment file in the default directory. */
 function deploymentFiles(files: readonly string[]): string[] {
   if (files.length > 0) return [...files];
@@ -254,7 +193,6 @@ function reportError(error: unknown, output: Output): number {
     output.err(`${count} problem${count === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; nothing was written.`);
     return EXIT.invalidDeployment;
   }
-  if (error instanceof StacksRejected) return EXIT.stackRejected;
   if (error instanceof ExitStatus) return error.code;
   if (error instanceof ToolError) {
     output.err(`sovereign-matrix: ${error.message}`);

@@ -2,21 +2,20 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { findEngine, requireEngineVersion, ToolError, ENGINE_ENV, type Engine } from '../cli/engine';
-import { EXIT, ExitStatus } from '../cli/exit-codes';
-import type { Output } from '../cli/output';
+import { findEngine, requireEngineVersion, ToolError, ENGINE_ENV, type Engine } from '../shared/engine';
+import { EXIT, ExitStatus } from '../shared/exit-codes';
+import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
 import type { DeploymentSpec } from '../config/spec';
-import { namespaceName } from '../../stacks/apps';
-import { stackName } from '../../stacks/deployment-stack';
+import { namespaceName } from '../components/k8s/apps-context';
+import { stackName } from '../../stacks/naming';
 import { keycloakCreateUserCommand } from '../render/keycloak';
 import { KEYCLOAK_REALM, masUpstreamProvider } from '../render/mas';
 import { SYNAPSE_UPSTREAMS } from '../render/synapse';
-import { synthesize } from '../synth';
 import { createRunContext } from './context';
-import { PASSPHRASE_ENV } from './encryption';
+import { PASSPHRASE_ENV } from '../operations/state-encryption';
 import { deployStacks, destroyStacks, formatPlans, NotConfirmed, planAll, plansJson, type Orchestration, type Outputs } from './orchestrator';
-import { missingCredentials } from './preflight';
+import { missingCredentials } from '../operations/requirements';
 import { elapsed, Interrupted, StackFailed, type RunContext } from './runner';
 import { selfCheck } from './self-check';
 import { deploymentStacks, operatorSecrets } from './stacks';
@@ -138,7 +137,7 @@ interface Prepared {
  * Everything before the first engine call: the deployment file, the credentials (all missing ones
  * at once, by name), the engine and its version, synthesis, the log, and Ctrl-C handling.
  */
-function prepare(file: string, options: CommonOptions, output: Output, command: string): Prepared {
+async function prepare(file: string, options: CommonOptions, output: Output, command: string): Promise<Prepared> {
   const [{ spec }] = loadDeploymentFiles([file]);
   const engineName = options.engine ?? process.env[ENGINE_ENV] ?? 'tofu';
   if (engineName !== 'tofu' && engineName !== 'terraform') throw new ToolError(`unknown engine '${engineName}' (expected tofu or terraform)`);
@@ -148,6 +147,8 @@ function prepare(file: string, options: CommonOptions, output: Output, command: 
   }
   const engine = findEngine(engineName);
   requireEngineVersion(engine);
+  // Loaded here, not at the top: registering these commands must not cost every other command cdktf.
+  const { synthesize } = await import('../../stacks/synth');
   synthesize([spec], options.out);
   const root = stateRoot();
   const controller = new AbortController();
@@ -180,7 +181,7 @@ function prepare(file: string, options: CommonOptions, output: Output, command: 
 }
 
 async function planCommand(file: string, options: CommonOptions & { json?: boolean }, output: Output): Promise<void> {
-  const p = prepare(file, options, output, 'plan');
+  const p = await prepare(file, options, output, 'plan');
   try {
     const o: Orchestration = { ctx: p.ctx, stacks: deploymentStacks(p.spec, options.out, p.root), planDir: p.ctx.planDir };
     const plans = await planAll(o);
@@ -216,7 +217,7 @@ async function deployCommand(
   }
   const minutes = Number(options.waitMinutes);
   if (!(minutes > 0)) throw new Refusal(`--wait-minutes must be a positive number, not '${options.waitMinutes}'`, EXIT.usage);
-  const p = prepare(file, options, output, 'deploy');
+  const p = await prepare(file, options, output, 'deploy');
   const wait = { timeoutMs: minutes * 60_000, intervalMs: 10_000, signal: p.ctx.signal };
   let infraOutputs: Outputs = {};
   const afterInfra = async (outputs: Outputs) => {
@@ -320,7 +321,7 @@ async function destroyCommand(
   } else if (!io.isTTY) {
     throw new Refusal('stdin is not a terminal, so the deployment name cannot be typed; pass --yes --confirm <name>', EXIT.notConfirmed);
   }
-  const p = prepare(file, options, output, 'destroy');
+  const p = await prepare(file, options, output, 'destroy');
   try {
     const o: Orchestration = { ctx: p.ctx, stacks: deploymentStacks(p.spec, options.out, p.root), planDir: p.ctx.planDir };
     const previews = await destroyStacks(o, { deleteData: Boolean(options.deleteData), confirm: confirmer(io, output, Boolean(options.yes), p.spec.name) });

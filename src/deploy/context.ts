@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Engine } from '../cli/engine';
-import type { Output } from '../cli/output';
-import { encryptionConfig, PASSPHRASE_ENV } from './encryption';
+import type { Engine } from '../shared/engine';
+import type { Output } from '../shared/output';
+import { encryptionConfig, PASSPHRASE_ENV } from '../operations/state-encryption';
 import { Redactor, RunLog, type RunContext } from './runner';
 import { logDir } from './state';
 

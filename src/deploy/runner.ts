@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Engine } from '../cli/engine';
-import type { Output } from '../cli/output';
+import type { Engine } from '../shared/engine';
+import type { Output } from '../shared/output';
 
 /** The run was interrupted (SIGINT); the engine was asked to stop and has exited. */
 export class Interrupted extends Error {

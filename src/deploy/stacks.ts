@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { stackName } from '../../stacks/deployment-stack';
+import { stackName } from '../../stacks/naming';
 import type { DeploymentSpec } from '../config/spec';
 import type { Outputs, StackDefinition } from './orchestrator';
 import { BACKUP_CREDENTIAL_ENV } from '../render/backup';

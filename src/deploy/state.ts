@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import type { Layer } from '../../stacks/deployment-stack';
+import type { Layer } from '../../stacks/naming';
 import type { DeploymentSpec } from '../config/spec';
 
 /** Overrides the directory that holds local state and run logs (default ./state). */

@@ -1,5 +1,5 @@
-import { EXIT, ExitStatus } from '../cli/exit-codes';
-import { processOutput, type Output } from '../cli/output';
+import { EXIT, ExitStatus } from '../shared/exit-codes';
+import { processOutput, type Output } from '../shared/output';
 import { compareSnapshots } from './compare';
 import { format, FORMATS, hasChanges, type Format } from './format';
 import type { DiffResult } from './model';
@@ -50,7 +50,7 @@ function compareFiles(files: readonly string[], options: DiffOptions, cwd: strin
 
 /**
  * `sovereign-matrix diff`: prints the difference; with --exit-code, throws ExitStatus(EXIT.changes)
- * when there is one (exit code 5, see src/cli/exit-codes.ts).
+ * when there is one (exit code 5, see src/shared/exit-codes.ts).
  */
 export async function runDiffCommand(files: readonly string[], options: DiffOptions, output: Output): Promise<void> {
   const form = (options.format ?? 'terminal') as Format;

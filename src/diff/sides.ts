@@ -16,7 +16,7 @@
  *   own code: its compiled dist/ if present, else built (node_modules shared with the running kit
  *   when the lockfiles are identical, else `npm ci --prefer-offline`; then tsc), and run in a
  *   child process. The diff then shows the effect of the code change;
- * - a side whose kit predates the synth pipeline (no src/synth.ts) cannot synthesize itself; its
+ * - a side whose kit predates the synth pipeline (no synth module, see SYNTH_MODULES) cannot synthesize itself; its
  *   deployment files are synthesized by the running kit, and the output says so.
  */
 import { spawnSync } from 'node:child_process';
@@ -26,14 +26,26 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { loadDeploymentFiles, type LoadedDeployment } from '../config/load';
 import { DeploymentFileError, type Problem } from '../config/problems';
-import { ToolError } from '../cli/engine';
+import { ToolError } from '../shared/engine';
 import { renderAll } from '../render';
-import { synthesize } from '../synth';
+import { synthesize } from '../../stacks/synth';
 import type { DeploymentSnapshot, SideSnapshot } from './model';
 import { stableStringify } from './stack-diff';
 
 /** A command-line mistake (neither directory nor ref, file on neither side); exit code 2. */
 export class DiffUsageError extends Error {}
+
+/**
+ * Where a kit keeps its synth pipeline, relative to its root without the extension, newest layout
+ * first: stacks/synth since the layers were made one-way (#17), src/synth before. A side is
+ * synthesized with its own code in either layout.
+ */
+const SYNTH_MODULES = ['stacks/synth', 'src/synth'];
+
+/** The side's compiled synth module under `dist`, if it has one. */
+function compiledSynth(dist: string): string | undefined {
+  return SYNTH_MODULES.map((m) => join(dist, `${m}.js`)).find((file) => existsSync(file));
+}
 
 /** Where the deployment files of a side are looked for when none are named. */
 export const DEPLOYMENTS_DIR = 'deployments';
@@ -149,7 +161,7 @@ function codeSource(root: string, materialised: boolean, label: string): CodeSou
   if (!isKit(root)) return { kind: 'running' };
   const running = runningKitRoot();
   if (realpathSync(root) === realpathSync(running)) return { kind: 'running' };
-  if (!existsSync(join(root, 'src', 'synth.ts')) && !existsSync(join(root, 'dist', 'src', 'synth.js'))) {
+  if (!SYNTH_MODULES.some((m) => existsSync(join(root, `${m}.ts`))) && !compiledSynth(join(root, 'dist'))) {
     return { kind: 'running', note: `${label}: its kit predates the synth pipeline; its deployment files were synthesized with the running kit's code` };
   }
   if (codeFingerprint(root) === codeFingerprint(running)) return { kind: 'running' };
@@ -253,7 +265,7 @@ const path = require('path');
 const fs = require('fs');
 const [dist, out, ...files] = process.argv.slice(1);
 const load = require(path.join(dist, 'src/config/load.js'));
-const synth = require(path.join(dist, 'src/synth.js'));
+const synth = require([${SYNTH_MODULES.map((m) => JSON.stringify(`${m}.js`)).join(', ')}].map((m) => path.join(dist, m)).find((f) => fs.existsSync(f)));
 let render;
 try { render = require(path.join(dist, 'src/render/index.js')); } catch (e) { render = undefined; }
 try {
@@ -309,7 +321,7 @@ export function synthesizeWithOwnCode(side: Side, cleanup: Cleanup, notes: strin
 
 /** The side's compiled dist/, building it when missing; see the module comment. */
 function buildSide(side: Side, kitRoot: string, materialised: boolean, cleanup: Cleanup, notes: string[]): string {
-  if (existsSync(join(kitRoot, 'dist', 'src', 'synth.js')) && existsSync(join(kitRoot, 'dist', 'src', 'config', 'load.js'))) {
+  if (compiledSynth(join(kitRoot, 'dist')) && existsSync(join(kitRoot, 'dist', 'src', 'config', 'load.js'))) {
     notes.push(`${side.label}: kit code differs from the running kit; synthesized with its own compiled code (${join(relative(process.cwd(), kitRoot) || '.', 'dist')})`);
     return join(kitRoot, 'dist');
   }
@@ -334,7 +346,7 @@ function buildSide(side: Side, kitRoot: string, materialised: boolean, cleanup: 
   }
   const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
   const build = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (build.status !== 0 || !existsSync(join(dir, 'dist', 'src', 'synth.js'))) {
+  if (build.status !== 0 || !compiledSynth(join(dir, 'dist'))) {
     throw new ToolError(`building the kit of ${side.label} failed:\n${(build.stdout + build.stderr || build.error?.message || '').trim()}`);
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Output } from '../cli/output';
+import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
 import { generateReference } from './generate';
 import { fetchHetznerPrices, type LivePrices } from './pricing-api';

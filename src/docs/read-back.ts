@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeploymentSpec } from '../config/spec';
-import { synthesize } from '../synth';
+import { synthesize } from '../../stacks/synth';
 
 /** A stack's cdk.tf.json, as far as the documents read it. */
 export interface TerraformJson {

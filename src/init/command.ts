@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EXIT, ExitStatus } from '../cli/exit-codes';
-import type { Output } from '../cli/output';
+import { EXIT, ExitStatus } from '../shared/exit-codes';
+import type { Output } from '../shared/output';
 import { parseDeployment } from '../config/load';
 import { DeploymentFileError, type Problem } from '../config/problems';
 import type { DeploymentSpec } from '../config/spec';
-import { deployRequirements } from '../deploy/preflight';
+import { deployRequirements } from '../operations/requirements';
 import { kitRoot } from '../kit';
 import { answersFromFlags, askAnswers, InitUsageError, type AnswerCheck, type InitFlags } from './answers';
 import { deploymentYaml, type InitAnswers } from './generate';

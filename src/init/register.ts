@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { EXIT, ExitStatus } from '../cli/exit-codes';
-import type { Output } from '../cli/output';
+import { EXIT, ExitStatus } from '../shared/exit-codes';
+import type { Output } from '../shared/output';
 import type { InitFlags } from './answers';
 import { terminalIO, type InitIO } from './prompt';
 

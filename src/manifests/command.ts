@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Output } from '../cli/output';
+import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
 import { publicIpv4Problem } from '../render/coturn';
 import { buildManifests, MANIFESTS_MARKER } from './build';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { versionText } from '../../src/cli/version';
-import { EXIT } from '../../src/cli/exit-codes';
+import { EXIT } from '../../src/shared/exit-codes';
 import { BACKUP_TOOL_VERSIONS, images, PINNED_VERSIONS, PROVIDER_VERSIONS } from '../../src/versions';
 import { cli } from '../helpers';
 

@@ -1,5 +1,5 @@
-import { missingCredentials } from '../../src/deploy/preflight';
-import { deployPreview } from '../../src/deploy/preview';
+import { missingCredentials } from '../../src/operations/requirements';
+import { deployPreview } from '../../src/operations/preview';
 import { hetznerMonthlyCost, totalMonthly } from '../../src/pricing/hetzner';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 

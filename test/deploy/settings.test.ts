@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareVersions, requireEngineVersion, ToolError } from '../../src/cli/engine';
-import { encryptionConfig, hclString } from '../../src/deploy/encryption';
-import { missingCredentials } from '../../src/deploy/preflight';
+import { compareVersions, requireEngineVersion, ToolError } from '../../src/shared/engine';
+import { encryptionConfig, hclString } from '../../src/operations/state-encryption';
+import { missingCredentials } from '../../src/operations/requirements';
 import { publicIpv4Problem } from '../../src/render/coturn';
 import { engineError, Redactor } from '../../src/deploy/runner';
 import { backendConfigArgs, describeState, localStatePath, stateRoot } from '../../src/deploy/state';
 import { deploymentStacks } from '../../src/deploy/stacks';
-import { synthesize } from '../../src/synth';
+import { synthesize } from '../../stacks/synth';
 import { CLUSTER_BACKUP_YAML, problemsOf, specOf, tempDir, VALID_YAML } from '../helpers';
 
 const S3 = `state:

@@ -109,7 +109,8 @@ test('a git ref whose deployment file is invalid: exit 1, problems named ref:pat
   expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
 });
 
-test('a side with different kit code is synthesized by its own compiled code', () => {
+// Kits before #17 kept the synth pipeline in src/synth; since then it is stacks/synth.
+test.each(['src/synth', 'stacks/synth'])('a side with different kit code is synthesized by its own compiled code (%s)', (synthModule) => {
   // A stand-in kit: a checkout with its own dist/ whose synthesize writes a marker resource.
   const kit = tempDir('sm-diff-kit-');
   const write = (path: string, text: string) => {
@@ -117,11 +118,11 @@ test('a side with different kit code is synthesized by its own compiled code', (
     writeFileSync(join(kit, path), text);
   };
   write('package.json', JSON.stringify({ name: 'sovereign-matrix', version: '0.0.1' }));
-  write('src/synth.ts', '// the old kit');
+  write(`${synthModule}.ts`, '// the old kit');
   write('deployments/d.yaml', 'name: diff-fixture\n');
   write('dist/src/config/load.js', `exports.loadDeploymentFiles = (files) => files.map((file) => ({ file, spec: { name: 'diff-fixture' } }));`);
   write(
-    'dist/src/synth.js',
+    `dist/${synthModule}.js`,
     `const fs = require('fs'), path = require('path');
 exports.synthesize = (specs, out) => specs.map((spec) => {
   const file = path.join('stacks', spec.name + '-apps', 'cdk.tf.json');

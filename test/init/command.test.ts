@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT, ExitStatus } from '../../src/cli/exit-codes';
-import type { Output } from '../../src/cli/output';
+import { EXIT, ExitStatus } from '../../src/shared/exit-codes';
+import type { Output } from '../../src/shared/output';
 import { runInitCommand } from '../../src/init/command';
 import type { InitFlags } from '../../src/init/answers';
 import { PromptInterrupted, type InitIO } from '../../src/init/prompt';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findEngine, type Engine } from '../../src/cli/engine';
+import { findEngine, type Engine } from '../../src/shared/engine';
 import { createRunContext } from '../../src/deploy/context';
-import { PASSPHRASE_ENV } from '../../src/deploy/encryption';
+import { PASSPHRASE_ENV } from '../../src/operations/state-encryption';
 import { deployStacks, destroyStacks, NotConfirmed, planAll, readOutputs, type Orchestration, type StackDefinition } from '../../src/deploy/orchestrator';
 import { Interrupted, StackFailed } from '../../src/deploy/runner';
 import { STATEFUL_RESOURCES } from '../../src/deploy/stateful';

@@ -11,7 +11,7 @@ import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { loadDeploymentFile } from '../../src/config/load';
 import type { DeploymentSpec } from '../../src/config/spec';
 import { PORTS } from '../../src/ports';
-import { synthesize } from '../../src/synth';
+import { synthesize } from '../../stacks/synth';
 import { renderCoturn } from '../../src/render/coturn';
 import { tempDir } from '../helpers';
 import { applyCoturnOverlay } from './coturn-overlay';
@@ -26,7 +26,7 @@ import { synapseTurnCredentials } from './turn-credentials';
  * Traefik to real coturn from Debian (scripts/integration/coturn.sh), booted with the kit's
  * rendered turnserver.conf.
  *
- * The inputs come from the SYNTHESIZED apps stack (src/synth.ts, as `sovereign-matrix synth`
+ * The inputs come from the SYNTHESIZED apps stack (stacks/synth.ts, as `sovereign-matrix synth`
  * writes it), not from re-implementing them:
  *  - the HelmChartConfig object (src/components/k8s/traefik-config.ts): its
  *    valuesContent's `global`, `additionalArguments`, `ports` (web's redirection, and further

@@ -16,7 +16,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findEngine } from '../../src/cli/engine';
+import { findEngine } from '../../src/shared/engine';
 import { createRunContext } from '../../src/deploy/context';
 import { deployStacks, planAll, type Orchestration } from '../../src/deploy/orchestrator';
 import { StackFailed } from '../../src/deploy/runner';

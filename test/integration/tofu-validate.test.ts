@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findEngine, validateStack } from '../../src/cli/engine';
+import { findEngine, validateStack } from '../../src/shared/engine';
 import { loadDeploymentFiles } from '../../src/config/load';
-import { synthesize, type StackSummary } from '../../src/synth';
+import { synthesize, type StackSummary } from '../../stacks/synth';
 import { tempDir } from '../helpers';
 import { ensureTofu, providerInMirror } from './tools';
 

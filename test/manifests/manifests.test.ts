@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { AppsStack } from '../../stacks/apps';
-import { EXIT } from '../../src/cli/exit-codes';
+import { EXIT } from '../../src/shared/exit-codes';
 import { loadDeploymentFile } from '../../src/config/load';
 import { cli, tempDir } from '../helpers';
 

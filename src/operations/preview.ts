@@ -1,4 +1,4 @@
-import { EXIT } from '../cli/exit-codes';
+import { EXIT } from '../shared/exit-codes';
 import { addressRecords, publicNames, recordLine } from '../components/dns-records';
 import { TURN_TLS_SECRET } from '../components/k8s/certificates';
 import { namespaceName } from '../components/k8s/apps-context';
@@ -10,7 +10,7 @@ import { PORTS } from '../ports';
 /** The oldest cert-manager whose HTTP-01 solver pods pass the namespace's `restricted` profile (see docs/deploying.md, Certificates). */
 const MINIMUM_CERT_MANAGER = '1.10';
 import { HETZNER_PRICES, hetznerMonthlyCost, totalMonthly } from '../pricing/hetzner';
-import { deployRequirements, TURN_PUBLIC_IPV4_ENV } from './preflight';
+import { deployRequirements, TURN_PUBLIC_IPV4_ENV } from './requirements';
 
 /**
  * What `validate` says about a valid deployment so that deploy holds no surprise: the monthly cost

@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'cdktf';
-import { AppsStack } from '../stacks/apps';
-import type { DeploymentStack } from '../stacks/deployment-stack';
-import { HetznerInfraStack } from '../stacks/hetzner-infra';
-import type { DeploymentSpec } from './config/spec';
+import { AppsStack } from './apps';
+import type { DeploymentStack } from './deployment-stack';
+import { HetznerInfraStack } from './hetzner-infra';
+import type { DeploymentSpec } from '../src/config/spec';
 
 /** What one synthesized stack contains, for the CLI's summary. */
 export interface StackSummary {

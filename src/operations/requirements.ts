@@ -4,7 +4,7 @@ import { delimiter, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { DeploymentSpec } from '../config/spec';
 import { publicIpv4Problem } from '../render/coturn';
-import { MIN_PASSPHRASE_LENGTH, PASSPHRASE_ENV } from './encryption';
+import { MIN_PASSPHRASE_LENGTH, PASSPHRASE_ENV } from './state-encryption';
 import { BACKUP_CREDENTIAL_ENV, MIN_BACKUP_PASSPHRASE_LENGTH } from '../render/backup';
 
 /** Everything a deploy needs from the operator's environment; checked before anything runs. */

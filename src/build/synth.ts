@@ -1,15 +1,16 @@
-import type { StackSummary } from '../synth';
+import { loadDeploymentFiles } from '../config/load';
+import type { Output } from '../shared/output';
+import { synthesize, type StackSummary } from '../../stacks/synth';
 
-/** Where the CLI writes; tests pass their own to capture output. */
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
+/** `synth`: validate every file before writing anything (a bad file leaves the output untouched), then synthesize them all. */
+export function runSynthCommand(files: readonly string[], options: { out: string }, output: Output): void {
+  const loaded = loadDeploymentFiles(files);
+  const stacks = synthesize(
+    loaded.map((d) => d.spec),
+    options.out,
+  );
+  printSynthSummary(output, stacks, options.out);
 }
-
-export const processOutput: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
 
 /** A short synth summary: one line per stack, then where the output is. */
 export function printSynthSummary(output: Output, stacks: readonly StackSummary[], outdir: string): void {

@@ -6,7 +6,10 @@
  * and of its constant defaults; resolve.ts, the field reference and editors all read them there.
  *
  * Run by `npm run schema:compile` (scripts/compile-schema.js). The output is committed;
- * test/config/deployment-file-generated.test.ts fails when it is stale.
+ * test/config/deployment-file-generated.test.ts fails when it is stale. That test runs
+ * `node scripts/deployment-types.js` (which prints the module) in a child process, because the
+ * Prettier 3 inside json-schema-to-typescript loads its plugins with import(), which Jest's
+ * module sandbox refuses.
  */
 const { compile } = require('json-schema-to-typescript');
 
@@ -116,4 +119,14 @@ async function generate() {
   return `${HEADER}\n${types.trimEnd()}\n\n${defaultsSource(schema)}`;
 }
 
-module.exports = { generate, collectDefaults };
+module.exports = { generate };
+
+if (require.main === module) {
+  generate().then(
+    (source) => process.stdout.write(source),
+    (error) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -4,9 +4,11 @@
  * Compiles the deployment JSON Schema into a standalone validator module with Ajv, so the CLI
  * does not compile the schema on every start (that alone cost ~150 ms of a 0.5 s budget).
  * The output is committed; test/config/schema-validator.test.ts fails when it is stale.
+ * It also writes src/config/deployment-file.generated.ts, the deployment file's TypeScript type
+ * and defaults (scripts/deployment-types.js).
  *
- *   node scripts/compile-schema.js          write src/config/deployment-validator.js
- *   node scripts/compile-schema.js --stdout print it instead (used by the staleness test)
+ *   node scripts/compile-schema.js          write both files
+ *   node scripts/compile-schema.js --stdout print the validator instead
  */
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -27,7 +29,21 @@ function compile() {
 
 module.exports = { compile };
 
+async function main() {
+  if (process.argv.includes('--stdout')) {
+    process.stdout.write(compile());
+    return;
+  }
+  const config = join(__dirname, '..', 'src', 'config');
+  writeFileSync(join(config, 'deployment-validator.js'), compile());
+  // Required here, not at the top: the validator's staleness test loads this module without it.
+  const { generate } = require('./deployment-types');
+  writeFileSync(join(config, 'deployment-file.generated.ts'), await generate());
+}
+
 if (require.main === module) {
-  if (process.argv.includes('--stdout')) process.stdout.write(compile());
-  else writeFileSync(join(__dirname, '..', 'src', 'config', 'deployment-validator.js'), compile());
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
 }

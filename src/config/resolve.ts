@@ -1,79 +1,51 @@
 import { PINNED_VERSIONS, type ComponentVersions } from '../versions';
-import { sizeProfile, type SizeName } from './sizing';
-import type { Backup, DeploymentSpec, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend, Weekday } from './spec';
+import { sizeProfile } from './sizing';
+import { DEPLOYMENT_DEFAULTS, type BackupBucket, type DeploymentFile, type StateBucket } from './deployment-file.generated';
+import type { Backup, DeploymentSpec, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
 
-/** The deployment file as the JSON Schema describes it (snake_case), after validation. */
-export interface DeploymentFile {
-  name: string;
-  server_name: string;
-  hostnames?: Partial<Record<'matrix' | 'web' | 'auth' | 'sso' | 'turn', string>>;
-  target: {
-    hetzner?: {
-      location: 'fsn1' | 'nbg1' | 'hel1';
-      ssh_keys: string[];
-      admin_cidrs: string[];
-      server_type?: string;
-      volume_size_gib?: number;
-    };
-    kubernetes?: { context: string; kubeconfig?: string; storage_class?: string; ingress_class?: string };
-  };
-  size?: SizeName;
-  federation?: { mode: 'closed' | 'allow_list' | 'open'; allow?: string[] };
-  identity?: {
-    mode: 'local' | 'keycloak' | 'oidc';
-    oidc?: { issuer: string; client_id: string; client_secret_env: string; display_name?: string; scopes?: string[] };
-  };
-  calls?: { turn?: boolean; relay_ports?: { min: number; max: number } };
-  dns?: { mode: 'hetzner' | 'manual'; zone?: string };
-  tls?: { acme_server?: string; acme_email?: string; cluster_issuer?: string };
-  admin_contact: string;
-  registry_mirror?: string;
-  versions?: Partial<Record<'synapse' | 'postgres' | 'element_web' | 'mas' | 'keycloak' | 'coturn' | 'k3s', string>>;
-  extra?: Partial<Record<'synapse' | 'mas' | 'element_web' | 'coturn' | 'keycloak', Record<string, never>>>;
-  state?: { s3: S3File };
-  backup?: {
-    enabled?: boolean;
-    s3?: S3File;
-    time_utc?: string;
-    full_backup_day?: Weekday;
-    retention?: { daily?: number; weekly?: number; monthly?: number };
-    passphrase_env?: string;
-  };
-}
+/**
+ * The deployment file's type (and DEPLOYMENT_DEFAULTS) are generated from deployment.schema.json
+ * by npm run schema:compile; re-exported for the modules that import the type from here.
+ */
+export type { DeploymentFile } from './deployment-file.generated';
 
 /** An S3 location as the deployment file writes it (`state.s3`, `backup.s3`). */
-interface S3File {
-  endpoint: string;
-  bucket: string;
-  key_prefix?: string;
-  region: string;
-}
+type S3File = StateBucket | BackupBucket;
 
-/** Defaults a deployment file may leave out. Documented in docs/deployment-file.md, generated from the schema's descriptions. */
+/** Short, because resolveDeployment reads it on almost every line. */
+const D = DEPLOYMENT_DEFAULTS;
+
+/**
+ * The schema's defaults under the names src/init/generate.ts reads. A view only: every value
+ * comes from DEPLOYMENT_DEFAULTS, so from the schema.
+ */
 export const DEFAULTS = {
-  size: 'small',
-  federation: 'closed',
-  identity: 'local',
-  turn: true,
-  /** 100 ports: about 50 simultaneous relayed call participants, and a small firewall opening. */
-  relayPorts: { min: 49160, max: 49259 },
-  dns: 'manual',
-  acmeServer: 'https://acme-v02.api.letsencrypt.org/directory',
-  ingressClass: 'traefik',
-  oidcScopes: ['profile', 'email'],
-  /** Outside office hours in every EU time zone (03:30-05:30 local). */
-  backupTimeUtc: '02:30',
-  backupFullDay: 'sunday',
-  /** Two weeks of point-in-time recovery, two months of weekly and a year of monthly snapshots. */
-  backupRetention: { daily: 14, weekly: 8, monthly: 12 },
-  backupPassphraseEnv: 'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
+  size: D['size'],
+  federation: D['federation'].mode,
+  identity: D['identity'].mode,
+  turn: D['calls.turn'],
+  relayPorts: D['calls.relay_ports'],
+  dns: D['dns'].mode,
+  acmeServer: D['tls.acme_server'],
+  ingressClass: D['target.kubernetes.ingress_class'],
+  oidcScopes: D['identity.oidc.scopes'],
+  backupTimeUtc: D['backup.time_utc'],
+  backupFullDay: D['backup.full_backup_day'],
+  backupRetention: { daily: D['backup.retention.daily'], weekly: D['backup.retention.weekly'], monthly: D['backup.retention.monthly'] },
+  backupPassphraseEnv: D['backup.passphrase_env'],
 } as const;
 
-/** Applies every default and the sizing profile; the result is deep-frozen. */
+/**
+ * Applies every default and the sizing profile; the result is deep-frozen. Constant defaults come
+ * from the schema (D); the ones derived from other fields (hostnames and the DNS zone from
+ * server_name, server type and volume from the size profile, the backup bucket from the Hetzner
+ * location, key prefixes from name, the certificate contact from admin_contact, versions from
+ * PINNED_VERSIONS) are code here, and the schema's descriptions say them in words.
+ */
 export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
   const serverName = file.server_name;
   const federation = resolveFederation(file);
-  const size = sizeProfile(file.size ?? DEFAULTS.size, federation.mode);
+  const size = sizeProfile(file.size ?? D['size'], federation.mode);
   const hostnames = {
     matrix: file.hostnames?.matrix ?? `matrix.${serverName}`,
     web: file.hostnames?.web ?? `chat.${serverName}`,
@@ -90,15 +62,15 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     federation,
     identity: resolveIdentity(file),
     calls: {
-      turn: file.calls?.turn ?? DEFAULTS.turn,
-      relayPorts: file.calls?.relay_ports ?? DEFAULTS.relayPorts,
+      turn: file.calls?.turn ?? D['calls.turn'],
+      relayPorts: file.calls?.relay_ports ?? D['calls.relay_ports'],
     },
     dns:
-      (file.dns?.mode ?? DEFAULTS.dns) === 'hetzner'
+      (file.dns ?? D['dns']).mode === 'hetzner'
         ? { mode: 'hetzner', zone: file.dns?.zone ?? serverName }
         : { mode: 'manual' },
     tls: {
-      acmeServer: file.tls?.acme_server ?? DEFAULTS.acmeServer,
+      acmeServer: file.tls?.acme_server ?? D['tls.acme_server'],
       acmeEmail: file.tls?.acme_email ?? file.admin_contact,
       ...(file.tls?.cluster_issuer === undefined ? {} : { clusterIssuer: file.tls.cluster_issuer }),
     },
@@ -139,7 +111,7 @@ function resolveS3(file: DeploymentFile, s3: S3File) {
  */
 function resolveBackup(file: DeploymentFile): Backup {
   const backup = file.backup ?? {};
-  if (backup.enabled === false) return { enabled: false };
+  if (!(backup.enabled ?? D['backup.enabled'])) return { enabled: false };
   const hetzner = file.target.hetzner;
   const s3: S3File | undefined =
     backup.s3 ??
@@ -150,22 +122,25 @@ function resolveBackup(file: DeploymentFile): Backup {
   return {
     enabled: true,
     s3: resolveS3(file, s3),
-    timeUtc: backup.time_utc ?? DEFAULTS.backupTimeUtc,
-    fullBackupDay: backup.full_backup_day ?? DEFAULTS.backupFullDay,
-    retention: { ...DEFAULTS.backupRetention, ...backup.retention },
-    passphraseEnv: backup.passphrase_env ?? DEFAULTS.backupPassphraseEnv,
+    timeUtc: backup.time_utc ?? D['backup.time_utc'],
+    fullBackupDay: backup.full_backup_day ?? D['backup.full_backup_day'],
+    retention: {
+      daily: backup.retention?.daily ?? D['backup.retention.daily'],
+      weekly: backup.retention?.weekly ?? D['backup.retention.weekly'],
+      monthly: backup.retention?.monthly ?? D['backup.retention.monthly'],
+    },
+    passphraseEnv: backup.passphrase_env ?? D['backup.passphrase_env'],
   };
 }
 
 function resolveFederation(file: DeploymentFile): Federation {
-  const mode = file.federation?.mode ?? DEFAULTS.federation;
-  if (mode === 'allow_list') return { mode, allow: [...(file.federation?.allow ?? [])].sort() };
+  const { mode, allow } = file.federation ?? D['federation'];
+  if (mode === 'allow_list') return { mode, allow: [...(allow ?? [])].sort() };
   return { mode };
 }
 
 function resolveIdentity(file: DeploymentFile): Identity {
-  const mode = file.identity?.mode ?? DEFAULTS.identity;
-  const oidc = file.identity?.oidc;
+  const { mode, oidc } = file.identity ?? D['identity'];
   if (mode === 'oidc' && oidc) {
     return {
       mode,
@@ -174,7 +149,7 @@ function resolveIdentity(file: DeploymentFile): Identity {
         clientId: oidc.client_id,
         clientSecretEnv: oidc.client_secret_env,
         displayName: oidc.display_name ?? new URL(oidc.issuer).hostname,
-        scopes: ['openid', ...(oidc.scopes ?? DEFAULTS.oidcScopes).filter((s) => s !== 'openid')],
+        scopes: ['openid', ...(oidc.scopes ?? D['identity.oidc.scopes']).filter((s) => s !== 'openid')],
       },
     };
   }
@@ -200,7 +175,7 @@ function resolveTarget(file: DeploymentFile, serverType: string, volumeSizeGiB: 
     context: kubernetes.context,
     kubeconfig: kubernetes.kubeconfig,
     storageClass: kubernetes.storage_class,
-    ingressClass: kubernetes.ingress_class ?? DEFAULTS.ingressClass,
+    ingressClass: kubernetes.ingress_class ?? D['target.kubernetes.ingress_class'],
   };
 }
 

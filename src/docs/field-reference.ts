@@ -40,12 +40,23 @@ function typeOf(node: Schema): string {
   return Array.isArray(node.type) ? node.type.join(' or ') : String(node.type ?? 'any');
 }
 
+/** A schema `default` as YAML flow style, the way a deployment file would write it: `{ mode: closed }`, `[profile, email]`. */
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(shown).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k}: ${shown(v)}`)
+      .join(', ')} }`;
+  }
+  return String(value);
+}
+
 function rows(node: Schema, prefix: string, required: readonly string[], out: Row[]): void {
   for (const [key, raw] of Object.entries<Schema>(node.properties ?? {})) {
     const child = resolve(raw);
     const path = prefix ? `${prefix}.${key}` : key;
     const isObject = child.type === 'object' && child.properties;
-    const description = [child.description ?? '', child.default !== undefined ? `Default: \`${String(child.default)}\`.` : '']
+    const description = [child.description ?? '', child.default !== undefined ? `Default: \`${shown(child.default)}\`.` : '']
       .filter(Boolean)
       .join(' ');
     out.push({ path, required: required.includes(key), type: isObject ? 'section' : typeOf(child), description });

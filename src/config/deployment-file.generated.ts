@@ -1,0 +1,382 @@
+// generated from deployment.schema.json by npm run schema:compile; do not edit.
+// Change the schema, then run `npm run schema:compile`.
+
+export type Cidr = string;
+export type Domain = string;
+export type Version = string;
+
+/**
+ * One Matrix deployment: who it serves, where it runs, and how it is locked down. Keys are snake_case like Synapse's own configuration.
+ */
+export interface DeploymentFile {
+  /**
+   * Short name of the deployment. Used in stack names (<name>-infra, <name>-apps), resource names and labels; changing it replaces every resource.
+   */
+  name: string;
+  /**
+   * The Matrix server name: the part after ':' in user IDs such as @alice:example.gov.eu. It can never change after the first start.
+   */
+  server_name: string;
+  /**
+   * Public hostnames. Each one defaults to a subdomain of server_name.
+   */
+  hostnames?: {
+    /**
+     * Client and federation API. Default: matrix.<server_name>.
+     */
+    matrix?: string;
+    /**
+     * Element Web. Default: chat.<server_name>.
+     */
+    web?: string;
+    /**
+     * Matrix Authentication Service. Default: auth.<server_name>.
+     */
+    auth?: string;
+    /**
+     * Bundled Keycloak (identity.mode: keycloak only). Default: sso.<server_name>.
+     */
+    sso?: string;
+    /**
+     * TURN server for calls. Default: turn.<server_name>.
+     */
+    turn?: string;
+  };
+  /**
+   * Where the deployment runs: exactly one of hetzner or kubernetes.
+   */
+  target: {
+    /**
+     * A new Hetzner Cloud server running k3s, in an EU location.
+     */
+    hetzner?: {
+      /**
+       * Hetzner location. Only EU locations are allowed: fsn1 (Falkenstein, DE), nbg1 (Nuremberg, DE), hel1 (Helsinki, FI).
+       */
+      location: 'fsn1' | 'nbg1' | 'hel1';
+      /**
+       * Names of SSH keys already uploaded to the Hetzner project, installed for the administrator.
+       *
+       * @minItems 1
+       */
+      ssh_keys: [string, ...string[]];
+      /**
+       * Networks allowed to reach SSH and the Kubernetes API. There is no default: the kit never opens them to the world.
+       *
+       * @minItems 1
+       */
+      admin_cidrs: [Cidr, ...Cidr[]];
+      /**
+       * Override the server type chosen by the size profile (current types: cx23..cx53, cpx12..cpx62, ccx13..ccx63, cax11..cax41).
+       */
+      server_type?: string;
+      /**
+       * Size of the data volume (PostgreSQL and media) in GiB. Default: from the size profile.
+       */
+      volume_size_gib?: number;
+    };
+    /**
+     * An existing Kubernetes cluster, reached through a kubeconfig context. Only the application layer is deployed.
+     */
+    kubernetes?: {
+      /**
+       * Name of the kubeconfig context to use.
+       */
+      context: string;
+      /**
+       * Path to the kubeconfig file. Default: ~/.kube/config (or KUBECONFIG).
+       */
+      kubeconfig?: string;
+      /**
+       * StorageClass for persistent volumes. Default: the cluster's default StorageClass.
+       */
+      storage_class?: string;
+      /**
+       * IngressClass for the public routes.
+       */
+      ingress_class?: string;
+    };
+  };
+  /**
+   * Size profile. small: up to 500 users; medium: 501 to 2,500 users; large: 2,501 to 10,000 users (Element's published ESS sizing).
+   */
+  size?: 'small' | 'medium' | 'large';
+  /**
+   * Which other Matrix servers may talk to this one. The default keeps a government server to itself.
+   */
+  federation?: {
+    /**
+     * closed: no other server; allow_list: only the domains listed in allow; open: any server.
+     */
+    mode: 'closed' | 'allow_list' | 'open';
+    /**
+     * Server names allowed to federate (mode allow_list only).
+     *
+     * @minItems 1
+     */
+    allow?: [Domain, ...Domain[]];
+  };
+  /**
+   * How users log in. All modes run Matrix Authentication Service (MAS) in front of Synapse.
+   */
+  identity?: {
+    /**
+     * local: accounts kept in MAS; keycloak: a bundled Keycloak realm; oidc: an external OpenID Connect provider (for example a national one).
+     */
+    mode: 'local' | 'keycloak' | 'oidc';
+    /**
+     * The external OpenID Connect provider (mode oidc only). The client secret is never written in this file.
+     */
+    oidc?: {
+      /**
+       * Issuer URL, exactly as in the provider's discovery document.
+       */
+      issuer: string;
+      /**
+       * Client ID registered with the provider.
+       */
+      client_id: string;
+      /**
+       * Name of the environment variable that holds the client secret at deploy time.
+       */
+      client_secret_env: string;
+      /**
+       * Name shown on the login button.
+       */
+      display_name?: string;
+      /**
+       * Scopes requested in addition to openid.
+       */
+      scopes?: string[];
+    };
+  };
+  /**
+   * Voice and video calls.
+   */
+  calls?: {
+    /**
+     * Run a TURN server (coturn).
+     */
+    turn?: boolean;
+    /**
+     * UDP port range for TURN relays; the firewall opens exactly this range. The default's 100 ports carry about 50 simultaneous relayed call participants, with a small firewall opening.
+     */
+    relay_ports?: {
+      min: number;
+      max: number;
+    };
+  };
+  /**
+   * DNS records. hetzner: the kit manages records in a Hetzner DNS zone; manual: the CLI prints the records to create.
+   */
+  dns?: {
+    mode: 'hetzner' | 'manual';
+    /**
+     * The Hetzner DNS zone (mode hetzner). Default: server_name.
+     */
+    zone?: string;
+  };
+  /**
+   * Certificates for the public hostnames.
+   */
+  tls?: {
+    /**
+     * ACME directory URL. The default is Let's Encrypt's; set it to an EU certificate authority's ACME endpoint if required. On the kit's k3s Traefik uses it; on an existing cluster the kit creates a cert-manager Issuer with it.
+     */
+    acme_server?: string;
+    /**
+     * Contact for the certificate authority. Default: admin_contact.
+     */
+    acme_email?: string;
+    /**
+     * Existing cluster only: a cert-manager ClusterIssuer of the cluster to take every certificate from (an organisation's own CA, or ACME with DNS-01), instead of the ACME Issuer the kit creates from acme_server.
+     */
+    cluster_issuer?: string;
+  };
+  /**
+   * E-mail address of the team running the server (shown to users and used for certificates).
+   */
+  admin_contact: string;
+  /**
+   * Pull every container image of the apps layer through this registry (air-gapped or controlled networks): each reference becomes <registry_mirror>/<original reference>, for example harbor.ministry.example.eu/mirror/docker.io/library/postgres:17.9. Mirror the images listed by sovereign-matrix --version (or the reference architecture) there first. Default: the images' own registries.
+   */
+  registry_mirror?: string;
+  /**
+   * Override pinned versions. Only do this to apply a security release before the kit ships it.
+   */
+  versions?: {
+    synapse?: Version;
+    postgres?: Version;
+    element_web?: Version;
+    mas?: Version;
+    keycloak?: Version;
+    coturn?: Version;
+    k3s?: string;
+  };
+  /**
+   * Escape hatch: raw settings deep-merged into a component's rendered configuration after the kit's own. The kit does not check their meaning; settings the kit manages for security are refused.
+   */
+  extra?: {
+    /**
+     * Merged into homeserver.yaml.
+     */
+    synapse?: {
+      [k: string]: unknown;
+    };
+    /**
+     * Merged into the MAS config.yaml.
+     */
+    mas?: {
+      [k: string]: unknown;
+    };
+    /**
+     * Merged into Element Web's config.json.
+     */
+    element_web?: {
+      [k: string]: unknown;
+    };
+    /**
+     * Extra turnserver.conf lines: option name to value (true for a flag).
+     */
+    coturn?: {
+      [k: string]: string | number | boolean;
+    };
+    /**
+     * Merged into the Keycloak realm import.
+     */
+    keycloak?: {
+      [k: string]: unknown;
+    };
+  };
+  /**
+   * Where OpenTofu/Terraform keeps this deployment's state. Default: local files in ./state/<name>/<layer>.tfstate (SOVEREIGN_MATRIX_STATE_DIR overrides ./state). s3: an S3-compatible bucket in the EU; its credentials come only from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY at deploy time, never from this file.
+   */
+  state?: {
+    s3: StateBucket;
+  };
+  /**
+   * Backups, on by default: PostgreSQL (every database, with point-in-time recovery) by pgBackRest, and media, the Synapse signing key and the rendered configuration by restic, both encrypted on the client before they leave the cluster, to an S3-compatible bucket in the EU. Credentials come only from the environment at deploy time: SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID, SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY and the passphrase variable.
+   */
+  backup?: {
+    /**
+     * Turn backups off only for a throwaway deployment; the reference architecture then says so in its first lines.
+     */
+    enabled?: boolean;
+    s3?: BackupBucket;
+    /**
+     * When the daily backup starts, as HH:MM in UTC. PostgreSQL's write-ahead log is archived continuously in between (at least once a minute). The default is outside office hours in every EU time zone (03:30-05:30 local).
+     */
+    time_utc?: string;
+    /**
+     * Day of the weekly full PostgreSQL backup; the other days take differential backups.
+     */
+    full_backup_day?: 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday' | 'sunday';
+    /**
+     * How long backups are kept; the defaults give two weeks of point-in-time recovery, two months of weekly and a year of monthly snapshots. PostgreSQL can be restored to any moment of the last `daily` days, and to the end of each weekly full backup kept; restic keeps daily, weekly and monthly file snapshots.
+     */
+    retention?: {
+      /**
+       * Days of daily backups (and of point-in-time recovery).
+       */
+      daily?: number;
+      /**
+       * Weekly backups kept (PostgreSQL full backups; restic weekly snapshots).
+       */
+      weekly?: number;
+      /**
+       * Monthly file snapshots kept by restic.
+       */
+      monthly?: number;
+    };
+    /**
+     * Name of the environment variable that holds the encryption passphrase at deploy time (at least 16 characters). Keep it outside the cluster, in the organisation's vault: without it no backup can be read. It can never change for an existing repository.
+     */
+    passphrase_env?: string;
+  };
+}
+/**
+ * An S3-compatible state bucket in an EU region (Hetzner Object Storage, Scaleway, OVHcloud, IONOS, AWS eu-*, ...).
+ */
+export interface StateBucket {
+  /**
+   * https URL of the S3 API, for example https://fsn1.your-objectstorage.com. Endpoints that name a region outside the EU are refused.
+   */
+  endpoint: string;
+  /**
+   * Bucket name; create it beforehand, with versioning on.
+   */
+  bucket: string;
+  /**
+   * Prefix of the state objects; each layer is <key_prefix>/<layer>.tfstate. Default: sovereign-matrix/<name>.
+   */
+  key_prefix?: string;
+  /**
+   * Region of the bucket, for example eu-central-1, fsn1, nbg1, hel1, fr-par, nl-ams, gra, de. Regions outside the EU are refused.
+   */
+  region: string;
+}
+/**
+ * The backup bucket. On Hetzner the default is Hetzner Object Storage in the server's location (https://<location>.your-objectstorage.com, bucket <name>-backups); on an existing cluster it must be given. Use a bucket of its own, not the state bucket.
+ */
+export interface BackupBucket {
+  /**
+   * https URL of the S3 API in the EU. Endpoints that name a region outside the EU are refused.
+   */
+  endpoint: string;
+  /**
+   * Bucket name; create it beforehand. Object lock or versioning protects the backups from a stolen key.
+   */
+  bucket: string;
+  /**
+   * Region of the bucket (fsn1, nbg1, hel1, eu-central-1, fr-par, ...). Regions outside the EU are refused.
+   */
+  region: string;
+  /**
+   * Prefix inside the bucket: PostgreSQL under <key_prefix>/postgres, files under <key_prefix>/files. Default: sovereign-matrix/<name>.
+   */
+  key_prefix?: string;
+}
+
+/** The type of each field that has a schema `default`, by dotted path. */
+export interface DeploymentDefaults {
+  readonly 'target.kubernetes.ingress_class': NonNullable<NonNullable<NonNullable<DeploymentFile['target']>['kubernetes']>['ingress_class']>;
+  readonly 'size': NonNullable<DeploymentFile['size']>;
+  readonly 'federation': NonNullable<DeploymentFile['federation']>;
+  readonly 'identity': NonNullable<DeploymentFile['identity']>;
+  readonly 'identity.oidc.scopes': NonNullable<NonNullable<NonNullable<DeploymentFile['identity']>['oidc']>['scopes']>;
+  readonly 'calls.turn': NonNullable<NonNullable<DeploymentFile['calls']>['turn']>;
+  readonly 'calls.relay_ports': NonNullable<NonNullable<DeploymentFile['calls']>['relay_ports']>;
+  readonly 'dns': NonNullable<DeploymentFile['dns']>;
+  readonly 'tls.acme_server': NonNullable<NonNullable<DeploymentFile['tls']>['acme_server']>;
+  readonly 'backup.enabled': NonNullable<NonNullable<DeploymentFile['backup']>['enabled']>;
+  readonly 'backup.time_utc': NonNullable<NonNullable<DeploymentFile['backup']>['time_utc']>;
+  readonly 'backup.full_backup_day': NonNullable<NonNullable<DeploymentFile['backup']>['full_backup_day']>;
+  readonly 'backup.retention.daily': NonNullable<NonNullable<NonNullable<DeploymentFile['backup']>['retention']>['daily']>;
+  readonly 'backup.retention.weekly': NonNullable<NonNullable<NonNullable<DeploymentFile['backup']>['retention']>['weekly']>;
+  readonly 'backup.retention.monthly': NonNullable<NonNullable<NonNullable<DeploymentFile['backup']>['retention']>['monthly']>;
+  readonly 'backup.passphrase_env': NonNullable<NonNullable<DeploymentFile['backup']>['passphrase_env']>;
+}
+
+/**
+ * The schema's `default` values by dotted field path: what a file that leaves the field out gets.
+ * Defaults that depend on other fields (hostnames from server_name, the server type from the size
+ * profile, the backup bucket from the location, ...) are code in src/config/resolve.ts.
+ */
+export const DEPLOYMENT_DEFAULTS: DeploymentDefaults = {
+  'target.kubernetes.ingress_class': 'traefik',
+  'size': 'small',
+  'federation': { mode: 'closed' },
+  'identity': { mode: 'local' },
+  'identity.oidc.scopes': ['profile', 'email'],
+  'calls.turn': true,
+  'calls.relay_ports': { min: 49160, max: 49259 },
+  'dns': { mode: 'manual' },
+  'tls.acme_server': 'https://acme-v02.api.letsencrypt.org/directory',
+  'backup.enabled': true,
+  'backup.time_utc': '02:30',
+  'backup.full_backup_day': 'sunday',
+  'backup.retention.daily': 14,
+  'backup.retention.weekly': 8,
+  'backup.retention.monthly': 12,
+  'backup.passphrase_env': 'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
+};

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { DeploymentFileError, sortProblems, type Problem } from './problems';
-import { resolveDeployment, type DeploymentFile } from './resolve';
+import type { DeploymentFile } from './deployment-file.generated';
+import { resolveDeployment } from './resolve';
 import { checkRules } from './rules';
 import { checkSchema } from './schema-check';
 import type { DeploymentSpec } from './spec';

@@ -3,37 +3,11 @@ import { sizeProfile } from './sizing';
 import { DEPLOYMENT_DEFAULTS, type BackupBucket, type DeploymentFile, type StateBucket } from './deployment-file.generated';
 import type { Backup, DeploymentSpec, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
 
-/**
- * The deployment file's type (and DEPLOYMENT_DEFAULTS) are generated from deployment.schema.json
- * by npm run schema:compile; re-exported for the modules that import the type from here.
- */
-export type { DeploymentFile } from './deployment-file.generated';
-
 /** An S3 location as the deployment file writes it (`state.s3`, `backup.s3`). */
 type S3File = StateBucket | BackupBucket;
 
 /** Short, because resolveDeployment reads it on almost every line. */
 const D = DEPLOYMENT_DEFAULTS;
-
-/**
- * The schema's defaults under the names src/init/generate.ts reads. A view only: every value
- * comes from DEPLOYMENT_DEFAULTS, so from the schema.
- */
-export const DEFAULTS = {
-  size: D['size'],
-  federation: D['federation'].mode,
-  identity: D['identity'].mode,
-  turn: D['calls.turn'],
-  relayPorts: D['calls.relay_ports'],
-  dns: D['dns'].mode,
-  acmeServer: D['tls.acme_server'],
-  ingressClass: D['target.kubernetes.ingress_class'],
-  oidcScopes: D['identity.oidc.scopes'],
-  backupTimeUtc: D['backup.time_utc'],
-  backupFullDay: D['backup.full_backup_day'],
-  backupRetention: { daily: D['backup.retention.daily'], weekly: D['backup.retention.weekly'], monthly: D['backup.retention.monthly'] },
-  backupPassphraseEnv: D['backup.passphrase_env'],
-} as const;
 
 /**
  * Applies every default and the sizing profile; the result is deep-frozen. Constant defaults come

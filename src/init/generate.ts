@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { DEFAULTS } from '../config/resolve';
+import { DEPLOYMENT_DEFAULTS as D } from '../config/deployment-file.generated';
 import type { HetznerLocation } from '../config/spec';
 import { BACKUP_CREDENTIAL_ENV } from '../render/backup';
 
@@ -98,7 +98,7 @@ function targetLines(a: InitAnswers): string[] {
     const place = LOCATIONS[a.target.location as HetznerLocation];
     return [
       ...comment(
-        `A new Hetzner Cloud server running k3s${place ? ` in ${place}` : ''}. Left out: size (default ${DEFAULTS.size}, up to 500 users; medium and large are the others), which chooses server_type and volume_size_gib.`,
+        `A new Hetzner Cloud server running k3s${place ? ` in ${place}` : ''}. Left out: size (default ${D['size']}, up to 500 users; medium and large are the others), which chooses server_type and volume_size_gib.`,
       ),
       'target:',
       '  hetzner:',
@@ -111,7 +111,7 @@ function targetLines(a: InitAnswers): string[] {
   }
   return [
     ...comment(
-      `An existing Kubernetes cluster; the kit deploys the applications only. Left out: kubeconfig (KUBECONFIG or ~/.kube/config), storage_class (the cluster's default), ingress_class (${DEFAULTS.ingressClass}) and size (default ${DEFAULTS.size}, up to 500 users).`,
+      `An existing Kubernetes cluster; the kit deploys the applications only. Left out: kubeconfig (KUBECONFIG or ~/.kube/config), storage_class (the cluster's default), ingress_class (${D['target.kubernetes.ingress_class']}) and size (default ${D['size']}, up to 500 users).`,
     ),
     'target:',
     '  kubernetes:',
@@ -142,7 +142,7 @@ function modes(table: Record<string, string>, chosen: string, fallback: string):
 function federationLines(a: InitAnswers): string[] {
   const f = a.federation;
   return [
-    ...comment(modes(FEDERATION_MODES, f.mode, DEFAULTS.federation)),
+    ...comment(modes(FEDERATION_MODES, f.mode, D['federation'].mode)),
     'federation:',
     `  mode: ${f.mode}`,
     ...(f.mode === 'allow_list' ? [`  allow: ${flowList(f.allow)}`] : []),
@@ -151,12 +151,12 @@ function federationLines(a: InitAnswers): string[] {
 
 function identityLines(a: InitAnswers): string[] {
   const i = a.identity;
-  const lines = [...comment(modes(IDENTITY_MODES, i.mode, DEFAULTS.identity)), 'identity:', `  mode: ${i.mode}`];
+  const lines = [...comment(modes(IDENTITY_MODES, i.mode, D['identity'].mode)), 'identity:', `  mode: ${i.mode}`];
   if (i.mode !== 'oidc') return lines;
   return [
     ...lines,
     ...comment(
-      `The client secret is never in this file: deploy reads it from ${i.clientSecretEnv}. Left out: display_name (the issuer's host name), scopes (${DEFAULTS.oidcScopes.join(', ')}).`,
+      `The client secret is never in this file: deploy reads it from ${i.clientSecretEnv}. Left out: display_name (the issuer's host name), scopes (${D['identity.oidc.scopes'].join(', ')}).`,
       96,
     ).map((line) => `  ${line}`),
     '  oidc:',
@@ -170,15 +170,15 @@ function callsLines(a: InitAnswers): string[] {
   if (!a.turn) {
     return [...comment('No TURN server: calls work only between clients that reach each other directly.'), 'calls:', '  turn: false'];
   }
-  const { min, max } = DEFAULTS.relayPorts;
+  const { min, max } = D['calls.relay_ports'];
   const cluster = a.target.kind === 'kubernetes' ? ' On an existing cluster, deploy needs the public IPv4 address coturn is reached at (TF_VAR_turn_public_ipv4).' : '';
   return [...comment(`Voice and video calls through a TURN server (coturn). Left out: relay_ports (UDP ${min}-${max}).${cluster}`), 'calls:', '  turn: true'];
 }
 
 function backupLines(a: InitAnswers): string[] {
   const b = a.backup;
-  const schedule = `Nightly at ${DEFAULTS.backupTimeUtc} UTC (time_utc), full on ${DEFAULTS.backupFullDay}s, ${DEFAULTS.backupRetention.daily} days of point-in-time recovery (retention).`;
-  const secrets = `Deploy reads the bucket's key from ${BACKUP_CREDENTIAL_ENV.accessKeyId} and ${BACKUP_CREDENTIAL_ENV.secretAccessKey}, the encryption passphrase from ${DEFAULTS.backupPassphraseEnv} (passphrase_env).`;
+  const schedule = `Nightly at ${D['backup.time_utc']} UTC (time_utc), full on ${D['backup.full_backup_day']}s, ${D['backup.retention.daily']} days of point-in-time recovery (retention).`;
+  const secrets = `Deploy reads the bucket's key from ${BACKUP_CREDENTIAL_ENV.accessKeyId} and ${BACKUP_CREDENTIAL_ENV.secretAccessKey}, the encryption passphrase from ${D['backup.passphrase_env']} (passphrase_env).`;
   if (b.kind === 'off') {
     return [...comment('No backups: only for a throwaway deployment (the reference architecture says so first).'), 'backup:', '  enabled: false'];
   }

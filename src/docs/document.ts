@@ -1,5 +1,5 @@
 import { HETZNER_PROVIDER } from './catalogue';
-import type { ReferenceFacts } from './facts';
+import type { ReferenceFacts } from './facts/reference-facts';
 import { kubeObjects, resourcesOf, where, type Synthesized } from './read-back';
 
 /**

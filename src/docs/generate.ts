@@ -1,6 +1,6 @@
 import type { DeploymentSpec } from '../config/spec';
 import { buildDocument, type ReferenceDocument } from './document';
-import { deriveFacts, type ReferenceFacts } from './facts';
+import { deriveFacts, type ReferenceFacts } from './facts/reference-facts';
 import { architectureDot } from './graph';
 import { layoutDot } from './graphviz';
 import type { LivePrices } from './pricing-api';

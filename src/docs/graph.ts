@@ -1,5 +1,6 @@
 import { HETZNER_LOCATIONS } from './catalogue';
-import type { FlowFact, ReferenceFacts } from './facts';
+import type { FlowFact } from './facts/diagram-flows';
+import type { ReferenceFacts } from './facts/reference-facts';
 import { kubeObjects, resourcesOf, type Synthesized } from './read-back';
 
 /**

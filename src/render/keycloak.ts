@@ -3,6 +3,7 @@ import { PORTS } from '../ports';
 import type { RenderedFile } from './files';
 import { KEYCLOAK_MAS_CLIENT_ID, KEYCLOAK_REALM, masUpstreamProvider, masUrls } from './mas';
 import { deepMerge } from './merge';
+import { renderTemplate } from './template-files';
 import { SYNAPSE_UPSTREAMS } from './synapse';
 import { prettyJson } from './well-known';
 
@@ -241,7 +242,17 @@ export function keycloakMasClient(spec: DeploymentSpec): Record<string, unknown>
   return client;
 }
 
-/** keycloak/reconcile.sh: see KEYCLOAK_RECONCILE. Needs bash and coreutils (sleep, timeout). */
+/**
+ * Lines both Keycloak scripts run the same way, written once in templates/keycloak/shared/:
+ * script-dir.sh (the directory of the running script, where keycloak.env is) and kcadm-session.sh
+ * (the bootstrap administrator's password and a small JVM for kcadm.sh). Each fills a placeholder
+ * on a line of its own, so the block's last newline is left to the including template.
+ */
+function sharedBlock(file: string, values: Readonly<Record<string, string>> = {}): string {
+  return renderTemplate(`keycloak/shared/${file}`, values).replace(/\n$/, '');
+}
+
+/** keycloak/reconcile.sh (templates/keycloak/reconcile.sh): see KEYCLOAK_RECONCILE. Needs bash and coreutils (sleep, timeout). */
 export function keycloakReconcileScript(spec: DeploymentSpec): string {
   const client = keycloakMasClient(spec) as { defaultClientScopes?: string[]; optionalClientScopes?: string[] };
   const env = KEYCLOAK_SECRET_ENV;
@@ -251,167 +262,22 @@ export function keycloakReconcileScript(spec: DeploymentSpec): string {
     return value;
   };
   const words = (values: readonly string[] = []): string => values.map(word).join(' ');
-  return `#!/bin/bash
-# keycloak/reconcile.sh, rendered by sovereign-matrix; do not edit.
-#
-# Keycloak imports realm.json only while the realm does not exist. This script brings an existing
-# realm up to date with the rendered files, through Keycloak's admin CLI (kcadm.sh):
-#   - the realm settings in ${KEYCLOAK_RECONCILE.realmSettings} (kcadm update realms/<realm>;
-#     settings the file does not name keep their values);
-#   - the client in ${KEYCLOAK_RECONCILE.client}, updated in place (kcadm update clients/<id>), so its
-#     internal id and the sessions that refer to it stay; created when it is missing; its default
-#     and optional client scopes set to exactly the file's.
-# Users, their credentials and everything else in the realm are never touched.
-#
-# It waits until Keycloak's readiness endpoint on the management port answers, then signs in to the
-# master realm as the bootstrap administrator over the HTTP port on 127.0.0.1 (both ports from
-# keycloak.env next to this file), once per kcadm call, storing no token. Exit status 0 when the
-# realm matches the files, 1 otherwise (the last line says why).
-#
-# Environment (from Kubernetes Secrets): ${env.bootstrapAdminUsername}, ${env.bootstrapAdminPassword}
-# and ${env.masClientSecret}, which replaces ${placeholder} in the client as Keycloak
-# does for realm.json; the client goes to kcadm on its standard input, never in an argument or a
-# file. KCADM overrides the path of the admin CLI.
-set -uo pipefail
-# No globbing: the unquoted expansions below split lists; they never name files.
-set -f
-
-REALM=${word(KEYCLOAK_REALM)}
-CLIENT_ID=${word(KEYCLOAK_MAS_CLIENT_ID)}
-DEFAULT_SCOPES=(${words(client.defaultClientScopes)})
-OPTIONAL_SCOPES=(${words(client.optionalClientScopes)})
-PLACEHOLDER='${placeholder}'
-READY_PATH=${KEYCLOAK_MANAGEMENT_PATHS.ready}
-KCADM=\${KCADM:-${KEYCLOAK_RECONCILE.kcadm}}
-
-log() { printf 'reconcile: %s\\n' "$*"; }
-fail() {
-  log "FAILED: $*" >&2
-  exit 1
-}
-
-case $0 in
-  */*) dir=\${0%/*} ;;
-  *) dir=. ;;
-esac
-
-KC_HTTP_PORT=''
-KC_HTTP_MANAGEMENT_PORT=''
-while IFS='=' read -r key value; do
-  case $key in
-    KC_HTTP_PORT) KC_HTTP_PORT=$value ;;
-    KC_HTTP_MANAGEMENT_PORT) KC_HTTP_MANAGEMENT_PORT=$value ;;
-  esac
-done <"$dir/keycloak.env"
-[[ $KC_HTTP_PORT =~ ^[0-9]+$ && $KC_HTTP_MANAGEMENT_PORT =~ ^[0-9]+$ ]] || fail "$dir/keycloak.env names no KC_HTTP_PORT or KC_HTTP_MANAGEMENT_PORT"
-for name in ${env.bootstrapAdminUsername} ${env.bootstrapAdminPassword} ${env.masClientSecret}; do
-  [[ -n \${!name:-} ]] || fail "the environment variable $name is empty or not set"
-done
-
-secret=$${env.masClientSecret}
-if [[ $secret == *[\\"\\\\]* || $secret == *[[:cntrl:]]* ]]; then
-  fail '${env.masClientSecret} holds a quote, a backslash or a control character, which a JSON string cannot take as it is'
-fi
-client=$(<"$dir/${KEYCLOAK_RECONCILE.client}") || fail "cannot read $dir/${KEYCLOAK_RECONCILE.client}"
-[[ $client == *"$PLACEHOLDER"* ]] || fail "$dir/${KEYCLOAK_RECONCILE.client} has no $PLACEHOLDER"
-client=\${client//"$PLACEHOLDER"/"$secret"}
-[[ $client != *'\${'* ]] || fail "$dir/${KEYCLOAK_RECONCILE.client} refers to another variable than $PLACEHOLDER"
-
-# Keycloak's readiness, in bash alone (the image has no curl): one HTTP/1.1 GET, status line only.
-ready() {
-  local status=''
-  { exec 3<>"/dev/tcp/127.0.0.1/$KC_HTTP_MANAGEMENT_PORT"; } 2>/dev/null || return 1
-  printf 'GET %s HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n' "$READY_PATH" >&3
-  IFS= read -r -t 10 status <&3
-  exec 3>&-
-  [[ $status == 'HTTP/1.1 200'* ]]
-}
-
-log "waiting for Keycloak to be ready (http://127.0.0.1:$KC_HTTP_MANAGEMENT_PORT$READY_PATH)"
-waited=0
-until ready; do
-  sleep 5
-  waited=$((waited + 5))
-  if ((waited % 60 == 0)); then log "still waiting for Keycloak after $waited s"; fi
-done
-
-export KC_CLI_PASSWORD=$${env.bootstrapAdminPassword}
-# A short-lived JVM: small heap, quick start, no files (no perf data in /tmp, no kcadm config).
-export KC_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xmx64m'
-server=http://127.0.0.1:$KC_HTTP_PORT
-# kcadm with a time limit, signed in for this one call (--no-config). Its "Logging into" line is
-# dropped; any other message it prints goes to the log.
-kcadm() {
-  local err rc line
-  { err=$(timeout 120 "$KCADM" "$@" --no-config --server "$server" --realm master --user "$${env.bootstrapAdminUsername}" 2>&1 1>&3 3>&-); rc=$?; } 3>&1
-  local IFS=$'\\n'
-  for line in $err; do
-    [[ $line == 'Logging into '* ]] || log "kcadm: $line" >&2
-  done
-  ((rc != 124)) || log "kcadm: no answer within 120 s" >&2
-  return "$rc"
-}
-log "Keycloak is ready; signing in to $server as $${env.bootstrapAdminUsername} (realm master)"
-
-# The realm's settings. Unchanged means: the realm as Keycloak returns it is the same before and
-# after the update.
-before=$(kcadm get "realms/$REALM" -c) ||
-  fail "cannot sign in as $${env.bootstrapAdminUsername} or read realm $REALM; 'Invalid user credentials' means the password in the Secret keycloak-admin is not the administrator's, or that administrator was deleted"
-after=$(kcadm update "realms/$REALM" -f "$dir/${KEYCLOAK_RECONCILE.realmSettings}" -o -c) || fail "cannot update the settings of realm $REALM"
-if [[ $after == "$before" ]]; then log "realm $REALM: settings already as rendered"; else log "realm $REALM: settings updated"; fi
-
-# The client (its representation holds the secret: it is compared, never printed).
-found=$(kcadm get clients -r "$REALM" -q "clientId=$CLIENT_ID" -c) || fail "cannot look up client $CLIENT_ID"
-if [[ $found == '[]' ]]; then
-  id=$(printf '%s' "$client" | kcadm create clients -r "$REALM" -f - -i) || fail "cannot create client $CLIENT_ID"
-  log "client $CLIENT_ID: created (id $id)"
-  found=$(kcadm get clients -r "$REALM" -q "clientId=$CLIENT_ID" -c) || fail "cannot look up client $CLIENT_ID"
-fi
-[[ $found =~ ^\\[\\{\\"id\\":\\"([0-9A-Za-z-]+)\\" ]] || fail "unexpected answer when looking up client $CLIENT_ID"
-id=\${BASH_REMATCH[1]}
-current=\${found#[}
-current=\${current%]}
-after=$(printf '%s' "$client" | kcadm update "clients/$id" -r "$REALM" -f - -o -c) || fail "cannot update client $CLIENT_ID"
-if [[ $after == "$current" ]]; then log "client $CLIENT_ID: already as rendered"; else log "client $CLIENT_ID: updated (id $id kept)"; fi
-
-# Its client scopes, which the update leaves alone: exactly the rendered ones.
-declare -A desired=() present=()
-wanted=() had=()
-for scope in "\${DEFAULT_SCOPES[@]}"; do desired[$scope]=default wanted+=("default:$scope"); done
-for scope in "\${OPTIONAL_SCOPES[@]}"; do desired[$scope]=optional wanted+=("optional:$scope"); done
-for kind in default optional; do
-  re="\\"\${kind}ClientScopes\\":\\\\[([^]]*)\\\\]"
-  [[ $current =~ $re ]] || fail "the answer for client $CLIENT_ID names no \${kind}ClientScopes"
-  IFS=,
-  for scope in \${BASH_REMATCH[1]//\\"/}; do present[$scope]=$kind had+=("$kind:$scope"); done
-  unset IFS
-done
-remove=() add=()
-for item in "\${had[@]}"; do [[ \${desired[\${item#*:}]:-} == "\${item%%:*}" ]] || remove+=("$item"); done
-for item in "\${wanted[@]}"; do [[ \${present[\${item#*:}]:-} == "\${item%%:*}" ]] || add+=("$item"); done
-if ((\${#remove[@]} + \${#add[@]} == 0)); then
-  log "client $CLIENT_ID: client scopes already as rendered"
-else
-  listed=$(kcadm get client-scopes -r "$REALM" --fields id,name --format csv --noquotes) || fail "cannot list the client scopes of realm $REALM"
-  declare -A scope_id=()
-  IFS=$'\\n'
-  for line in $listed; do scope_id[\${line#*,}]=\${line%%,*}; done
-  unset IFS
-  for item in "\${remove[@]}"; do
-    kind=\${item%%:*} scope=\${item#*:}
-    kcadm delete "clients/$id/$kind-client-scopes/\${scope_id[$scope]:-?}" -r "$REALM" || fail "cannot remove the $kind client scope $scope from client $CLIENT_ID"
-    log "client $CLIENT_ID: removed $kind client scope $scope"
-  done
-  for item in "\${add[@]}"; do
-    kind=\${item%%:*} scope=\${item#*:}
-    [[ -n \${scope_id[$scope]:-} ]] || fail "realm $REALM has no client scope $scope"
-    kcadm update "clients/$id/$kind-client-scopes/\${scope_id[$scope]}" -r "$REALM" || fail "cannot add the $kind client scope $scope to client $CLIENT_ID"
-    log "client $CLIENT_ID: added $kind client scope $scope"
-  done
-fi
-
-log "done: realm $REALM has the rendered settings and client; users and their credentials were not touched"
-`;
+  return renderTemplate(`keycloak/${KEYCLOAK_RECONCILE.script}`, {
+    REALM_SETTINGS_FILE: KEYCLOAK_RECONCILE.realmSettings,
+    CLIENT_FILE: KEYCLOAK_RECONCILE.client,
+    ADMIN_USERNAME_ENV: env.bootstrapAdminUsername,
+    ADMIN_PASSWORD_ENV: env.bootstrapAdminPassword,
+    CLIENT_SECRET_ENV: env.masClientSecret,
+    CLIENT_SECRET_REFERENCE: placeholder,
+    REALM: word(KEYCLOAK_REALM),
+    CLIENT_ID: word(KEYCLOAK_MAS_CLIENT_ID),
+    DEFAULT_SCOPES: words(client.defaultClientScopes),
+    OPTIONAL_SCOPES: words(client.optionalClientScopes),
+    READY_PATH: KEYCLOAK_MANAGEMENT_PATHS.ready,
+    KCADM_PATH: KEYCLOAK_RECONCILE.kcadm,
+    SCRIPT_DIR: sharedBlock('script-dir.sh'),
+    KCADM_SESSION: sharedBlock('kcadm-session.sh', { ADMIN_PASSWORD_ENV: env.bootstrapAdminPassword }),
+  });
 }
 
 /**
@@ -456,7 +322,7 @@ export function maxLocalpartLength(spec: DeploymentSpec): number {
   return 255 - 2 - spec.serverName.length;
 }
 
-/** keycloak/create-user.sh: see KEYCLOAK_CREATE_USER. Needs bash and coreutils (od, timeout). */
+/** keycloak/create-user.sh (templates/keycloak/create-user.sh): see KEYCLOAK_CREATE_USER. Needs bash and coreutils (od, timeout). */
 export function keycloakCreateUserScript(spec: DeploymentSpec): string {
   if (spec.identity.mode !== 'keycloak') throw new Error('keycloakCreateUserScript: identity mode is not keycloak');
   const env = KEYCLOAK_SECRET_ENV;
@@ -467,129 +333,22 @@ export function keycloakCreateUserScript(spec: DeploymentSpec): string {
   };
   if (c.passwordAlphabet.length !== 32 || new Set(c.passwordAlphabet).size !== 32) throw new Error('keycloak create-user.sh: the password alphabet must have 32 distinct characters');
   const usage = `bash ${c.configDir}/${c.script} <username> <email>`;
-  return `#!/bin/bash
-# keycloak/create-user.sh, rendered by sovereign-matrix; do not edit.
-#
-# Creates a user in Keycloak's realm ${KEYCLOAK_REALM}, for example the first administrator, after deploy:
-#
-#   ${keycloakCreateUserCommand('<namespace>')}
-#
-# The user is enabled, has <email> as a verified e-mail address and a generated temporary password,
-# which is printed once, here, and nowhere else; Keycloak requires a new password at the first login
-# (and, as its default user profile requires them, the first and last name). At that first login,
-# through Element Web (https://${spec.hostnames.web}/) and Matrix Authentication Service, MAS creates
-# the Matrix account @<username>:${spec.serverName}; \`mas-cli manage promote-admin <username>\` in the
-# mas deployment then makes it an administrator.
-#
-# <username> becomes the Matrix localpart and never changes: a-z, 0-9, '.', '_' and '-' (a Matrix
-# localpart may also hold '=' and '/', Keycloak's usernames may not), at least 3 characters (Keycloak)
-# and at most ${maxLocalpartLength(spec)} (@<username>:${spec.serverName} is at most 255), not beginning with '_' and not
-# only digits (Synapse reserves both). Inputs are checked before any call to Keycloak.
-#
-# It signs in to the master realm as the bootstrap administrator (${env.bootstrapAdminUsername} and
-# ${env.bootstrapAdminPassword} from the environment, the password handed to kcadm.sh in KC_CLI_PASSWORD, never
-# in an argument) over Keycloak's HTTP port on 127.0.0.1 (from keycloak.env next to this script),
-# storing no token. The new user, with the temporary password, goes to kcadm.sh on its standard
-# input. Exit status 0 when the user was created; otherwise 1 (2 for wrong arguments), nothing is
-# created, and one line says why. KCADM overrides the path of the admin CLI.
-set -uo pipefail
-set -f
-
-REALM=${word(KEYCLOAK_REALM)}
-MAX_LENGTH=${maxLocalpartLength(spec)}
-ALPHABET=${word(c.passwordAlphabet)}
-PASSWORD_GROUPS=${c.passwordGroups}
-KCADM=\${KCADM:-${KEYCLOAK_RECONCILE.kcadm}}
-
-# One line on standard error; exit status 1, or 2 for wrong arguments (refuse).
-fail() {
-  printf 'create-user: FAILED: %s\\n' "$*" >&2
-  exit 1
-}
-refuse() {
-  printf 'create-user: FAILED: %s\\n' "$*" >&2
-  exit 2
-}
-
-if (($# != 2)); then
-  refuse "usage: ${usage}"
-fi
-username=$1
-# Keycloak stores e-mail addresses in lowercase.
-email=\${2,,}
-
-# The username: a Matrix localpart that Keycloak accepts as a username as well.
-if [[ ! $username =~ ^[a-z0-9._=/-]+$ ]]; then
-  refuse "username '\${username//[^[:print:]]/?}' is not a Matrix localpart: only lowercase a-z, 0-9 and . _ = - / are allowed"
-elif [[ $username == *[=/]* ]]; then
-  refuse "username '$username': Keycloak does not accept '=' or '/' in a username; use a-z, 0-9, '.', '_' and '-'"
-elif [[ $username == _* ]]; then
-  refuse "username '$username' begins with '_', which Synapse reserves for application services"
-elif [[ $username =~ ^[0-9]+$ ]]; then
-  refuse "username '$username' is only digits, which Synapse reserves for guests"
-elif ((\${#username} < 3)); then
-  refuse "username '$username' is shorter than 3 characters, the least Keycloak accepts"
-elif ((\${#username} > MAX_LENGTH)); then
-  refuse "username '\${username:0:20}...' is longer than $MAX_LENGTH characters: @<username>:${spec.serverName} would exceed 255"
-fi
-# The e-mail address: a plain address (also safe in the JSON below: no quote, backslash or space).
-if [[ ! $email =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$ ]] || ((\${#email} > 254)); then
-  refuse "'\${email//[^[:print:]]/?}' is not an e-mail address this script accepts (letters, digits and . _ % + - before the @, a domain name after it)"
-fi
-
-case $0 in
-  */*) dir=\${0%/*} ;;
-  *) dir=. ;;
-esac
-KC_HTTP_PORT=''
-[[ -r $dir/keycloak.env ]] || fail "cannot read $dir/keycloak.env"
-while IFS='=' read -r key value; do
-  [[ $key != KC_HTTP_PORT ]] || KC_HTTP_PORT=$value
-done <"$dir/keycloak.env"
-[[ $KC_HTTP_PORT =~ ^[0-9]+$ ]] || fail "$dir/keycloak.env names no KC_HTTP_PORT"
-for name in ${env.bootstrapAdminUsername} ${env.bootstrapAdminPassword}; do
-  [[ -n \${!name:-} ]] || fail "the environment variable $name is empty or not set; run this in the ${c.container} container of the Keycloak pod"
-done
-
-# The temporary password: random bytes from the kernel, 5 bits of each (32 characters, no bias).
-bytes=($(od -An -tu1 -N$((PASSWORD_GROUPS * 5)) /dev/urandom)) || fail 'cannot read /dev/urandom'
-((\${#bytes[@]} == PASSWORD_GROUPS * 5)) || fail 'cannot read /dev/urandom'
-password=''
-for ((i = 0; i < \${#bytes[@]}; i++)); do
-  ((i == 0 || i % 5)) || password+=-
-  password+=\${ALPHABET:$((bytes[i] % 32)):1}
-done
-unset bytes
-
-export KC_CLI_PASSWORD=$${env.bootstrapAdminPassword}
-# A short-lived JVM: small heap, quick start, no files (no perf data in /tmp, no kcadm config).
-export KC_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xmx64m'
-server=http://127.0.0.1:$KC_HTTP_PORT
-
-# One call: the user with its credential, so a refusal leaves nothing behind. kcadm's messages are
-# kept (its "Logging into" line dropped) and folded into the one line that says why.
-user=$(printf '{"username":"%s","email":"%s","emailVerified":true,"enabled":true,"requiredActions":["UPDATE_PASSWORD"],"credentials":[{"type":"password","value":"%s","temporary":true}]}' "$username" "$email" "$password")
-err=$(printf '%s' "$user" | timeout 120 "$KCADM" create users -r "$REALM" -f - --no-config --server "$server" --realm master --user "$${env.bootstrapAdminUsername}" 2>&1 >/dev/null)
-rc=$?
-unset user
-if ((rc != 0)); then
-  message=''
-  while IFS= read -r line; do
-    [[ $line == 'Logging into '* || -z $line ]] || message+=\${message:+; }$line
-  done <<<"$err"
-  case $message in
-    *'Invalid user credentials'*) fail "cannot sign in to Keycloak as $${env.bootstrapAdminUsername} (realm master): $message; the password in the Secret keycloak-admin is not the administrator's, or that administrator was deleted" ;;
-    *'User exists with same username'*) fail "user $username already exists in realm $REALM; nothing changed" ;;
-    *'User exists with same email'*) fail "another user of realm $REALM has the e-mail address $email; nothing changed" ;;
-    *'Failed to send request'* | *'Connection refused'*) fail "cannot reach Keycloak at $server: $message; is the keycloak container of this pod ready?" ;;
-    *) ((rc != 124)) || message='no answer within 120 s'; fail "Keycloak did not create user $username in realm $REALM: \${message:-kcadm.sh exited with status $rc}" ;;
-  esac
-fi
-
-printf 'create-user: created user %s in realm %s: enabled, e-mail %s (verified)\\n' "$username" "$REALM" "$email"
-printf 'create-user: temporary password, shown only now: %s\\n' "$password"
-printf 'create-user: next, log in at https://%s/ as %s with it; Keycloak asks for a new password (and the first and last name), then MAS creates @%s:%s. Then make it an administrator: mas-cli manage promote-admin %s (in deploy/mas)\\n' ${word(spec.hostnames.web)} "$username" "$username" ${word(spec.serverName)} "$username"
-`;
+  return renderTemplate(`keycloak/${c.script}`, {
+    REALM: word(KEYCLOAK_REALM),
+    COMMAND: keycloakCreateUserCommand('<namespace>'),
+    USAGE: usage,
+    WEB_HOST: word(spec.hostnames.web),
+    SERVER_NAME: word(spec.serverName),
+    MAX_LOCALPART_LENGTH: String(maxLocalpartLength(spec)),
+    ADMIN_USERNAME_ENV: env.bootstrapAdminUsername,
+    ADMIN_PASSWORD_ENV: env.bootstrapAdminPassword,
+    PASSWORD_ALPHABET: word(c.passwordAlphabet),
+    PASSWORD_GROUPS: String(c.passwordGroups),
+    KCADM_PATH: KEYCLOAK_RECONCILE.kcadm,
+    CONTAINER: c.container,
+    SCRIPT_DIR: sharedBlock('script-dir.sh'),
+    KCADM_SESSION: sharedBlock('kcadm-session.sh', { ADMIN_PASSWORD_ENV: env.bootstrapAdminPassword }),
+  });
 }
 
 /** Settings as an environment file (KEY=value lines, sorted), for a ConfigMap or `--env-file`. */

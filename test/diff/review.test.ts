@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDeploymentFiles } from '../../src/config/load';
-import { costOf } from '../../src/docs/facts';
+import { costOf } from '../../src/docs/facts/cost';
 import { synthesizeForDocs } from '../../src/docs/read-back';
 import { cli, tempDir } from '../helpers';
 import { diffJson, FIXTURES, pair, sides, type JsonDiff } from './helpers';

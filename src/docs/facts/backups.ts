@@ -1,4 +1,4 @@
-import { renderedFromJson, resourcesOf, type Synthesized } from './read-back';
+import { renderedFromJson, resourcesOf, type Synthesized } from '../read-back';
 
 /**
  * The restore drill's figures (test/integration/backup-drill.test.ts prints them on every run):

@@ -1,0 +1,83 @@
+import { ANYWHERE } from '../../components/firewall-rules';
+import { kubeObjects, type Synthesized } from '../read-back';
+import { backupBucket } from './backups';
+import { describeSelector, ports, type FirewallFact, type RouteFact } from './network-exposure';
+import { acmeServerOf, hetznerServer } from './platform';
+import type { WorkloadFact } from './workloads';
+
+/** One arrow of the diagram: from and to are diagram node ids (see graph.ts). */
+export interface FlowFact {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+  /** public: from the internet; admin: administration networks; internal: in the cluster; outbound. */
+  readonly kind: 'public' | 'admin' | 'internal' | 'outbound';
+}
+
+/** Diagram node id of a peer of a network policy, or undefined when it is not drawn. */
+function peerNode(peer: Record<string, any>, present: ReadonlySet<string>): string | undefined {
+  if (peer.ipBlock) return 'internet_services';
+  const pods = peer.podSelector ? describeSelector(peer.podSelector) : undefined;
+  if (pods === 'traefik' || (peer.namespaceSelector && !pods && Object.keys(peer.namespaceSelector.matchLabels ?? {}).length === 0)) return 'ingress';
+  if (pods && present.has(pods)) return `w_${pods}`;
+  return undefined;
+}
+
+export function flows(synth: Synthesized, fw: readonly FirewallFact[], rts: readonly RouteFact[], workloads: readonly WorkloadFact[]): FlowFact[] {
+  const present = new Set(workloads.map((w) => w.name));
+  const out = new Map<string, { from: string; to: string; kind: FlowFact['kind']; labels: string[] }>();
+  const add = (from: string, to: string, kind: FlowFact['kind'], label: string) => {
+    const key = `${from} ${to} ${kind}`;
+    const entry = out.get(key) ?? { from, to, kind, labels: [] };
+    if (!entry.labels.includes(label)) entry.labels.push(label);
+    out.set(key, entry);
+  };
+  // Firewall: the internet and the administration networks to what listens on the node.
+  for (const rule of fw) {
+    const anywhere = ANYWHERE.every((a) => rule.sources.includes(a));
+    const source = anywhere ? 'internet_clients' : 'admins';
+    const label = rule.protocol === 'icmp' ? 'icmp' : `${rule.protocol}/${rule.port}`;
+    add(source, 'firewall', anywhere ? 'public' : 'admin', label);
+    const target =
+      rule.reaches.startsWith('coturn') && present.has('coturn')
+        ? 'w_coturn'
+        : rule.reaches.startsWith('Traefik')
+          ? 'ingress'
+          : rule.reaches === 'k3s API server'
+            ? 'k3s'
+            : 'node';
+    add('firewall', target, anywhere ? 'public' : 'admin', label);
+  }
+  // Ingress routes: the ingress controller to the services.
+  for (const route of rts) {
+    if (present.has(route.service)) add('ingress', `w_${route.service}`, 'internal', `tcp/${route.port} ${route.host}${route.path}`);
+  }
+  // Network policies: every allowed flow between drawn pods, and out to the internet.
+  for (const np of kubeObjects(synth, 'NetworkPolicy')) {
+    const spec = np.manifest.spec ?? {};
+    const self = describeSelector(spec.podSelector);
+    const selfNode = present.has(self) ? `w_${self}` : undefined;
+    if (!selfNode) continue;
+    for (const rule of (spec.egress ?? []) as Record<string, any>[]) {
+      for (const peer of (rule.to ?? []) as Record<string, any>[]) {
+        const to = peerNode(peer, present);
+        if (to) add(selfNode, to, to === 'internet_services' ? 'outbound' : 'internal', ports(rule.ports).join(', '));
+      }
+    }
+    for (const rule of (spec.ingress ?? []) as Record<string, any>[]) {
+      for (const peer of (rule.from ?? []) as Record<string, any>[]) {
+        const from = peerNode(peer, present);
+        // Ingress-controller flows are already drawn from the Ingress with host and path.
+        if (from && from !== 'ingress') add(from, selfNode, 'internal', ports(rule.ports).join(', '));
+      }
+    }
+  }
+  const acme = acmeServerOf(synth);
+  if (acme) add('ingress', 'acme', 'outbound', `https ${new URL(acme).host}`);
+  const bucket = backupBucket(synth);
+  if (bucket) {
+    for (const component of ['postgres', 'synapse']) if (present.has(component)) add(`w_${component}`, 'backup_bucket', 'outbound', `https ${new URL(bucket.endpoint).host}`);
+  }
+  if (hetznerServer(synth)) add('node', 'volume', 'internal', `ext4 ${'/var/lib/sovereign-matrix'}`);
+  return [...out.values()].map((f) => ({ from: f.from, to: f.to, kind: f.kind, label: f.labels.join('\n') }));
+}

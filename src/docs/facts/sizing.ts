@@ -1,0 +1,49 @@
+import { nodeRequirement, serverType as serverTypeOf } from '../../config/sizing';
+import { resourcesOf, type Synthesized } from '../read-back';
+import { hetznerServer } from './platform';
+import type { WorkloadFact } from './workloads';
+
+export interface SizingFact {
+  readonly profile: string;
+  readonly users: string;
+  readonly federation: string;
+  readonly rows: readonly [string, string][];
+}
+
+/** The sizing section: the profile's figures, what is deployed, and the node or cluster capacity. */
+export function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): SizingFact {
+  const spec = synth.spec;
+  const p = spec.size;
+  const requests = (name: string) => {
+    const c = workloads.find((w) => w.name === name)?.object.manifest.spec?.template?.spec?.containers?.[0];
+    return c ? `${String(c.resources?.requests?.cpu)} CPU, ${String(c.resources?.requests?.memory)} memory requested` : 'not deployed';
+  };
+  const rows: [string, string][] = [
+    ['Users', `${p.users.min.toLocaleString('en')}–${p.users.max.toLocaleString('en')} (profile \`${p.name}\`)`],
+    ['Federation', `\`${spec.federation.mode}\`: how open federation is drives load as much as user count (large federated rooms dominate)`],
+    ['Synapse (Element ESS sizing)', `${p.synapse.cpu} vCPU, ${p.synapse.memoryGiB} GiB; deployed: ${requests('synapse')}`],
+    ['PostgreSQL (Element ESS sizing)', `${p.postgres.cpu} vCPU, ${p.postgres.memoryGiB} GiB; deployed: ${requests('postgres')}`],
+  ];
+  const need = nodeRequirement(p.synapse, p.postgres);
+  const server = hetznerServer(synth);
+  if (server) {
+    const chosen = String(server.body.server_type);
+    const t = serverTypeOf(chosen);
+    rows.push(['Node requirement', `${need.cpu} vCPU, ${need.memoryGiB} GiB: Synapse + PostgreSQL + 2 vCPU / 4 GiB for k3s, Traefik, MAS, Keycloak, Element Web and coturn`]);
+    rows.push([
+      'Hetzner server',
+      `\`${chosen}\`${t ? ` (${t.cpu} vCPU ${t.vcpu}, ${t.memoryGiB} GB, ${t.arch})` : ''}: ${
+        chosen === p.hetznerServerType
+          ? p.name === 'small'
+            ? 'the smallest cost-optimised shared type (cx line) that holds the node requirement'
+            : 'the smallest dedicated-vCPU type (ccx line) that holds the node requirement; Synapse’s event persistence is CPU-bound and noisy neighbours show as message latency'
+          : `set by target.hetzner.server_type (the profile would choose \`${p.hetznerServerType}\`)`
+      }`,
+    ]);
+    const volume = resourcesOf(synth, 'hcloud_volume')[0];
+    if (volume) rows.push(['Data volume', `${String(volume.body.size)} GiB (profile default ${p.volumeSizeGiB} GiB): PostgreSQL 40 %, media 50 %, the rest headroom`]);
+  } else {
+    rows.push(['Cluster capacity', `at least ${need.cpu} vCPU and ${need.memoryGiB} GiB schedulable for this deployment (Synapse + PostgreSQL + 2 vCPU / 4 GiB for the rest); the cluster is the operator’s`]);
+  }
+  return { profile: p.name, users: `${p.users.min}-${p.users.max}`, federation: spec.federation.mode, rows };
+}

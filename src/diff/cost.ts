@@ -1,7 +1,7 @@
 /**
  * The monthly cost of each side of a deployment, from its synthesized stacks: the Hetzner server
  * type and volume size priced with the kit's dated list prices (src/pricing/hetzner.ts), read
- * the way the reference architecture reads them (costOf in src/docs/facts.ts; a test keeps the
+ * the way the reference architecture reads them (costOf in src/docs/facts/cost.ts; a test keeps the
  * two equal). A deployment on an existing cluster has no priced resources.
  */
 import { HETZNER_PRICES, hetznerMonthlyCost, totalMonthly } from '../pricing/hetzner';

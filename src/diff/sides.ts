@@ -344,14 +344,15 @@ function buildSide(side: Side, kitRoot: string, materialised: boolean, cleanup: 
       if (ci.status !== 0) throw new ToolError(`npm ci for ${side.label} failed (its dependencies differ from the running kit's):\n${(ci.stderr || ci.error?.message || '').trim()}`);
     }
   }
-  const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
-  const build = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // The side's own build script: each kit version knows how it builds (tsc, then since #17 the
+  // render templates copied into dist/), so a side is never half-built by today's recipe.
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (build.status !== 0 || !compiledSynth(join(dir, 'dist'))) {
     throw new ToolError(`building the kit of ${side.label} failed:\n${(build.stdout + build.stderr || build.error?.message || '').trim()}`);
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   notes.push(
-    `${side.label}: kit code differs from the running kit; built it (${sameLock ? 'same dependencies' : 'npm ci'}, tsc, ${seconds} s) and synthesized with its own code`,
+    `${side.label}: kit code differs from the running kit; built it (${sameLock ? 'same dependencies' : 'npm ci'}, npm run build, ${seconds} s) and synthesized with its own code`,
   );
   return join(dir, 'dist');
 }

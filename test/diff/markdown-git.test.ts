@@ -2,7 +2,7 @@
  * The Markdown for a pull request comment, checked structurally; a git ref as base (a temporary
  * worktree, removed afterwards, also on failure); a side whose kit code differs runs its own code.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, tempDir } from '../helpers';
 import { computeDiff } from '../../src/diff/command';
@@ -136,4 +136,43 @@ exports.synthesize = (specs, out) => specs.map((spec) => {
   expect(result.notes.join('\n')).toContain('synthesized with its own compiled code');
   const apps = result.deployments[0].stacks.find((s) => s.stack === 'diff-fixture-apps')!;
   expect(apps.changes.find((c) => c.address === 'old_kit_marker.m')?.status).toBe('removed');
+});
+
+test('a side with different kit code and no dist/ is built by its own build script (tsc alone would leave out the render templates)', () => {
+  // A stand-in kit without dist/: its `npm run build` writes a synth module and a template asset.
+  // Same lockfile as the running kit, so its node_modules is shared (no npm ci).
+  const kit = tempDir('sm-diff-build-');
+  const write = (path: string, text: string) => {
+    mkdirSync(join(kit, path, '..'), { recursive: true });
+    writeFileSync(join(kit, path), text);
+  };
+  write('package.json', JSON.stringify({ name: 'sovereign-matrix', version: '0.0.2', scripts: { build: 'node build.js' } }));
+  copyFileSync(join(__dirname, '..', '..', 'package-lock.json'), join(kit, 'package-lock.json'));
+  write('stacks/synth.ts', '// the other kit');
+  write('deployments/d.yaml', 'name: diff-fixture\n');
+  write(
+    'build.js',
+    `const fs = require('fs');
+fs.mkdirSync('dist/src/config', { recursive: true });
+fs.mkdirSync('dist/stacks', { recursive: true });
+fs.mkdirSync('dist/src/render/templates', { recursive: true });
+fs.writeFileSync('dist/src/render/templates/marker.txt', 'built_marker');
+fs.writeFileSync('dist/src/config/load.js', "exports.loadDeploymentFiles = (files) => files.map((file) => ({ file, spec: { name: 'diff-fixture' } }));");
+fs.writeFileSync('dist/stacks/synth.js', \`const fs = require('fs'), path = require('path');
+exports.synthesize = (specs, out) => specs.map((spec) => {
+  const marker = fs.readFileSync(path.join(__dirname, '..', 'src', 'render', 'templates', 'marker.txt'), 'utf8');
+  const file = path.join('stacks', spec.name + '-apps', 'cdk.tf.json');
+  fs.mkdirSync(path.join(out, path.dirname(file)), { recursive: true });
+  fs.writeFileSync(path.join(out, file), JSON.stringify({ resource: { [marker]: { m: { v: 1 } } } }));
+  return { deployment: spec.name, stack: spec.name + '-apps', layer: 'apps', resources: 1, file };
+});\`);
+`,
+  );
+  const { head } = sides({}, { d: 'base' });
+  const result = computeDiff([], { base: kit, head });
+  expect(result.notes.join('\n')).toMatch(/built it \(same dependencies, npm run build, \d+ s\)/);
+  const apps = result.deployments[0].stacks.find((s) => s.stack === 'diff-fixture-apps')!;
+  expect(apps.changes.find((c) => c.address === 'built_marker.m')?.status).toBe('removed');
+  // Built in a copy: the user's directory gets no dist/.
+  expect(existsSync(join(kit, 'dist'))).toBe(false);
 });

@@ -6,8 +6,12 @@
  * are checked exactly. Every apps change is a Kubernetes object (kubernetes_manifest), named by
  * kind and namespace/name, its changes by Kubernetes field paths.
  */
-import { cli } from '../helpers';
-import { changedLines, changedObjects, changedPaths, diffJson, pair, type JsonDiff } from './helpers';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MARKDOWN_MARKER } from '../src/diff/format';
+import { MASK } from '../src/diff/sensitive';
+import { cli } from './helpers';
+import { changedLines, changedObjects, changedPaths, diffJson, pair, sides, type JsonDiff } from './diff/helpers';
 
 jest.setTimeout(60_000);
 
@@ -161,7 +165,7 @@ describe('exit codes and "no changes"', () => {
   });
 
   test('added and removed deployments', async () => {
-    const { sides } = await import('./helpers');
+    const { sides } = await import('./diff/helpers');
     const { base, head } = sides({ a: 'base' }, { b: 'location' });
     // Same deployment name in both files: a renamed file is the same deployment.
     expect(changedPaths(await diffJson(base, head), 'infra')).toEqual({
@@ -199,5 +203,77 @@ describe('exit codes and "no changes"', () => {
     expect(notRef.code).toBe(2);
     expect(notRef.stderr).toContain("'/nonexistent/side'");
     expect((await cli('diff', '--base', head, '--head', head, '--format', 'html')).code).toBe(2);
+  });
+});
+
+describe('the Markdown for a pull request comment', () => {
+  test('Markdown: marker, summary table first, one details block per changed stack and file, balanced fences', async () => {
+    const { base, head } = sides({ a: 'base', b: 'base' }, { a: 'location', b: 'allow-list' });
+    // Two deployments may not share a name; give b its own.
+    for (const dir of [base, head]) {
+      const file = join(dir, 'deployments', 'b.yaml');
+      const text = require('node:fs').readFileSync(file, 'utf8') as string;
+      writeFileSync(file, text.replace('name: diff-fixture', 'name: other-fixture'));
+    }
+    const result = await cli('diff', '--base', base, '--head', head, '--format', 'markdown');
+    expect(result.code).toBe(0);
+    const md = result.stdout;
+    const lines = md.split('\n');
+    expect(lines[0]).toBe(MARKDOWN_MARKER);
+    // First the deployments: status, expected downtime with its causes, monthly cost.
+    const first = lines.findIndex((line) => line.startsWith('| deployment | status | expected downtime | monthly cost ('));
+    expect(first).toBeGreaterThan(0);
+    expect(lines[first + 1]).toBe('|---|---|---|---|');
+    expect(lines.slice(first + 2, lines.indexOf('', first))).toEqual([
+      // The location moves the volume: destroyed and created, its data with it.
+      '| diff-fixture | changed | **data at risk**: hcloud_volume.data goes (destroyed or replaced) with the data it holds; it is lost unless restored from a backup | EUR 19.35 (unchanged) |',
+      expect.stringMatching(/^\| other-fixture \| changed \| \*\*restart\*\*: ConfigMap matrix-other-fixture\/synapse-config changes data its pods read at start; .* \| EUR 19\.35 \(unchanged\) \|$/),
+    ]);
+    // Then the stacks, replacements counted apart from in-place changes.
+    const header = lines.indexOf('| deployment | stack | added | changed | replaced | removed | warnings |');
+    expect(header).toBeGreaterThan(first);
+    // Only the title, the warnings and the deployments come before the table.
+    expect(md.indexOf('<details>')).toBeGreaterThan(header);
+    expect(lines[header + 1]).toBe('|---|---|---:|---:|---:|---:|---:|');
+    const rows = lines.slice(header + 2, lines.indexOf('', header));
+    expect(rows).toEqual([
+      // Server, volume and both primary IPs cannot move: four replacements, none changed in place.
+      '| diff-fixture | diff-fixture-infra | 0 | 0 | 4 | 0 | 4 |',
+      // The location also moves the default backup bucket: its ConfigMap and the two pods' digests.
+      '| diff-fixture | diff-fixture-apps | 0 | 3 | 0 | 0 | 0 |',
+      '| diff-fixture | rendered configs | 0 | 2 | 0 | 0 | 0 |',
+      expect.stringMatching(/^\| other-fixture \| other-fixture-apps \| 0 \| \d+ \| 0 \| 0 \| 0 \|$/),
+      '| other-fixture | rendered configs | 0 | 1 | 0 | 0 | 0 |',
+    ]);
+    // One <details> per changed stack (3) and per changed rendered file (3), each closed.
+    expect(md.match(/<details>/g)).toHaveLength(6);
+    expect(md.match(/<\/details>/g)).toHaveLength(6);
+    expect(md).toContain('<summary><code>diff-fixture-infra</code>: +0 ~0 -/+4 -0</summary>');
+    // Each replacement says so in the diff block, with the attribute that forces it and why.
+    expect(md).toContain('-/+ hcloud_volume.data (replace)\n#   location forces replacement: a volume cannot move between locations (ForceNew)\n-   location = "fsn1"\n+   location = "nbg1"');
+    expect(md).toContain('<summary><code>other-fixture</code>: <code>synapse/homeserver.yaml</code></summary>');
+    const fences = lines.filter((line) => /^```/.test(line));
+    expect(fences.length % 2).toBe(0);
+    for (let i = 0; i < fences.length; i += 2) expect([fences[i], fences[i + 1]]).toEqual(['```diff', '```']);
+    expect(md).toContain('🛑 **irreversible**');
+  });
+});
+
+describe('no secret reaches any output format', () => {
+  const BASE_SECRET = 'tok-BASE-7f3a9c';
+  const HEAD_SECRET = 'tok-HEAD-91be04';
+
+  test('a secret changed on one side never appears in terminal, Markdown or JSON output', async () => {
+    const { base, head } = pair('secret');
+    for (const form of ['terminal', 'markdown', 'json']) {
+      const result = await cli('diff', '--base', base, '--head', head, '--format', form);
+      expect(result.code).toBe(0);
+      const everything = result.stdout + result.stderr;
+      expect(everything).not.toContain(BASE_SECRET);
+      expect(everything).not.toContain(HEAD_SECRET);
+      expect(everything).not.toMatch(/7f3a9c|91be04/);
+      // The change itself is still visible: the line changed, its value is hidden.
+      expect(everything).toContain(`push_gateway_token: ${MASK}`);
+    }
   });
 });

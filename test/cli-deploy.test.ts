@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, tempDir, VALID_YAML } from '../helpers';
+import { cli, tempDir, VALID_YAML } from './helpers';
 
 /** The deploy commands' refusals happen before any engine runs (no OpenTofu needed). */
 function deploymentFile(text = VALID_YAML): string {

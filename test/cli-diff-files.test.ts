@@ -4,8 +4,8 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, tempDir } from '../helpers';
-import { diffJson, FIXTURES, pair, type JsonDiff } from './helpers';
+import { cli, tempDir } from './helpers';
+import { diffJson, FIXTURES, pair, type JsonDiff } from './diff/helpers';
 
 jest.setTimeout(60_000);
 

@@ -1,9 +1,9 @@
 /** `sovereign-matrix docs`: files written, validation first, exit codes. */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, tempDir, VALID_YAML } from '../helpers';
+import { cli, tempDir, VALID_YAML } from './helpers';
 
-const EXAMPLE = join(__dirname, '..', '..', 'deployments', 'example.yaml');
+const EXAMPLE = join(__dirname, '..', 'deployments', 'example.yaml');
 
 describe('sovereign-matrix docs', () => {
   it('writes <name>.md, <name>.html and <name>.svg per deployment and says so', async () => {

@@ -6,10 +6,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDeploymentFiles } from '../../src/config/load';
-import { generateReference } from '../../src/docs/generate';
+import { loadDeploymentFiles } from '../src/config/load';
+import { generateReference } from '../src/docs/generate';
 
-const DIR = join(__dirname, '..', '..', 'docs', 'reference-architectures');
+const DIR = join(__dirname, '..', 'docs', 'reference-architectures');
 const PROFILES = ['small', 'medium', 'large'] as const;
 const REGENERATE = 'npx sovereign-matrix docs docs/reference-architectures/reference-*.yaml --out docs/reference-architectures';
 

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_FILE_BYTES } from '../../src/config/load';
-import { cli, tempDir } from '../helpers';
+import { MAX_FILE_BYTES } from '../src/config/load';
+import { cli, tempDir } from './helpers';
 
 /**
  * Every broken deployment file must give one clear, located error, exit code 1, and write
  * nothing. Each fixture's first line says what it must report: `# expect: LINE:COL: field: text`.
  */
-const CORPUS = join(__dirname, '..', 'fixtures', 'invalid');
+const CORPUS = join(__dirname, 'fixtures', 'invalid');
 const fixtures = readdirSync(CORPUS).filter((f) => f.endsWith('.yaml')).sort();
 
 function expectationOf(file: string): string {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { emptySummary, formatPlanSummary, hasChanges, summarizePlan, type PlanSummary } from './plan-summary';
 import { elapsed, runEngine, runEngineOk, type RunContext } from './runner';
 import { isLegacyAddress, MIGRATION_FILE, planMigration } from './migrate-state';
-import { addressType, statefulEntry, statefulEntryForAddress, STATEFUL_RESOURCES, type StatefulResource } from './stateful';
+import { statefulEntry, STATEFUL_RESOURCES, type StatefulResource } from '../operations/stateful-resources';
+import { addressType, statefulEntryForAddress } from './stateful';
 
 /** A stack's outputs as `output -json` gives them. */
 export type Outputs = Record<string, { value: unknown; sensitive?: boolean }>;

@@ -5,6 +5,7 @@ import { cloudConfig, cloudConfigForTerraform, nodeHostname } from '../src/compo
 import { addressRecords, DNS_TTL_SECONDS, recordLine, relativeName } from '../src/components/dns-records';
 import { inboundRules } from '../src/components/firewall-rules';
 import { K3sCredentials } from '../src/components/k3s-credentials';
+import { hetznerLabels } from '../src/components/labels';
 import type { DeploymentSpec, HetznerTarget } from '../src/config/spec';
 import { PORTS } from '../src/ports';
 import { Firewall } from '../src/providers/hcloud/bindings/firewall';
@@ -43,7 +44,7 @@ export class HetznerInfraStack extends DeploymentStack {
     new HcloudProvider(this, 'hcloud', {});
     new TlsProvider(this, 'tls', {});
 
-    const labels = (component: string) => this.hetznerLabels(component);
+    const labels = (component: string) => hetznerLabels(spec.name, component);
     const name = (suffix: string) => `${spec.name}-${suffix}`;
 
     const network = new Network(this, 'network', { name: name('net'), ipRange: NETWORK.range, labels: labels('network') });
@@ -134,11 +135,6 @@ export class HetznerInfraStack extends DeploymentStack {
     this.addOutputs(credentials);
   }
 
-  /** Labels on every Hetzner resource; Hetzner label values allow neither '/' nor spaces. */
-  private hetznerLabels(component: string): Record<string, string> {
-    return { 'managed-by': 'sovereign-matrix', deployment: this.spec.name, component };
-  }
-
   private addressOf(kind: 'ipv4' | 'ipv6'): string {
     return kind === 'ipv4' ? this.ipv4.ipAddress : this.server.ipv6Address;
   }
@@ -154,7 +150,7 @@ export class HetznerInfraStack extends DeploymentStack {
         type: record.type,
         ttl: DNS_TTL_SECONDS,
         records: [{ value: this.addressOf(record.address), comment: 'managed by sovereign-matrix' }],
-        labels: this.hetznerLabels('dns'),
+        labels: hetznerLabels(this.spec.name, 'dns'),
       });
     }
   }

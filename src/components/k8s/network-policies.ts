@@ -49,8 +49,8 @@ export class NetworkPolicies extends Construct {
         {
           to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
           ports: [
-            { port: 53, protocol: 'UDP' },
-            { port: 53, protocol: 'TCP' },
+            { port: PORTS.dns, protocol: 'UDP' },
+            { port: PORTS.dns, protocol: 'TCP' },
           ],
         },
       ],
@@ -133,7 +133,7 @@ export class NetworkPolicies extends Construct {
           to: publicInternet,
           ports: [
             { port: PORTS.https, protocol: 'TCP' },
-            { port: 8448, protocol: 'TCP' },
+            { port: PORTS.federation, protocol: 'TCP' },
           ],
         },
       ],

@@ -4,8 +4,12 @@
  */
 export const PORTS = {
   ssh: 22,
+  /** Cluster DNS, over UDP and TCP. */
+  dns: 53,
   http: 80,
   https: 443,
+  /** Matrix federation's default port: other homeservers reach a server without delegation there. */
+  federation: 8448,
   kubernetesApi: 6443,
   /** TURN and STUN over UDP and TCP. */
   turn: 3478,

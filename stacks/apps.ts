@@ -10,6 +10,8 @@ import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { applyDependencies, KubeObject, KubeSecret, type SecretValue } from '../src/components/k8s/kube-object';
 import { MatrixApps } from '../src/components/k8s/matrix-apps';
 import type { DeploymentSpec } from '../src/config/spec';
+import { appsContractKeys, type ContractKey } from './contract';
+import { importContract } from './contract-terraform';
 import { DeploymentStack } from './deployment-stack';
 
 /** The field manager of every object the kit applies (kubectl get --show-managed-fields shows it). */
@@ -29,16 +31,12 @@ export class AppsStack extends DeploymentStack {
 
   constructor(scope: Construct, spec: DeploymentSpec) {
     super(scope, spec, 'apps');
-    this.configureKubernetes();
+    // The infra stack's outputs this stack takes (stacks/contract.ts).
+    const contract: Partial<Record<ContractKey, TerraformVariable>> = importContract(this, appsContractKeys(spec));
+    this.configureKubernetes(contract);
     new RandomProvider(this, 'random', {});
     new TlsProvider(this, 'tls', {});
-    const turnPublicIpv4 = spec.calls.turn
-      ? new TerraformVariable(this, 'turn_public_ipv4', {
-          type: 'string',
-          nullable: false,
-          description: 'Public IPv4 address of the node that runs coturn (the infra stack output ipv4 on Hetzner).',
-        }).stringValue
-      : undefined;
+    const turnPublicIpv4 = contract.turn_public_ipv4?.stringValue;
     this.apps = new MatrixApps(this, 'matrix', { spec, inputs: { turnPublicIpv4 } });
 
     const objects = KubeObject.all(this.apps);
@@ -111,7 +109,7 @@ export class AppsStack extends DeploymentStack {
    * by the infra stack is reached with the credentials that stack outputs; they are handed over as
    * sensitive variables (through the environment at apply time), so they never appear in the JSON.
    */
-  private configureKubernetes(): void {
+  private configureKubernetes(contract: Partial<Record<ContractKey, TerraformVariable>>): void {
     const target = this.spec.target;
     if (target.kind === 'kubernetes') {
       new KubernetesProvider(this, 'kubernetes', {
@@ -120,13 +118,16 @@ export class AppsStack extends DeploymentStack {
       });
       return;
     }
-    const variable = (id: string, description: string) =>
-      new TerraformVariable(this, id, { type: 'string', sensitive: true, nullable: false, description }).stringValue;
+    const credential = (key: ContractKey) => {
+      const variable = contract[key];
+      if (!variable) throw new Error(`the apps stack of a Hetzner deployment lacks the contract variable ${key}`);
+      return variable.stringValue;
+    };
     new KubernetesProvider(this, 'kubernetes', {
-      host: variable('kube_host', 'Kubernetes API URL of the k3s node (infra stack output).'),
-      clusterCaCertificate: variable('kube_cluster_ca_certificate', 'PEM CA certificate of the k3s API (infra stack output).'),
-      clientCertificate: variable('kube_client_certificate', 'PEM client certificate for the kit (infra stack output).'),
-      clientKey: variable('kube_client_key', 'PEM client key for the kit (infra stack output).'),
+      host: credential('kube_host'),
+      clusterCaCertificate: credential('kube_cluster_ca_certificate'),
+      clientCertificate: credential('kube_client_certificate'),
+      clientKey: credential('kube_client_key'),
     });
   }
 }

@@ -5,6 +5,7 @@ import { cloudConfig, cloudConfigForTerraform, nodeHostname } from '../src/compo
 import { addressRecords, DNS_TTL_SECONDS, recordLine, relativeName } from '../src/components/dns-records';
 import { inboundRules } from '../src/components/firewall-rules';
 import { K3sCredentials } from '../src/components/k3s-credentials';
+import { hetznerLabels } from '../src/components/labels';
 import type { DeploymentSpec, HetznerTarget } from '../src/config/spec';
 import { PORTS } from '../src/ports';
 import { Firewall } from '../src/providers/hcloud/bindings/firewall';
@@ -19,6 +20,7 @@ import { Volume } from '../src/providers/hcloud/bindings/volume';
 import { VolumeAttachment } from '../src/providers/hcloud/bindings/volume-attachment';
 import { ZoneRrset } from '../src/providers/hcloud/bindings/zone-rrset';
 import { HETZNER_IMAGE } from '../src/versions';
+import { exportContract } from './contract-terraform';
 import { DeploymentStack } from './deployment-stack';
 
 /** The private network of a deployment; the node takes a fixed address in its subnet. */
@@ -43,7 +45,7 @@ export class HetznerInfraStack extends DeploymentStack {
     new HcloudProvider(this, 'hcloud', {});
     new TlsProvider(this, 'tls', {});
 
-    const labels = (component: string) => this.hetznerLabels(component);
+    const labels = (component: string) => hetznerLabels(spec.name, component);
     const name = (suffix: string) => `${spec.name}-${suffix}`;
 
     const network = new Network(this, 'network', { name: name('net'), ipRange: NETWORK.range, labels: labels('network') });
@@ -134,11 +136,6 @@ export class HetznerInfraStack extends DeploymentStack {
     this.addOutputs(credentials);
   }
 
-  /** Labels on every Hetzner resource; Hetzner label values allow neither '/' nor spaces. */
-  private hetznerLabels(component: string): Record<string, string> {
-    return { 'managed-by': 'sovereign-matrix', deployment: this.spec.name, component };
-  }
-
   private addressOf(kind: 'ipv4' | 'ipv6'): string {
     return kind === 'ipv4' ? this.ipv4.ipAddress : this.server.ipv6Address;
   }
@@ -154,25 +151,25 @@ export class HetznerInfraStack extends DeploymentStack {
         type: record.type,
         ttl: DNS_TTL_SECONDS,
         records: [{ value: this.addressOf(record.address), comment: 'managed by sovereign-matrix' }],
-        labels: this.hetznerLabels('dns'),
+        labels: hetznerLabels(this.spec.name, 'dns'),
       });
     }
   }
 
   private addOutputs(credentials: K3sCredentials): void {
-    new TerraformOutput(this, 'ipv4', { value: this.ipv4.ipAddress, description: 'Public IPv4 address of the node.' });
     new TerraformOutput(this, 'ipv6', { value: this.server.ipv6Address, description: 'Public IPv6 address of the node.' });
     new TerraformOutput(this, 'hostnames', { value: this.spec.hostnames, description: 'Public hostnames of the services.' });
     new TerraformOutput(this, 'dns_records', {
       description: 'Address records the deployment needs (create them by hand with dns.mode manual).',
       value: addressRecords(this.spec).map((r) => recordLine(r.fqdn, r.type, this.addressOf(r.address))),
     });
-    new TerraformOutput(this, 'kube_host', {
-      value: `https://${this.ipv4.ipAddress}:${PORTS.kubernetesApi}`,
-      description: 'Kubernetes API of the k3s node; reachable from admin_cidrs only.',
+    // What the apps stack takes as its variables (stacks/contract.ts).
+    exportContract(this, {
+      kube_host: `https://${this.ipv4.ipAddress}:${PORTS.kubernetesApi}`,
+      kube_cluster_ca_certificate: credentials.serverCa.certPem,
+      kube_client_certificate: credentials.client.certPem,
+      kube_client_key: credentials.client.keyPem,
+      turn_public_ipv4: this.ipv4.ipAddress,
     });
-    new TerraformOutput(this, 'kube_cluster_ca_certificate', { value: credentials.serverCa.certPem, description: 'CA that signs the API server certificate.' });
-    new TerraformOutput(this, 'kube_client_certificate', { value: credentials.client.certPem, sensitive: true, description: 'Client certificate of the kit (cluster-admin).' });
-    new TerraformOutput(this, 'kube_client_key', { value: credentials.client.keyPem, sensitive: true, description: 'Client key of the kit.' });
   }
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { DeploymentSpec } from '../config/spec';
 import { BACKUP_CONTAINER, BACKUP_POD_COMPONENT, type BackupKind } from '../components/k8s/backup';
 import { namespaceName } from '../components/k8s/apps-context';
-import { selectorLabels } from '../components/k8s/workload';
+import { selectorLabels } from '../components/labels';
 import { BACKUP_FILES, BACKUP_PATHS } from '../render/backup';
 
 /** Where the cluster is: the deployment's kubeconfig context, or the operator's override. */

@@ -6,6 +6,8 @@ import type { DeploymentSpec } from '../config/spec';
 import type { BackupKind } from '../components/k8s/backup';
 import { BACKUP_FILES, BACKUP_PATHS, PGBACKREST_STANZA } from '../render/backup';
 import { SYNAPSE_DATABASE } from '../render/synapse';
+import { clusterCredentialOutputs } from '../../stacks/contract';
+import { stackName } from '../../stacks/naming';
 import { Cluster, ClusterError, KubectlMissing, type ClusterAccess } from './cluster';
 import {
   formatAge,
@@ -249,11 +251,17 @@ function open(file: string, options: AccessOptions): { spec: DeploymentSpec; clu
       : { context: options.context, kubeconfig: options.kubeconfig };
   if (target.kind === 'hetzner' && !options.kubeconfig && !options.context) {
     throw new Refusal(
-      `on Hetzner the cluster is the deployment's k3s node: pass --kubeconfig (and --context) for it (the credentials are the outputs kube_host, kube_cluster_ca_certificate, kube_client_certificate and kube_client_key of ${spec.name}-infra)`,
+      `on Hetzner the cluster is the deployment's k3s node: pass --kubeconfig (and --context) for it (the credentials are the outputs ${credentialOutputs()} of ${stackName(spec, 'infra')})`,
       EXIT.usage,
     );
   }
   return { spec, cluster: new Cluster(spec, access) };
+}
+
+/** The infra stack's outputs a kubeconfig for the k3s node is made from (`a, b, c and d`). */
+function credentialOutputs(): string {
+  const outputs = clusterCredentialOutputs();
+  return `${outputs.slice(0, -1).join(', ')} and ${outputs[outputs.length - 1]}`;
 }
 
 async function guard(output: Output, command: string, body: () => Promise<void>): Promise<void> {

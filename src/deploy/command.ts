@@ -8,7 +8,9 @@ import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
 import type { DeploymentSpec } from '../config/spec';
 import { namespaceName } from '../components/k8s/apps-context';
+import { clusterCredentialOutputs, CONTRACT, NODE_IPV4_OUTPUT, type ContractKey } from '../../stacks/contract';
 import { stackName } from '../../stacks/naming';
+import { PORTS } from '../ports';
 import { keycloakCreateUserCommand } from '../render/keycloak';
 import { KEYCLOAK_REALM, masUpstreamProvider } from '../render/mas';
 import { SYNAPSE_UPSTREAMS } from '../render/synapse';
@@ -227,7 +229,7 @@ async function deployCommand(
       output.out('DNS records this deployment needs (dns.mode manual: create them now if they do not exist):');
       records.forEach((r) => output.out(`  ${r}`));
     }
-    const str = (name: string) => String(outputs[name]?.value ?? '');
+    const str = (key: ContractKey) => String(outputs[CONTRACT[key].output]?.value ?? '');
     const host = str('kube_host');
     const started = Date.now();
     // The apps stack's custom resources must be served before OpenTofu can plan it.
@@ -279,8 +281,9 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
   output.out(`  Homeserver:      https://${spec.hostnames.matrix}/ (server name ${spec.serverName})`);
   output.out(`  Accounts (MAS):  https://${spec.hostnames.auth}/`);
   if (spec.identity.mode === 'keycloak') output.out(`  Keycloak:        https://${spec.hostnames.sso}/`);
-  if (spec.calls.turn) output.out(`  TURN:            turn:${spec.hostnames.turn}:3478, turns:${spec.hostnames.turn}:5349`);
-  if (infraOutputs.ipv4) output.out(`  Node address:    ${String(infraOutputs.ipv4.value)}`);
+  if (spec.calls.turn) output.out(`  TURN:            turn:${spec.hostnames.turn}:${PORTS.turn}, turns:${spec.hostnames.turn}:${PORTS.turns}`);
+  const nodeIpv4 = infraOutputs[NODE_IPV4_OUTPUT];
+  if (nodeIpv4) output.out(`  Node address:    ${String(nodeIpv4.value)}`);
   const mas = `kubectl --namespace ${ns} exec -it deploy/${SYNAPSE_UPSTREAMS.mas} -- mas-cli manage`;
   const provider = masUpstreamProvider(spec);
   if (!provider) {
@@ -299,7 +302,7 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
     output.out(`  2. ${mas} promote-admin <username>`);
   }
   if (spec.target.kind === 'hetzner') {
-    output.out(`  (the cluster credentials are outputs of ${spec.name}-infra: kube_host, kube_cluster_ca_certificate, kube_client_certificate, kube_client_key)`);
+    output.out(`  (the cluster credentials are outputs of ${stackName(spec, 'infra')}: ${clusterCredentialOutputs().join(', ')})`);
   } else {
     output.out(`  (with kubeconfig context ${spec.target.context})`);
   }

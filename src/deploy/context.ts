@@ -6,6 +6,7 @@ import type { Output } from '../shared/output';
 import { encryptionConfig, PASSPHRASE_ENV } from '../operations/state-encryption';
 import { Redactor, RunLog, type RunContext } from './runner';
 import { logDir } from './state';
+import { CONTRACT, contractVariableEnv, type ContractKey } from '../../stacks/contract';
 
 export interface RunSetup {
   readonly engine: Engine;
@@ -24,8 +25,14 @@ export interface RunSetup {
   readonly secretEnv?: readonly string[];
 }
 
-/** Variables whose values are secrets wherever the kit runs. */
-const ALWAYS_SECRET = [PASSPHRASE_ENV, 'HCLOUD_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TF_VAR_kube_client_key'];
+/** Variables whose values are secrets wherever the kit runs (with the contract's secret outputs, should an operator set them). */
+const ALWAYS_SECRET = [
+  PASSPHRASE_ENV,
+  'HCLOUD_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  ...(Object.keys(CONTRACT) as ContractKey[]).filter((key) => CONTRACT[key].sensitive.output).map(contractVariableEnv),
+];
 
 /**
  * The engine's environment and the run's log: automation mode, no engine debug logging (TF_LOG

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { emptySummary, formatPlanSummary, hasChanges, summarizePlan, type PlanSummary } from './plan-summary';
 import { elapsed, runEngine, runEngineOk, type RunContext } from './runner';
 import { isLegacyAddress, MIGRATION_FILE, planMigration } from './migrate-state';
-import { addressType, statefulEntry, statefulEntryForAddress, STATEFUL_RESOURCES, type StatefulResource } from './stateful';
+import { statefulEntry, STATEFUL_RESOURCES, type StatefulResource } from '../operations/stateful-resources';
+import { addressType, statefulEntryForAddress } from './stateful';
+import { variableEnv } from '../../stacks/contract';
 
 /** A stack's outputs as `output -json` gives them. */
 export type Outputs = Record<string, { value: unknown; sensitive?: boolean }>;
@@ -87,7 +89,7 @@ async function inputEnv(o: Orchestration, stack: StackDefinition, known: Map<str
   for (const [variable, output] of Object.entries(stack.inputs.variables)) {
     const value = outputs[output]?.value;
     if (value === undefined || value === null) missing.push(output);
-    else env[`TF_VAR_${variable}`] = typeof value === 'string' ? value : JSON.stringify(value);
+    else env[variableEnv(variable)] = typeof value === 'string' ? value : JSON.stringify(value);
   }
   return { env, missing };
 }

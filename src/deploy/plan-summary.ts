@@ -1,4 +1,5 @@
-import { statefulEntry, STATEFUL_RESOURCES, type StatefulResource } from './stateful';
+import { MANIFEST_TYPE } from '../components/k8s/terraform-identity';
+import { statefulEntry, STATEFUL_RESOURCES, type StatefulResource } from '../operations/stateful-resources';
 
 /** What one stack's plan does, by resource address (from `show -json <planfile>`). */
 export interface PlanSummary {
@@ -60,7 +61,7 @@ export function summarizePlan(showJson: string | ShowJson, stateful: readonly St
     if (!action) continue;
     summary[action].push(change.address);
     if (action === 'replace' || action === 'destroy') {
-      const object = change.type === 'kubernetes_manifest' ? manifestObject(change.change) : undefined;
+      const object = change.type === MANIFEST_TYPE ? manifestObject(change.change) : undefined;
       const entry = statefulEntry(change.type, stateful, object?.kind);
       if (entry) summary.warnings.push({ address: change.address, type: change.type, ...(object ? { object } : {}), action, reason: entry.reason });
     }

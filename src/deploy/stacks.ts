@@ -1,19 +1,14 @@
 import { join } from 'node:path';
+import { appsContractKeys, CONTRACT, variableEnv } from '../../stacks/contract';
 import { stackName } from '../../stacks/naming';
 import type { DeploymentSpec } from '../config/spec';
 import type { Outputs, StackDefinition } from './orchestrator';
 import { BACKUP_CREDENTIAL_ENV } from '../render/backup';
 import { backendConfigArgs } from './state';
 
-/** Apps-stack variables fed from infra-stack outputs (variable -> output). */
+/** Apps-stack variables fed from infra-stack outputs (variable -> output), by the contract between them. */
 export function appsInputs(spec: DeploymentSpec): Record<string, string> {
-  return {
-    kube_host: 'kube_host',
-    kube_cluster_ca_certificate: 'kube_cluster_ca_certificate',
-    kube_client_certificate: 'kube_client_certificate',
-    kube_client_key: 'kube_client_key',
-    ...(spec.calls.turn ? { turn_public_ipv4: 'ipv4' } : {}),
-  };
+  return Object.fromEntries(appsContractKeys(spec).map((key) => [key, CONTRACT[key].output]));
 }
 
 /**
@@ -69,7 +64,7 @@ export function appsEnvironment(spec: DeploymentSpec, env: NodeJS.ProcessEnv = p
   const vars: Record<string, string> = {};
   for (const [variable, name] of Object.entries(operatorSecrets(spec))) {
     const value = env[name];
-    if (value !== undefined) vars[`TF_VAR_${variable}`] = value;
+    if (value !== undefined) vars[variableEnv(variable)] = value;
   }
   return vars;
 }

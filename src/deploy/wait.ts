@@ -1,6 +1,7 @@
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Interrupted } from './runner';
+import { PORTS } from '../ports';
 
 /** What one attempt found. */
 export interface ProbeResult {
@@ -79,7 +80,7 @@ export function httpsGet(url: string, options: HttpsGetOptions = {}): Promise<Ht
     const req = httpsRequest(
       {
         hostname: u.hostname,
-        port: options.port ?? (u.port ? Number(u.port) : 443),
+        port: options.port ?? (u.port ? Number(u.port) : PORTS.https),
         path: `${u.pathname}${u.search}`,
         method: 'GET',
         ca: options.ca,
@@ -111,7 +112,7 @@ export function httpsGet(url: string, options: HttpsGetOptions = {}): Promise<Ht
 
 /** The cluster credentials the infra stack outputs. */
 export interface KubeCredentials {
-  /** `https://<ipv4>:6443` */
+  /** `https://<ipv4>:<PORTS.kubernetesApi>` */
   readonly host: string;
   readonly caCertificate: string;
   readonly clientCertificate: string;

@@ -1,3 +1,6 @@
+import { MANIFEST_TYPE } from '../components/k8s/terraform-identity';
+import { statefulEntry, STATEFUL_RESOURCES, type StatefulResource } from '../operations/stateful-resources';
+
 /**
  * What the diff flags at the top: changes that replace a stateful resource or change something
  * that cannot be changed back. This is data, one entry per fact, each with the reason a reviewer
@@ -43,7 +46,6 @@ export interface ReplacementRule {
   readonly reason: string;
 }
 
-const MANIFEST = 'kubernetes_manifest';
 
 export const REPLACEMENT_RULES: readonly ReplacementRule[] = [
   // The k3s node. Its state is on the volume and its addresses are primary IPs, so a replacement
@@ -74,10 +76,10 @@ export const REPLACEMENT_RULES: readonly ReplacementRule[] = [
   { type: 'tls_private_key', attribute: 'rsa_bits', reason: 'a different key size generates a new key (ForceNew)' },
   { type: 'tls_private_key', attribute: 'ecdsa_curve', reason: 'a different curve generates a new key (ForceNew)' },
   // Kubernetes objects (kubernetes_manifest): the provider replaces an object whose identity changes.
-  { type: MANIFEST, attribute: 'apiVersion', reason: 'a different apiVersion is another object to the provider, which deletes and creates it' },
-  { type: MANIFEST, attribute: 'kind', reason: 'a different kind is another object to the provider, which deletes and creates it' },
-  { type: MANIFEST, attribute: 'metadata.name', reason: 'a Kubernetes object cannot be renamed; it is replaced' },
-  { type: MANIFEST, attribute: 'metadata.namespace', reason: 'a Kubernetes object cannot change namespace; it is replaced' },
+  { type: MANIFEST_TYPE, attribute: 'apiVersion', reason: 'a different apiVersion is another object to the provider, which deletes and creates it' },
+  { type: MANIFEST_TYPE, attribute: 'kind', reason: 'a different kind is another object to the provider, which deletes and creates it' },
+  { type: MANIFEST_TYPE, attribute: 'metadata.name', reason: 'a Kubernetes object cannot be renamed; it is replaced' },
+  { type: MANIFEST_TYPE, attribute: 'metadata.namespace', reason: 'a Kubernetes object cannot change namespace; it is replaced' },
   // Immutable fields of objects holding data: the API server refuses the update.
   ...[
     { kind: 'StatefulSet', attribute: 'spec.volumeClaimTemplates', reason: 'volumeClaimTemplates are immutable' },
@@ -99,7 +101,7 @@ export const REPLACEMENT_RULES: readonly ReplacementRule[] = [
       reason: 'a claim can only grow, never shrink',
     },
   ].map((rule) => ({
-    type: MANIFEST,
+    type: MANIFEST_TYPE,
     refused: true,
     ...rule,
     reason: `${rule.reason}: the API server refuses the update; the ${rule.kind} has to be deleted and created again`,
@@ -126,31 +128,6 @@ function kubernetesTypesWithMetadata(): string[] {
     `kubernetes_${kind}_v1`,
   ]);
 }
-
-/** Resources whose deletion (or replacement) loses data or something others depend on. */
-export interface StatefulResource {
-  readonly type: string;
-  /** For `kubernetes_manifest`: the object's kind. */
-  readonly kind?: string;
-  readonly reason: string;
-}
-
-export const STATEFUL_RESOURCES: readonly StatefulResource[] = [
-  { type: MANIFEST, kind: 'PersistentVolumeClaim', reason: 'deleting the claim deletes its volume (reclaim policy Delete)' },
-  { type: MANIFEST, kind: 'StatefulSet', reason: 'a StatefulSet holds PostgreSQL or another service with data' },
-  { type: MANIFEST, kind: 'Namespace', reason: 'deleting the namespace deletes everything in it, persistent volume claims included' },
-  { type: 'hcloud_volume', reason: 'the data volume holds PostgreSQL, the media store and the k3s cluster state' },
-  { type: 'hcloud_primary_ip', reason: 'the public address goes back to Hetzner; DNS, rDNS and federation peers point at it' },
-  { type: 'kubernetes_persistent_volume_claim', reason: 'deleting the claim deletes its volume (reclaim policy Delete)' },
-  { type: 'kubernetes_persistent_volume_claim_v1', reason: 'deleting the claim deletes its volume (reclaim policy Delete)' },
-  { type: 'kubernetes_stateful_set', reason: 'a StatefulSet holds PostgreSQL or another service with data' },
-  { type: 'kubernetes_stateful_set_v1', reason: 'a StatefulSet holds PostgreSQL or another service with data' },
-  { type: 'kubernetes_namespace', reason: 'deleting the namespace deletes everything in it, persistent volume claims included' },
-  { type: 'kubernetes_namespace_v1', reason: 'deleting the namespace deletes everything in it, persistent volume claims included' },
-  { type: 'tls_private_key', reason: 'a new CA or client key invalidates every kubeconfig of the k3s cluster' },
-  { type: 'tls_self_signed_cert', reason: 'a new cluster CA certificate invalidates every kubeconfig of the k3s cluster' },
-  { type: 'random_password', reason: 'a generated secret changes; whatever stored the old one (a database role) must follow' },
-];
 
 /** A setting in a rendered configuration file that can never change once the service started. */
 export interface IrreversibleSetting {
@@ -194,9 +171,14 @@ export function replacementRulesFor(type: string, attribute: string, oldValue: u
   );
 }
 
-/** The entry for a resource type (and, for kubernetes_manifest, the object's kind), if it is stateful. */
+/**
+ * The entry of the stateful-resource table for a resource type (and, for kubernetes_manifest, the
+ * object's kind) whose loss the diff calls irreversible; a resource whose replacement costs only
+ * downtime (the k3s node) or is a routine renewal (the client certificate) is a plain replacement.
+ */
 export function statefulResource(type: string, kind?: string): StatefulResource | undefined {
-  return STATEFUL_RESOURCES.find((entry) => entry.type === type && (entry.kind === undefined || entry.kind === kind));
+  const entry = statefulEntry(type, STATEFUL_RESOURCES, kind);
+  return entry?.irreversible ? entry : undefined;
 }
 
 const BINARY_SUFFIX: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };

@@ -2,6 +2,7 @@ import { HETZNER_LOCATIONS } from './catalogue';
 import type { FlowFact } from './facts/diagram-flows';
 import type { ReferenceFacts } from './facts/reference-facts';
 import { kubeObjects, resourcesOf, type Synthesized } from './read-back';
+import { PORTS } from '../ports';
 
 /**
  * The architecture diagram as a Graphviz DOT graph: components as nodes, the network boundaries
@@ -56,7 +57,7 @@ export function architectureDot(synth: Synthesized, facts: ReferenceFacts): stri
   const cluster = () => {
     if (used.has('ingress')) {
       const ingressClass = String(kubeObjects(synth, 'Ingress')[0]?.manifest.spec?.ingressClassName ?? '');
-      node('ingress', server ? 'Traefik ingress (k3s)\n:80 :443' : `Ingress controller (operator’s)\nclass ${ingressClass}`, { fillcolor: '#faf5ff' });
+      node('ingress', server ? `Traefik ingress (k3s)\n:${PORTS.http} :${PORTS.https}` : `Ingress controller (operator’s)\nclass ${ingressClass}`, { fillcolor: '#faf5ff' });
     }
     for (const ns of namespaces) {
       open(ns.replace(/[^a-z0-9]/g, '_'), `namespace ${ns}`, { style: 'rounded', color: '#718096', fontcolor: '#4a5568' });
@@ -73,7 +74,7 @@ export function architectureDot(synth: Synthesized, facts: ReferenceFacts): stri
     if (volume) node('volume', `Volume ${String(volume.body.name)}\n${String(volume.body.size)} GiB ext4, delete protection`, { shape: 'cylinder', fillcolor: '#f0fff4' });
     open('server', `Server ${String(server.body.name)}: ${String(server.body.server_type)}, ${String(server.body.image)}`, { style: 'rounded', color: '#2b6cb0', fontcolor: '#2a4365' });
     node('node', 'Node OS\nsshd, kernel', { fillcolor: '#f7fafc' });
-    node('k3s', 'k3s API server\n:6443', { fillcolor: '#f7fafc' });
+    node('k3s', `k3s API server\n:${PORTS.kubernetesApi}`, { fillcolor: '#f7fafc' });
     open('k8s', 'Kubernetes (k3s)', { style: 'rounded', color: '#805ad5', fontcolor: '#44337a' });
     cluster();
     close();

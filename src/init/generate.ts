@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { DEPLOYMENT_DEFAULTS as D } from '../config/deployment-file.generated';
 import type { HetznerLocation } from '../config/spec';
 import { BACKUP_CREDENTIAL_ENV } from '../render/backup';
+import { TURN_PUBLIC_IPV4_ENV } from '../operations/requirements';
 
 /** The answers `init` collects: the few choices a deployment cannot default. */
 export interface InitAnswers {
@@ -171,7 +172,7 @@ function callsLines(a: InitAnswers): string[] {
     return [...comment('No TURN server: calls work only between clients that reach each other directly.'), 'calls:', '  turn: false'];
   }
   const { min, max } = D['calls.relay_ports'];
-  const cluster = a.target.kind === 'kubernetes' ? ' On an existing cluster, deploy needs the public IPv4 address coturn is reached at (TF_VAR_turn_public_ipv4).' : '';
+  const cluster = a.target.kind === 'kubernetes' ? ` On an existing cluster, deploy needs the public IPv4 address coturn is reached at (${TURN_PUBLIC_IPV4_ENV}).` : '';
   return [...comment(`Voice and video calls through a TURN server (coturn). Left out: relay_ports (UDP ${min}-${max}).${cluster}`), 'calls:', '  turn: true'];
 }
 

@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import { formatPlanSummary, hasChanges, summarizePlan } from '../../src/deploy/plan-summary';
-import { addressType, statefulEntry, statefulEntryForAddress, STATEFUL_RESOURCES } from '../../src/deploy/stateful';
+import { addressType, statefulEntryForAddress } from '../../src/deploy/stateful';
+import { statefulEntry, STATEFUL_RESOURCES } from '../../src/operations/stateful-resources';
 import { AppsStack } from '../../stacks/apps';
 import { specOf, VALID_YAML } from '../helpers';
 
@@ -123,8 +124,8 @@ describe('plan summary of the apps stack (kubernetes_manifest)', () => {
   it('names the object in the warning, and never prints a value of the plan', () => {
     const lines = formatPlanSummary(`ministry-apps`, summary);
     expect(lines[0]).toBe('ministry-apps: 1 to add, 1 to change, 2 to replace, 3 to destroy, 0 to import, 1 to forget (left in place)');
-    expect(lines).toContain(`  !!! WARNING: REPLACES kubernetes_manifest.statefulset_${NS}_postgres (StatefulSet ${NS}/postgres): a stateful workload (PostgreSQL): its pods own persistent volumes`);
-    expect(lines).toContain(`  !!! WARNING: DESTROYS kubernetes_manifest.namespace_${NS} (Namespace ${NS}): the namespace holding the persistent volume claims: deleting it deletes them with it`);
+    expect(lines).toContain(`  !!! WARNING: REPLACES kubernetes_manifest.statefulset_${NS}_postgres (StatefulSet ${NS}/postgres): a StatefulSet holds PostgreSQL or another service with data: its pods own persistent volumes`);
+    expect(lines).toContain(`  !!! WARNING: DESTROYS kubernetes_manifest.namespace_${NS} (Namespace ${NS}): deleting the namespace deletes everything in it, persistent volume claims included`);
     expect(lines.join('\n')).not.toContain('U0VDUkVU');
   });
 
@@ -157,10 +158,13 @@ describe('stateful resources', () => {
       'hcloud_primary_ip',
       'kubernetes_manifest StatefulSet',
       'kubernetes_stateful_set_v1',
+      'kubernetes_stateful_set',
       'kubernetes_manifest PersistentVolumeClaim',
       'kubernetes_persistent_volume_claim_v1',
+      'kubernetes_persistent_volume_claim',
       'kubernetes_manifest Namespace',
       'kubernetes_namespace_v1',
+      'kubernetes_namespace',
     ]);
     expect(STATEFUL_RESOURCES.filter((e) => e.protectionAttribute).map((e) => e.type)).toEqual(['hcloud_volume', 'hcloud_primary_ip']);
   });

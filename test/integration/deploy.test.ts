@@ -6,7 +6,7 @@ import { createRunContext } from '../../src/deploy/context';
 import { PASSPHRASE_ENV } from '../../src/operations/state-encryption';
 import { deployStacks, destroyStacks, NotConfirmed, planAll, readOutputs, type Orchestration, type StackDefinition } from '../../src/deploy/orchestrator';
 import { Interrupted, StackFailed } from '../../src/deploy/runner';
-import { STATEFUL_RESOURCES } from '../../src/deploy/stateful';
+import { STATEFUL_RESOURCES } from '../../src/operations/stateful-resources';
 import { localStatePath } from '../../src/deploy/state';
 import { tempDir } from '../helpers';
 import { ensureTofu } from './tools';
@@ -145,7 +145,7 @@ describe('deploy with real OpenTofu', () => {
   });
 
   it('destroy keeps the protected addresses out of the destroy and says so', async () => {
-    const stateful = [...STATEFUL_RESOURCES, { type: 'random_id', reason: 'stands in for hcloud_volume / hcloud_primary_ip', keepOnDestroy: true }];
+    const stateful = [...STATEFUL_RESOURCES, { type: 'random_id', reason: 'stands in for hcloud_volume / hcloud_primary_ip', irreversible: true, keepOnDestroy: true }];
     const d = world({ encryption: true, reuse: w, stateful });
     let shown: readonly string[] = [];
     const previews = await destroyStacks(d.o, {

@@ -1,9 +1,7 @@
 import { Construct } from 'constructs';
 import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
 import { KubeObject } from './kube-object';
-import {
-  selectorLabels,
-} from './workload';
+import { LABEL, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { BACKUP_POD_COMPONENT } from './backup';
 
@@ -40,7 +38,7 @@ export class NetworkPolicies extends Construct {
     const pods = (component: string) => ({ matchLabels: selectorLabels(ctx.spec.name, component) });
     const ingressController =
       ctx.spec.target.kind === 'hetzner'
-        ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } } }]
+        ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { [LABEL.name]: 'traefik' } } }]
         : // On an existing cluster the ingress controller's namespace is the operator's choice.
           [{ namespaceSelector: {} }];
     policy('default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
@@ -51,8 +49,8 @@ export class NetworkPolicies extends Construct {
         {
           to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
           ports: [
-            { port: 53, protocol: 'UDP' },
-            { port: 53, protocol: 'TCP' },
+            { port: PORTS.dns, protocol: 'UDP' },
+            { port: PORTS.dns, protocol: 'TCP' },
           ],
         },
       ],
@@ -118,8 +116,8 @@ export class NetworkPolicies extends Construct {
       const port = Number(new URL(ctx.spec.backup.s3.endpoint).port || PORTS.https);
       policy('allow-backup-egress', {
         podSelector: {
-          matchLabels: { 'app.kubernetes.io/instance': ctx.spec.name },
-          matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: Object.values(BACKUP_POD_COMPONENT) }],
+          matchLabels: { [LABEL.instance]: ctx.spec.name },
+          matchExpressions: [{ key: LABEL.name, operator: 'In', values: Object.values(BACKUP_POD_COMPONENT) }],
         },
         policyTypes: ['Egress'],
         egress: [{ to: publicInternet, ports: [{ port, protocol: 'TCP' }] }],
@@ -135,7 +133,7 @@ export class NetworkPolicies extends Construct {
           to: publicInternet,
           ports: [
             { port: PORTS.https, protocol: 'TCP' },
-            { port: 8448, protocol: 'TCP' },
+            { port: PORTS.federation, protocol: 'TCP' },
           ],
         },
       ],

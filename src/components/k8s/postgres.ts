@@ -2,13 +2,12 @@ import { Construct } from 'constructs';
 import { KubeObject } from './kube-object';
 import {
   binaryQuantity,
-  componentLabels,
   containerSecurityContext,
   POD_DEFAULTS,
   podSecurityContext,
   resources,
-  selectorLabels,
 } from './workload';
+import { componentLabels, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { postgresArchiveSettings } from '../../render/backup';
 import { backupAgent } from './backup';

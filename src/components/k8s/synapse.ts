@@ -2,7 +2,6 @@ import { Construct } from 'constructs';
 import { KubeObject } from './kube-object';
 import {
   binaryQuantity,
-  componentLabels,
   containerSecurityContext,
   POD_DEFAULTS,
   podSecurityContext,
@@ -10,6 +9,7 @@ import {
   secretFileMounts,
   type SecretFile,
 } from './workload';
+import { componentLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { backupAgent } from './backup';
 import { SYNAPSE_PASSWORD_VARIABLE } from '../../render/postgres';

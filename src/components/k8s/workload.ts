@@ -12,30 +12,6 @@ import type { Resources } from '../../config/sizing';
  * seccomp, and no service account token (none of our programs talks to the Kubernetes API).
  */
 
-/** Labels every object of a deployment carries, so an operator can tell what the kit manages. */
-export function deploymentLabels(deployment: string): Record<string, string> {
-  return {
-    'app.kubernetes.io/part-of': 'sovereign-matrix',
-    'app.kubernetes.io/managed-by': 'sovereign-matrix',
-    'sovereign-matrix/deployment': deployment,
-  };
-}
-
-/** Labels that select one component's pods. */
-export function componentLabels(deployment: string, component: string): Record<string, string> {
-  return {
-    'app.kubernetes.io/name': component,
-    'app.kubernetes.io/instance': deployment,
-    'app.kubernetes.io/part-of': 'sovereign-matrix',
-    'app.kubernetes.io/managed-by': 'sovereign-matrix',
-  };
-}
-
-/** Just the selector part of componentLabels (selectors are immutable; keep them minimal). */
-export function selectorLabels(deployment: string, component: string): Record<string, string> {
-  return { 'app.kubernetes.io/name': component, 'app.kubernetes.io/instance': deployment };
-}
-
 export function podSecurityContext(uid: number): IPodSecurityContext {
   return {
     runAsNonRoot: true,

@@ -1,5 +1,5 @@
 import { buildDocument, regenerateCommand } from '../../src/docs/document';
-import { deriveFacts } from '../../src/docs/facts';
+import { deriveFacts } from '../../src/docs/facts/reference-facts';
 import { synthesizeForDocs } from '../../src/docs/read-back';
 import { specOf, VALID_YAML } from '../helpers';
 

@@ -1,4 +1,4 @@
-import { deriveFacts } from '../../src/docs/facts';
+import { deriveFacts } from '../../src/docs/facts/reference-facts';
 import { architectureDot } from '../../src/docs/graph';
 import { synthesizeForDocs } from '../../src/docs/read-back';
 import { specOf, VALID_YAML } from '../helpers';

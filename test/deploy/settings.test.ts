@@ -1,9 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareVersions, requireEngineVersion, ToolError } from '../../src/shared/engine';
-import { encryptionConfig, hclString } from '../../src/operations/state-encryption';
-import { missingCredentials } from '../../src/operations/requirements';
-import { publicIpv4Problem } from '../../src/render/coturn';
 import { engineError, Redactor } from '../../src/deploy/runner';
 import { backendConfigArgs, describeState, localStatePath, stateRoot } from '../../src/deploy/state';
 import { deploymentStacks } from '../../src/deploy/stacks';
@@ -97,122 +93,7 @@ describe('deployment file: state.s3', () => {
   });
 });
 
-describe('state encryption', () => {
-  it('configures pbkdf2 + aes_gcm, enforced, for state and plan', () => {
-    const config = encryptionConfig('a passphrase of some length');
-    expect(config).toContain('key_provider "pbkdf2" "sovereign_matrix"');
-    expect(config).toContain('method "aes_gcm" "sovereign_matrix"');
-    expect(config).toMatch(/state \{\n\s+method\s+= method.aes_gcm.sovereign_matrix\n\s+enforced = true/);
-    expect(config).toMatch(/plan \{\n\s+method\s+= method.aes_gcm.sovereign_matrix\n\s+enforced = true/);
-  });
-
-  it('quotes any passphrase as a literal (no interpolation, no breaking out)', () => {
-    expect(hclString('a"b\\c${x}%{y}\n')).toBe('"a\\"b\\\\c$${x}%%{y}\\n"');
-  });
-});
-
-describe('credentials are checked before anything runs', () => {
-  const base = { engine: 'tofu' as const, stateEncryption: true };
-  /** The backup bucket's key and the passphrase, which every deployment with backups needs. */
-  const BACKUP = {
-    SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID: 'x',
-    SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY: 'x',
-    SOVEREIGN_MATRIX_BACKUP_PASSPHRASE: 'sixteen-chars-long',
-  };
-
-  it('names every missing variable for a Hetzner deployment, never a value', () => {
-    const missing = missingCredentials(specOf(VALID_YAML), { ...base, env: {} });
-    expect(missing.map((m) => m.split(' ')[0])).toEqual([
-      'HCLOUD_TOKEN',
-      'SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID',
-      'SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY',
-      'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
-      'SOVEREIGN_MATRIX_STATE_PASSPHRASE',
-    ]);
-    expect(missing.join('\n')).not.toContain('sixteen');
-    expect(missingCredentials(specOf(VALID_YAML), { ...base, env: { ...BACKUP, HCLOUD_TOKEN: 'x', SOVEREIGN_MATRIX_STATE_PASSPHRASE: 'short' } })).toEqual([
-      expect.stringMatching(/too short/),
-    ]);
-    expect(missingCredentials(specOf(VALID_YAML), { ...base, stateEncryption: false, env: { ...BACKUP, HCLOUD_TOKEN: 'x' } })).toEqual([]);
-    expect(missingCredentials(specOf(VALID_YAML), { ...base, stateEncryption: false, env: { ...BACKUP, HCLOUD_TOKEN: 'x', SOVEREIGN_MATRIX_BACKUP_PASSPHRASE: 'short' } })).toEqual([
-      expect.stringMatching(/^SOVEREIGN_MATRIX_BACKUP_PASSPHRASE is too short/),
-    ]);
-    const off = `${VALID_YAML}backup:\n  enabled: false\n`;
-    expect(missingCredentials(specOf(off), { ...base, stateEncryption: false, env: { HCLOUD_TOKEN: 'x' } })).toEqual([]);
-  });
-
-  it('refuses encryption with Terraform unless turned off explicitly', () => {
-    expect(missingCredentials(specOf(VALID_YAML), { engine: 'terraform', stateEncryption: true, env: { ...BACKUP, HCLOUD_TOKEN: 'x' } })[0]).toMatch(/needs OpenTofu/);
-  });
-
-  it('checks the kubeconfig context, the TURN address, the OIDC secret and the S3 keys', () => {
-    const oidc = `${K8S}identity:\n  mode: oidc\n  oidc:\n    issuer: https://id.example.eu\n    client_id: matrix\n    client_secret_env: MINISTRY_OIDC_SECRET\n${S3}`;
-    const missing = missingCredentials(specOf(oidc), { ...base, stateEncryption: false, env: {} });
-    expect(missing.map((m) => m.split(' ')[0])).toEqual([
-      'kubeconfig',
-      'TF_VAR_turn_public_ipv4',
-      'MINISTRY_OIDC_SECRET',
-      'SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID',
-      'SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY',
-      'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
-      'AWS_ACCESS_KEY_ID',
-      'AWS_SECRET_ACCESS_KEY',
-    ]);
-    const dir = tempDir();
-    const kubeconfig = join(dir, 'config');
-    require('node:fs').writeFileSync(kubeconfig, 'contexts:\n  - name: staging\n');
-    const wrong = missingCredentials(specOf(oidc.replace('/nonexistent/kubeconfig', kubeconfig)), { ...base, stateEncryption: false, env: {} });
-    expect(wrong[0]).toMatch(/context 'prod' .* is not in .* \(it has: staging\)/);
-  });
-});
-
-describe('TF_VAR_turn_public_ipv4 is a public IPv4 address', () => {
-  const TURN_ENV = { SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID: 'x', SOVEREIGN_MATRIX_BACKUP_SECRET_ACCESS_KEY: 'x', SOVEREIGN_MATRIX_BACKUP_PASSPHRASE: 'sixteen-chars-long' };
-  const turnProblems = (address: string) =>
-    missingCredentials(specOf(K8S), { engine: 'tofu', stateEncryption: false, env: { ...TURN_ENV, TF_VAR_turn_public_ipv4: address } }).filter((m) => !m.startsWith('kubeconfig'));
-
-  it.each([
-    ['10.1.2.3', '10.0.0.0/8', /private \(RFC 1918\)/],
-    ['172.20.0.9', '172.16.0.0/12', /private/],
-    ['192.168.1.10', '192.168.0.0/16', /private/],
-    ['127.0.0.1', '127.0.0.0/8', /loopback/],
-    ['169.254.169.254', '169.254.0.0/16', /link-local/],
-    ['100.64.12.1', '100.64.0.0/10', /carrier-grade NAT/],
-    ['192.0.2.10', '192.0.2.0/24', /documentation/],
-    ['198.51.100.7', '198.51.100.0/24', /documentation/],
-    ['203.0.113.200', '203.0.113.0/24', /documentation/],
-    ['198.18.0.1', '198.18.0.0/15', /benchmarking/],
-    ['0.0.0.0', '0.0.0.0/8', /this network/],
-    ['224.0.0.1', '224.0.0.0/4', /multicast/],
-    ['255.255.255.255', '240.0.0.0/4', /reserved/],
-  ])('refuses %s (%s) before anything runs', (address, range, why) => {
-    const problems = turnProblems(address);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toContain(`TF_VAR_turn_public_ipv4 '${address}' is not a public address: it is in ${range}, `);
-    expect(problems[0]).toMatch(why);
-    expect(problems[0]).toMatch(/clients on the internet cannot reach TURN there/);
-  });
-
-  it.each(['not-an-address', '2a01:4f8::1', '95.217.1.300', '95.217.1.10/32', ' 95.217.1.10'])('refuses %s as not an IPv4 address', (address) => {
-    expect(turnProblems(address)).toEqual([expect.stringMatching(/^TF_VAR_turn_public_ipv4 '.*' is not an IPv4 address/)]);
-  });
-
-  it.each(['95.217.1.10', '1.1.1.1', '100.63.255.255', '100.128.0.0', '172.32.0.1', '192.169.0.1', '198.20.0.1', '223.255.255.254'])('accepts the public address %s', (address) => {
-    expect(publicIpv4Problem(address)).toBeUndefined();
-    expect(turnProblems(address)).toEqual([]);
-  });
-});
-
 describe('engine', () => {
-  it('compares versions numerically and requires OpenTofu 1.8 for state encryption', () => {
-    expect(compareVersions('1.10.0', '1.8.0')).toBe(1);
-    expect(compareVersions('1.8.0-rc1', '1.8.0')).toBe(0);
-    expect(compareVersions('1.7.9', '1.8.0')).toBe(-1);
-    expect(() => requireEngineVersion({ name: 'tofu', path: '/x', version: '1.7.3' })).toThrow(ToolError);
-    expect(() => requireEngineVersion({ name: 'tofu', path: '/x', version: '1.7.3' })).toThrow(/need tofu 1.8.0 or later; install OpenTofu/);
-    expect(() => requireEngineVersion({ name: 'tofu', path: '/x', version: '1.12.6' })).not.toThrow();
-  });
-
   it('extracts the engine error and redacts known secrets', () => {
     const r = new Redactor();
     r.add('hunter2-secret');

@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
+import { Construct } from 'constructs';
+import { AppsContext, type DeployInputs } from '../../../src/components/k8s/apps-context';
+import { KubeObject, KubeSecret } from '../../../src/components/k8s/kube-object';
 import { AppsStack } from '../../../stacks/apps';
 import type { DeploymentSpec } from '../../../src/config/spec';
 
@@ -37,4 +40,26 @@ export function podSpecs(json: Json): [string, Json][] {
 
 export function containers(pod: Json): Json[] {
   return [...(pod.containers ?? []), ...(pod.initContainers ?? [])];
+}
+
+/**
+ * The objects and Secrets one component makes on its own, without the stack: `make` adds it under
+ * a fresh scope with the deployment's context.
+ */
+export function componentObjects(
+  spec: DeploymentSpec,
+  make: (scope: Construct, context: AppsContext) => void,
+  inputs: DeployInputs = { turnPublicIpv4: '192.0.43.10' },
+): { objects: Json[]; secrets: KubeSecret[]; context: AppsContext } {
+  const scope = new Construct(undefined as unknown as Construct, 'test');
+  const context = new AppsContext(spec, inputs);
+  make(scope, context);
+  return { objects: KubeObject.all(scope).map((o) => o.data as Json), secrets: KubeSecret.all(scope), context };
+}
+
+/** The one object of a kind and name among `objects`. */
+export function find(objects: Json[], kind: string, name: string): Json {
+  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
+  if (found.length !== 1) throw new Error(`${found.length} ${kind} ${name}`);
+  return found[0];
 }

@@ -1,52 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing } from 'cdktf';
-import { AppsStack, FIELD_MANAGER, literalForTerraform } from '../../stacks/apps';
-import { namespaceName } from '../../src/components/k8s/apps-context';
+import { FIELD_MANAGER, literalForTerraform } from '../../stacks/apps';
 import { loadDeploymentFile } from '../../src/config/load';
-import type { DeploymentSpec } from '../../src/config/spec';
 import { renderAll } from '../../src/render';
 import { images } from '../../src/versions';
 import { specOf, VALID_YAML } from '../helpers';
-
-const ROOT = join(__dirname, '..', '..');
-const EXAMPLES = ['deployments/example.yaml', 'deployments/agency-kubernetes.yaml', 'deployments/research-open.yaml', 'test/fixtures/valid/no-turn-allow-list.yaml'];
-
-type Json = Record<string, any>;
-
-function synth(spec: DeploymentSpec): Json {
-  return JSON.parse(Testing.synth(new AppsStack(Testing.app(), spec)));
-}
-
-function resources(json: Json, type: string): Record<string, Json> {
-  return json.resource?.[type] ?? {};
-}
-
-/** The Kubernetes objects of a stack (the `manifest` of every kubernetes_manifest). */
-function manifests(json: Json): Json[] {
-  return Object.values(resources(json, 'kubernetes_manifest')).map((r) => r.manifest);
-}
-
-/** The objects of one kind, by name (names are unique per kind in these tests' namespaces). */
-function objects(json: Json, kind: string): Record<string, Json> {
-  return Object.fromEntries(manifests(json).filter((m) => m.kind === kind).map((m) => [m.metadata.name, m]));
-}
-
-/** Every pod template: Deployments and StatefulSets. */
-function podSpecs(json: Json): [string, Json][] {
-  return ['Deployment', 'StatefulSet'].flatMap((kind) => Object.entries(objects(json, kind)).map(([name, r]) => [name, r.spec.template.spec] as [string, Json]));
-}
+import { containers, EXAMPLES, type Json, manifests, objects, podSpecs, resources, ROOT, synth } from '../components/k8s/helpers';
 
 /** A memory quantity (`Mi`, `Gi`) in MiB. */
 function mebibytes(quantity: string): number {
   const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
   if (!m) throw new Error(`unexpected quantity ${quantity}`);
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
-}
-
-function containers(pod: Json): Json[] {
-  return [...(pod.containers ?? []), ...(pod.initContainers ?? [])];
 }
 
 describe.each(EXAMPLES)('apps stack of %s', (file) => {
@@ -106,40 +71,6 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
     }
   });
 
-  it('routes only /_matrix and /_synapse/client to Synapse, never the admin API', () => {
-    const ingress = Object.values(objects(json, 'Ingress'))[0];
-    const synapsePaths = ingress.spec.rules.flatMap((r: Json) => r.http.paths).filter((p: Json) => p.backend.service.name === 'synapse');
-    expect(synapsePaths.map((p: Json) => p.path).sort()).toEqual(['/_matrix', '/_synapse/client']);
-    expect(JSON.stringify(ingress)).not.toContain('/_synapse/admin');
-    const hosts = [spec.hostnames.matrix, spec.hostnames.web, spec.hostnames.auth, spec.serverName];
-    if (spec.identity.mode === 'keycloak') hosts.push(spec.hostnames.sso);
-    expect(ingress.spec.rules.map((r: Json) => r.host).sort()).toEqual(hosts.sort());
-  });
-
-  it('sends the login compatibility endpoints and the auth host to MAS', () => {
-    const ingress = Object.values(objects(json, 'Ingress'))[0];
-    const toMas = ingress.spec.rules.flatMap((r: Json) => r.http.paths.map((p: Json) => ({ host: r.host, ...p }))).filter((p: Json) => p.backend.service.name === 'mas');
-    expect(toMas.map((p: Json) => `${p.host}${p.path}`).sort()).toEqual(
-      [
-        `${spec.hostnames.auth}/`,
-        ...['r0', 'v3'].flatMap((v) => ['login', 'logout', 'refresh'].map((e) => `${spec.hostnames.matrix}/_matrix/client/${v}/${e}`)),
-      ].sort(),
-    );
-  });
-
-  it('exposes only the realm endpoints of Keycloak, never its admin console or management port', () => {
-    const ingress = Object.values(objects(json, 'Ingress'))[0];
-    const toKeycloak = ingress.spec.rules.flatMap((r: Json) => r.http.paths).filter((p: Json) => p.backend.service.name === 'keycloak');
-    if (spec.identity.mode !== 'keycloak') {
-      expect(toKeycloak).toEqual([]);
-      return;
-    }
-    expect(toKeycloak.map((p: Json) => p.path).sort()).toEqual(['/.well-known', '/realms', '/resources']);
-    expect(toKeycloak.every((p: Json) => p.backend.service.port.number === 8080)).toBe(true);
-    const service = objects(json, 'Service').keycloak;
-    expect(service.spec.ports.map((p: Json) => p.port)).toEqual([8080]);
-  });
-
   it('keeps secrets out of the JSON: every Secret value is a generated reference', () => {
     const generated = /^\$\{base64encode\((random_password\.[a-z0-9-]+\.result|random_id\.[a-z0-9-]+\.hex|tls_private_key\.[a-z0-9-]+\.private_key_pem|var\.oidc_client_secret|var\.backup_[a-z_]+)\)\}$/;
     const secrets = manifests(json).filter((m) => m.kind === 'Secret');
@@ -164,44 +95,12 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
 
   it('deploys exactly the rendered configuration files', () => {
     const maps = objects(json, 'ConfigMap');
-    // Traefik's file (with the node address filled in) is checked in the Traefik tests below.
+    // Traefik's file (with the node address filled in) is checked in test/components/k8s/traefik-config.test.ts.
     const deployed = Object.values(maps).filter((m) => m.metadata.namespace !== 'kube-system').flatMap((m) => Object.entries(m.data as Record<string, string>).map(([file, content]) => [m.metadata.name.replace(/-config$/, ''), file, content]));
     const rendered = renderAll(spec)
       .filter((f) => !f.path.startsWith('traefik/'))
       .map((f) => [f.path.split('/')[0], f.path.split('/').slice(1).join('/'), literalForTerraform(f.content)]);
     expect(deployed.sort()).toEqual(rendered.sort());
-  });
-
-  it('denies all traffic by default and lets only the database clients reach PostgreSQL', () => {
-    const policies = Object.values(objects(json, 'NetworkPolicy'));
-    const deny = policies.find((p) => p.metadata.name === 'default-deny');
-    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    const postgres = policies.find((p) => p.metadata.name === 'allow-postgres-from-clients');
-    const clients = ['synapse', 'mas', ...(spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
-    expect(postgres.spec.ingress).toEqual([
-      {
-        from: clients.map((c) => ({ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/name': c }) } })),
-        ports: [{ port: 5432, protocol: 'TCP' }],
-      },
-    ]);
-    for (const p of policies) expect(p.spec.ingress?.flatMap((i: Json) => i.ports ?? []).map((port: Json) => port.port) ?? []).not.toContain(9000);
-  });
-
-  it('enforces the restricted pod security profile on the application namespace', () => {
-    const ns = objects(json, 'Namespace')[namespaceName(spec)];
-    expect(ns.metadata.name).toBe(namespaceName(spec));
-    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
-  });
-
-  it('runs coturn with host networking only when TURN is on, outside the restricted namespace', () => {
-    const coturn = objects(json, 'Deployment').coturn;
-    if (!spec.calls.turn) {
-      expect(coturn).toBeUndefined();
-      return;
-    }
-    expect(coturn.spec.template.spec.hostNetwork).toBe(true);
-    expect(coturn.metadata.namespace).toBe(`${namespaceName(spec)}-turn`);
-    expect(pods.filter(([, pod]) => pod.hostNetwork).map(([name]) => name)).toEqual(['coturn']);
   });
 });
 
@@ -223,111 +122,6 @@ describe('reaching the cluster', () => {
 describe('escaping rendered files for Terraform', () => {
   it('escapes template sequences so Terraform writes them back literally', () => {
     expect(literalForTerraform('a ${b} %{c} $d')).toBe('a $${b} %%{c} $d');
-  });
-});
-
-describe('Traefik on the k3s node', () => {
-  const json = synth(specOf(VALID_YAML));
-  const values = JSON.parse(objects(json, 'HelmChartConfig').traefik.spec.valuesContent);
-
-  it('lets through the encoded characters Matrix paths carry (room aliases need %23)', () => {
-    for (const option of ['allowEncodedHash', 'allowEncodedPercent', 'allowEncodedSlash', 'allowEncodedQuestionMark']) {
-      expect(values.additionalArguments).toContain(`--entryPoints.websecure.http.encodedCharacters.${option}=true`);
-    }
-  });
-
-  it('terminates TURN over TLS on 5349 with the rendered route, pointed at the address coturn listens on', () => {
-    const turns = renderAll(specOf(VALID_YAML)).find((f) => f.path === 'traefik/turns.yaml')!.content;
-    const dynamic = objects(json, 'ConfigMap')['sovereign-matrix-traefik'];
-    expect(dynamic.metadata).toMatchObject({ name: 'sovereign-matrix-traefik', namespace: 'kube-system' });
-    expect(dynamic.data).toEqual({ 'turns.yaml': turns.replace('@@TURN_PUBLIC_IPV4@@', '${var.turn_public_ipv4}') });
-    expect(values.volumes).toEqual([{ name: 'sovereign-matrix-traefik', mountPath: '/sovereign-matrix', type: 'configMap' }]);
-    expect(values.additionalArguments).toEqual(expect.arrayContaining(['--providers.file.directory=/sovereign-matrix', '--providers.file.watch=true']));
-    expect(turns).toContain('rule: "HostSNI(`turn.ministry.example.eu`)"');
-    expect(turns).toContain('certResolver: sovereign-matrix');
-    expect(values.ports.turns).toEqual({ port: 5349, expose: { default: true }, exposedPort: 5349, protocol: 'TCP' });
-    const coturn = objects(json, 'Deployment').coturn.spec.template.spec;
-    expect(coturn.containers[0].env).toContainEqual({ name: 'TURN_PUBLIC_IPV4', value: '${var.turn_public_ipv4}' });
-    expect(coturn.volumes.map((v: Json) => v.name)).not.toContain('tls');
-  });
-
-  it('has no TURN route without TURN', () => {
-    const off = JSON.parse(
-      objects(synth(specOf(`${VALID_YAML}calls:\n  turn: false\n`)), 'HelmChartConfig').traefik.spec.valuesContent,
-    );
-    expect(off.volumes).toBeUndefined();
-    expect(off.additionalArguments.filter((a: string) => a.startsWith('--providers.'))).toEqual([]);
-    expect(Object.keys(off.ports)).toEqual(['web']);
-  });
-
-  it('uses the deployment ACME server and does not call home', () => {
-    expect(values.additionalArguments).toContain('--certificatesresolvers.sovereign-matrix.acme.caserver=https://acme-v02.api.letsencrypt.org/directory');
-    expect(values.global).toEqual({ checkNewVersion: false, sendAnonymousUsage: false });
-    expect(values.globalArguments).toBeUndefined(); // removed from the chart in 36: it would be ignored or refused
-  });
-
-  it('redirects HTTP to HTTPS with the key the chart reads since 39 (ports.web.http.redirections)', () => {
-    expect(values.ports.web).toEqual({ http: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } });
-  });
-});
-
-describe('certificates', () => {
-  const agency = readFileSync(join(ROOT, 'deployments/agency-kubernetes.yaml'), 'utf8');
-    const ingressOf = (json: Json) => Object.values(objects(json, 'Ingress'))[0];
-
-  it("on k3s: Traefik's ACME resolver, no cert-manager objects", () => {
-    const json = synth(specOf(VALID_YAML));
-    const ingress = ingressOf(json);
-    expect(ingress.metadata.annotations['traefik.ingress.kubernetes.io/router.tls.certresolver']).toBe('sovereign-matrix');
-    expect(ingress.spec.tls[0].secretName).toBeUndefined();
-    expect(manifests(json).map((m) => m.apiVersion)).not.toContain('cert-manager.io/v1');
-  });
-
-  it('on an existing cluster: a cert-manager ACME Issuer with the deployment ACME server, solving through its IngressClass', () => {
-    const spec = specOf(agency);
-    const json = synth(spec);
-    const issuer = manifests(json).find((m) => m.kind === 'Issuer');
-    expect(issuer).toMatchObject({
-      apiVersion: 'cert-manager.io/v1',
-      metadata: { name: 'sovereign-matrix-acme', namespace: namespaceName(spec) },
-      spec: {
-        acme: {
-          server: 'https://acme.example-eu-ca.eu/directory',
-          email: 'it-operations@agency.example.eu',
-          solvers: [{ http01: { ingress: { ingressClassName: 'traefik' } } }],
-        },
-      },
-    });
-    const ingress = ingressOf(json);
-    expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/issuer': 'sovereign-matrix-acme' });
-    expect(ingress.spec.tls).toEqual([{ hosts: ingress.spec.rules.map((r: Json) => r.host), secretName: 'matrix-tls' }]);
-    // No TURNS certificate from an HTTP-01 issuer: the challenge would not reach coturn's node.
-    expect(manifests(json).find((m) => m.kind === 'Certificate')).toBeUndefined();
-  });
-
-  it("on an existing cluster with a ClusterIssuer: every certificate from it, TURN's included", () => {
-    const text = agency.replace(/tls:\n  acme_server: .*\n/, 'tls:\n  cluster_issuer: agency-internal-ca\n');
-    expect(text).not.toBe(agency);
-    const spec = specOf(text);
-    const json = synth(spec);
-    expect(manifests(json).find((m) => m.kind === 'Issuer')).toBeUndefined();
-    expect(ingressOf(json).metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'agency-internal-ca' });
-    const certificate = manifests(json).find((m) => m.kind === 'Certificate');
-    expect(certificate).toMatchObject({
-      metadata: { name: 'turn-tls', namespace: `${namespaceName(spec)}-turn` },
-      spec: { secretName: 'turn-tls', dnsNames: [spec.hostnames.turn], issuerRef: { kind: 'ClusterIssuer', name: 'agency-internal-ca' } },
-    });
-    // The Secret the Certificate fills is the one coturn mounts.
-    const coturn = objects(json, 'Deployment').coturn.spec.template.spec;
-    expect(coturn.volumes.find((v: Json) => v.name === 'tls').secret.secretName).toBe('turn-tls');
-  });
-
-  it("lets the ingress controller reach cert-manager's HTTP-01 solver pods, on existing clusters only", () => {
-    const policy = (json: Json) => objects(json, 'NetworkPolicy')['allow-ingress-acme-solver'];
-    const solver = policy(synth(specOf(agency)));
-    expect(solver.spec.podSelector.matchLabels).toEqual({ 'acme.cert-manager.io/http01-solver': 'true' });
-    expect(solver.spec.ingress[0].ports).toEqual([{ port: 8089, protocol: 'TCP' }]);
-    expect(policy(synth(specOf(VALID_YAML)))).toBeUndefined();
   });
 });
 

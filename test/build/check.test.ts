@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { EXIT } from '../src/shared/exit-codes';
-import { cli, tempDir } from './helpers';
+import { EXIT } from '../../src/shared/exit-codes';
+import { cli, tempDir } from '../helpers';
 
-const EXAMPLE = join(__dirname, '..', 'deployments', 'example.yaml');
+const EXAMPLE = join(__dirname, '..', '..', 'deployments', 'example.yaml');
 
 /**
  * A stand-in for OpenTofu on PATH: `version -json` answers, `init` fails as it does when the

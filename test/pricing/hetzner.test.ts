@@ -1,5 +1,5 @@
-import { HETZNER_SERVER_TYPES, sizeProfile } from '../src/config/sizing';
-import { HETZNER_PRICES, hetznerMonthlyCost, totalMonthly } from '../src/pricing/hetzner';
+import { HETZNER_SERVER_TYPES, sizeProfile } from '../../src/config/sizing';
+import { HETZNER_PRICES, hetznerMonthlyCost, totalMonthly } from '../../src/pricing/hetzner';
 
 describe('Hetzner price table', () => {
   it('prices every server type the kit can choose', () => {

@@ -5,11 +5,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Construct } from 'constructs';
-import { KubeObject } from '../../src/components/k8s/kube-object';
-import { MatrixApps } from '../../src/components/k8s/matrix-apps';
-import { loadDeploymentFile } from '../../src/config/load';
+import { KubeObject } from '../src/components/k8s/kube-object';
+import { MatrixApps } from '../src/components/k8s/matrix-apps';
+import { loadDeploymentFile } from '../src/config/load';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..');
 const FILES = [
   ...readdirSync(join(ROOT, 'deployments')).map((f) => join('deployments', f)),
   ...readdirSync(join(ROOT, 'docs', 'reference-architectures')).filter((f) => f.endsWith('.yaml')).map((f) => join('docs', 'reference-architectures', f)),

@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
-import { KubeObject } from '../../src/components/k8s/kube-object';
-import { MatrixApps } from '../../src/components/k8s/matrix-apps';
-import { images } from '../../src/versions';
-import { problemsOf, specOf, VALID_YAML } from '../helpers';
+import { KubeObject } from '../src/components/k8s/kube-object';
+import { MatrixApps } from '../src/components/k8s/matrix-apps';
+import { images } from '../src/versions';
+import { problemsOf, specOf, VALID_YAML } from './helpers';
 
 /** Every container image of the apps layer's workloads. */
 function podImages(yaml: string): string[] {

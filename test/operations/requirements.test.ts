@@ -1,6 +1,4 @@
 import { join } from 'node:path';
-import { compareVersions, requireEngineVersion, ToolError } from '../../src/shared/engine';
-import { encryptionConfig, hclString } from '../../src/operations/state-encryption';
 import { missingCredentials } from '../../src/operations/requirements';
 import { publicIpv4Problem } from '../../src/render/coturn';
 import { CLUSTER_BACKUP_YAML, specOf, tempDir, VALID_YAML } from '../helpers';
@@ -12,20 +10,6 @@ const S3 = `state:
     region: fsn1
 `;
 const K8S = VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n    kubeconfig: /nonexistent/kubeconfig\n') + CLUSTER_BACKUP_YAML;
-
-describe('state encryption', () => {
-  it('configures pbkdf2 + aes_gcm, enforced, for state and plan', () => {
-    const config = encryptionConfig('a passphrase of some length');
-    expect(config).toContain('key_provider "pbkdf2" "sovereign_matrix"');
-    expect(config).toContain('method "aes_gcm" "sovereign_matrix"');
-    expect(config).toMatch(/state \{\n\s+method\s+= method.aes_gcm.sovereign_matrix\n\s+enforced = true/);
-    expect(config).toMatch(/plan \{\n\s+method\s+= method.aes_gcm.sovereign_matrix\n\s+enforced = true/);
-  });
-
-  it('quotes any passphrase as a literal (no interpolation, no breaking out)', () => {
-    expect(hclString('a"b\\c${x}%{y}\n')).toBe('"a\\"b\\\\c$${x}%%{y}\\n"');
-  });
-});
 
 describe('credentials are checked before anything runs', () => {
   const base = { engine: 'tofu' as const, stateEncryption: true };
@@ -116,16 +100,5 @@ describe('TF_VAR_turn_public_ipv4 is a public IPv4 address', () => {
   it.each(['95.217.1.10', '1.1.1.1', '100.63.255.255', '100.128.0.0', '172.32.0.1', '192.169.0.1', '198.20.0.1', '223.255.255.254'])('accepts the public address %s', (address) => {
     expect(publicIpv4Problem(address)).toBeUndefined();
     expect(turnProblems(address)).toEqual([]);
-  });
-});
-
-describe('engine', () => {
-  it('compares versions numerically and requires OpenTofu 1.8 for state encryption', () => {
-    expect(compareVersions('1.10.0', '1.8.0')).toBe(1);
-    expect(compareVersions('1.8.0-rc1', '1.8.0')).toBe(0);
-    expect(compareVersions('1.7.9', '1.8.0')).toBe(-1);
-    expect(() => requireEngineVersion({ name: 'tofu', path: '/x', version: '1.7.3' })).toThrow(ToolError);
-    expect(() => requireEngineVersion({ name: 'tofu', path: '/x', version: '1.7.3' })).toThrow(/need tofu 1.8.0 or later; install OpenTofu/);
-    expect(() => requireEngineVersion({ name: 'tofu', path: '/x', version: '1.12.6' })).not.toThrow();
   });
 });

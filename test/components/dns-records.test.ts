@@ -1,0 +1,31 @@
+import { addressRecords, publicNames, recordLine, relativeName } from '../../src/components/dns-records';
+import { specOf, VALID_YAML } from '../helpers';
+
+describe('DNS records', () => {
+  it('names server_name and every service that runs, Keycloak and TURN only when they run', () => {
+    expect(publicNames(specOf(VALID_YAML))).toEqual(['ministry.example.eu', 'matrix.ministry.example.eu', 'chat.ministry.example.eu', 'auth.ministry.example.eu', 'turn.ministry.example.eu']);
+    expect(publicNames(specOf(`${VALID_YAML}calls:\n  turn: false\n`))).not.toContain('turn.ministry.example.eu');
+    const keycloak = specOf(`${VALID_YAML}identity:\n  mode: keycloak\n`);
+    expect(publicNames(keycloak)).toContain(keycloak.hostnames.sso);
+  });
+
+  it('gives each name an A record for the IPv4 address and an AAAA for the IPv6', () => {
+    const records = addressRecords(specOf(VALID_YAML));
+    expect(records).toHaveLength(10);
+    expect(records.slice(0, 2)).toEqual([
+      { fqdn: 'ministry.example.eu', type: 'A', address: 'ipv4' },
+      { fqdn: 'ministry.example.eu', type: 'AAAA', address: 'ipv6' },
+    ]);
+  });
+
+  it('writes a zone file line with a five-minute TTL', () => {
+    expect(recordLine('matrix.ministry.example.eu', 'AAAA', '2001:db8::1')).toBe('matrix.ministry.example.eu. 300 IN AAAA 2001:db8::1');
+  });
+
+  it('names a record relative to its zone, @ at the apex, and refuses a name outside it', () => {
+    expect(relativeName('ministry.example.eu', 'ministry.example.eu')).toBe('@');
+    expect(relativeName('matrix.ministry.example.eu', 'ministry.example.eu')).toBe('matrix');
+    expect(relativeName('a.b.example.eu', 'example.eu')).toBe('a.b');
+    expect(() => relativeName('notministry.example.eu', 'ministry.example.eu')).toThrow('notministry.example.eu is not in zone ministry.example.eu');
+  });
+});

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { loadDeploymentFile } from '../../../src/config/load';
+import { EXAMPLES, type Json, objects, ROOT, synth } from './helpers';
+
+describe.each(EXAMPLES)('the ingress of %s', (file) => {
+  const spec = loadDeploymentFile(join(ROOT, file));
+  const json = synth(spec);
+
+  it('routes only /_matrix and /_synapse/client to Synapse, never the admin API', () => {
+    const ingress = Object.values(objects(json, 'Ingress'))[0];
+    const synapsePaths = ingress.spec.rules.flatMap((r: Json) => r.http.paths).filter((p: Json) => p.backend.service.name === 'synapse');
+    expect(synapsePaths.map((p: Json) => p.path).sort()).toEqual(['/_matrix', '/_synapse/client']);
+    expect(JSON.stringify(ingress)).not.toContain('/_synapse/admin');
+    const hosts = [spec.hostnames.matrix, spec.hostnames.web, spec.hostnames.auth, spec.serverName];
+    if (spec.identity.mode === 'keycloak') hosts.push(spec.hostnames.sso);
+    expect(ingress.spec.rules.map((r: Json) => r.host).sort()).toEqual(hosts.sort());
+  });
+
+  it('sends the login compatibility endpoints and the auth host to MAS', () => {
+    const ingress = Object.values(objects(json, 'Ingress'))[0];
+    const toMas = ingress.spec.rules.flatMap((r: Json) => r.http.paths.map((p: Json) => ({ host: r.host, ...p }))).filter((p: Json) => p.backend.service.name === 'mas');
+    expect(toMas.map((p: Json) => `${p.host}${p.path}`).sort()).toEqual(
+      [
+        `${spec.hostnames.auth}/`,
+        ...['r0', 'v3'].flatMap((v) => ['login', 'logout', 'refresh'].map((e) => `${spec.hostnames.matrix}/_matrix/client/${v}/${e}`)),
+      ].sort(),
+    );
+  });
+
+  it('exposes only the realm endpoints of Keycloak, never its admin console or management port', () => {
+    const ingress = Object.values(objects(json, 'Ingress'))[0];
+    const toKeycloak = ingress.spec.rules.flatMap((r: Json) => r.http.paths).filter((p: Json) => p.backend.service.name === 'keycloak');
+    if (spec.identity.mode !== 'keycloak') {
+      expect(toKeycloak).toEqual([]);
+      return;
+    }
+    expect(toKeycloak.map((p: Json) => p.path).sort()).toEqual(['/.well-known', '/realms', '/resources']);
+    expect(toKeycloak.every((p: Json) => p.backend.service.port.number === 8080)).toBe(true);
+    const service = objects(json, 'Service').keycloak;
+    expect(service.spec.ports.map((p: Json) => p.port)).toEqual([8080]);
+  });
+});

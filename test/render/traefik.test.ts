@@ -1,0 +1,20 @@
+import { CERT_RESOLVER, renderTraefik, TURNS_ENTRYPOINT } from '../../src/render/traefik';
+import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
+
+describe('renderTraefik', () => {
+  it('routes TURN over TLS by SNI of the TURN host to coturn on the node address, with the ACME certificate', () => {
+    const [file, ...more] = renderTraefik(specOf(VALID_YAML));
+    expect(more).toEqual([]);
+    expect(file.path).toBe('traefik/turns.yaml');
+    expect(file.content).toContain(`entryPoints: [${TURNS_ENTRYPOINT}]`);
+    expect(file.content).toContain('rule: "HostSNI(`turn.ministry.example.eu`)"');
+    expect(file.content).toContain(`certResolver: ${CERT_RESOLVER}`);
+    expect(file.content).toContain('- address: "@@TURN_PUBLIC_IPV4@@:3478"');
+  });
+
+  it('renders nothing without TURN, or on an existing cluster (coturn terminates TLS there)', () => {
+    expect(renderTraefik(specOf(`${VALID_YAML}calls:\n  turn: false\n`))).toEqual([]);
+    const k8s = VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML;
+    expect(renderTraefik(specOf(k8s))).toEqual([]);
+  });
+});

@@ -210,7 +210,7 @@ describe('a diff across the upgrade from kit 0.1 (typed resources to kubernetes_
     [legacy, head].map((apps, i) => ({
       label: i === 0 ? 'v0.1.0' : 'head',
       deployments: new Map([['agency-k8s', { name: 'agency-k8s', file: 'deployments/agency-kubernetes.yaml', stacks: new Map([['agency-k8s-apps', apps]]), files: new Map() }]]),
-    })) as [SideSnapshot, SideSnapshot];
+    })) as unknown as [SideSnapshot, SideSnapshot];
 
   test('an object that only moves to its kubernetes_manifest address is neither deleted nor flagged', () => {
     const result = compareSnapshots(...sides(current));

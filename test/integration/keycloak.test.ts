@@ -220,7 +220,7 @@ describe('Keycloak with the rendered realm and settings', () => {
   test('discovery: the issuer and endpoints are what the rendered MAS configuration expects', async () => {
     const res = await asIngress(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`);
     expect(res.status).toBe(200);
-    const doc = await res.json();
+    const doc = (await res.json()) as any;
     expect(doc.issuer).toBe(PROVIDER.issuer);
     for (const key of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint']) {
       expect(doc[key]).toMatch(new RegExp(`^${escape(PROVIDER.issuer)}/protocol/openid-connect/`));
@@ -233,7 +233,7 @@ describe('Keycloak with the rendered realm and settings', () => {
     expect(doc.backchannel_logout_supported).toBe(true);
     // Strict hostname: a request for another host still gets the configured issuer.
     const other = await fetch(`${httpBase}/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`, { headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example.com' } });
-    expect((await other.json()).issuer).toBe(PROVIDER.issuer);
+    expect(((await other.json()) as any).issuer).toBe(PROVIDER.issuer);
   });
 
   test('the realm as imported: its own realm, HTTPS always, no registration, brute-force protection, the password policy', async () => {
@@ -321,7 +321,7 @@ describe('Keycloak with the rendered realm and settings', () => {
     });
     // Keycloak answers 400 (some versions 401) with unauthorized_client.
     expect([400, 401]).toContain(password.status);
-    const refusal = await password.json();
+    const refusal = (await password.json()) as any;
     expect(refusal.error).toBe('unauthorized_client');
     expect(refusal.access_token).toBeUndefined();
   });
@@ -346,7 +346,7 @@ describe('Keycloak with the rendered realm and settings', () => {
     for (const path of [KEYCLOAK_MANAGEMENT_PATHS.live, KEYCLOAK_MANAGEMENT_PATHS.ready, KEYCLOAK_MANAGEMENT_PATHS.started]) {
       const res = await fetch(`${managementBase}${path}`);
       expect(res.status).toBe(200);
-      expect((await res.json()).status).toBe('UP');
+      expect(((await res.json()) as any).status).toBe('UP');
     }
     const metrics = await fetch(`${managementBase}${KEYCLOAK_MANAGEMENT_PATHS.metrics}`);
     expect(metrics.status).toBe(200);
@@ -362,7 +362,7 @@ describe('Keycloak with the rendered realm and settings', () => {
     expect(exposed('/')).toBe(false);
     expect(exposed(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`)).toBe(true);
     // What MAS and browsers need is under the exposed paths: every endpoint of the discovery document.
-    const doc = await (await asIngress(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`)).json();
+    const doc = await (await asIngress(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`)).json() as any;
     for (const key of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint']) {
       expect(exposed(new URL(doc[key]).pathname)).toBe(true);
     }
@@ -430,7 +430,7 @@ describe('reconciling the existing realm: keycloak/reconcile.sh as the realm-rec
 
     // Discovery as before; logins with the new redirect URI and secret, for a user from before the import's
     // first test and one from just now; the old redirect URI is refused.
-    const doc = await (await asIngress(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`)).json();
+    const doc = await (await asIngress(`/realms/${KEYCLOAK_REALM}/.well-known/openid-configuration`)).json() as any;
     expect(doc.issuer).toBe(CHANGED_PROVIDER.issuer);
     expect(doc.authorization_endpoint).toBe(`${CHANGED_PROVIDER.issuer}/protocol/openid-connect/auth`);
     for (const user of [bob, { username: 'alice', password: 'correct horse battery staple' }]) {
@@ -836,7 +836,7 @@ async function loginAsMas(opts: {
     },
     body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: opts.redirectUri, code_verifier: verifier }).toString(),
   });
-  const tokens = await token.json();
+  const tokens = (await token.json()) as any;
   expect(token.status).toBe(200);
   const idToken = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString('utf8'));
   const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString('utf8'));
@@ -874,7 +874,7 @@ async function adminBearer(): Promise<string> {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: admin.username, password: admin.password }).toString(),
   });
-  const body = await res.json();
+  const body = (await res.json()) as any;
   if (res.status !== 200) throw new Error(`admin token: ${res.status} ${JSON.stringify(body)}`);
   adminToken = { value: body.access_token, expires: Date.now() + (body.expires_in - 10) * 1000 };
   return adminToken.value;

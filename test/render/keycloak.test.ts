@@ -420,7 +420,7 @@ describe('keycloak', () => {
       expect(run(['alice.example', 'alice@ministry.example.eu']).stdin).not.toBe(r.stdin);
     });
 
-    test.each([
+    test.each(([
       ['Alice', /not a Matrix localpart/],
       ['al ice', /not a Matrix localpart/],
       ['al"ice', /not a Matrix localpart/],
@@ -432,7 +432,7 @@ describe('keycloak', () => {
       ['12345', /only digits/],
       ['ab', /shorter than 3/],
       ['x'.repeat(235), /longer than 234 characters/],
-    ].map(([username, message]) => [username.length > 30 ? `x * ${username.length}` : JSON.stringify(username), username, message] as const))('refuses the username %s before any call to Keycloak (exit 2, one line)', (_label, username, message) => {
+    ] as [string, RegExp][]).map(([username, message]) => [username.length > 30 ? `x * ${username.length}` : JSON.stringify(username), username, message] as const))('refuses the username %s before any call to Keycloak (exit 2, one line)', (_label, username, message) => {
       const r = run([username, 'someone@ministry.example.eu']);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');

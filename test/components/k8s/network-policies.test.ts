@@ -11,10 +11,10 @@ describe.each(EXAMPLES)('network policies of %s', (file) => {
   it('denies all traffic by default and lets only the database clients reach PostgreSQL', () => {
     const policies = Object.values(objects(json, 'NetworkPolicy'));
     const deny = policies.find((p) => p.metadata.name === 'default-deny');
-    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const postgres = policies.find((p) => p.metadata.name === 'allow-postgres-from-clients');
     const clients = ['synapse', 'mas', ...(spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
-    expect(postgres.spec.ingress).toEqual([
+    expect(postgres?.spec.ingress).toEqual([
       {
         from: clients.map((c) => ({ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/name': c }) } })),
         ports: [{ port: 5432, protocol: 'TCP' }],

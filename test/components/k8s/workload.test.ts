@@ -1,13 +1,10 @@
 import {
   binaryQuantity,
-  componentLabels,
   containerSecurityContext,
   cpuQuantity,
-  deploymentLabels,
   podSecurityContext,
   resources,
   secretFileMounts,
-  selectorLabels,
   substitutePlaceholders,
 } from '../../../src/components/k8s/workload';
 import { execFileSync } from 'node:child_process';
@@ -53,15 +50,6 @@ describe('hardening', () => {
       seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(podSecurityContext(999)).toMatchObject({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } });
-  });
-});
-
-describe('labels', () => {
-  it('select a component by name and deployment only, a subset of its labels', () => {
-    const selector = selectorLabels('ministry', 'synapse');
-    expect(selector).toEqual({ 'app.kubernetes.io/name': 'synapse', 'app.kubernetes.io/instance': 'ministry' });
-    expect(componentLabels('ministry', 'synapse')).toMatchObject(selector);
-    expect(deploymentLabels('ministry')).toMatchObject({ 'app.kubernetes.io/managed-by': 'sovereign-matrix', 'sovereign-matrix/deployment': 'ministry' });
   });
 });
 

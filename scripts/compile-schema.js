@@ -3,7 +3,7 @@
 /**
  * Compiles the deployment JSON Schema into a standalone validator module with Ajv, so the CLI
  * does not compile the schema on every start (that alone cost ~150 ms of a 0.5 s budget).
- * The output is committed; test/config/schema-validator.test.ts fails when it is stale.
+ * The output is committed; test/config/deployment-validator.test.ts fails when it is stale.
  * It also writes src/config/deployment-file.generated.ts, the deployment file's TypeScript type
  * and defaults (scripts/deployment-types.js).
  *

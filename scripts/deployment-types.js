@@ -6,7 +6,7 @@
  * and of its constant defaults; resolve.ts, the field reference and editors all read them there.
  *
  * Run by `npm run schema:compile` (scripts/compile-schema.js). The output is committed;
- * test/config/deployment-file-generated.test.ts fails when it is stale. That test runs
+ * test/config/deployment-file.generated.test.ts fails when it is stale. That test runs
  * `node scripts/deployment-types.js` (which prints the module) in a child process, because the
  * Prettier 3 inside json-schema-to-typescript loads its plugins with import(), which Jest's
  * module sandbox refuses.

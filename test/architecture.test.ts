@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
@@ -25,11 +25,26 @@ function cruise(cwd: string, paths: string[]): Violation[] {
   return (JSON.parse(result.stdout) as { summary: { violations: Violation[] } }).summary.violations;
 }
 
-function sourceFiles(dir: string): string[] {
+function sourceFiles(dir: string, pattern = /\.(ts|js)$/): string[] {
   return readdirSync(join(repo, dir), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && /\.(ts|js)$/.test(e.name) && !e.name.endsWith('.d.ts'))
+    .filter((e) => e.isFile() && pattern.test(e.name) && !e.name.endsWith('.d.ts'))
     .map((e) => relative(repo, join(e.parentPath, e.name)))
     .sort();
+}
+
+/**
+ * Modules without logic of their own: they need no test file of their own (what reads them is
+ * tested). Each says why; anything with a function worth testing does not belong here.
+ */
+const LOGIC_FREE: Record<string, string> = {
+  'src/config/spec.ts': 'types of the resolved deployment only',
+  'src/config/managed-settings.ts': 'a table of the settings `extra` may not change, read by the rules',
+  'src/ports.ts': 'the table of every port',
+};
+
+/** The unit test of a module: src/<path>.ts is tested by test/<path>.test.ts, stacks/<m>.ts by test/stacks/<m>.test.ts. */
+function mirrorTest(module: string): string {
+  return `test/${module.replace(/^src\//, '').replace(/\.(ts|js)$/, '')}.test.ts`;
 }
 
 describe('the layers', () => {
@@ -71,4 +86,25 @@ describe('the layers', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('the tests mirror the sources', () => {
+  // Generated provider bindings are tested as a whole by test/providers.test.ts.
+  const modules = [...sourceFiles('src'), ...sourceFiles('stacks')].filter((m) => !m.startsWith('src/providers/'));
+
+  test('every module with logic has its unit test at the mirrored path', () => {
+    const untested = modules.filter((m) => !(m in LOGIC_FREE) && !existsSync(join(repo, mirrorTest(m))));
+    expect(untested).toEqual([]);
+  });
+
+  test('every test file in a subdirectory of test/ is the unit test of a module (cross-cutting tests live at the test/ root)', () => {
+    const mirrored = new Set(modules.map(mirrorTest));
+    const tests = sourceFiles('test', /\.test\.ts$/).filter((t) => t.includes('/', 'test/'.length) && !t.startsWith('test/integration/'));
+    expect(tests.filter((t) => !mirrored.has(t))).toEqual([]);
+    expect(tests.length).toBeGreaterThan(50);
+  });
+
+  test('the logic-free list names only modules that exist', () => {
+    expect(Object.keys(LOGIC_FREE).filter((m) => !modules.includes(m))).toEqual([]);
+  });
 });

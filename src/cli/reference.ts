@@ -6,7 +6,7 @@ const WIDTH = 100;
 
 /**
  * docs/cli.md: the CLI's own help, of the program and of every command, as the CLI prints it.
- * Generated, so the reference cannot drift from the code (test/cli-reference.test.ts fails when
+ * Generated, so the reference cannot drift from the code (test/cli/reference.test.ts fails when
  * the committed page is stale; regenerate with `npm run docs:cli`).
  */
 export function cliReference(): string {

@@ -1,24 +1,24 @@
 /**
  * Pins every Terraform address of every example deployment, one file per stack:
- * test/stacks/addresses/<deployment file>-<layer>.txt, one address per line, sorted.
+ * test/terraform-addresses/<deployment file>-<layer>.txt, one address per line, sorted.
  *
  * An address is a resource's identity to Terraform: when it changes (a construct id, a resource
  * type, a name derived from the deployment file), the next `deploy` destroys the resource at the
  * old address and creates a new one, which for a volume, an address or a database means data loss.
  * A refactor must leave these files as they are. A deliberate change regenerates them with
  *
- *   UPDATE_ADDRESSES=1 npx jest test/stacks/addresses.test.ts
+ *   UPDATE_ADDRESSES=1 npx jest test/terraform-addresses.test.ts
  *
  * and is reviewed in the diff of these files, with a `moved` block for every renamed resource.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Testing } from 'cdktf';
-import { loadDeploymentFile } from '../../src/config/load';
-import { addDeploymentStacks } from '../../stacks/synth';
+import { loadDeploymentFile } from '../src/config/load';
+import { addDeploymentStacks } from '../stacks/synth';
 
-const ROOT = join(__dirname, '..', '..');
-const PINS = join(__dirname, 'addresses');
+const ROOT = join(__dirname, '..');
+const PINS = join(__dirname, 'terraform-addresses');
 const UPDATE = process.env.UPDATE_ADDRESSES === '1';
 /** Every example deployment and valid fixture: a new one gets its pins on the first UPDATE_ADDRESSES run. */
 const EXAMPLES = ['deployments', 'test/fixtures/valid'].flatMap((dir) =>
@@ -49,7 +49,7 @@ describe.each(EXAMPLES)('Terraform addresses of %s', (file) => {
       mkdirSync(PINS, { recursive: true });
       writeFileSync(pin, `${actual.join('\n')}\n`);
     }
-    if (!existsSync(pin)) throw new Error(`${pin} is missing: run UPDATE_ADDRESSES=1 npx jest test/stacks/addresses.test.ts and commit it`);
+    if (!existsSync(pin)) throw new Error(`${pin} is missing: run UPDATE_ADDRESSES=1 npx jest test/terraform-addresses.test.ts and commit it`);
     const pinned = readFileSync(pin, 'utf8').split('\n').filter(Boolean);
     const gone = pinned.filter((address) => !actual.includes(address));
     const added = actual.filter((address) => !pinned.includes(address));
@@ -59,8 +59,8 @@ describe.each(EXAMPLES)('Terraform addresses of %s', (file) => {
           `The Terraform addresses of ${file} (${layer} stack) changed.`,
           'Terraform destroys the resource at a vanished address and creates one at the new address: for a volume, an IP or a database that is data loss.',
           'Add a `moved` block for every renamed resource, or, when the change is deliberate, regenerate the pins with',
-          '  UPDATE_ADDRESSES=1 npx jest test/stacks/addresses.test.ts',
-          'and review the diff of test/stacks/addresses/.',
+          '  UPDATE_ADDRESSES=1 npx jest test/terraform-addresses.test.ts',
+          'and review the diff of test/terraform-addresses/.',
           ...gone.map((address) => `  - ${address} (destroyed)`),
           ...added.map((address) => `  + ${address} (created)`),
         ].join('\n'),

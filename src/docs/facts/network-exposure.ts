@@ -1,3 +1,4 @@
+import { LABEL } from '../../components/labels';
 import { PORTS } from '../../ports';
 import { kubeObjects, renderedFromJson, resourcesOf, where, type Synthesized } from '../read-back';
 import { traefikConfig } from './platform';
@@ -85,7 +86,7 @@ export function routes(synth: Synthesized): RouteFact[] {
 
 export function describeSelector(selector: Record<string, any> | undefined): string {
   const labels = (selector?.matchLabels ?? {}) as Record<string, string>;
-  return labels['app.kubernetes.io/name'] ?? (Object.keys(labels).length === 0 ? 'every pod' : JSON.stringify(labels));
+  return labels[LABEL.name] ?? (Object.keys(labels).length === 0 ? 'every pod' : JSON.stringify(labels));
 }
 
 function describePeer(peer: Record<string, any>): string {

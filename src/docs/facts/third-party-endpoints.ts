@@ -1,4 +1,5 @@
 import YAML from 'yaml';
+import { PORTS } from '../../ports';
 import { HETZNER_PROVIDER, registryOf } from '../catalogue';
 import { configMapOf, kubeObjects, renderedFromJson, resourcesOf, type Synthesized } from '../read-back';
 import { backupBucket } from './backups';
@@ -148,7 +149,7 @@ export function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]
     list.push({
       endpoint:
         whitelist === undefined ? 'any Matrix homeserver' : whitelist.length === 0 ? 'none (federation closed)' : whitelist.join(', '),
-      purpose: 'Matrix federation: other homeservers Synapse exchanges events and keys with (HTTPS, ports 443 and 8448)',
+      purpose: `Matrix federation: other homeservers Synapse exchanges events and keys with (HTTPS, ports ${PORTS.https} and ${PORTS.federation})`,
       contactedBy: 'Synapse',
       derivedFrom: '`federation_domain_whitelist` in synapse/homeserver.yaml',
     });

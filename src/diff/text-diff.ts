@@ -34,6 +34,12 @@ export function unifiedTextDiff(oldText: string, newText: string): string {
   return out.join('\n');
 }
 
+/**
+ * A hunk's range as `diff -u` and git write it: a single line without a count, and an empty range
+ * (a whole file added or removed, a pure insertion) numbered by the line before it, 0 at the top.
+ * jsdiff's structured hunks number an empty range by the line after it, so it is shifted here.
+ */
 function range(start: number, lines: number): string {
+  if (lines === 0) return `${start - 1},0`;
   return lines === 1 ? `${start}` : `${start},${lines}`;
 }

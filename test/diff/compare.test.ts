@@ -38,11 +38,11 @@ describe('comparing two sides', () => {
       side('a', deployment('d', {}, { 'a.conf': 'x=1\n', 'same.conf': 's\n', 'gone.conf': 'g\n' })),
       side('b', deployment('d', {}, { 'a.conf': 'x=2\n', 'same.conf': 's\n', 'new.conf': 'n\n' })),
     );
-    // The hunk header of a whole added or removed file is left open: the kit writes -1,0 where diff -u writes -0,0.
+    // A whole removed or added file: the empty side's range is 0,0, as diff -u and git write it.
     expect(result.deployments[0].files).toEqual([
       { path: 'a.conf', status: 'changed', patch: '@@ -1 +1 @@\n-x=1\n+x=2' },
-      { path: 'gone.conf', status: 'removed', patch: expect.stringMatching(/^@@ -1 \+\d+,0 @@\n-g$/) },
-      { path: 'new.conf', status: 'added', patch: expect.stringMatching(/^@@ -\d+,0 \+1 @@\n\+n$/) },
+      { path: 'gone.conf', status: 'removed', patch: '@@ -1 +0,0 @@\n-g' },
+      { path: 'new.conf', status: 'added', patch: '@@ -0,0 +1 @@\n+n' },
     ]);
   });
 

@@ -14,6 +14,7 @@
 #   scripts/tools.sh traefik pebble  # only the ingress test's servers
 #   scripts/tools.sh etcd kube crds  # only the control plane test's tools
 #   scripts/tools.sh versitygw       # only the object store
+#   scripts/tools.sh prometheus      # only Prometheus and promtool (monitoring tests)
 #   source "${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/env.sh"
 #
 # Layout under $DIR (default ~/.cache/sovereign-matrix/tools):
@@ -113,6 +114,14 @@ VERSITYGW_VERSION=1.8.0
 # (`go list -m -json github.com/versity/versitygw@v1.8.0`), its BuildTime.
 VERSITYGW_RELEASE_TIME=2026-09-04T20:21:34Z
 
+# Prometheus (Apache-2.0). Its Go module is tagged v0.<minor>.<patch> for
+# release 3.<minor>.<patch> (the module's VERSION file says 3.16.0 for
+# v0.316.0); newest the Go proxy serves (2026-12). go.mod: go 1.26.7, no
+# replace directive. Built without the `builtinassets` tag: the server runs
+# its HTTP API and rule evaluation, without the web UI the tests do not use.
+PROMETHEUS_VERSION=3.16.0
+PROMETHEUS_MODVER=v0.316.0
+
 # Test tools: real servers test/integration/ingress.test.ts runs. Plain
 # binaries in bin/, not providers (no mirror). One row per binary; a tool may
 # build several binaries of one module (`pebble` is the ACME test CA plus its
@@ -135,6 +144,10 @@ TEST_TOOLS=(
   "kube    kubectl                 $KUBE_VERSION k8s.io/kubernetes         v$KUBE_VERSION ./cmd/kubectl"
   # The object store (VERSITYGW_VERSION above).
   "versitygw versitygw $VERSITYGW_VERSION github.com/versity/versitygw v$VERSITYGW_VERSION ./cmd/versitygw"
+  # Monitoring (PROMETHEUS_VERSION above): the server that scrapes the real
+  # Synapse and PostgreSQL, and promtool, which checks and unit-tests the rules.
+  "prometheus prometheus $PROMETHEUS_VERSION github.com/prometheus/prometheus $PROMETHEUS_MODVER ./cmd/prometheus"
+  "prometheus promtool   $PROMETHEUS_VERSION github.com/prometheus/prometheus $PROMETHEUS_MODVER ./cmd/promtool"
 )
 
 # Kubernetes publishes the staging modules of release v1.X.Y (k8s.io/api,
@@ -164,6 +177,9 @@ declare -A TEST_TOOL_LDFLAGS=(
   [kube-controller-manager]="$KUBE_LDFLAGS"
   [kubectl]="$KUBE_LDFLAGS"
   [versitygw]="-X main.Version=$VERSITYGW_VERSION -X main.BuildTime=$VERSITYGW_RELEASE_TIME"
+  # (Prometheus: Makefile.common's promu build sets github.com/prometheus/common/version.)
+  [prometheus]="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
+  [promtool]="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
 )
 
 # Binaries whose module cannot be built as downloaded: a function that makes a
@@ -228,6 +244,9 @@ fi
 # -buildvcs=false: the module cache dir is not a VCS checkout.
 export CGO_ENABLED=0
 export GOFLAGS="-modcacherw -buildvcs=false"
+# GOWORK=off: a module zip may carry its repository's go.work (Prometheus's names
+# sub-modules the zip does not contain); each tool is built as its module alone.
+export GOWORK=off
 PLATFORM="$(go env GOOS)_$(go env GOARCH)"
 GO_VERSION="$(go env GOVERSION)"
 

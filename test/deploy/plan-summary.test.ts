@@ -1,9 +1,5 @@
-import { Testing } from 'cdktf';
 import { formatPlanSummary, hasChanges, summarizePlan } from '../../src/deploy/plan-summary';
-import { addressType, statefulEntryForAddress } from '../../src/deploy/stateful';
 import { statefulEntry, STATEFUL_RESOURCES } from '../../src/operations/stateful-resources';
-import { AppsStack } from '../../stacks/apps';
-import { specOf, VALID_YAML } from '../helpers';
 
 /** Synthetic `show -json` for the cloud types (the real-output test is in test/integration/deploy.test.ts). */
 const change = (address: string, type: string, actions: string[], mode = 'managed') => ({ address, type, mode, change: { actions } });
@@ -167,28 +163,6 @@ describe('stateful resources', () => {
       'kubernetes_namespace',
     ]);
     expect(STATEFUL_RESOURCES.filter((e) => e.protectionAttribute).map((e) => e.type)).toEqual(['hcloud_volume', 'hcloud_primary_ip']);
-  });
-
-  it('finds the entry of a `state list` address; a kubernetes_manifest by the kind its name starts with', () => {
-    expect(statefulEntryForAddress('hcloud_volume.data')?.keepOnDestroy).toBe(true);
-    expect(statefulEntryForAddress('kubernetes_stateful_set_v1.postgres')?.keepOnDestroy).toBe(true);
-    expect(statefulEntryForAddress(`kubernetes_manifest.namespace_${NS}`)?.kind).toBe('Namespace');
-    expect(statefulEntryForAddress(`kubernetes_manifest.deployment_${NS}_synapse`)).toBeUndefined();
-    // The naming holds for every object of the synthesized apps stack: the address says the kind.
-    const apps = JSON.parse(Testing.synth(new AppsStack(Testing.app(), specOf(VALID_YAML)))) as { resource: { kubernetes_manifest: Record<string, { manifest: { kind: string } }> } };
-    const kept: string[] = [];
-    for (const [name, { manifest }] of Object.entries(apps.resource.kubernetes_manifest)) {
-      const entry = statefulEntryForAddress(`kubernetes_manifest.${name}`);
-      expect({ name, kind: entry?.kind }).toEqual({ name, kind: ['StatefulSet', 'PersistentVolumeClaim', 'Namespace'].includes(manifest.kind) ? manifest.kind : undefined });
-      if (entry?.keepOnDestroy) kept.push(manifest.kind);
-    }
-    expect([...new Set(kept)].sort()).toEqual(['Namespace', 'PersistentVolumeClaim', 'StatefulSet']);
-  });
-
-  it('reads the type from any address form', () => {
-    expect(addressType('hcloud_volume.data')).toBe('hcloud_volume');
-    expect(addressType('module.a.module.b.hcloud_primary_ip.ip["v4"]')).toBe('hcloud_primary_ip');
-    expect(addressType('data.hcloud_image.x')).toBe('hcloud_image');
   });
 });
 

@@ -11,7 +11,6 @@ import { compareSnapshots } from '../../src/diff/compare';
 import { formatJson, formatTerminal } from '../../src/diff/format';
 import type { SideSnapshot } from '../../src/diff/model';
 import { synthesizeInProcess } from '../../src/diff/sides';
-import { quantity } from '../../src/diff/stateful';
 import { unifiedTextDiff } from '../../src/diff/text-diff';
 import { cli } from '../helpers';
 import { FIXTURES, pair, type JsonDiff } from './helpers';
@@ -188,18 +187,6 @@ describe('stateful and immutable fields, read from the object kind', () => {
     ]);
     const removed = diff.deployments[0].stacks[0].changes.filter((c) => c.status === 'removed');
     expect(removed.map((c) => c.kubernetes?.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'PersistentVolumeClaim', 'StatefulSet']);
-  });
-
-  test('Kubernetes quantities', () => {
-    expect([quantity('25Gi'), quantity('512Mi'), quantity('1G'), quantity('500m'), quantity('2'), quantity('1e3'), quantity('x')]).toEqual([
-      25 * 2 ** 30,
-      512 * 2 ** 20,
-      1e9,
-      0.5,
-      2,
-      1000,
-      undefined,
-    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { generateFromSynthesized, generateReference } from '../../src/docs/generate';
 import { synthesizeForDocs } from '../../src/docs/read-back';
 import { specOf, VALID_YAML } from '../helpers';
+import { generated, specOfFile } from './facts/helpers';
 
 jest.setTimeout(60_000);
 
@@ -23,5 +24,15 @@ describe('generating a reference architecture', () => {
 
   it('is the same from an already synthesized deployment', () => {
     expect(generateFromSynthesized(synthesizeForDocs(spec)).files).toEqual(reference.files);
+  });
+});
+
+describe('determinism', () => {
+  it('the same deployment gives byte-identical Markdown, HTML and SVG', () => {
+    const spec = specOfFile('deployments/example.yaml');
+    const first = generateFromSynthesized(synthesizeForDocs(spec)).files;
+    const second = generated('deployments/example.yaml').ref.files;
+    expect(Object.keys(first)).toEqual(['ministry-example.md', 'ministry-example.html', 'ministry-example.svg']);
+    for (const name of Object.keys(first)) expect(first[name]).toBe(second[name]);
   });
 });

@@ -1,5 +1,7 @@
 import { containersOf, kubeObjects, renderedFromJson, resourcesOf, synthesizeForDocs, where, type Synthesized } from '../../src/docs/read-back';
+import { generateFromSynthesized } from '../../src/docs/generate';
 import { specOf, VALID_YAML } from '../helpers';
+import { alter, generated, manifests } from './facts/helpers';
 
 const manifest = (kind: string, name: string, namespace: string | undefined, rest: Record<string, unknown> = {}) => ({
   manifest: { apiVersion: 'v1', kind, metadata: { name, ...(namespace ? { namespace } : {}) }, ...rest },
@@ -72,5 +74,29 @@ describe('synthesizing for the documents', () => {
     ]);
     expect(resourcesOf(synth, 'hcloud_server')).toHaveLength(1);
     expect(renderedFromJson(synth, 'synapse', 'homeserver.yaml')).toContain('server_name: ministry.example.eu');
+  });
+});
+
+describe('the Kubernetes objects of a synthesized example', () => {
+  it('each Kubernetes object is read from its kubernetes_manifest, whatever its resource name', () => {
+    const FILE = 'deployments/example.yaml';
+    const { synth } = generated(FILE);
+    const objects = kubeObjects(synth);
+    expect(objects.length).toBe(Object.keys(synth.stacks.find((s) => s.layer === 'apps')!.json.resource!.kubernetes_manifest).length);
+    for (const o of objects) {
+      expect(o.kind).toBe(o.manifest.kind);
+      expect(o.address).toBe(`kubernetes_manifest.${[o.kind.toLowerCase(), ...(o.namespace === undefined ? [] : [o.namespace]), o.name].join('_')}`);
+    }
+    expect(kubeObjects(synth, 'StatefulSet', 'Namespace').map((o) => `${o.kind} ${o.name}`)).toEqual([
+      'StatefulSet postgres',
+      'Namespace matrix-ministry-example',
+      'Namespace matrix-ministry-example-turn',
+    ]);
+    // Renamed resources (another naming scheme) give the same document.
+    const renamed = alter(synth, (stacks) => {
+      stacks.apps.resource.kubernetes_manifest = Object.fromEntries(Object.entries(manifests(stacks)).map(([name, body], i) => [`object-${i}-${name.length}`, body]));
+    });
+    const strip = (md: string) => md.replace(/kubernetes_manifest\.[A-Za-z0-9_.-]+/g, 'ADDRESS');
+    expect(strip(generateFromSynthesized(renamed).files['ministry-example.md'])).toBe(strip(generated(FILE).ref.files['ministry-example.md']));
   });
 });

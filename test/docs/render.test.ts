@@ -1,5 +1,6 @@
 import type { ReferenceDocument } from '../../src/docs/document';
 import { escapeHtml, toHtml, toMarkdown } from '../../src/docs/render';
+import { generated } from './facts/helpers';
 
 const DOC: ReferenceDocument = {
   title: 'Reference architecture: a <b> & "c"',
@@ -73,5 +74,16 @@ describe('HTML', () => {
   it('links each section from the navigation', () => {
     expect(html).toContain('<nav aria-label="Contents"><ol>\n<li><a href="#cost">Cost</a></li>\n<li><a href="#diagram">Diagram</a></li>\n</ol></nav>');
     expect(html).toContain('<section id="cost">\n<h2>Cost</h2>');
+  });
+});
+
+describe('the HTML of a generated reference architecture', () => {
+  it('the HTML has no script and loads nothing: inline CSS, inline SVG, a CSP that forbids fetches', () => {
+    const html = generated('deployments/example.yaml').ref.files['ministry-example.html'];
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(|\ssrc=/i);
+    expect(html).toContain("default-src 'none'");
+    expect(html).toContain('<svg role="img"');
+    for (const [, href] of html.matchAll(/href="([^"]*)"/g)) expect(href).toMatch(/^(#|https:\/\/)/);
+    expect(html).not.toMatch(/<!DOCTYPE svg|<\?xml/);
   });
 });

@@ -1,5 +1,4 @@
 import { formatPlanSummary, hasChanges, summarizePlan } from '../../src/deploy/plan-summary';
-import { statefulEntry, STATEFUL_RESOURCES } from '../../src/operations/stateful-resources';
 
 /** Synthetic `show -json` for the cloud types (the real-output test is in test/integration/deploy.test.ts). */
 const change = (address: string, type: string, actions: string[], mode = 'managed') => ({ address, type, mode, change: { actions } });
@@ -129,40 +128,6 @@ describe('plan summary of the apps stack (kubernetes_manifest)', () => {
     const change = manifestChange('kubernetes_manifest.x', ['delete'], object('v1', 'PersistentVolumeClaim', 'data', NS));
     const fromObject = { ...change, change: { ...change.change, before: { ...change.change.before!, manifest: null } } };
     expect(summarizePlan({ resource_changes: [fromObject] }).warnings.map((w) => w.object)).toEqual([{ kind: 'PersistentVolumeClaim', namespace: NS, name: 'data' }]);
-  });
-});
-
-describe('stateful resources', () => {
-  it('lists every type the issue names, each with a reason', () => {
-    for (const type of ['hcloud_server', 'hcloud_volume', 'hcloud_primary_ip', 'kubernetes_stateful_set_v1', 'kubernetes_persistent_volume_claim_v1', 'random_password', 'tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']) {
-      expect(statefulEntry(type)?.reason).toMatch(/\w{10}/);
-    }
-    for (const kind of ['StatefulSet', 'PersistentVolumeClaim', 'Namespace']) {
-      expect(statefulEntry('kubernetes_manifest', STATEFUL_RESOURCES, kind)?.reason).toMatch(/\w{10}/);
-    }
-    expect(statefulEntry('kubernetes_config_map_v1')).toBeUndefined();
-    // A kubernetes_manifest is stateful by its kind only.
-    expect(statefulEntry('kubernetes_manifest')).toBeUndefined();
-    expect(statefulEntry('kubernetes_manifest', STATEFUL_RESOURCES, 'Deployment')).toBeUndefined();
-    expect(STATEFUL_RESOURCES.every((e) => e.reason.length > 20)).toBe(true);
-  });
-
-  it('keeps data, addresses and what holds the volumes on destroy; lifts delete protection only where there is one', () => {
-    const kept = STATEFUL_RESOURCES.filter((e) => e.keepOnDestroy).map((e) => (e.kind ? `${e.type} ${e.kind}` : e.type));
-    expect(kept).toEqual([
-      'hcloud_volume',
-      'hcloud_primary_ip',
-      'kubernetes_manifest StatefulSet',
-      'kubernetes_stateful_set_v1',
-      'kubernetes_stateful_set',
-      'kubernetes_manifest PersistentVolumeClaim',
-      'kubernetes_persistent_volume_claim_v1',
-      'kubernetes_persistent_volume_claim',
-      'kubernetes_manifest Namespace',
-      'kubernetes_namespace_v1',
-      'kubernetes_namespace',
-    ]);
-    expect(STATEFUL_RESOURCES.filter((e) => e.protectionAttribute).map((e) => e.type)).toEqual(['hcloud_volume', 'hcloud_primary_ip']);
   });
 });
 

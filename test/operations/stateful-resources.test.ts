@@ -32,3 +32,37 @@ describe('one stateful-resource table for deploy and diff', () => {
     expect(statefulEntryForAddress('kubernetes_manifest.persistentvolumeclaim_ns_data')).toBe(statefulEntry('kubernetes_manifest', STATEFUL_RESOURCES, 'PersistentVolumeClaim'));
   });
 });
+
+describe('stateful resources', () => {
+  it('lists every type the issue names, each with a reason', () => {
+    for (const type of ['hcloud_server', 'hcloud_volume', 'hcloud_primary_ip', 'kubernetes_stateful_set_v1', 'kubernetes_persistent_volume_claim_v1', 'random_password', 'tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']) {
+      expect(statefulEntry(type)?.reason).toMatch(/\w{10}/);
+    }
+    for (const kind of ['StatefulSet', 'PersistentVolumeClaim', 'Namespace']) {
+      expect(statefulEntry('kubernetes_manifest', STATEFUL_RESOURCES, kind)?.reason).toMatch(/\w{10}/);
+    }
+    expect(statefulEntry('kubernetes_config_map_v1')).toBeUndefined();
+    // A kubernetes_manifest is stateful by its kind only.
+    expect(statefulEntry('kubernetes_manifest')).toBeUndefined();
+    expect(statefulEntry('kubernetes_manifest', STATEFUL_RESOURCES, 'Deployment')).toBeUndefined();
+    expect(STATEFUL_RESOURCES.every((e) => e.reason.length > 20)).toBe(true);
+  });
+
+  it('keeps data, addresses and what holds the volumes on destroy; lifts delete protection only where there is one', () => {
+    const kept = STATEFUL_RESOURCES.filter((e) => e.keepOnDestroy).map((e) => (e.kind ? `${e.type} ${e.kind}` : e.type));
+    expect(kept).toEqual([
+      'hcloud_volume',
+      'hcloud_primary_ip',
+      'kubernetes_manifest StatefulSet',
+      'kubernetes_stateful_set_v1',
+      'kubernetes_stateful_set',
+      'kubernetes_manifest PersistentVolumeClaim',
+      'kubernetes_persistent_volume_claim_v1',
+      'kubernetes_persistent_volume_claim',
+      'kubernetes_manifest Namespace',
+      'kubernetes_namespace_v1',
+      'kubernetes_namespace',
+    ]);
+    expect(STATEFUL_RESOURCES.filter((e) => e.protectionAttribute).map((e) => e.type)).toEqual(['hcloud_volume', 'hcloud_primary_ip']);
+  });
+});

@@ -145,7 +145,7 @@ const examples: readonly DeploymentSpec[] = loadDeploymentFiles(
 /** Every federation mode, so every rule the spec can switch on is rendered at least once. */
 const specs: readonly DeploymentSpec[] = [
   ...examples,
-  ...['closed', 'open'].map((mode) => parseDeployment(`name: mode-${mode}\nserver_name: ${mode}.example.eu\ntarget:\n  kubernetes:\n    context: test\nadmin_contact: ops@example.eu\nfederation:\n  mode: ${mode}\n`, `${mode}.yaml`)),
+  ...['closed', 'open'].map((mode) => parseDeployment(`name: mode-${mode}\nserver_name: ${mode}.example.eu\ntarget:\n  kubernetes:\n    context: test\nadmin_contact: ops@example.eu\nbackup:\n  enabled: false\nfederation:\n  mode: ${mode}\n`, `${mode}.yaml`)),
 ];
 
 let promtool = '';

@@ -40,8 +40,12 @@ export interface SynapseRun {
   readonly dbPassword: string;
 }
 
-/** Creates Synapse's database with the rendered init script and writes everything Synapse boots with into `dir`. */
-export async function prepareSynapseRun(python: string, spec: DeploymentSpec, db: Postgres, dir: string): Promise<SynapseRun> {
+/**
+ * Creates Synapse's database with the rendered init script and writes everything Synapse boots
+ * with into `dir`. `adapt` may change the overlaid homeserver.yaml further, for a suite's one
+ * documented change (passwordLoginInsteadOfMas, where no MAS runs but a user must act).
+ */
+export async function prepareSynapseRun(python: string, spec: DeploymentSpec, db: Postgres, dir: string, adapt: (overlaid: string) => string = (overlaid) => overlaid): Promise<SynapseRun> {
   const rendered = new Map(renderAll(spec).map((f) => [f.path, f.content]));
   const file = (path: string) => {
     const content = rendered.get(path);
@@ -67,14 +71,12 @@ export async function prepareSynapseRun(python: string, spec: DeploymentSpec, db
   const httpPort = await freePort();
   const metricsPort = await freePort();
   const configFile = join(mounts['/config'], 'homeserver.yaml');
-  writeFileSync(
-    configFile,
-    overlaySynapseConfig(file('synapse/homeserver.yaml'), {
-      mounts,
-      ports: { [PORTS.synapseHttp]: httpPort, [PORTS.synapseMetrics]: metricsPort, [PORTS.postgres]: db.port },
-      databaseHost: '127.0.0.1',
-    }),
-  );
+  const overlaid = overlaySynapseConfig(file('synapse/homeserver.yaml'), {
+    mounts,
+    ports: { [PORTS.synapseHttp]: httpPort, [PORTS.synapseMetrics]: metricsPort, [PORTS.postgres]: db.port },
+    databaseHost: '127.0.0.1',
+  });
+  writeFileSync(configFile, adapt(overlaid));
   writeFileSync(join(mounts['/config'], 'log.config'), file('synapse/log.config'));
 
   const keys = spawnSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { cwd: dir, encoding: 'utf8' });

@@ -16,10 +16,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDeployment } from '../../src/config/load';
+import { loadDeploymentFiles, parseDeployment } from '../../src/config/load';
 import { alertRules, renderAlertRules } from '../../src/render/monitoring/alert-rules';
 import { ALERT_RULES_FILE, renderScrapeConfig, SCRAPE_JOBS } from '../../src/render/monitoring/scrape-config';
 import { MatrixClient, passwordLoginInsteadOfMas, sleep, startSynapse } from './backup-drill-matrix';
@@ -43,6 +43,7 @@ let pg: Postgres | undefined;
 let synapse: ChildProcess | undefined;
 let exporter: ChildProcess | undefined;
 let prometheus: ChildProcess | undefined;
+let promtool = '';
 let prometheusBase = '';
 let synapseBase = '';
 const sharedSecret = randomBytes(24).toString('hex');
@@ -51,6 +52,7 @@ const logs: Record<string, string> = {};
 beforeAll(async () => {
   const started = Date.now();
   const bin = ensureTools('prometheus');
+  promtool = join(bin, 'promtool');
   const python = installSynapse();
   const exporterBin = installPostgresExporter();
   timings.push(`installers (tools.sh prometheus, synapse.sh, postgres-exporter.sh): ${seconds(Date.now() - started)}`);
@@ -105,6 +107,23 @@ afterAll(async () => {
   else if (root) timings.push(`kept ${root}`);
   console.log(`Prometheus integration timings:\n  ${timings.join('\n  ')}`);
 }, 120_000);
+
+test('the production prometheus.yml of every example deployment (in-cluster targets, 30 s) passes promtool check config', () => {
+  const files = readdirSync(join(REPO, 'deployments')).filter((f) => f.endsWith('.yaml')).map((f) => join(REPO, 'deployments', f));
+  expect(files.length).toBeGreaterThanOrEqual(3);
+  for (const { spec: example } of loadDeploymentFiles(files)) {
+    const dir = join(root, `check-${example.name}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'prometheus.yml'), renderScrapeConfig(example));
+    writeFileSync(join(dir, ALERT_RULES_FILE), renderAlertRules(example));
+    const check = spawnSync(promtool, ['check', 'config', 'prometheus.yml'], { cwd: dir, encoding: 'utf8' });
+    expect({ deployment: example.name, status: check.status, output: `${check.stdout}${check.stderr}` }).toEqual({
+      deployment: example.name,
+      status: 0,
+      output: expect.stringContaining(`SUCCESS: prometheus.yml is valid prometheus config file syntax`),
+    });
+  }
+});
 
 test('Prometheus loaded the rendered rules: every group and alert', async () => {
   const groups = (await api('/api/v1/rules')).groups as { name: string; rules: { name: string; health: string }[] }[];

@@ -63,14 +63,15 @@ export function renderAlertRules(spec: DeploymentSpec): string {
   return `# Alert rules of the ${spec.name} deployment (${namespaceName(spec)}).\n${YAML.stringify(alertRules(spec), { lineWidth: 0 })}`;
 }
 
-// The workloads carry the names of their Services (deployment/synapse behind Service synapse).
+// The workloads and their main containers carry the names of their Services (deployment/synapse,
+// container synapse, behind Service synapse); -c names the container, as the pods have sidecars.
 const SYNAPSE = MAS_UPSTREAMS.synapse;
 const POSTGRES = SYNAPSE_UPSTREAMS.postgres;
 const MAS = SYNAPSE_UPSTREAMS.mas;
 
 function synapseRules(spec: DeploymentSpec, ns: string): AlertRule[] {
   const job = `job="${SCRAPE_JOBS.synapse}"`;
-  const logs = `kubectl -n ${ns} logs deployment/${SYNAPSE} --since=30m`;
+  const logs = `kubectl -n ${ns} logs deployment/${SYNAPSE} -c ${SYNAPSE} --since=30m`;
   const rules: AlertRule[] = [
     {
       alert: 'HomeserverDown',
@@ -101,9 +102,9 @@ function synapseRules(spec: DeploymentSpec, ns: string): AlertRule[] {
         description: 'For 10 minutes, more than 5 % of the HTTP responses of Synapse had a 5xx status. Users see failed sends, syncs or logins.',
         runbook: [
           `1. Run \`${logs} | grep -E ' - (ERROR|CRITICAL) - '\` and group the errors by their message: one repeated error is usually the cause.`,
-          `2. Database errors (OperationalError, "too many connections", timeouts): check the PostgreSQL alerts and \`kubectl -n ${ns} logs statefulset/${POSTGRES} --since=30m\`.`,
-          `3. Errors calling MAS (token introspection): check the MasDown alert and \`kubectl -n ${ns} logs deployment/${MAS} --since=30m\`.`,
-          `4. If errors started with a change, compare it with \`sovereign-matrix diff\` and roll back the deployment file.`,
+          `2. Database errors (OperationalError, "too many connections", timeouts): check the PostgreSQL alerts and \`kubectl -n ${ns} logs statefulset/${POSTGRES} -c ${POSTGRES} --since=30m\`.`,
+          `3. Errors calling MAS (token introspection): check the MasDown alert and \`kubectl -n ${ns} logs deployment/${MAS} -c ${MAS} --since=30m\`.`,
+          `4. If the errors started with a change, see what it changed with \`sovereign-matrix diff --base <the last good git ref>\`, and deploy the last good deployment file again.`,
         ].join('\n'),
       },
     },
@@ -151,7 +152,7 @@ function federationSendQueueRule(job: string, logs: string, ns: string): AlertRu
 
 function postgresRules(ns: string): AlertRule[] {
   const job = `job="${SCRAPE_JOBS.postgres}"`;
-  const logs = `kubectl -n ${ns} logs statefulset/${POSTGRES} --since=30m`;
+  const logs = `kubectl -n ${ns} logs statefulset/${POSTGRES} -c ${POSTGRES} --since=30m`;
   return [
     {
       alert: 'PostgresDown',
@@ -167,7 +168,7 @@ function postgresRules(ns: string): AlertRule[] {
           `1. Run \`kubectl -n ${ns} get pods\`: is the ${POSTGRES} pod Running and Ready?`,
           `2. Run \`${logs}\` (add --previous after a restart): "No space left on device" means the volume is full; "could not start" or "database system was shut down" after a crash shows recovery progress.`,
           `3. Run \`kubectl -n ${ns} describe pods ${POSTGRES}\` (pods by name prefix) and read Events (OOMKilled, volume mount failures, Pending).`,
-          `4. Check the database answers: \`kubectl -n ${ns} exec statefulset/${POSTGRES} -- pg_isready -U postgres -h 127.0.0.1\`.`,
+          `4. Check the database answers: \`kubectl -n ${ns} exec statefulset/${POSTGRES} -c ${POSTGRES} -- pg_isready -U postgres -h 127.0.0.1\`.`,
         ].join('\n'),
       },
     },
@@ -183,7 +184,7 @@ function postgresRules(ns: string): AlertRule[] {
         summary: 'PostgreSQL uses more than 80 % of its connections.',
         description: 'For 5 minutes, more than 80 % of max_connections have been in use. When none is left, Synapse and MAS fail their requests.',
         runbook: [
-          `1. See who holds them: \`kubectl -n ${ns} exec statefulset/${POSTGRES} -- psql -U postgres -c "SELECT datname, usename, state, count(*) FROM pg_stat_activity GROUP BY 1, 2, 3 ORDER BY 4 DESC"\`.`,
+          `1. See who holds them: \`kubectl -n ${ns} exec statefulset/${POSTGRES} -c ${POSTGRES} -- psql -U postgres -c "SELECT datname, usename, state, count(*) FROM pg_stat_activity GROUP BY 1, 2, 3 ORDER BY 4 DESC"\`.`,
           `2. Many "idle in transaction" connections point to a stuck client: restart it (\`kubectl -n ${ns} rollout restart deployment/${SYNAPSE}\` or \`deployment/${MAS}\`).`,
           `3. If the load is real, choose a larger size profile in the deployment file (it raises the pools and the database's resources) and deploy.`,
         ].join('\n'),
@@ -204,7 +205,7 @@ function masRules(ns: string): AlertRule[] {
         description: `Prometheus has not reached MAS's internal listener (health and metrics) in ${ns} for 2 minutes.`,
         runbook: [
           `1. Run \`kubectl -n ${ns} get pods\`: is the ${MAS} pod Running and Ready?`,
-          `2. Run \`kubectl -n ${ns} logs deployment/${MAS} --since=30m\` (add --previous after a restart) and look for the last ERROR: database errors point to PostgreSQL, configuration errors to the last change.`,
+          `2. Run \`kubectl -n ${ns} logs deployment/${MAS} -c ${MAS} --since=30m\` (add --previous after a restart) and look for the last ERROR: database errors point to PostgreSQL, configuration errors to the last change.`,
           `3. Run \`kubectl -n ${ns} describe pods ${MAS}\` (pods by name prefix) and read Events.`,
           `4. When the cause is fixed, \`kubectl -n ${ns} rollout restart deployment/${MAS}\`.`,
         ].join('\n'),

@@ -79,11 +79,12 @@ describe('alertRules', () => {
     expect(rules().filter((r) => r.labels.severity === 'critical').map((r) => r.alert).sort()).toEqual(['HomeserverDown', 'MasDown', 'PostgresDown']);
   });
 
-  it('names the workloads the stacks create in the runbooks', () => {
+  it('names the workloads the stacks create, and their main container (the pods have sidecars), in the runbooks', () => {
     const runbooks = rules().map((r) => r.annotations.runbook).join('\n');
-    expect(runbooks).toContain('logs deployment/synapse');
-    expect(runbooks).toContain('logs statefulset/postgres');
-    expect(runbooks).toContain('logs deployment/mas');
+    expect(runbooks).toContain('logs deployment/synapse -c synapse ');
+    expect(runbooks).toContain('logs statefulset/postgres -c postgres ');
+    expect(runbooks).toContain('logs deployment/mas -c mas ');
+    expect(runbooks).toContain('exec statefulset/postgres -c postgres -- ');
   });
 });
 

@@ -20,6 +20,8 @@ export const PORTS = {
   /** Synapse metrics; cluster-internal only. */
   synapseMetrics: 9000,
   postgres: 5432,
+  /** postgres_exporter (Prometheus metrics of PostgreSQL; its upstream default); cluster-internal only. */
+  postgresExporter: 9187,
   /** Matrix Authentication Service public listener, behind the ingress. */
   masHttp: 8080,
   /** MAS health and metrics; cluster-internal only. */

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import type { DeploymentSpec } from '../config/spec';
 import { BACKUP_CONTAINER, BACKUP_POD_COMPONENT, type BackupKind } from '../components/k8s/backup';
-import { namespaceName } from '../components/k8s/apps-context';
+import { namespaceName } from '../render/namespace';
 import { selectorLabels } from '../components/labels';
 import { BACKUP_FILES, BACKUP_PATHS } from '../render/backup';
 

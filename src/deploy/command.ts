@@ -7,7 +7,7 @@ import { EXIT, ExitStatus } from '../shared/exit-codes';
 import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
 import type { DeploymentSpec } from '../config/spec';
-import { namespaceName } from '../components/k8s/apps-context';
+import { namespaceName } from '../render/namespace';
 import { clusterCredentialOutputs, CONTRACT, NODE_IPV4_OUTPUT, type ContractKey } from '../../stacks/contract';
 import { stackName } from '../../stacks/naming';
 import { PORTS } from '../ports';

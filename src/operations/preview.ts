@@ -1,7 +1,7 @@
 import { EXIT } from '../shared/exit-codes';
 import { addressRecords, publicNames, recordLine } from '../components/dns-records';
 import { TURN_TLS_SECRET } from '../components/k8s/certificates';
-import { namespaceName } from '../components/k8s/apps-context';
+import { namespaceName } from '../render/namespace';
 import { turnNamespaceName } from '../components/k8s/coturn';
 import { nodeRequirement } from '../config/sizing';
 import type { DeploymentSpec } from '../config/spec';

@@ -10,24 +10,20 @@
  * (PostgreSQL 17), both run here and installing what is missing. No network beyond the package registries the installer uses; every request below
  * goes to 127.0.0.1.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseDeployment } from '../../src/config/load';
 import type { DeploymentSpec } from '../../src/config/spec';
-import { PORTS } from '../../src/ports';
 import { renderAll } from '../../src/render';
 import { SYNAPSE_PASSWORD_VARIABLE } from '../../src/render/postgres';
-import { SYNAPSE_DATABASE, SYNAPSE_SECRET_FILES, synapseSizing } from '../../src/render/synapse';
-import { SYNAPSE_TURN_SECRET_PATH } from '../../src/render/turn';
+import { SYNAPSE_DATABASE, synapseSizing } from '../../src/render/synapse';
 import { PINNED_VERSIONS } from '../../src/versions';
-import { overlaySynapseConfig } from './overlay';
-import { freePort, startPostgres, tail, type Postgres } from './postgres';
+import { startPostgres, tail, type Postgres } from './postgres';
+import { installSynapse, prepareSynapseRun, type SynapseRun } from './synapse-run';
 
-const REPO = join(__dirname, '..', '..');
 const BOOT_TIMEOUT_MS = 180_000;
 
 const BASE = `name: ministry
@@ -61,15 +57,7 @@ let synapse: ChildProcess | undefined;
 
 beforeAll(async () => {
   const started = Date.now();
-  const result = spawnSync('bash', [join(REPO, 'scripts/integration/synapse.sh')], {
-    cwd: REPO,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 15 * 60_000,
-  });
-  if (result.status !== 0) throw new Error(`scripts/integration/synapse.sh failed (exit ${result.status}): ${result.stdout}`);
-  python = result.stdout.trim().split('\n').pop() ?? '';
-  if (!existsSync(python)) throw new Error(`installer did not print the venv python: ${result.stdout}`);
+  python = installSynapse();
   timings.push(`installer (scripts/integration/synapse.sh): ${seconds(Date.now() - started)}`);
 
   root = mkdtempSync(join(tmpdir(), 'sm-synapse-it-'));
@@ -258,15 +246,6 @@ function cacheMaxSizes(metrics: string): Map<string, number> {
 // ------------------------------------------------------------------------------------------------
 
 
-interface Run {
-  readonly dir: string;
-  readonly configFile: string;
-  readonly logFile: string;
-  readonly httpPort: number;
-  readonly metricsPort: number;
-  readonly dbPassword: string;
-}
-
 function requirePg(): Postgres {
   if (!pg) throw new Error('PostgreSQL did not start (see beforeAll)');
   return pg;
@@ -281,46 +260,26 @@ function recreateDatabase(db: Postgres, spec?: DeploymentSpec): string {
   const password = randomBytes(24).toString('hex');
   db.psql(['-c', `DROP DATABASE IF EXISTS ${SYNAPSE_DATABASE.database} WITH (FORCE)`]);
   db.psql(['-v', 'ON_ERROR_STOP=1', '-v', `${SYNAPSE_PASSWORD_VARIABLE}=${password}`, '-f', initFile]);
+  expectDatabaseSettings(db);
+  return password;
+}
+
+/** The database the init script made: UTF8, C collation, owned by Synapse's role. */
+function expectDatabaseSettings(db: Postgres): void {
   const settings = db.psql([
     '-At',
     '-c',
     `SELECT pg_encoding_to_char(encoding), datcollate, datctype, pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${SYNAPSE_DATABASE.database}'`,
   ]);
   expect(settings.trim()).toBe(`UTF8|C|C|${SYNAPSE_DATABASE.user}`);
-  return password;
 }
 
-async function prepareRun(spec: DeploymentSpec, db: Postgres, name: string): Promise<Run> {
-  const dir = join(root, name);
-  const mounts = { '/data': join(dir, 'data'), '/config': join(dir, 'config'), '/secrets': join(dir, 'secrets') };
-  for (const d of Object.values(mounts)) mkdirSync(d, { recursive: true });
-  mkdirSync(join(mounts['/data'], 'keys'), { recursive: true });
-
-  const dbPassword = recreateDatabase(db, spec);
-
-  // The secrets the stack mounts from Kubernetes Secrets.
-  for (const file of [SYNAPSE_SECRET_FILES.macaroonSecretKey, SYNAPSE_SECRET_FILES.formSecret, SYNAPSE_SECRET_FILES.masSharedSecret, SYNAPSE_TURN_SECRET_PATH]) {
-    const path = join(mounts['/secrets'], file.slice('/secrets'.length));
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  }
-
-  const httpPort = await freePort();
-  const metricsPort = await freePort();
-  const configFile = join(mounts['/config'], 'homeserver.yaml');
-  writeFileSync(
-    configFile,
-    overlaySynapseConfig(fileOf(spec, 'synapse/homeserver.yaml'), {
-      mounts,
-      ports: { [PORTS.synapseHttp]: httpPort, [PORTS.synapseMetrics]: metricsPort, [PORTS.postgres]: db.port },
-      databaseHost: '127.0.0.1',
-    }),
-  );
-  writeFileSync(join(mounts['/config'], 'log.config'), fileOf(spec, 'synapse/log.config'));
-
-  const keys = spawnSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { cwd: dir, encoding: 'utf8' });
-  if (keys.status !== 0) throw new Error(`synapse --generate-keys failed:\n${keys.stdout}\n${keys.stderr}`);
-  return { dir, configFile, logFile: join(dir, 'synapse.log'), httpPort, metricsPort, dbPassword };
+/** A fresh database (the rendered init script, as recreateDatabase applies it) and Synapse's files, in root/<name>. */
+async function prepareRun(spec: DeploymentSpec, db: Postgres, name: string): Promise<SynapseRun> {
+  db.psql(['-c', `DROP DATABASE IF EXISTS ${SYNAPSE_DATABASE.database} WITH (FORCE)`]);
+  const run = await prepareSynapseRun(python, spec, db, join(root, name));
+  expectDatabaseSettings(db);
+  return run;
 }
 
 function fileOf(spec: DeploymentSpec, path: string): string {

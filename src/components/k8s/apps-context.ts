@@ -10,6 +10,7 @@ import type { DeploymentSpec } from '../../config/spec';
 import { renderAll } from '../../render';
 import type { RenderedFile } from '../../render/files';
 import { SYNAPSE_UPSTREAMS } from '../../render/synapse';
+import { namespaceName } from '../../render/namespace';
 import { images } from '../../versions';
 
 /** Unix IDs the images run as (from their Dockerfiles). */
@@ -156,9 +157,4 @@ export class AppsContext {
 
 function configDigest(files: Record<string, string>): string {
   return createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 16);
-}
-
-/** Kubernetes namespace of a deployment; several deployments can share a cluster. */
-export function namespaceName(spec: DeploymentSpec): string {
-  return `matrix-${spec.name}`;
 }

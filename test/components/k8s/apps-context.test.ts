@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { AppsContext, namespaceName } from '../../../src/components/k8s/apps-context';
+import { AppsContext } from '../../../src/components/k8s/apps-context';
+import { namespaceName } from '../../../src/render/namespace';
 import { KubeObject } from '../../../src/components/k8s/kube-object';
 import { renderAll } from '../../../src/render';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';

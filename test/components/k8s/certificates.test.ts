@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { namespaceName } from '../../../src/components/k8s/apps-context';
+import { namespaceName } from '../../../src/render/namespace';
 import { specOf, VALID_YAML } from '../../helpers';
 import { type Json, manifests, objects, ROOT, synth } from './helpers';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { namespaceName } from '../../../src/components/k8s/apps-context';
+import { namespaceName } from '../../../src/render/namespace';
 import { loadDeploymentFile } from '../../../src/config/load';
 import { EXAMPLES, objects, podSpecs, ROOT, synth } from './helpers';
 

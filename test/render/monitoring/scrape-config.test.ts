@@ -1,0 +1,75 @@
+import YAML from 'yaml';
+import { PORTS } from '../../../src/ports';
+import { MAS_METRICS_PATH } from '../../../src/render/mas';
+import {
+  ALERT_RULES_FILE,
+  DEFAULT_SCRAPE_INTERVALS,
+  inClusterScrapeTargets,
+  renderScrapeConfig,
+  SCRAPE_JOBS,
+  SYNAPSE_METRICS_PATH,
+} from '../../../src/render/monitoring/scrape-config';
+import { specWith } from '../fixtures';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const LOOPBACK = { synapse: '127.0.0.1:19000', mas: '127.0.0.1:18081', postgres: '127.0.0.1:19187' };
+
+function jobs(config: Obj): Record<string, Obj> {
+  return Object.fromEntries((config.scrape_configs as Obj[]).map((job) => [job.job_name, job]));
+}
+
+describe('inClusterScrapeTargets', () => {
+  it("names each component's Service in the deployment's namespace, on its metrics port", () => {
+    expect(inClusterScrapeTargets(specWith())).toEqual({
+      synapse: `synapse.matrix-ministry.svc:${PORTS.synapseMetrics}`,
+      mas: `mas.matrix-ministry.svc:${PORTS.masInternal}`,
+      postgres: `postgres.matrix-ministry.svc:${PORTS.postgresExporter}`,
+    });
+    expect(PORTS.postgresExporter).toBe(9187);
+  });
+});
+
+describe('renderScrapeConfig', () => {
+  it('has one job per component, named from SCRAPE_JOBS, on the in-cluster targets by default', () => {
+    const config = YAML.parse(renderScrapeConfig(specWith())) as Obj;
+    const byName = jobs(config);
+    expect(Object.keys(byName)).toEqual(Object.values(SCRAPE_JOBS));
+    expect(byName.synapse).toEqual({ job_name: 'synapse', metrics_path: SYNAPSE_METRICS_PATH, static_configs: [{ targets: ['synapse.matrix-ministry.svc:9000'] }] });
+    expect(byName.mas).toEqual({ job_name: 'mas', metrics_path: MAS_METRICS_PATH, static_configs: [{ targets: ['mas.matrix-ministry.svc:8081'] }] });
+    expect(byName.postgres).toEqual({ job_name: 'postgres', metrics_path: '/metrics', static_configs: [{ targets: ['postgres.matrix-ministry.svc:9187'] }] });
+    expect(SYNAPSE_METRICS_PATH).toBe('/_synapse/metrics');
+  });
+
+  it('loads the alert rules file and uses 30 s intervals by default', () => {
+    const config = YAML.parse(renderScrapeConfig(specWith())) as Obj;
+    expect(config.rule_files).toEqual([ALERT_RULES_FILE]);
+    expect(config.global).toEqual({ scrape_interval: '30s', scrape_timeout: '10s', evaluation_interval: '30s' });
+    expect(DEFAULT_SCRAPE_INTERVALS).toEqual({ scrapeSeconds: 30, evaluationSeconds: 30 });
+  });
+
+  it('changes only the targets when given other targets (the integration test passes loopback ones)', () => {
+    const spec = specWith();
+    const inCluster = YAML.parse(renderScrapeConfig(spec)) as Obj;
+    const loopback = YAML.parse(renderScrapeConfig(spec, LOOPBACK)) as Obj;
+    expect(jobs(loopback).synapse.static_configs).toEqual([{ targets: [LOOPBACK.synapse] }]);
+    expect(jobs(loopback).mas.static_configs).toEqual([{ targets: [LOOPBACK.mas] }]);
+    expect(jobs(loopback).postgres.static_configs).toEqual([{ targets: [LOOPBACK.postgres] }]);
+    for (const job of [...inCluster.scrape_configs, ...loopback.scrape_configs] as Obj[]) delete job.static_configs;
+    expect(loopback).toEqual(inCluster);
+  });
+
+  it('takes shorter intervals, and keeps the scrape timeout within the scrape interval', () => {
+    const config = YAML.parse(renderScrapeConfig(specWith(), LOOPBACK, { scrapeSeconds: 2, evaluationSeconds: 3 })) as Obj;
+    expect(config.global).toEqual({ scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '3s' });
+  });
+
+  it('refuses intervals Prometheus could not read as whole seconds', () => {
+    expect(() => renderScrapeConfig(specWith(), LOOPBACK, { scrapeSeconds: 0, evaluationSeconds: 30 })).toThrow('scrapeSeconds must be a whole number of seconds >= 1, not 0');
+    expect(() => renderScrapeConfig(specWith(), LOOPBACK, { scrapeSeconds: 30, evaluationSeconds: 1.5 })).toThrow('evaluationSeconds must be a whole number');
+  });
+
+  it('names the deployment in its header comment', () => {
+    expect(renderScrapeConfig(specWith())).toMatch(/^# Prometheus configuration of the ministry deployment \(matrix-ministry\)\.\n/);
+  });
+});

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDeploymentFiles, parseDeployment } from '../../src/config/load';
 import { alertRules, renderAlertRules } from '../../src/render/monitoring/alert-rules';
+import { dashboardExprs, dashboardMetricNames, dashboards } from '../../src/render/monitoring/dashboards';
 import { ALERT_RULES_FILE, renderScrapeConfig, SCRAPE_JOBS } from '../../src/render/monitoring/scrape-config';
 import { MatrixClient, passwordLoginInsteadOfMas, sleep, startSynapse } from './backup-drill-matrix';
 import { freePort, startPostgres, tail, type Postgres } from './postgres';
@@ -166,6 +167,40 @@ test('the series the alert rules use are scraped from the real Synapse and postg
   expect((await query('synapse_http_server_requests_received_total')).length).toBeGreaterThan(0);
 });
 
+// Before Synapse is stopped: Prometheus lists the metadata of the targets it scrapes now.
+test('every metric the dashboards read is a family the real scrape exposes, and Prometheus accepts every expression', async () => {
+  const step = Date.now();
+  // ALERTS exists only while an alert is pending or firing: MasDown is, from the first evaluations
+  // on (MAS is not running here).
+  await waitFor('an ALERTS series', 30_000, async () => (await query('ALERTS')).length > 0);
+  // The families each target declared (# TYPE), samples or not: a labelled histogram such as
+  // python_gc_time is declared from the start, before its first observation.
+  const metadata = (await api('/api/v1/metadata')) as Record<string, { type: string }[]>;
+  // Series with samples now; Prometheus's own (up, ALERTS) have no metadata.
+  const withSamples = new Set((await api('/api/v1/label/__name__/values')) as string[]);
+  const prometheusOwn = ['ALERTS', 'up'];
+  for (const d of dashboards(spec)) {
+    const names = dashboardMetricNames(d);
+    const exported = names.filter((n) => !prometheusOwn.includes(n));
+    expect({ dashboard: d.uid, notDeclared: exported.filter((n) => familyOf(n, metadata) === undefined) }).toEqual({ dashboard: d.uid, notDeclared: [] });
+    const own = names.filter((n) => prometheusOwn.includes(n));
+    expect({ dashboard: d.uid, noSamples: own.filter((n) => !withSamples.has(n)) }).toEqual({ dashboard: d.uid, noSamples: [] });
+  }
+  // Each expression parses and evaluates (an empty result is fine: no 5xx yet, say). api() throws on
+  // a status other than success, which a parse error is.
+  const empty: string[] = [];
+  let count = 0;
+  for (const d of dashboards(spec)) {
+    for (const expr of dashboardExprs(d)) {
+      const data = await api(`/api/v1/query?query=${encodeURIComponent(expr)}`).catch((error: Error) => ({ error: error.message }));
+      expect({ expr, data }).toEqual({ expr, data: expect.objectContaining({ resultType: 'vector' }) });
+      if (data.result.length === 0) empty.push(expr);
+      count += 1;
+    }
+  }
+  timings.push(`dashboards: ${count} expressions evaluated in ${seconds(Date.now() - step)}, ${empty.length} empty now:\n    ${empty.join('\n    ')}`);
+});
+
 test('stopping Synapse fires HomeserverDown after its rendered 2 minutes', async () => {
   expect(await alertState('HomeserverDown')).toBe('inactive');
   const stopped = Date.now();
@@ -204,6 +239,22 @@ function spawnLogged(file: string, args: string[], log: string, env: Record<stri
   } finally {
     closeSync(out);
   }
+}
+
+/**
+ * The metric family `name` belongs to in Prometheus's metadata, or undefined. A histogram's
+ * _bucket/_sum/_count series belong to the family without the suffix; a counter's _total series
+ * to the family with it (Prometheus text format, as prometheus_client writes it) or without it
+ * (OpenMetrics), whichever the target declared.
+ */
+function familyOf(name: string, metadata: Record<string, { type: string }[]>): string | undefined {
+  if (metadata[name]) return name;
+  const suffixed = /^(.*)_(bucket|sum|count|total)$/.exec(name);
+  if (!suffixed) return undefined;
+  const [, base, suffix] = suffixed;
+  const types = (metadata[base] ?? []).map((m) => m.type);
+  const fits = suffix === 'bucket' ? ['histogram'] : suffix === 'total' ? ['counter'] : ['histogram', 'summary'];
+  return types.some((t) => fits.includes(t)) ? base : undefined;
 }
 
 /** Series names in a PromQL expression: identifiers that are neither label names, functions nor keywords. */

@@ -42,6 +42,8 @@ export interface RuleFile {
   readonly groups: readonly RuleGroup[];
 }
 
+/** Share of 5xx responses that counts as failing (HomeserverErrors; the dashboard draws it). */
+export const HOMESERVER_ERROR_SHARE_THRESHOLD = 0.05;
 /** Pending federation PDUs that count as a stuck queue (a busy server drains hundreds in seconds). */
 export const FEDERATION_PENDING_PDUS_THRESHOLD = 1000;
 /** Stream positions (about one per event) a background event processor may trail the writer. */
@@ -93,7 +95,7 @@ function synapseRules(spec: DeploymentSpec, ns: string): AlertRule[] {
       alert: 'HomeserverErrors',
       expr: [
         `sum(rate(synapse_http_server_responses_total{${job},code=~"5.."}[5m]))`,
-        `  / sum(rate(synapse_http_server_responses_total{${job}}[5m])) > 0.05`,
+        `  / sum(rate(synapse_http_server_responses_total{${job}}[5m])) > ${HOMESERVER_ERROR_SHARE_THRESHOLD}`,
       ].join('\n'),
       for: '10m',
       labels: { severity: 'warning' },

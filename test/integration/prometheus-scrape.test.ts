@@ -179,6 +179,12 @@ test('every metric the dashboards read is a family the real scrape exposes, and 
   // Series with samples now; Prometheus's own (up, ALERTS) have no metadata.
   const withSamples = new Set((await api('/api/v1/label/__name__/values')) as string[]);
   const prometheusOwn = ['ALERTS', 'up'];
+  // The suffix mapping finds the histogram and counter families, and nothing for a name no target declared.
+  expect(familyOf('synapse_http_server_response_time_seconds_bucket', metadata)).toBe('synapse_http_server_response_time_seconds');
+  expect(familyOf('synapse_storage_schedule_time_count', metadata)).toBe('synapse_storage_schedule_time');
+  expect(familyOf('process_cpu_seconds_total', metadata)).toMatch(/^process_cpu_seconds(_total)?$/);
+  expect(familyOf('synapse_http_server_response_time_seconds_total', metadata)).toBeUndefined();
+  expect(familyOf('synapse_no_such_metric_bucket', metadata)).toBeUndefined();
   for (const d of dashboards(spec)) {
     const names = dashboardMetricNames(d);
     const exported = names.filter((n) => !prometheusOwn.includes(n));

@@ -290,9 +290,9 @@ export function synapseDashboard(spec: DeploymentSpec): Dashboard {
 
 /** Human names of the scrape jobs, for the `up` stat panels. */
 const JOB_TITLES: Record<ScrapedComponent, string> = {
-  synapse: 'Synapse scraped',
+  synapse: 'Synapse up',
   mas: 'MAS (authentication) up',
-  postgres: 'postgres_exporter scraped',
+  postgres: 'postgres_exporter up',
 };
 
 /** Is everything up, what fires, and the database's load: the first page an operator opens. */

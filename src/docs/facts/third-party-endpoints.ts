@@ -159,10 +159,6 @@ export function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]
       contactedBy: 'Synapse (its egress policy allows HTTPS to public addresses)',
       derivedFrom: 'Synapse pusher behaviour; `allow-synapse-egress` network policy',
     });
-    const stray = strayUrls(synth);
-    for (const { url, file } of stray) {
-      list.push({ endpoint: url, purpose: 'URL in a rendered configuration', contactedBy: 'see the file', derivedFrom: file });
-    }
   }
   if (spec.identity.mode === 'oidc') {
     list.push({
@@ -180,6 +176,15 @@ export function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]
       contactedBy: 'the backup agents beside PostgreSQL and Synapse',
       derivedFrom: `\`${configMapOf(synth, 'backup')?.address ?? 'backup-config'}\` (pgbackrest.conf, backup.env)`,
     });
+  }
+  // Last, and only what no row above names already: the restic repository under the backup
+  // bucket, the OIDC issuer in MAS's configuration are the same endpoints, not new ones.
+  if (homeserver) {
+    const listed = list.map((e) => e.endpoint).filter((e) => /^https?:\/\//.test(e));
+    for (const { url, file } of strayUrls(synth)) {
+      if (listed.some((endpoint) => url === endpoint || url.startsWith(endpoint.endsWith('/') ? endpoint : `${endpoint}/`))) continue;
+      list.push({ endpoint: url, purpose: 'URL in a rendered configuration', contactedBy: 'see the file', derivedFrom: file });
+    }
   }
   return list;
 }

@@ -56,6 +56,22 @@ describe('endpoints of the default deployment', () => {
     expect(list.find((e) => e.contactedBy === 'Synapse')?.endpoint).toBe('none (federation closed)');
   });
 
+  it('names each endpoint once: the restic repository under the bucket is the bucket, not a stray URL', () => {
+    const objectStorage = list.filter((e) => e.endpoint.includes('your-objectstorage.com'));
+    expect(objectStorage.map((e) => e.endpoint)).toEqual(['https://fsn1.your-objectstorage.com/ministry-backups']);
+    expect(list.filter((e) => e.purpose === 'URL in a rendered configuration')).toEqual([]);
+  });
+
+  it('still lists a URL in a rendered configuration that no other row names', () => {
+    const withUrl = synthesizeForDocs(specOf(`${VALID_YAML}extra:
+  synapse:
+    url_preview_url_blacklist: []
+    web_client_location: https://elsewhere.example.org/app
+`));
+    const stray = endpoints(withUrl, workloadsOf(withUrl)).filter((e) => e.purpose === 'URL in a rendered configuration');
+    expect(stray).toEqual([expect.objectContaining({ endpoint: 'https://elsewhere.example.org/app', derivedFrom: 'synapse/homeserver.yaml' })]);
+  });
+
   it('lists no backup bucket when backups are off', () => {
     const off = synthesizeForDocs(specOf(`${VALID_YAML}backup:\n  enabled: false\n`));
     const offList = endpoints(off, workloadsOf(off));

@@ -67,3 +67,26 @@ export const CLUSTER_BACKUP_YAML = `backup:
     bucket: ministry-backups
     region: eu-west
 `;
+
+/** Remote state in an EU bucket (`state.s3`), appended to VALID_YAML. */
+export const STATE_S3_YAML = `state:
+  s3:
+    endpoint: https://fsn1.your-objectstorage.com
+    bucket: ministry-state
+    region: fsn1
+`;
+
+/** A backup section with every setting away from its default, appended to VALID_YAML. */
+export const CUSTOM_BACKUP_YAML = `backup:
+  s3:
+    endpoint: https://s3.storage.example.eu:9443
+    bucket: ministry-vault
+    region: nbg1
+    key_prefix: agency/ministry
+  time_utc: "01:15"
+  full_backup_day: wednesday
+  retention:
+    daily: 10
+    weekly: 5
+    monthly: 7
+`;

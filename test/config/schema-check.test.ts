@@ -1,4 +1,4 @@
-import { problemsOf, VALID_YAML } from '../helpers';
+import { problemsOf, VALID_YAML, STATE_S3_YAML as S3 } from '../helpers';
 
 /** VALID_YAML with one line replaced (the line must exist verbatim). */
 function withLine(oldLine: string, newLines: string): string {
@@ -8,12 +8,6 @@ function withLine(oldLine: string, newLines: string): string {
 
 const add = (lines: string) => `${VALID_YAML}${lines}\n`;
 
-const S3 = `state:
-  s3:
-    endpoint: https://fsn1.your-objectstorage.com
-    bucket: ministry-state
-    region: fsn1
-`;
 
 describe('deployment file: state.s3', () => {
   it.each([

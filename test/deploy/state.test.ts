@@ -3,14 +3,8 @@ import { join } from 'node:path';
 import { backendConfigArgs, describeState, localStatePath, logDir, stateRoot } from '../../src/deploy/state';
 import { deploymentStacks } from '../../src/deploy/stacks';
 import { synthesize } from '../../stacks/synth';
-import { specOf, tempDir, VALID_YAML } from '../helpers';
+import { specOf, tempDir, VALID_YAML, STATE_S3_YAML as S3 } from '../helpers';
 
-const S3 = `state:
-  s3:
-    endpoint: https://fsn1.your-objectstorage.com
-    bucket: ministry-state
-    region: fsn1
-`;
 
 describe('state location', () => {
   it('is ./state/<deployment>/<layer>.tfstate, overridable with SOVEREIGN_MATRIX_STATE_DIR', () => {

@@ -1,14 +1,8 @@
 import { join } from 'node:path';
 import { missingCredentials } from '../../src/operations/requirements';
 import { publicIpv4Problem } from '../../src/render/coturn';
-import { CLUSTER_BACKUP_YAML, specOf, tempDir, VALID_YAML } from '../helpers';
+import { CLUSTER_BACKUP_YAML, specOf, tempDir, VALID_YAML, STATE_S3_YAML as S3 } from '../helpers';
 
-const S3 = `state:
-  s3:
-    endpoint: https://fsn1.your-objectstorage.com
-    bucket: ministry-state
-    region: fsn1
-`;
 const K8S = VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n    kubeconfig: /nonexistent/kubeconfig\n') + CLUSTER_BACKUP_YAML;
 
 describe('credentials are checked before anything runs', () => {

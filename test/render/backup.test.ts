@@ -18,22 +18,10 @@ import {
   renderBackup,
   resticRepository,
 } from '../../src/render/backup';
+import { CUSTOM_BACKUP_YAML } from '../helpers';
 import { specWith } from './fixtures';
 
-const BACKUP_YAML = `backup:
-  s3:
-    endpoint: https://s3.storage.example.eu:9443
-    bucket: ministry-vault
-    region: nbg1
-    key_prefix: agency/ministry
-  time_utc: "01:15"
-  full_backup_day: wednesday
-  retention:
-    daily: 10
-    weekly: 5
-    monthly: 7
-  passphrase_env: MINISTRY_BACKUP_PASSPHRASE
-`;
+const BACKUP_YAML = `${CUSTOM_BACKUP_YAML}  passphrase_env: MINISTRY_BACKUP_PASSPHRASE\n`;
 
 const fileOf = (spec: DeploymentSpec, name: string): string => {
   const file = renderBackup(spec).find((f) => f.path === `backup/${name}`);

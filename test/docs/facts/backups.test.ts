@@ -2,7 +2,7 @@
 import { backupBucket, backupFacts, backupResidency, MEASURED_RESTORE } from '../../../src/docs/facts/backups';
 import { generateFromSynthesized } from '../../../src/docs/generate';
 import { kubeObjects, synthesizeForDocs } from '../../../src/docs/read-back';
-import { specOf, VALID_YAML } from '../../helpers';
+import { CUSTOM_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';
 import { alter, manifests } from './helpers';
 
 describe('a deployment with backups turned off', () => {
@@ -18,19 +18,7 @@ describe('a deployment with backups turned off', () => {
 });
 
 describe('backups of a deployment', () => {
-  const YAML = `${VALID_YAML}backup:
-  s3:
-    endpoint: https://s3.storage.example.eu:9443
-    bucket: ministry-vault
-    region: nbg1
-    key_prefix: agency/ministry
-  time_utc: "01:15"
-  full_backup_day: wednesday
-  retention:
-    daily: 10
-    weekly: 5
-    monthly: 7
-`;
+  const YAML = `${VALID_YAML}${CUSTOM_BACKUP_YAML}`;
   const synth = synthesizeForDocs(specOf(YAML));
 
   it('reads the bucket, with the endpoint’s port, region and prefix, from the rendered pgbackrest.conf', () => {

@@ -83,7 +83,7 @@ export const CLUSTER_CREDENTIALS = ['kube_host', 'kube_cluster_ca_certificate', 
  * The contract's variables the apps stack of a deployment declares: the cluster credentials where
  * the kit builds the cluster (an existing one is reached through the kubeconfig), and TURN's
  * public address when calls.turn is on (on an existing cluster the operator gives it, see
- * `contractVariableEnv`).
+ * `variableEnv`).
  */
 export function appsContractKeys(spec: DeploymentSpec): ContractKey[] {
   return [...(spec.target.kind === 'hetzner' ? CLUSTER_CREDENTIALS : []), ...(spec.calls.turn ? (['turn_public_ipv4'] as const) : [])];
@@ -92,11 +92,6 @@ export function appsContractKeys(spec: DeploymentSpec): ContractKey[] {
 /** The environment variable Terraform and OpenTofu read a root module's variable from. */
 export function variableEnv(variable: string): string {
   return `TF_VAR_${variable}`;
-}
-
-/** The environment variable that sets a contract variable of the apps stack (`TF_VAR_turn_public_ipv4`). */
-export function contractVariableEnv(key: ContractKey): string {
-  return variableEnv(key);
 }
 
 /** The infra stack's outputs the apps stack needs to reach the cluster, in the contract's order. */

@@ -6,7 +6,7 @@ import type { Output } from '../shared/output';
 import { encryptionConfig, PASSPHRASE_ENV } from '../operations/state-encryption';
 import { Redactor, RunLog, type RunContext } from './runner';
 import { logDir } from './state';
-import { CONTRACT, contractVariableEnv, type ContractKey } from '../../stacks/contract';
+import { CONTRACT, variableEnv, type ContractKey } from '../../stacks/contract';
 
 export interface RunSetup {
   readonly engine: Engine;
@@ -31,7 +31,7 @@ const ALWAYS_SECRET = [
   'HCLOUD_TOKEN',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
-  ...(Object.keys(CONTRACT) as ContractKey[]).filter((key) => CONTRACT[key].sensitive.output).map(contractVariableEnv),
+  ...(Object.keys(CONTRACT) as ContractKey[]).filter((key) => CONTRACT[key].sensitive.output).map(variableEnv),
 ];
 
 /**

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { delimiter, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { DeploymentSpec } from '../config/spec';
-import { contractVariableEnv } from '../../stacks/contract';
+import { variableEnv } from '../../stacks/contract';
 import { publicIpv4Problem } from '../render/coturn';
 import { MIN_PASSPHRASE_LENGTH, PASSPHRASE_ENV } from './state-encryption';
 import { BACKUP_CREDENTIAL_ENV, MIN_BACKUP_PASSPHRASE_LENGTH } from '../render/backup';
@@ -17,7 +17,7 @@ export interface PreflightOptions {
 }
 
 /** The variable that gives TURN's public address on an existing cluster (the apps stack's `turn_public_ipv4`). */
-export const TURN_PUBLIC_IPV4_ENV = contractVariableEnv('turn_public_ipv4');
+export const TURN_PUBLIC_IPV4_ENV = variableEnv('turn_public_ipv4');
 
 /**
  * One thing plan/deploy/destroy need from the operator's machine: `validate` lists them, the

@@ -23,6 +23,7 @@ import { loadDeploymentFiles, parseDeployment } from '../../src/config/load';
 import { alertRules, renderAlertRules } from '../../src/render/monitoring/alert-rules';
 import { dashboardExprs, dashboardMetricNames, dashboards } from '../../src/render/monitoring/dashboards';
 import { ALERT_RULES_FILE, renderScrapeConfig, SCRAPE_JOBS } from '../../src/render/monitoring/scrape-config';
+import { metricNames } from '../../src/render/monitoring/promql';
 import { MatrixClient, passwordLoginInsteadOfMas, sleep, startSynapse } from './backup-drill-matrix';
 import { freePort, startPostgres, tail, type Postgres } from './postgres';
 import { stopProcessGroup } from './process-group';
@@ -150,7 +151,7 @@ test('the series the alert rules use are scraped from the real Synapse and postg
   const client = new MatrixClient(synapseBase);
   const { token } = await client.register(sharedSecret, 'monitor', randomBytes(12).toString('hex'));
   expect((await client.ok('POST', '/_matrix/client/v3/createRoom', { token, json: { name: 'monitoring' } })).room_id).toMatch(/^!/);
-  const names = [...new Set(alertRules(spec).groups.flatMap((g) => g.rules.flatMap((r) => seriesNames(r.expr))))].sort();
+  const names = [...new Set(alertRules(spec).groups.flatMap((g) => g.rules.flatMap((r) => metricNames(r.expr))))].sort();
   expect(names).toEqual(expect.arrayContaining(['pg_up', 'synapse_http_server_responses_total', 'up']));
   const missing = async () => {
     const absent: string[] = [];
@@ -264,11 +265,6 @@ function familyOf(name: string, metadata: Record<string, { type: string }[]>): s
 }
 
 /** Series names in a PromQL expression: identifiers that are neither label names, functions nor keywords. */
-function seriesNames(expr: string): string[] {
-  const words = expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').replace(/\b(by|on|without)\s*\([^)]*\)/g, '');
-  return (words.match(/\b[a-z_][a-z0-9_]*\b(?!\s*\()/gi) ?? []).filter((w) => !['or', 'and', 'unless', 'group_right', 'group_left', 'by', 'on'].includes(w));
-}
-
 async function api(path: string): Promise<any> {
   const res = await fetch(`${prometheusBase}${path}`, { signal: AbortSignal.timeout(10_000) });
   const body = (await res.json()) as { status: string; data: any; error?: string };

@@ -4,12 +4,12 @@ import {
   dashboardExprs,
   dashboardMetricNames,
   dashboards,
-  metricNames,
   overviewDashboard,
   renderDashboards,
   synapseDashboard,
   type Dashboard,
 } from '../../../src/render/monitoring/dashboards';
+import { metricNames } from '../../../src/render/monitoring/promql';
 import { EVENT_PROCESSING_LAG_THRESHOLD, FEDERATION_PENDING_PDUS_THRESHOLD, HOMESERVER_ERROR_SHARE_THRESHOLD } from '../../../src/render/monitoring/alert-rules';
 import { SCRAPE_JOBS } from '../../../src/render/monitoring/scrape-config';
 import { specWith } from '../fixtures';
@@ -49,22 +49,6 @@ const OVERVIEW_METRICS = [
   'synapse_http_server_requests_received_total',
   'up',
 ];
-
-describe('metricNames', () => {
-  it('finds the series and ignores functions, aggregations, keywords, labels, ranges and numbers', () => {
-    expect(metricNames('histogram_quantile(0.95, sum by (le) (rate(synapse_http_server_response_time_seconds_bucket{job="synapse"}[5m])))')).toEqual([
-      'synapse_http_server_response_time_seconds_bucket',
-    ]);
-    expect(metricNames('max(a_position{job="synapse"}) - on() group_right() b_positions{job="synapse"} > 1000')).toEqual(['a_position', 'b_positions']);
-    expect(metricNames('sum without (gen) (rate(x_total[1m] offset 5m)) / ignoring(code) y or vector(0) and z unless w')).toEqual(['w', 'x_total', 'y', 'z']);
-    expect(metricNames('up{job="mas"} == 0 or absent(pg_up)')).toEqual(['pg_up', 'up']);
-    expect(metricNames('sum (rate (foo_total [5m]))')).toEqual(['foo_total']);
-  });
-
-  it('does not take words inside label values, or exponents, for series', () => {
-    expect(metricNames('ALERTS{alertstate="firing", alertname=~"rate(x)|sum"} * 1e3')).toEqual(['ALERTS']);
-  });
-});
 
 describe('dashboards', () => {
   it('render as valid JSON with the same bytes on every call, at monitoring/dashboards/<uid>.json', () => {

@@ -293,6 +293,35 @@ export interface DeploymentFile {
      */
     passphrase_env?: string;
   };
+  /**
+   * Metrics, dashboards and alerts for every component; always on. Synapse, MAS, PostgreSQL (postgres_exporter beside it), Traefik and the k3s node expose metrics on cluster-internal ports only, which network policies open to the scraper alone. Who scrapes depends on `stack`.
+   */
+  monitoring?: {
+    /**
+     * Who scrapes, keeps the series and sends alerts. bundled: the kit's own pinned Prometheus, Alertmanager and Grafana in the deployment's namespace, reached only through `kubectl port-forward`. prometheus-operator: ServiceMonitors and a PrometheusRule for the cluster's existing Prometheus Operator (existing clusters only). auto: prometheus-operator when the cluster serves monitoring.coreos.com/v1 ServiceMonitors at deploy time, bundled otherwise; on Hetzner always bundled.
+     */
+    stack?: 'auto' | 'bundled' | 'prometheus-operator';
+    /**
+     * Days the bundled Prometheus keeps its series, on the data volume. Default by size profile: small 15, medium 30, large 90.
+     */
+    retention_days?: number;
+    alert_email?: AlertEMail;
+    /**
+     * Where the cluster's Prometheus runs and how it finds monitors (stack prometheus-operator or auto on an existing cluster).
+     */
+    prometheus_operator?: {
+      /**
+       * Namespace of the Prometheus pods; the network policies let only pods there scrape.
+       */
+      namespace?: string;
+      /**
+       * Labels every ServiceMonitor and PrometheusRule carries, as the Prometheus resource's selectors ask (kube-prometheus-stack selects `release: <its release name>`).
+       */
+      labels?: {
+        [k: string]: string;
+      };
+    };
+  };
 }
 /**
  * An S3-compatible state bucket in an EU region (Hetzner Object Storage, Scaleway, OVHcloud, IONOS, AWS eu-*, ...).
@@ -336,6 +365,31 @@ export interface BackupBucket {
    */
   key_prefix?: string;
 }
+/**
+ * The mail relay the bundled Alertmanager sends alerts through, to admin_contact. Without it alerts are shown in Alertmanager and Grafana but not sent, and deploy says so.
+ */
+export interface AlertEMail {
+  /**
+   * host:port of the SMTP relay; STARTTLS is required.
+   */
+  smarthost: string;
+  /**
+   * Sender address of the alert e-mails.
+   */
+  from: string;
+  /**
+   * Recipient. Default: admin_contact.
+   */
+  to?: string;
+  /**
+   * SMTP login; with it, the password comes from password_env at deploy time.
+   */
+  username?: string;
+  /**
+   * Environment variable holding the SMTP password at deploy time (only with username).
+   */
+  password_env?: string;
+}
 
 /** The type of each field that has a schema `default`, by dotted path. */
 export interface DeploymentDefaults {
@@ -355,6 +409,10 @@ export interface DeploymentDefaults {
   readonly 'backup.retention.weekly': NonNullable<NonNullable<NonNullable<DeploymentFile['backup']>['retention']>['weekly']>;
   readonly 'backup.retention.monthly': NonNullable<NonNullable<NonNullable<DeploymentFile['backup']>['retention']>['monthly']>;
   readonly 'backup.passphrase_env': NonNullable<NonNullable<DeploymentFile['backup']>['passphrase_env']>;
+  readonly 'monitoring.stack': NonNullable<NonNullable<DeploymentFile['monitoring']>['stack']>;
+  readonly 'monitoring.alert_email.password_env': NonNullable<NonNullable<NonNullable<DeploymentFile['monitoring']>['alert_email']>['password_env']>;
+  readonly 'monitoring.prometheus_operator.namespace': NonNullable<NonNullable<NonNullable<DeploymentFile['monitoring']>['prometheus_operator']>['namespace']>;
+  readonly 'monitoring.prometheus_operator.labels': NonNullable<NonNullable<NonNullable<DeploymentFile['monitoring']>['prometheus_operator']>['labels']>;
 }
 
 /**
@@ -379,4 +437,8 @@ export const DEPLOYMENT_DEFAULTS: DeploymentDefaults = {
   'backup.retention.weekly': 8,
   'backup.retention.monthly': 12,
   'backup.passphrase_env': 'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
+  'monitoring.stack': 'auto',
+  'monitoring.alert_email.password_env': 'SOVEREIGN_MATRIX_SMTP_PASSWORD',
+  'monitoring.prometheus_operator.namespace': 'monitoring',
+  'monitoring.prometheus_operator.labels': {  },
 };

@@ -1,7 +1,7 @@
 import { PINNED_VERSIONS, type ComponentVersions } from '../versions';
-import { sizeProfile } from './sizing';
+import { sizeProfile, type SizeName } from './sizing';
 import { DEPLOYMENT_DEFAULTS, type BackupBucket, type DeploymentFile, type StateBucket } from './deployment-file.generated';
-import type { Backup, DeploymentSpec, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
+import type { Backup, DeploymentSpec, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
 
 /** An S3 location as the deployment file writes it (`state.s3`, `backup.s3`). */
 type S3File = StateBucket | BackupBucket;
@@ -60,6 +60,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     },
     state: resolveState(file),
     backup: resolveBackup(file),
+    monitoring: resolveMonitoring(file, size.name),
   };
   return deepFreeze(structuredClone(spec));
 }
@@ -104,6 +105,34 @@ function resolveBackup(file: DeploymentFile): Backup {
       monthly: backup.retention?.monthly ?? D['backup.retention.monthly'],
     },
     passphraseEnv: backup.passphrase_env ?? D['backup.passphrase_env'],
+  };
+}
+
+/** How long the bundled Prometheus keeps series, by size profile: larger deployments are investigated over longer spans. */
+export const MONITORING_RETENTION_DAYS: Readonly<Record<SizeName, number>> = { small: 15, medium: 30, large: 90 };
+
+function resolveMonitoring(file: DeploymentFile, size: SizeName): Monitoring {
+  const monitoring = file.monitoring ?? {};
+  const email = monitoring.alert_email;
+  return {
+    stack: file.target.hetzner ? 'bundled' : (monitoring.stack ?? D['monitoring.stack']),
+    retentionDays: monitoring.retention_days ?? MONITORING_RETENTION_DAYS[size],
+    ...(email === undefined
+      ? {}
+      : {
+          alertEmail: {
+            smarthost: email.smarthost,
+            from: email.from,
+            to: email.to ?? file.admin_contact,
+            ...(email.username === undefined
+              ? {}
+              : { auth: { username: email.username, passwordEnv: email.password_env ?? D['monitoring.alert_email.password_env'] } }),
+          },
+        }),
+    prometheusOperator: {
+      namespace: monitoring.prometheus_operator?.namespace ?? D['monitoring.prometheus_operator.namespace'],
+      labels: { ...(monitoring.prometheus_operator?.labels ?? D['monitoring.prometheus_operator.labels']) },
+    },
   };
 }
 

@@ -261,6 +261,33 @@ const backupRule: Rule = (src) => {
   return [backup === undefined ? src.problem(['target', 'kubernetes'], message, true) : src.problem(['backup'], message, true)];
 };
 
+/**
+ * The kit's own k3s has no Prometheus Operator, so Hetzner deployments always run the bundled
+ * stack. Settings for the stack that does not run would do nothing.
+ */
+const monitoringRule: Rule = (src) => {
+  const stack = str(src.data, ['monitoring', 'stack']);
+  const onHetzner = get(src.data, ['target', 'hetzner']) !== undefined;
+  const problems: Problem[] = [];
+  if (onHetzner && stack === 'prometheus-operator') {
+    problems.push(src.problem(['monitoring', 'stack'], "the kit's k3s node has no Prometheus Operator (expected auto or bundled on target.hetzner)"));
+  }
+  const operatorUnused = stack === 'bundled' || (onHetzner && stack !== 'prometheus-operator');
+  if (operatorUnused && get(src.data, ['monitoring', 'prometheus_operator']) !== undefined) {
+    problems.push(src.problem(['monitoring', 'prometheus_operator'], `not used: the bundled stack scrapes${onHetzner ? ' on target.hetzner' : ' (stack is bundled)'}`, true));
+  }
+  const bundledUnused = stack === 'prometheus-operator';
+  for (const key of ['retention_days', 'alert_email']) {
+    if (bundledUnused && get(src.data, ['monitoring', key]) !== undefined) {
+      problems.push(src.problem(['monitoring', key], "not used with stack prometheus-operator: the cluster's Prometheus and Alertmanager decide it", true));
+    }
+  }
+  if (get(src.data, ['monitoring', 'alert_email', 'password_env']) !== undefined && get(src.data, ['monitoring', 'alert_email', 'username']) === undefined) {
+    problems.push(src.problem(['monitoring', 'alert_email', 'password_env'], 'only used with alert_email.username', true));
+  }
+  return problems;
+};
+
 const RULES: readonly Rule[] = [
   federationRule,
   identityRule,
@@ -273,6 +300,7 @@ const RULES: readonly Rule[] = [
   k3sVersionRule,
   tlsRule,
   backupRule,
+  monitoringRule,
 ];
 
 export function checkRules(source: YamlSource): Problem[] {

@@ -27,6 +27,8 @@ export interface DeploymentSpec {
   readonly state: StateBackend;
   /** Backups of the databases, media, signing key and configuration (`backup`). */
   readonly backup: Backup;
+  /** Metrics, dashboards and alerts (always on). */
+  readonly monitoring: Monitoring;
 }
 
 export interface Hostnames {
@@ -145,3 +147,29 @@ export type Backup =
       /** Environment variable holding the encryption passphrase at deploy time. */
       readonly passphraseEnv: string;
     };
+
+/**
+ * Who scrapes. `auto` exists only on existing clusters: deploy asks the cluster whether it serves
+ * the Prometheus Operator's ServiceMonitors and sets the apps stack's switch variable accordingly.
+ */
+export type MonitoringStack = 'auto' | 'bundled' | 'prometheus-operator';
+
+export interface Monitoring {
+  /** On Hetzner always `bundled` (the rules refuse prometheus-operator there). */
+  readonly stack: MonitoringStack;
+  /** Bundled Prometheus: days of series kept on the data volume. */
+  readonly retentionDays: number;
+  /** Bundled Alertmanager's relay; without it alerts are not sent anywhere. */
+  readonly alertEmail?: AlertEmail;
+  /** The cluster's Prometheus Operator (stack prometheus-operator or auto on an existing cluster). */
+  readonly prometheusOperator: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+}
+
+export interface AlertEmail {
+  /** host:port; STARTTLS required. */
+  readonly smarthost: string;
+  readonly from: string;
+  readonly to: string;
+  /** With a username, the password comes from `passwordEnv` at deploy time. */
+  readonly auth?: { readonly username: string; readonly passwordEnv: string };
+}

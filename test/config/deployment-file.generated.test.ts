@@ -30,6 +30,7 @@ type Path = keyof DeploymentDefaults;
 
 /** A minimal valid file in which the field at the path is left out but would be read. */
 const KUBERNETES_YAML = `${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n')}${CLUSTER_BACKUP_YAML}`;
+const ALERT_EMAIL_YAML = `${VALID_YAML}monitoring:\n  alert_email:\n    smarthost: mail.example.eu:587\n    from: a@example.eu\n    username: alerts\n`;
 const OIDC_YAML = `${VALID_YAML}identity:\n  mode: oidc\n  oidc:\n    issuer: https://id.example.eu/realms/x\n    client_id: m\n    client_secret_env: S\n`;
 
 /**
@@ -57,6 +58,11 @@ const WHERE: Record<Path, { readonly yaml: string; readonly read: (spec: Deploym
   'backup.retention.weekly': { yaml: VALID_YAML, read: (s) => (s.backup.enabled ? s.backup.retention.weekly : undefined) },
   'backup.retention.monthly': { yaml: VALID_YAML, read: (s) => (s.backup.enabled ? s.backup.retention.monthly : undefined) },
   'backup.passphrase_env': { yaml: VALID_YAML, read: (s) => (s.backup.enabled ? s.backup.passphraseEnv : undefined) },
+  // On Hetzner the stack is always bundled; the default applies on an existing cluster.
+  'monitoring.stack': { yaml: KUBERNETES_YAML, read: (s) => s.monitoring.stack },
+  'monitoring.alert_email.password_env': { yaml: ALERT_EMAIL_YAML, read: (s) => s.monitoring.alertEmail?.auth?.passwordEnv },
+  'monitoring.prometheus_operator.namespace': { yaml: KUBERNETES_YAML, read: (s) => s.monitoring.prometheusOperator.namespace },
+  'monitoring.prometheus_operator.labels': { yaml: KUBERNETES_YAML, read: (s) => s.monitoring.prometheusOperator.labels },
 };
 
 /** The YAML text with the field at the dotted path set to a value (sections created as needed). */

@@ -313,3 +313,57 @@ describe('backup', () => {
     expect(problemsOf(`${VALID_YAML}backup:\n  time_utc: "25:00"\n`)).toEqual([expect.stringMatching(/backup\.time_utc: .*HH:MM/)]);
   });
 });
+
+describe('monitoring', () => {
+  const cluster = (lines: string) => VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML + lines;
+
+  it('is bundled on Hetzner, with retention by size, and no e-mail until a relay is named', () => {
+    const spec = specOf(VALID_YAML);
+    expect(spec.monitoring).toEqual({ stack: 'bundled', retentionDays: 15, prometheusOperator: { namespace: 'monitoring', labels: {} } });
+    expect(specOf(`${VALID_YAML}size: large\n`).monitoring.retentionDays).toBe(90);
+  });
+
+  it('is detected at deploy time on an existing cluster unless the file decides', () => {
+    expect(specOf(cluster('')).monitoring.stack).toBe('auto');
+    expect(specOf(cluster('monitoring:\n  stack: bundled\n')).monitoring.stack).toBe('bundled');
+    const spec = specOf(cluster('monitoring:\n  stack: prometheus-operator\n  prometheus_operator:\n    namespace: observability\n    labels: { release: kube-prometheus-stack }\n'));
+    expect(spec.monitoring.prometheusOperator).toEqual({ namespace: 'observability', labels: { release: 'kube-prometheus-stack' } });
+  });
+
+  it('sends alerts to admin_contact through the named relay, with the password from the environment', () => {
+    const spec = specOf(`${VALID_YAML}monitoring:\n  alert_email:\n    smarthost: mail.ministry.example.eu:587\n    from: alerts@ministry.example.eu\n    username: alerts\n`);
+    expect(spec.monitoring.alertEmail).toEqual({
+      smarthost: 'mail.ministry.example.eu:587',
+      from: 'alerts@ministry.example.eu',
+      to: 'ops@ministry.example.eu',
+      auth: { username: 'alerts', passwordEnv: 'SOVEREIGN_MATRIX_SMTP_PASSWORD' },
+    });
+  });
+
+  it('refuses the Prometheus Operator on the kit k3s node, with its line', () => {
+    expect(problemsOf(`${VALID_YAML}monitoring:\n  stack: prometheus-operator\n`)).toEqual([
+      "test.yaml:10:10: monitoring.stack: the kit's k3s node has no Prometheus Operator (expected auto or bundled on target.hetzner)",
+    ]);
+  });
+
+  it('refuses settings of the stack that does not run', () => {
+    expect(problemsOf(cluster('monitoring:\n  stack: bundled\n  prometheus_operator:\n    namespace: observability\n'))).toEqual([
+      expect.stringMatching(/monitoring\.prometheus_operator: not used: the bundled stack scrapes \(stack is bundled\)/),
+    ]);
+    expect(problemsOf(cluster('monitoring:\n  stack: prometheus-operator\n  retention_days: 30\n'))).toEqual([
+      expect.stringMatching(/monitoring\.retention_days: not used with stack prometheus-operator/),
+    ]);
+    expect(problemsOf(`${VALID_YAML}monitoring:\n  prometheus_operator:\n    namespace: observability\n`)).toEqual([
+      expect.stringMatching(/monitoring\.prometheus_operator: not used: the bundled stack scrapes on target\.hetzner/),
+    ]);
+  });
+
+  it('refuses a relay without a port, and a password variable without a username', () => {
+    expect(problemsOf(`${VALID_YAML}monitoring:\n  alert_email:\n    smarthost: mail.example.eu\n    from: a@example.eu\n`)).toEqual([
+      expect.stringMatching(/monitoring\.alert_email\.smarthost: .*host:port/),
+    ]);
+    expect(problemsOf(`${VALID_YAML}monitoring:\n  alert_email:\n    smarthost: mail.example.eu:25\n    from: a@example.eu\n    password_env: SMTP_PW\n`)).toEqual([
+      expect.stringMatching(/monitoring\.alert_email\.password_env: only used with alert_email\.username/),
+    ]);
+  });
+});

@@ -57,3 +57,21 @@ describe('plan / deploy / destroy on the command line', () => {
     expect(result.code).toBe(3);
   });
 });
+
+describe('kubeconfig on the command line', () => {
+  it('refuses an existing cluster (it has its own context), exit 2', async () => {
+    const file = deploymentFile(VALID_YAML.replace(/ {2}hetzner:\n( {4}.*\n)+/, '  kubernetes:\n    context: prod\n') + 'backup:\n  enabled: false\n');
+    const result = await cli('kubeconfig', file, '--write', join(tempDir(), 'k'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/runs on an existing cluster: use its kubeconfig context prod/);
+  });
+
+  it('refuses to replace an existing file before running anything, exit 2', async () => {
+    const target = join(tempDir(), 'config');
+    writeFileSync(target, 'keep me\n');
+    const result = await cli('kubeconfig', deploymentFile(), '--write', target);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/exists; nothing was written/);
+    expect(require('node:fs').readFileSync(target, 'utf8')).toBe('keep me\n');
+  });
+});

@@ -251,7 +251,7 @@ function open(file: string, options: AccessOptions): { spec: DeploymentSpec; clu
       : { context: options.context, kubeconfig: options.kubeconfig };
   if (target.kind === 'hetzner' && !options.kubeconfig && !options.context) {
     throw new Refusal(
-      `on Hetzner the cluster is the deployment's k3s node: pass --kubeconfig (and --context) for it (the credentials are the outputs ${credentialOutputs()} of ${stackName(spec, 'infra')})`,
+      `on Hetzner the cluster is the deployment's k3s node: pass --kubeconfig for it (write one with: sovereign-matrix kubeconfig ${file} --write <path>; it is made from the outputs ${credentialOutputs()} of ${stackName(spec, 'infra')})`,
       EXIT.usage,
     );
   }

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
@@ -8,7 +8,7 @@ import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
 import type { DeploymentSpec } from '../config/spec';
 import { namespaceName } from '../render/namespace';
-import { clusterCredentialOutputs, CONTRACT, NODE_IPV4_OUTPUT, type ContractKey } from '../../stacks/contract';
+import { CONTRACT, NODE_IPV4_OUTPUT, type ContractKey } from '../../stacks/contract';
 import { stackName } from '../../stacks/naming';
 import { PORTS } from '../ports';
 import { keycloakCreateUserCommand } from '../render/keycloak';
@@ -16,7 +16,8 @@ import { KEYCLOAK_REALM, masUpstreamProvider } from '../render/mas';
 import { SYNAPSE_UPSTREAMS } from '../render/synapse';
 import { createRunContext } from './context';
 import { PASSPHRASE_ENV } from '../operations/state-encryption';
-import { deployStacks, destroyStacks, formatPlans, NotConfirmed, planAll, plansJson, type Orchestration, type Outputs } from './orchestrator';
+import { deployStacks, destroyStacks, formatPlans, initAndReadOutputs, NotConfirmed, planAll, plansJson, type Orchestration, type Outputs } from './orchestrator';
+import { FileExists, kubeconfigText, MissingOutputs, writePrivateFile } from './kubeconfig';
 import { missingCredentials } from '../operations/requirements';
 import { elapsed, Interrupted, StackFailed, type RunContext } from './runner';
 import { selfCheck } from './self-check';
@@ -73,6 +74,10 @@ export function registerDeployCommands(program: Command, output: Output, io: Dep
     .action((file: string, options: CommonOptions & { yes?: boolean; waitMinutes: string; skipSelfCheck?: boolean }) =>
       guard(output, 'deploy', () => deployCommand(file, options, output, io)),
     );
+
+  common(program.command('kubeconfig').description("Hetzner: write a kubeconfig for the deployment's k3s node from the infra stack's outputs (mode 0600; never replaces a file)."))
+    .requiredOption('--write <path>', 'the kubeconfig file to create')
+    .action((file: string, options: CommonOptions & { write: string }) => guard(output, 'kubeconfig', () => kubeconfigCommand(file, options, output)));
 
   common(program.command('destroy').description('Destroy a deployment (layers in reverse order). Volumes, addresses and persistent volumes are kept unless --delete-data.'))
     .option('-y, --yes', 'do not ask; needs --confirm <name>')
@@ -272,6 +277,28 @@ async function deployCommand(
   }
 }
 
+async function kubeconfigCommand(file: string, options: CommonOptions & { write: string }, output: Output): Promise<void> {
+  const [{ spec }] = loadDeploymentFiles([file]);
+  if (spec.target.kind !== 'hetzner') {
+    throw new Refusal(`${spec.name} runs on an existing cluster: use its kubeconfig context ${spec.target.context}`, EXIT.usage);
+  }
+  // Before any engine runs: an existing file is never replaced.
+  if (existsSync(options.write)) throw new Refusal(`${options.write} exists; nothing was written (choose another path, or remove it first)`, EXIT.usage);
+  const p = await prepare(file, options, output, 'kubeconfig');
+  try {
+    const infra = deploymentStacks(p.spec, options.out, p.root).find((s) => s.layer === 'infra')!;
+    const outputs = await initAndReadOutputs({ ctx: p.ctx, stacks: [infra], planDir: p.ctx.planDir }, infra);
+    writePrivateFile(options.write, kubeconfigText(p.spec, outputs));
+    output.out(`wrote ${options.write} (mode 0600, context ${p.spec.name}, namespace ${namespaceName(p.spec)}); for example: kubectl --kubeconfig ${options.write} get pods`);
+  } catch (error) {
+    if (error instanceof MissingOutputs) throw new Refusal(`${error.message}: deploy ${p.spec.name} first`, EXIT.usage);
+    if (error instanceof FileExists) throw new Refusal(error.message, EXIT.usage);
+    throw error;
+  } finally {
+    p.done();
+  }
+}
+
 /** Where to go next: URLs, the first administrator, where state and secrets are. */
 export function printDeploySummary(spec: DeploymentSpec, root: string, log: string, infraOutputs: Outputs, output: Output): void {
   const ns = namespaceName(spec);
@@ -302,7 +329,7 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
     output.out(`  2. ${mas} promote-admin <username>`);
   }
   if (spec.target.kind === 'hetzner') {
-    output.out(`  (the cluster credentials are outputs of ${stackName(spec, 'infra')}: ${clusterCredentialOutputs().join(', ')})`);
+    output.out(`  (kubectl needs the node's kubeconfig: sovereign-matrix kubeconfig <file> --write <path>)`);
   } else {
     output.out(`  (with kubeconfig context ${spec.target.context})`);
   }

@@ -64,6 +64,12 @@ async function init(o: Orchestration, stack: StackDefinition): Promise<void> {
   await runEngineOk(o.ctx, { stack: stack.name, step: 'init', cwd: stack.dir, args: ['init', '-input=false', '-reconfigure', ...NO_COLOR, ...stack.backendArgs] });
 }
 
+/** init, then `output -json`: a stack's outputs in a fresh working directory. */
+export async function initAndReadOutputs(o: Orchestration, stack: StackDefinition): Promise<Outputs> {
+  await init(o, stack);
+  return readOutputs(o, stack);
+}
+
 /** `output -json`; {} when the stack has no state yet. Values never reach the log. */
 export async function readOutputs(o: Orchestration, stack: StackDefinition): Promise<Outputs> {
   const result = await runEngine(o.ctx, { stack: stack.name, step: 'output', cwd: stack.dir, args: ['output', '-json', ...NO_COLOR], privateStdout: true });

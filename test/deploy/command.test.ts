@@ -13,7 +13,7 @@ function summary(extraYaml = ''): string[] {
 function firstAdministrator(lines: string[]): string[] {
   const start = lines.findIndex((l) => l.startsWith('First administrator'));
   expect(start).toBeGreaterThan(0);
-  const end = lines.findIndex((l, i) => i > start && /^ {2}\((the cluster credentials|with kubeconfig context)/.test(l));
+  const end = lines.findIndex((l, i) => i > start && /^ {2}\((kubectl needs the node|with kubeconfig context)/.test(l));
   expect(end).toBeGreaterThan(start);
   return lines.slice(start, end);
 }

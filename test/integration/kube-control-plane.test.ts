@@ -7,7 +7,13 @@
  * StatefulSets get their Pods (Pending: there is no scheduler and no kubelet), the CRDs validate
  * and default like on a real cluster, and a deleted namespace is emptied and finalized.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubeconfigText, writePrivateFile } from '../../src/deploy/kubeconfig';
 import { PINNED_VERSIONS } from '../../src/versions';
+import { specOf, tempDir, VALID_YAML } from '../helpers';
+import { TOOLS_DIR } from './tools';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from './kube-control-plane';
 
 const NS = 'pss-smoke';
@@ -237,4 +243,30 @@ describe('the Kubernetes control plane', () => {
     expect((await getJson(['certificates', '--all-namespaces'])).items).toEqual([]);
     expect((await getJson(['helmchartconfigs', '--all-namespaces'])).items).toEqual([]);
   }, 180_000);
+});
+
+describe('sovereign-matrix kubeconfig', () => {
+  it('writes a kubeconfig that reaches the API server as cluster-admin, in the deployment namespace', async () => {
+    // The infra stack's outputs carry what the control plane's admin kubeconfig carries.
+    const admin = JSON.parse(readFileSync(plane().kubeconfig, 'utf8'));
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+    const outputs = {
+      kube_host: { value: plane().server },
+      kube_cluster_ca_certificate: { value: pem(admin.clusters[0].cluster['certificate-authority-data']) },
+      kube_client_certificate: { value: pem(admin.users[0].user['client-certificate-data']), sensitive: true },
+      kube_client_key: { value: pem(admin.users[0].user['client-key-data']), sensitive: true },
+    };
+    const spec = specOf(VALID_YAML);
+    const path = join(tempDir(), 'ministry.kubeconfig');
+    writePrivateFile(path, kubeconfigText(spec, outputs));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    await plane().kubectlOk(['create', 'namespace', 'matrix-ministry']);
+    await plane().kubectlOk(['--namespace', 'matrix-ministry', 'create', 'configmap', 'probe', '--from-literal=a=b']);
+    // Only the kit's file: no --namespace, so the context's namespace must be the deployment's.
+    const kubectl = join(TOOLS_DIR, 'bin', 'kubectl');
+    const run = (args: string[]) => execFileSync(kubectl, [`--kubeconfig=${path}`, ...args], { encoding: 'utf8' });
+    expect(run(['config', 'current-context']).trim()).toBe('ministry');
+    expect(run(['get', 'configmap', 'probe', '-o', 'jsonpath={.metadata.namespace}'])).toBe('matrix-ministry');
+    expect(run(['auth', 'can-i', '*', '*', '--all-namespaces']).trim()).toBe('yes');
+  });
 });

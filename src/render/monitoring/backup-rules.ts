@@ -63,7 +63,7 @@ export function backupRules(spec: DeploymentSpec): AlertRule[] {
       labels: { severity: 'warning' },
       annotations: {
         summary: "PostgreSQL's WAL archiving fails: point-in-time recovery falls behind and WAL piles up on the volume.",
-        description: `For 20 minutes PostgreSQL's archive_command has failed without archiving a single segment. Changes since the last archived segment are in no backup, and PostgreSQL keeps every unarchived segment in pg_wal.`,
+        description: `For 5 minutes PostgreSQL's archive_command has kept failing, without archiving a single segment in the last ${window}. Changes since the last archived segment are in no backup, and PostgreSQL keeps every unarchived segment in pg_wal.`,
         runbook: archiveRunbook,
       },
     },

@@ -119,7 +119,7 @@ export function k3sNodeRules(spec: DeploymentSpec): AlertRule[] {
       labels: { severity: 'warning' },
       annotations: {
         summary: `A certificate Traefik serves expires in less than ${CERTIFICATE_EXPIRY_WARNING_DAYS} days: its renewal is failing.`,
-        description: `Traefik renews its ACME certificates 30 days before they expire; one (labels cn and sans) still expires in less than ${CERTIFICATE_EXPIRY_WARNING_DAYS} days. When it expires, clients and other Matrix servers refuse the connection.`,
+        description: `Traefik renews its ACME certificates 30 days before they expire; the one for the names in the alert's sans label (cn is empty when the CA leaves the subject out, as Pebble does) still expires in less than ${CERTIFICATE_EXPIRY_WARNING_DAYS} days. When it expires, clients and other Matrix servers refuse the connection.`,
         runbook: [
           `1. Read why the renewal fails: \`${traefik} logs deployment/traefik --since=24h | grep -i -E 'acme|certificate'\`. Rate limits, DNS that does not point to the node, or port 80 closed all show there.`,
           `2. HTTP-01 needs port 80 from the internet: \`curl -sI http://<the host in sans>/.well-known/acme-challenge/test\` from outside must reach Traefik (a 404 from Traefik is fine).`,

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { loadDeploymentFiles, parseDeployment } from '../../src/config/load';
 import { alertRules, renderAlertRules } from '../../src/render/monitoring/alert-rules';
 import { dashboardExprs, dashboardMetricNames, dashboards } from '../../src/render/monitoring/dashboards';
-import { ALERT_RULES_FILE, renderScrapeConfig, SCRAPE_JOBS } from '../../src/render/monitoring/scrape-config';
+import { ALERT_RULES_FILE, renderScrapeConfig, SCRAPE_JOBS, scrapedComponents } from '../../src/render/monitoring/scrape-config';
 import { metricNames } from '../../src/render/monitoring/promql';
 import { MatrixClient, passwordLoginInsteadOfMas, sleep, startSynapse } from './backup-drill-matrix';
 import { freePort, startPostgres, tail, type Postgres } from './postgres';
@@ -143,7 +143,7 @@ test('Prometheus loaded the rendered rules: every group and alert', async () => 
 
 test('Synapse and postgres_exporter are scraped (up 1); MAS, not running here, is not (up 0)', async () => {
   const step = Date.now();
-  await waitFor('every job scraped once', 30_000, async () => (await query('up')).length === Object.keys(SCRAPE_JOBS).length);
+  await waitFor('every job scraped once', 30_000, async () => (await query('up')).length === scrapedComponents(spec).length);
   await waitFor('synapse and postgres up', 30_000, async () => {
     const up = await upByJob();
     return up.synapse === 1 && up.postgres === 1;

@@ -22,6 +22,17 @@ export const PORTS = {
   postgres: 5432,
   /** postgres_exporter (Prometheus metrics of PostgreSQL; its upstream default); cluster-internal only. */
   postgresExporter: 9187,
+  /**
+   * node_exporter on the kit's k3s node (its upstream default), bound to the node's private
+   * address only; the Hetzner firewall opens it to nobody.
+   */
+  nodeExporter: 9100,
+  /**
+   * Traefik's metrics entry point on the kit's k3s (the chart's default port), inside Traefik's
+   * pod: never exposed on the node or the load balancer. The same number as nodeExporter is no
+   * clash: Traefik does not use the host's network.
+   */
+  traefikMetrics: 9100,
   /** Matrix Authentication Service public listener, behind the ingress. */
   masHttp: 8080,
   /** MAS health and metrics; cluster-internal only. */

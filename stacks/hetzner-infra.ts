@@ -8,6 +8,7 @@ import { K3sCredentials } from '../src/components/k3s-credentials';
 import { hetznerLabels } from '../src/components/labels';
 import type { DeploymentSpec, HetznerTarget } from '../src/config/spec';
 import { PORTS } from '../src/ports';
+import { NODE_NETWORK } from '../src/render/k3s-node';
 import { Firewall } from '../src/providers/hcloud/bindings/firewall';
 import { Network } from '../src/providers/hcloud/bindings/network';
 import { NetworkSubnet } from '../src/providers/hcloud/bindings/network-subnet';
@@ -22,9 +23,6 @@ import { ZoneRrset } from '../src/providers/hcloud/bindings/zone-rrset';
 import { HETZNER_IMAGE } from '../src/versions';
 import { exportContract } from './contract-terraform';
 import { DeploymentStack } from './deployment-stack';
-
-/** The private network of a deployment; the node takes a fixed address in its subnet. */
-export const NETWORK = { range: '10.0.0.0/16', subnet: '10.0.1.0/24', nodeIp: '10.0.1.2' } as const;
 
 /**
  * Hetzner Cloud infrastructure of one deployment: a private network, a least-exposure firewall,
@@ -48,12 +46,12 @@ export class HetznerInfraStack extends DeploymentStack {
     const labels = (component: string) => hetznerLabels(spec.name, component);
     const name = (suffix: string) => `${spec.name}-${suffix}`;
 
-    const network = new Network(this, 'network', { name: name('net'), ipRange: NETWORK.range, labels: labels('network') });
+    const network = new Network(this, 'network', { name: name('net'), ipRange: NODE_NETWORK.range, labels: labels('network') });
     const subnet = new NetworkSubnet(this, 'subnet', {
       networkId: Token.asNumber(network.id),
       type: 'cloud',
       networkZone: target.networkZone,
-      ipRange: NETWORK.subnet,
+      ipRange: NODE_NETWORK.subnet,
     });
 
     this.firewall = new Firewall(this, 'firewall', {
@@ -97,7 +95,7 @@ export class HetznerInfraStack extends DeploymentStack {
     const userData = cloudConfig(spec, {
       volumeId: this.volume.id,
       publicIpv4: this.ipv4.ipAddress,
-      privateIpv4: NETWORK.nodeIp,
+      privateIpv4: NODE_NETWORK.nodeIp,
       serverCaCertPem: credentials.serverCa.certPem,
       serverCaKeyPem: credentials.serverCa.keyPem,
       clientCaCertPem: credentials.clientCa.certPem,
@@ -115,7 +113,7 @@ export class HetznerInfraStack extends DeploymentStack {
       publicNet: [
         { ipv4Enabled: true, ipv4: Token.asNumber(this.ipv4.id), ipv6Enabled: true, ipv6: Token.asNumber(this.ipv6.id) },
       ],
-      network: [{ networkId: Token.asNumber(network.id), ip: NETWORK.nodeIp }],
+      network: [{ networkId: Token.asNumber(network.id), ip: NODE_NETWORK.nodeIp }],
       userData: cloudConfigForTerraform(userData),
       // PostgreSQL gets to shut down cleanly before the server is replaced.
       shutdownBeforeDeletion: true,

@@ -40,6 +40,7 @@ const LOGIC_FREE: Record<string, string> = {
   'src/config/spec.ts': 'types of the resolved deployment only',
   'src/config/managed-settings.ts': 'a table of the settings `extra` may not change, read by the rules',
   'src/ports.ts': 'the table of every port',
+  'src/render/monitoring/rule-types.ts': 'types of the alert rules only',
 };
 
 /** The unit test of a module: src/<path>.ts is tested by test/<path>.test.ts, stacks/<m>.ts by test/stacks/<m>.test.ts. */

@@ -1,6 +1,16 @@
 import { Fn, Token } from 'cdktf';
 import { stringify } from 'yaml';
 import type { DeploymentSpec } from '../config/spec';
+import {
+  DATA_MOUNT,
+  NODE_EXPORTER_DROP_IN,
+  NODE_EXPORTER_ENV_FILE,
+  NODE_EXPORTER_PACKAGE,
+  renderNodeExporterDropIn,
+  renderNodeExporterEnv,
+} from '../render/k3s-node';
+
+export { DATA_MOUNT };
 
 /**
  * The cloud-init user data of the k3s node, as typed data. The stack hands this structure to
@@ -41,8 +51,6 @@ export interface NodeInputs {
   readonly clientCaKeyPem: string;
 }
 
-/** Everything that must survive a server rebuild lives on the data volume, mounted here. */
-export const DATA_MOUNT = '/var/lib/sovereign-matrix';
 /** k3s's data directory (cluster state, certificates) on the volume, so a rebuilt server resumes the same cluster. */
 export const K3S_DATA_DIR = `${DATA_MOUNT}/k3s`;
 /** Where k3s's local-path provisioner creates persistent volumes (PostgreSQL, media). */
@@ -128,6 +136,9 @@ export function cloudConfig(spec: DeploymentSpec, inputs: NodeInputs): CloudConf
         owner: 'root:root',
         content: ['[Unit]', 'Requires=sovereign-matrix-prepare.service', 'After=sovereign-matrix-prepare.service', ''].join('\n'),
       },
+      // Written before the package is installed (runcmd), so its first start already reads them.
+      { path: NODE_EXPORTER_ENV_FILE, permissions: '0644', owner: 'root:root', content: renderNodeExporterEnv(inputs.privateIpv4) },
+      { path: NODE_EXPORTER_DROP_IN, permissions: '0644', owner: 'root:root', content: renderNodeExporterDropIn() },
       {
         path: '/etc/ssh/sshd_config.d/10-sovereign-matrix.conf',
         permissions: '0644',
@@ -150,6 +161,10 @@ export function cloudConfig(spec: DeploymentSpec, inputs: NodeInputs): CloudConf
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'restart', 'ssh'],
       ['systemctl', 'enable', '--now', 'sovereign-matrix-prepare.service'],
+      // Node metrics (render/k3s-node.ts). Not in `packages`: that would pull in its Recommends
+      // (the collectors package: timers running smartctl, ipmitool, apt scripts) the kit does not read.
+      // The lock timeout waits for a first-boot apt run of unattended-upgrades instead of failing.
+      ['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-q', '--no-install-recommends', NODE_EXPORTER_PACKAGE],
       // The installer of the pinned release tag; it verifies the k3s binary against the release's checksums.
       [
         'sh',

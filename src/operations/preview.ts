@@ -1,8 +1,7 @@
 import { EXIT } from '../shared/exit-codes';
 import { addressRecords, publicNames, recordLine } from '../components/dns-records';
 import { TURN_TLS_SECRET } from '../components/k8s/certificates';
-import { namespaceName } from '../render/namespace';
-import { turnNamespaceName } from '../components/k8s/coturn';
+import { namespaceName, turnNamespaceName } from '../render/namespace';
 import { nodeRequirement } from '../config/sizing';
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';

@@ -8,3 +8,8 @@ import type { DeploymentSpec } from '../config/spec';
 export function namespaceName(spec: DeploymentSpec): string {
   return `matrix-${spec.name}`;
 }
+
+/** The namespace coturn runs in: host networking is outside the main namespace's pod security level. */
+export function turnNamespaceName(ns: string): string {
+  return `${ns}-turn`;
+}

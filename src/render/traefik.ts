@@ -10,6 +10,14 @@ export const CERT_RESOLVER = 'sovereign-matrix';
 export const TURNS_ENTRYPOINT = 'turns';
 
 /**
+ * Traefik's Prometheus metrics on the kit's k3s: the chart's `metrics` entry point (never exposed
+ * on the node), and the ClusterIP Service the chart creates for it with
+ * `metrics.prometheus.service.enabled`, named `<chart fullname>-metrics` (charts 39 to 41, which
+ * k3s 1.36 and 1.37 bundle), in kube-system where k3s installs Traefik.
+ */
+export const TRAEFIK_METRICS = { entryPoint: 'metrics', service: 'traefik-metrics', namespace: 'kube-system', path: '/metrics' } as const;
+
+/**
  * Traefik's dynamic configuration for TURN over TLS (file provider): a TCP router for the TURN
  * host's SNI on the `turns` entry point, with a certificate from the kit's ACME resolver, to
  * coturn's TCP listener on the node's public address (coturn listens on nothing else; the

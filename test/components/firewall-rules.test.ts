@@ -1,4 +1,5 @@
 import { ANYWHERE, inboundRules } from '../../src/components/firewall-rules';
+import { PORTS } from '../../src/ports';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 
 const open = (rules: ReturnType<typeof inboundRules>) => rules.filter((r) => r.sourceIps.some((ip) => (ANYWHERE as readonly string[]).includes(ip))).map((r) => `${r.protocol}/${r.port ?? '-'}`);
@@ -18,6 +19,20 @@ describe('inboundRules', () => {
     const narrow = inboundRules(specOf(`${VALID_YAML}calls:\n  relay_ports: { min: 50000, max: 50049 }\n`));
     expect(open(narrow)).toContain('udp/50000-50049');
     expect(open(inboundRules(specOf(`${VALID_YAML}calls:\n  turn: false\n`))).sort()).toEqual(['tcp/80', 'tcp/443', 'icmp/-'].sort());
+  });
+
+  it('opens no metrics port (node_exporter, Traefik, Synapse, postgres_exporter, MAS, Keycloak) to anyone, not even in a range', () => {
+    const metrics = [PORTS.nodeExporter, PORTS.traefikMetrics, PORTS.synapseMetrics, PORTS.postgresExporter, PORTS.masInternal, PORTS.keycloakManagement];
+    expect(metrics).toContain(9100);
+    // Relay ranges are UDP; a TCP rule over a range that held 9100 would open the exporter.
+    const wide = `${VALID_YAML}calls:\n  relay_ports: { min: 9000, max: 9999 }\n`;
+    for (const spec of [specOf(VALID_YAML), specOf(`${VALID_YAML}calls:\n  turn: false\n`), specOf(wide)]) {
+      for (const rule of inboundRules(spec).filter((r) => r.protocol === 'tcp')) {
+        const [from, to = from] = (rule.port ?? '').split('-').map(Number);
+        expect({ rule: rule.description, opened: metrics.filter((p) => p >= from && p <= to) }).toEqual({ rule: rule.description, opened: [] });
+      }
+    }
+    expect(inboundRules(specOf(wide)).some((r) => r.protocol === 'udp' && r.port === '9000-9999')).toBe(true);
   });
 
   it('opens no DTLS port (no listener runs there)', () => {

@@ -88,6 +88,16 @@ interface HelmValues {
   additionalArguments: string[];
   ports?: { web?: WebPortValues } & Record<string, unknown>;
   volumes?: { name: string; mountPath: string; type: string }[];
+  metrics?: { prometheus?: PrometheusValues };
+}
+/** The chart's metrics.prometheus values (charts 39 to 41). */
+interface PrometheusValues {
+  entryPoint: string;
+  addEntryPointsLabels?: boolean;
+  addServicesLabels?: boolean;
+  addRoutersLabels?: boolean;
+  /** Makes the chart create the metrics Service; no argument of Traefik's. */
+  service?: { enabled: boolean };
 }
 interface WebPortValues {
   redirections?: { entryPoint?: RedirectValues };
@@ -98,7 +108,7 @@ interface RedirectValues {
   scheme?: string;
   permanent?: boolean;
 }
-/** A further entry point of the chart's `ports` (the kit's `turns`). */
+/** A further entry point of the chart's `ports` (the kit's `turns`, exposed, and `metrics`, not exposed). */
 interface ExtraPortValues {
   port: number;
   expose: { default: boolean };
@@ -204,7 +214,7 @@ function extraEntryPoints(values: HelmValues): Record<string, ExtraPortValues> {
       Object.keys(port).sort().join() === 'expose,exposedPort,port,protocol' &&
       Number.isInteger(port.port) &&
       Number.isInteger(port.exposedPort) &&
-      JSON.stringify(port.expose) === '{"default":true}' &&
+      ['{"default":true}', '{"default":false}'].includes(JSON.stringify(port.expose)) &&
       port.protocol === 'TCP';
     if (!translatable) throw new Error(`the overlay does not translate ports.${name}: ${JSON.stringify(raw)}`);
     result[name] = port;
@@ -234,6 +244,26 @@ function chartArguments(values: HelmValues, local: Record<string, number>): stri
     `--entryPoints.web.http.redirections.entryPoint.to=:${port('websecure')}`,
     ...(redirect.scheme ? [`--entryPoints.web.http.redirections.entryPoint.scheme=${redirect.scheme}`] : []),
     ...(redirect.permanent !== undefined ? [`--entryPoints.web.http.redirections.entryPoint.permanent=${redirect.permanent}`] : []),
+    ...prometheusArguments(values),
+  ];
+}
+
+/**
+ * What the chart's pod template (_podtemplate.tpl, charts 39 to 41) renders from the kit's
+ * metrics.prometheus values; throws on a key it does not translate. The `service` key makes the
+ * chart create the metrics Service and adds no argument.
+ */
+function prometheusArguments(values: HelmValues): string[] {
+  const prometheus = values.metrics?.prometheus;
+  if (!prometheus) return [];
+  const unknown = Object.keys(values.metrics!).filter((k) => k !== 'prometheus').concat(Object.keys(prometheus).filter((k) => !['entryPoint', 'addEntryPointsLabels', 'addServicesLabels', 'addRoutersLabels', 'service'].includes(k)));
+  if (unknown.length > 0) throw new Error(`the overlay does not translate metrics values ${unknown.join(', ')}`);
+  return [
+    '--metrics.prometheus=true',
+    `--metrics.prometheus.entrypoint=${prometheus.entryPoint}`,
+    ...(prometheus.addRoutersLabels === true ? ['--metrics.prometheus.addRoutersLabels=true'] : []),
+    ...(prometheus.addEntryPointsLabels !== undefined ? [`--metrics.prometheus.addEntryPointsLabels=${prometheus.addEntryPointsLabels}`] : []),
+    ...(prometheus.addServicesLabels !== undefined ? [`--metrics.prometheus.addServicesLabels=${prometheus.addServicesLabels}`] : []),
   ];
 }
 
@@ -591,6 +621,9 @@ function firstNonLoopbackIpv4(): string {
   throw new Error('no non-loopback IPv4 address on this machine: the TURN tests need one to stand for the public address');
 }
 
+/** The metrics entry point the kit sets on every k3s: internal, never exposed. */
+const METRICS_PORT = { port: PORTS.traefikMetrics, expose: { default: false }, exposedPort: PORTS.traefikMetrics, protocol: 'TCP' };
+
 const example = synthesizeApps('example.yaml');
 const research = synthesizeApps('research-open.yaml');
 /** research-open.yaml with TURN off (TURN is on by default, in both files above). */
@@ -785,7 +818,7 @@ describe('the ingress setup the kit generates, on real Traefik 3.7.13 with Pebbl
     for (const synthesized of [example, research]) {
       const { spec, values } = synthesized;
       expect(spec.calls.turn).toBe(true);
-      expect(extraEntryPoints(values)).toEqual({ turns: { port: PORTS.turns, expose: { default: true }, exposedPort: PORTS.turns, protocol: 'TCP' } });
+      expect(extraEntryPoints(values)).toEqual({ turns: { port: PORTS.turns, expose: { default: true }, exposedPort: PORTS.turns, protocol: 'TCP' }, metrics: METRICS_PORT });
       expect(values.volumes).toEqual([{ name: 'sovereign-matrix-traefik', mountPath: '/sovereign-matrix', type: 'configMap' }]);
       expect(values.additionalArguments.filter((a) => a.startsWith('--providers.'))).toEqual([`${FILE_DIRECTORY}/sovereign-matrix`, '--providers.file.watch=true']);
       const files = mountedFiles(synthesized, '/sovereign-matrix', { ip: '192.0.2.1', port: 1234 });
@@ -794,7 +827,7 @@ describe('the ingress setup the kit generates, on real Traefik 3.7.13 with Pebbl
       expect(files['turns.yaml']).toContain('address: "192.0.2.1:1234"');
     }
     expect(turnOff.spec.calls.turn).toBe(false);
-    expect(extraEntryPoints(turnOff.values)).toEqual({});
+    expect(extraEntryPoints(turnOff.values)).toEqual({ metrics: METRICS_PORT });
     expect(turnOff.values.volumes).toBeUndefined();
     expect(turnOff.values.additionalArguments.filter((a) => a.startsWith('--providers.'))).toEqual([]);
     expect(turnOff.configMaps.filter((c) => c.metadata.namespace === 'kube-system')).toEqual([]);
@@ -803,7 +836,7 @@ describe('the ingress setup the kit generates, on real Traefik 3.7.13 with Pebbl
   it('with TURN off, Traefik runs without the turns entry point and the file provider the test adds', async () => {
     const stack = await startStack(turnOff, 'turn-off');
     try {
-      expect(stack.extra).toEqual({});
+      expect(Object.keys(stack.extra)).toEqual(['metrics']);
       expect(stack.args.filter((a) => a.startsWith('--providers.file.'))).toEqual([`${FILE_DIRECTORY}${stack.fileDir}`]);
       expect(stack.args.filter((a) => a.includes('turns'))).toEqual([]);
       const { service } = await route(stack, turnOff.spec.hostnames.sso, '/realms/matrix/.well-known/openid-configuration');
@@ -994,6 +1027,38 @@ describe('the ingress setup the kit generates, on real Traefik 3.7.13 with Pebbl
         const verified = await peerCertificate(stack.websecure, host, root);
         expect({ host, authorized: verified.authorized, error: verified.error }).toEqual({ host, authorized: true, error: undefined });
       }
+    });
+  });
+
+  describe("Prometheus metrics on the kit's internal entry point", () => {
+    it('serve traefik_tls_certs_not_after for each ACME certificate, with its expiry, and request counts by entry point and service', async () => {
+      const stack = stackOf('example');
+      const host = example.spec.hostnames.matrix;
+      expect(stack.args).toEqual(expect.arrayContaining(['--metrics.prometheus=true', '--metrics.prometheus.entrypoint=metrics', '--metrics.prometheus.addEntryPointsLabels=true', '--metrics.prometheus.addServicesLabels=true']));
+      const { cert } = await waitFor(`a Pebble certificate for ${host}`, stack.traefik, ACME_WAIT_MS, async () => {
+        const peer = await peerCertificate(stack.websecure, host);
+        return /^Pebble Intermediate CA/.test(String(peer.cert.issuer?.CN)) ? peer : undefined;
+      });
+      // A request through websecure, so the request counters have a sample.
+      expect((await route(stack, host, '/_matrix/client/versions')).service).toBe('synapse');
+      const serial = BigInt(`0x${cert.serialNumber}`).toString();
+      const metrics = await waitFor('the certificate in the metrics', stack.traefik, WAIT_MS, async () => {
+        const text = (await send(stack.extra.metrics, 'metrics.internal', '/metrics', { tls: false })).body;
+        return text.includes(`serial="${serial}"`) ? text : undefined;
+      });
+      const line = metrics.split('\n').find((l) => l.startsWith('traefik_tls_certs_not_after{') && l.includes(`serial="${serial}"`))!;
+      expect(line).toContain(`sans="${host}"`);
+      expect(Number(line.split(' ').pop())).toBe(Date.parse(cert.valid_to) / 1000);
+      timings.push(`metrics: ${line}`);
+      expect(metrics).toMatch(/^traefik_entrypoint_requests_total\{code="200",entrypoint="websecure",method="GET",protocol="http"\} [1-9]/m);
+      expect(metrics).toMatch(/^traefik_service_requests_total\{code="200",method="GET",protocol="http",service="[^"]*synapse[^"]*"\} [1-9]/m);
+    });
+
+    it('are not served on websecure or web', async () => {
+      const stack = stackOf('example');
+      expect((await send(stack.websecure, example.spec.hostnames.matrix, '/metrics', { tls: true })).status).toBe(404);
+      expect((await send(stack.web, example.spec.hostnames.matrix, '/metrics', { tls: false })).status).toBe(301);
+      expect((await send(stack.extra.metrics, 'metrics.internal', '/metrics', { tls: false })).status).toBe(200);
     });
   });
 

@@ -10,6 +10,7 @@ import {
 } from './workload';
 import { TurnCertificate, TURN_TLS_SECRET } from './certificates';
 import { COTURN_CERT_PATH, COTURN_ENV, COTURN_KEY_PATH, turnsTerminatedByTraefik } from '../../render/coturn';
+import { turnNamespaceName } from '../../render/namespace';
 
 import { type AppsContext, UID } from './apps-context';
 
@@ -96,9 +97,4 @@ export class Coturn extends Construct {
       ],
     });
   }
-}
-
-/** The namespace coturn runs in: host networking is outside the main namespace's pod security level. */
-export function turnNamespaceName(ns: string): string {
-  return `${ns}-turn`;
 }

@@ -5,7 +5,7 @@ import { type AppsContext } from './apps-context';
 import { PORTS } from '../../ports';
 import { COTURN_ENV } from '../../render/coturn';
 import { envPlaceholder } from '../../render/files';
-import { CERT_RESOLVER, TURNS_ENTRYPOINT } from '../../render/traefik';
+import { CERT_RESOLVER, TRAEFIK_METRICS, TURNS_ENTRYPOINT } from '../../render/traefik';
 
 /**
  * Encoded characters Matrix paths carry: `#` of room aliases (`/directory/room/%23alias%3Aserver`),
@@ -24,7 +24,8 @@ export const TRAEFIK_FILES = { configMap: 'sovereign-matrix-traefik', mountPath:
  * k3s ships Traefik; this configures it for the deployment: the ACME certificate resolver the
  * Ingress names, with the deployment's ACME server (an EU CA if configured) and contact; HTTP
  * sent to HTTPS; the encoded characters Matrix needs let through; TURN over TLS terminated on
- * 5349 (render/traefik.ts); and no calling home.
+ * 5349 (render/traefik.ts); Prometheus metrics (certificate expiry, requests) on an internal entry
+ * point the bundled Prometheus scrapes through the chart's metrics Service; and no calling home.
  *
  * The values use only keys the chart has kept across the releases k3s 1.36 and 1.37 bundle
  * (chart 39 to 41): `global.*` (the chart dropped `globalArguments` in 36), `ports.<name>.http.
@@ -59,6 +60,19 @@ export class TraefikConfig extends Construct {
         web: { http: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } },
         // k3s's service load balancer exposes the entry point on the node, like 80 and 443.
         ...(turns === undefined ? {} : { [TURNS_ENTRYPOINT]: { port: PORTS.turns, expose: { default: true }, exposedPort: PORTS.turns, protocol: 'TCP' } }),
+        // The chart's defaults, set so that no chart default decides: not exposed, so neither the
+        // load balancer Service nor the node carries it; only the ClusterIP metrics Service does.
+        [TRAEFIK_METRICS.entryPoint]: { port: PORTS.traefikMetrics, expose: { default: false }, exposedPort: PORTS.traefikMetrics, protocol: 'TCP' },
+      },
+      // traefik_tls_certs_not_after (the ACME certificates' expiry), and requests by entry point
+      // and by service. Router labels stay off (the chart's default): one series per Ingress path.
+      metrics: {
+        prometheus: {
+          entryPoint: TRAEFIK_METRICS.entryPoint,
+          addEntryPointsLabels: true,
+          addServicesLabels: true,
+          service: { enabled: true },
+        },
       },
       ...(turns === undefined ? {} : { volumes: [{ name: TRAEFIK_FILES.configMap, mountPath: TRAEFIK_FILES.mountPath, type: 'configMap' }] }),
       persistence: { enabled: true },

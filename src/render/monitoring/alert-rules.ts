@@ -3,44 +3,27 @@ import type { DeploymentSpec } from '../../config/spec';
 import { MAS_UPSTREAMS } from '../mas';
 import { namespaceName } from '../namespace';
 import { SYNAPSE_UPSTREAMS } from '../synapse';
+import { backupRules } from './backup-rules';
+import { clusterRules, k3sNodeRules } from './platform-rules';
+import type { AlertRule, RuleEvaluator, RuleFile, RuleGroup } from './rule-types';
 import { SCRAPE_JOBS } from './scrape-config';
 
 /**
- * The Prometheus alert rules of a deployment. Every expression uses only series that something in
- * the kit exports: `up` (Prometheus itself, per scrape job), Synapse 1.163.2's own metrics, and
- * postgres_exporter's. Alerts whose exporter the kit does not deploy yet (volume almost full,
- * certificate expiry, backup age, TURN allocations) are not here: a rule on a series nothing
- * exports never fires, and a silent alert is worse than none.
+ * The Prometheus alert rules of a deployment. Every expression uses only series that something
+ * exports where the rules are evaluated: `up` (Prometheus itself, per scrape job), Synapse 1.163.2's
+ * own metrics, postgres_exporter's, and on the kit's k3s node_exporter's and Traefik's
+ * (platform-rules.ts); on an existing cluster, with the cluster's Prometheus Operator stack, the
+ * kubelets' volume statistics and cert-manager's. A rule is rendered only for what the deployment
+ * has (federation, backups): a rule on a series nothing exports never fires, and a silent alert is
+ * worse than none. There is no TURN alert: coturn's own metrics count allocations but not failed
+ * ones, and Debian's coturn (the integration tests' build) has no metrics at all; see
+ * docs/operations.md, Monitoring.
  *
  * Annotations are plain text without templates, so the runbook an operator reads is exactly the
  * text reviewed here (and the rule tests can expect it verbatim).
  */
 
-export type Severity = 'critical' | 'warning';
-
-export interface AlertRule {
-  readonly alert: string;
-  readonly expr: string;
-  /** How long the condition must hold before the alert fires (Prometheus duration). */
-  readonly for: string;
-  readonly labels: { readonly severity: Severity };
-  readonly annotations: {
-    readonly summary: string;
-    readonly description: string;
-    /** What an operator does, step by step, with the commands to run. */
-    readonly runbook: string;
-  };
-}
-
-export interface RuleGroup {
-  readonly name: string;
-  readonly rules: readonly AlertRule[];
-}
-
-/** The document Prometheus reads from a rule file. */
-export interface RuleFile {
-  readonly groups: readonly RuleGroup[];
-}
+export type { AlertRule, RuleEvaluator, RuleFile, RuleGroup, Severity } from './rule-types';
 
 /** Share of 5xx responses that counts as failing (HomeserverErrors; the dashboard draws it). */
 export const HOMESERVER_ERROR_SHARE_THRESHOLD = 0.05;
@@ -49,20 +32,33 @@ export const FEDERATION_PENDING_PDUS_THRESHOLD = 1000;
 /** Stream positions (about one per event) a background event processor may trail the writer. */
 export const EVENT_PROCESSING_LAG_THRESHOLD = 1000;
 
-export function alertRules(spec: DeploymentSpec): RuleFile {
+/**
+ * Who evaluates the rules when the caller does not say: the Prometheus Operator's stack when the
+ * deployment file asks for it, the bundled Prometheus otherwise. With `auto` only deploy knows,
+ * so the PrometheusRule passes 'prometheus-operator' and the bundled stack 'bundled'.
+ */
+export function defaultEvaluator(spec: DeploymentSpec): RuleEvaluator {
+  return spec.target.kind === 'kubernetes' && spec.monitoring.stack === 'prometheus-operator' ? 'prometheus-operator' : 'bundled';
+}
+
+export function alertRules(spec: DeploymentSpec, evaluator: RuleEvaluator = defaultEvaluator(spec)): RuleFile {
   const ns = namespaceName(spec);
-  return {
-    groups: [
-      { name: 'synapse', rules: synapseRules(spec, ns) },
-      { name: 'postgres', rules: postgresRules(ns) },
-      { name: 'mas', rules: masRules(ns) },
-    ],
-  };
+  const groups: RuleGroup[] = [
+    { name: 'synapse', rules: synapseRules(spec, ns) },
+    { name: 'postgres', rules: postgresRules(ns) },
+    { name: 'mas', rules: masRules(ns) },
+  ];
+  // The kit's k3s node: its data volume, its ingress and certificates (always the bundled stack).
+  if (spec.target.kind === 'hetzner') groups.push({ name: 'node', rules: k3sNodeRules(spec) });
+  // An existing cluster: only the operator's stack scrapes the kubelets and cert-manager.
+  else if (evaluator === 'prometheus-operator') groups.push({ name: 'cluster', rules: clusterRules(spec) });
+  if (spec.backup.enabled) groups.push({ name: 'backup', rules: backupRules(spec) });
+  return { groups };
 }
 
 /** The rule file as Prometheus (and `promtool check rules`) reads it. */
-export function renderAlertRules(spec: DeploymentSpec): string {
-  return `# Alert rules of the ${spec.name} deployment (${namespaceName(spec)}).\n${YAML.stringify(alertRules(spec), { lineWidth: 0 })}`;
+export function renderAlertRules(spec: DeploymentSpec, evaluator: RuleEvaluator = defaultEvaluator(spec)): string {
+  return `# Alert rules of the ${spec.name} deployment (${namespaceName(spec)}).\n${YAML.stringify(alertRules(spec, evaluator), { lineWidth: 0 })}`;
 }
 
 // The workloads and their main containers carry the names of their Services (deployment/synapse,

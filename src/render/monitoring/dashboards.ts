@@ -1,7 +1,7 @@
 import type { DeploymentSpec } from '../../config/spec';
 import type { RenderedFile } from '../files';
 import { EVENT_PROCESSING_LAG_THRESHOLD, FEDERATION_PENDING_PDUS_THRESHOLD, HOMESERVER_ERROR_SHARE_THRESHOLD } from './alert-rules';
-import { SCRAPE_JOBS, type ScrapedComponent } from './scrape-config';
+import { SCRAPE_JOBS, scrapedComponents, type ScrapedComponent } from './scrape-config';
 import { metricNames } from './promql';
 
 /**
@@ -294,13 +294,15 @@ const JOB_TITLES: Record<ScrapedComponent, string> = {
   synapse: 'Synapse up',
   mas: 'MAS (authentication) up',
   postgres: 'postgres_exporter up',
+  node: 'node_exporter up',
+  traefik: 'Traefik up',
 };
 
 /** Is everything up, what fires, and the database's load: the first page an operator opens. */
 export function overviewDashboard(spec: DeploymentSpec): Dashboard {
   const pg = `job="${SCRAPE_JOBS.postgres}"`;
   const rate = (series: string) => `rate(${series}[${RATE_WINDOW}])`;
-  const components = Object.keys(SCRAPE_JOBS) as ScrapedComponent[];
+  const components = scrapedComponents(spec);
   const panels: PanelSpec[] = [
     ...components.map(
       (component): PanelSpec => ({

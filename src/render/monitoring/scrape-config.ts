@@ -1,9 +1,11 @@
 import YAML from 'yaml';
 import type { DeploymentSpec } from '../../config/spec';
 import { PORTS } from '../../ports';
+import { NODE_NETWORK } from '../k3s-node';
 import { MAS_METRICS_PATH, MAS_UPSTREAMS } from '../mas';
 import { namespaceName } from '../namespace';
 import { SYNAPSE_UPSTREAMS } from '../synapse';
+import { TRAEFIK_METRICS } from '../traefik';
 
 /**
  * The Prometheus job of each scraped component. The alert rules select their series by these
@@ -13,12 +15,30 @@ export const SCRAPE_JOBS = {
   synapse: 'synapse',
   mas: 'mas',
   postgres: 'postgres',
+  /** node_exporter on the kit's k3s node. */
+  node: 'node',
+  /** k3s's bundled Traefik: certificate expiry and requests. */
+  traefik: 'traefik',
 } as const;
 
 export type ScrapedComponent = keyof typeof SCRAPE_JOBS;
 
-/** Where each component is scraped, `host:port`. */
-export type ScrapeTargets = Readonly<Record<ScrapedComponent, string>>;
+/** The deployment's own components, in its namespace: scraped on every target. */
+export const DEPLOYMENT_COMPONENTS = ['synapse', 'mas', 'postgres'] as const satisfies readonly ScrapedComponent[];
+
+/**
+ * The kit's k3s node itself, on Hetzner targets only: on an existing cluster the operator's own
+ * monitoring scrapes the nodes and the ingress controller, which the kit does not run there.
+ */
+export const K3S_NODE_COMPONENTS = ['node', 'traefik'] as const satisfies readonly ScrapedComponent[];
+
+/** The components scraped for a deployment, in job order. */
+export function scrapedComponents(spec: DeploymentSpec): ScrapedComponent[] {
+  return spec.target.kind === 'hetzner' ? [...DEPLOYMENT_COMPONENTS, ...K3S_NODE_COMPONENTS] : [...DEPLOYMENT_COMPONENTS];
+}
+
+/** Where each component is scraped, `host:port`: one entry for every component of scrapedComponents(spec). */
+export type ScrapeTargets = Readonly<Partial<Record<ScrapedComponent, string>>>;
 
 /** Served by Synapse's `metrics` listener (PORTS.synapseMetrics). */
 export const SYNAPSE_METRICS_PATH = '/_synapse/metrics';
@@ -42,15 +62,23 @@ export const DEFAULT_SCRAPE_INTERVALS: ScrapeIntervals = { scrapeSeconds: 30, ev
  * The in-cluster targets: each component's Service in the deployment's namespace, on its metrics
  * port. postgres_exporter is reached through the `postgres` Service, next to the database it reads.
  * The Services expose only their main port so far; wiring monitoring into the cluster (the next
- * step of the monitoring work) adds these ports and the exporter.
+ * step of the monitoring work) adds these ports and the exporter. On the kit's k3s also the node's
+ * node_exporter, on the node's private address (the one address it listens on), and Traefik through
+ * the chart's metrics Service in kube-system.
  */
 export function inClusterScrapeTargets(spec: DeploymentSpec): ScrapeTargets {
   const namespace = namespaceName(spec);
   const at = (service: string, port: number) => `${service}.${namespace}.svc:${port}`;
-  return {
+  const targets = {
     synapse: at(MAS_UPSTREAMS.synapse, PORTS.synapseMetrics),
     mas: at(SYNAPSE_UPSTREAMS.mas, PORTS.masInternal),
     postgres: at(SYNAPSE_UPSTREAMS.postgres, PORTS.postgresExporter),
+  };
+  if (spec.target.kind !== 'hetzner') return targets;
+  return {
+    ...targets,
+    node: `${NODE_NETWORK.nodeIp}:${PORTS.nodeExporter}`,
+    traefik: `${TRAEFIK_METRICS.service}.${TRAEFIK_METRICS.namespace}.svc:${PORTS.traefikMetrics}`,
   };
 }
 
@@ -58,10 +86,12 @@ const METRICS_PATHS: Readonly<Record<ScrapedComponent, string>> = {
   synapse: SYNAPSE_METRICS_PATH,
   mas: MAS_METRICS_PATH,
   postgres: '/metrics',
+  node: '/metrics',
+  traefik: TRAEFIK_METRICS.path,
 };
 
 /**
- * prometheus.yml for one deployment: one job per component, the alert rules file. `targets`
+ * prometheus.yml for one deployment: one job per component of scrapedComponents(spec), the alert rules file. `targets`
  * defaults to the in-cluster Services; the integration test passes loopback addresses (and
  * shorter intervals), and gets the same file otherwise.
  */
@@ -73,7 +103,9 @@ export function renderScrapeConfig(
   for (const [name, seconds] of Object.entries(intervals)) {
     if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`scrape config: ${name} must be a whole number of seconds >= 1, not ${seconds}`);
   }
-  const components = Object.keys(SCRAPE_JOBS) as ScrapedComponent[];
+  const components = scrapedComponents(spec);
+  const missing = components.filter((c) => targets[c] === undefined);
+  if (missing.length > 0) throw new Error(`scrape config: no target for ${missing.join(', ')}`);
   const config = {
     global: {
       scrape_interval: `${intervals.scrapeSeconds}s`,

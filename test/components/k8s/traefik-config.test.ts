@@ -1,3 +1,4 @@
+import { PORTS } from '../../../src/ports';
 import { renderAll } from '../../../src/render';
 import { specOf, VALID_YAML } from '../../helpers';
 import { type Json, objects, synth } from './helpers';
@@ -33,7 +34,18 @@ describe('Traefik on the k3s node', () => {
     );
     expect(off.volumes).toBeUndefined();
     expect(off.additionalArguments.filter((a: string) => a.startsWith('--providers.'))).toEqual([]);
-    expect(Object.keys(off.ports)).toEqual(['web']);
+    expect(Object.keys(off.ports)).toEqual(['web', 'metrics']);
+  });
+
+  it('serves Prometheus metrics on an internal entry point, behind a ClusterIP Service only, never on the node', () => {
+    expect(values.ports.metrics).toEqual({ port: PORTS.traefikMetrics, expose: { default: false }, exposedPort: PORTS.traefikMetrics, protocol: 'TCP' });
+    expect(values.metrics).toEqual({ prometheus: { entryPoint: 'metrics', addEntryPointsLabels: true, addServicesLabels: true, service: { enabled: true } } });
+    // Only web, websecure (chart default) and turns reach the load balancer: no port of the kit's
+    // values besides turns is exposed, and none sits on the host.
+    const exposed = Object.entries(values.ports as Record<string, Json>).filter(([, p]) => p.expose?.default === true).map(([name]) => name);
+    expect(exposed).toEqual(['turns']);
+    for (const port of Object.values(values.ports as Record<string, Json>)) expect(port.hostPort).toBeUndefined();
+    expect(values.hostNetwork).toBeUndefined();
   });
 
   it('uses the deployment ACME server and does not call home', () => {

@@ -7,26 +7,43 @@ import {
   inClusterScrapeTargets,
   renderScrapeConfig,
   SCRAPE_JOBS,
+  scrapedComponents,
   SYNAPSE_METRICS_PATH,
 } from '../../../src/render/monitoring/scrape-config';
+import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';
 import { specWith } from '../fixtures';
+
+/** The same deployment on an existing cluster instead of the kit's k3s. */
+const CLUSTER = specOf(VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML);
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const LOOPBACK = { synapse: '127.0.0.1:19000', mas: '127.0.0.1:18081', postgres: '127.0.0.1:19187' };
+const LOOPBACK = { synapse: '127.0.0.1:19000', mas: '127.0.0.1:18081', postgres: '127.0.0.1:19187', node: '127.0.0.1:19100', traefik: '127.0.0.1:19101' };
 
 function jobs(config: Obj): Record<string, Obj> {
   return Object.fromEntries((config.scrape_configs as Obj[]).map((job) => [job.job_name, job]));
 }
 
 describe('inClusterScrapeTargets', () => {
-  it("names each component's Service in the deployment's namespace, on its metrics port", () => {
+  it("names each component's Service in the deployment's namespace, on its metrics port; on the kit's k3s also the node and Traefik", () => {
     expect(inClusterScrapeTargets(specWith())).toEqual({
       synapse: `synapse.matrix-ministry.svc:${PORTS.synapseMetrics}`,
       mas: `mas.matrix-ministry.svc:${PORTS.masInternal}`,
       postgres: `postgres.matrix-ministry.svc:${PORTS.postgresExporter}`,
+      // The node's fixed private address (the infra stack's network), the one node_exporter listens on.
+      node: `10.0.1.2:${PORTS.nodeExporter}`,
+      // The chart's metrics Service (metrics.prometheus.service.enabled in traefik-config.ts).
+      traefik: `traefik-metrics.kube-system.svc:${PORTS.traefikMetrics}`,
     });
     expect(PORTS.postgresExporter).toBe(9187);
+  });
+
+  it('leaves the node and the ingress controller to the operator on an existing cluster', () => {
+    expect(Object.keys(inClusterScrapeTargets(CLUSTER))).toEqual(['synapse', 'mas', 'postgres']);
+    expect(scrapedComponents(CLUSTER)).toEqual(['synapse', 'mas', 'postgres']);
+    expect(scrapedComponents(specWith())).toEqual(['synapse', 'mas', 'postgres', 'node', 'traefik']);
+    const jobs = (YAML.parse(renderScrapeConfig(CLUSTER)) as Obj).scrape_configs.map((j: Obj) => j.job_name);
+    expect(jobs).toEqual(['synapse', 'mas', 'postgres']);
   });
 });
 
@@ -38,6 +55,8 @@ describe('renderScrapeConfig', () => {
     expect(byName.synapse).toEqual({ job_name: 'synapse', metrics_path: SYNAPSE_METRICS_PATH, static_configs: [{ targets: ['synapse.matrix-ministry.svc:9000'] }] });
     expect(byName.mas).toEqual({ job_name: 'mas', metrics_path: MAS_METRICS_PATH, static_configs: [{ targets: ['mas.matrix-ministry.svc:8081'] }] });
     expect(byName.postgres).toEqual({ job_name: 'postgres', metrics_path: '/metrics', static_configs: [{ targets: ['postgres.matrix-ministry.svc:9187'] }] });
+    expect(byName.node).toEqual({ job_name: 'node', metrics_path: '/metrics', static_configs: [{ targets: ['10.0.1.2:9100'] }] });
+    expect(byName.traefik).toEqual({ job_name: 'traefik', metrics_path: '/metrics', static_configs: [{ targets: ['traefik-metrics.kube-system.svc:9100'] }] });
     expect(SYNAPSE_METRICS_PATH).toBe('/_synapse/metrics');
   });
 
@@ -62,6 +81,12 @@ describe('renderScrapeConfig', () => {
   it('takes shorter intervals, and keeps the scrape timeout within the scrape interval', () => {
     const config = YAML.parse(renderScrapeConfig(specWith(), LOOPBACK, { scrapeSeconds: 2, evaluationSeconds: 3 })) as Obj;
     expect(config.global).toEqual({ scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '3s' });
+  });
+
+  it('refuses to leave out the target of a scraped component', () => {
+    const { node: _node, ...withoutNode } = LOOPBACK;
+    expect(() => renderScrapeConfig(specWith(), withoutNode)).toThrow('scrape config: no target for node');
+    expect(() => renderScrapeConfig(CLUSTER, withoutNode)).not.toThrow();
   });
 
   it('refuses intervals Prometheus could not read as whole seconds', () => {

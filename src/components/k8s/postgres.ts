@@ -127,6 +127,9 @@ function exporterSidecar(ctx: AppsContext, socket: IVolumeMount): { container: I
     args: postgresExporterArgs(ctx.spec, PORTS.postgresExporter, EXPORTER_QUERIES_DIR),
     env: [{ name: 'DATA_SOURCE_NAME', value: exporterDataSource(socket.mountPath) }],
     ports: [{ name: 'metrics', containerPort: PORTS.postgresExporter }],
+    // Its landing page: up without touching the database (a scrape would, every probe).
+    readinessProbe: { httpGet: { path: '/', port: PORTS.postgresExporter }, periodSeconds: 10 },
+    livenessProbe: { httpGet: { path: '/', port: PORTS.postgresExporter }, periodSeconds: 30, failureThreshold: 5 },
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
     securityContext: containerSecurityContext(UID.nobody),
     volumeMounts: [

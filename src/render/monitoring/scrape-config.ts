@@ -41,8 +41,8 @@ export const DEFAULT_SCRAPE_INTERVALS: ScrapeIntervals = { scrapeSeconds: 30, ev
 /**
  * The in-cluster targets: each component's Service in the deployment's namespace, on its metrics
  * port. postgres_exporter is reached through the `postgres` Service, next to the database it reads.
- * The Services expose only their main port so far; wiring monitoring into the cluster (the next
- * step of the monitoring work) adds these ports and the exporter.
+ * Each Service carries its metrics port after its main one; the network policies open it to the
+ * scraper only (src/components/k8s/scraper.ts).
  */
 export function inClusterScrapeTargets(spec: DeploymentSpec): ScrapeTargets {
   const namespace = namespaceName(spec);

@@ -24,7 +24,7 @@ describe('postgres/init-metrics.sql', () => {
 
   test('the role: login without a password (socket only), no other attribute, member of pg_monitor and of nothing else', () => {
     expect(statements).toContain("SELECT 'CREATE ROLE metrics' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'metrics') \\gexec");
-    expect(statements).toContain('ALTER ROLE metrics WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD NULL CONNECTION LIMIT 5;');
+    expect(statements).toContain('ALTER ROLE metrics WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD NULL CONNECTION LIMIT 10;');
     expect(statements.filter((s) => /^GRANT .* TO metrics;$/.test(s))).toEqual([
       'GRANT pg_monitor TO metrics;',
       'GRANT USAGE ON SCHEMA sovereign_matrix TO metrics;',

@@ -52,6 +52,13 @@ function upstreamImages(versions: ComponentVersions) {
     pgbackrest: `docker.io/woblerr/pgbackrest:${BACKUP_TOOL_VERSIONS.pgbackrest}`,
     /** The files backup agent (restic's official image); not overridable per deployment. */
     restic: `docker.io/restic/restic:${BACKUP_TOOL_VERSIONS.restic}`,
+    /**
+     * postgres_exporter, the metrics sidecar beside PostgreSQL; not overridable per deployment.
+     * The reference ESS pins (element-hq/ess-helm values.yaml): 0.18 reads PostgreSQL 17's moved
+     * checkpoint statistics (Debian's 0.11, which the integration test runs, does not). Docker
+     * Hub, as ESS; the project also publishes quay.io/prometheuscommunity, for a mirror.
+     */
+    postgresExporter: 'docker.io/prometheuscommunity/postgres-exporter:v0.18.1',
     /** Serves the .well-known delegation files; not overridable per deployment. */
     wellKnown: 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine',
   } as const;

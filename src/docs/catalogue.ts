@@ -73,6 +73,13 @@ export const IMAGE_CATALOGUE: Readonly<Record<string, SoftwareEntry>> = {
     licence: 'BSD-2-Clause',
     upstream: 'https://restic.net/',
   },
+  'docker.io/prometheuscommunity/postgres-exporter': {
+    key: 'postgresExporter',
+    software: 'postgres_exporter',
+    role: 'PostgreSQL metrics for the scraper (sidecar of PostgreSQL, role with pg_monitor only)',
+    licence: 'Apache-2.0',
+    upstream: 'https://github.com/prometheus-community/postgres_exporter',
+  },
   'docker.io/nginxinc/nginx-unprivileged': {
     key: 'wellKnown',
     software: 'nginx (unprivileged image)',

@@ -51,6 +51,19 @@ export const BACKUP_PATHS = {
   synapseConfig: SYNAPSE_PATHS.config,
 } as const;
 
+/**
+ * What the agents keep on their pod's data volume, beside PGDATA (postgres) or the media (files):
+ * the state directory with the time of the newest successful backup (`last-success`, epoch
+ * seconds, written only after a backup succeeded), and PostgreSQL's WAL spool (segments
+ * PostgreSQL archived that are not in the bucket yet). postgres_exporter reads the first's mtime
+ * and the second's listing (src/render/postgres-exporter.ts), so they are named here once.
+ */
+export const BACKUP_VOLUME_FILES = {
+  stateDir: 'backup-state',
+  lastSuccess: 'last-success',
+  walSpoolDir: 'wal-spool',
+} as const;
+
 /** The environment of each agent that holds credentials, by the Secret key it comes from. */
 export const BACKUP_SECRET_ENV = {
   postgres: {
@@ -191,7 +204,7 @@ function settings(spec: DeploymentSpec): string {
  * A segment archived twice (after a crash) is copied again; the agent pushes duplicates safely.
  */
 function walSpoolScript(): string {
-  return renderTemplate(`backup/${BACKUP_FILES.walSpool}`, { POSTGRES_VOLUME: BACKUP_PATHS.postgresVolume });
+  return renderTemplate(`backup/${BACKUP_FILES.walSpool}`, { POSTGRES_VOLUME: BACKUP_PATHS.postgresVolume, WAL_SPOOL_DIR: BACKUP_VOLUME_FILES.walSpoolDir });
 }
 
 /**
@@ -235,5 +248,8 @@ function agentScript(): string {
     PGDATA: BACKUP_PATHS.pgdata,
     SYNAPSE_DATA: BACKUP_PATHS.synapseData,
     SYNAPSE_CONFIG: BACKUP_PATHS.synapseConfig,
+    STATE_DIR: BACKUP_VOLUME_FILES.stateDir,
+    LAST_SUCCESS_FILE: BACKUP_VOLUME_FILES.lastSuccess,
+    WAL_SPOOL_DIR: BACKUP_VOLUME_FILES.walSpoolDir,
   });
 }

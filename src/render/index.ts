@@ -6,6 +6,7 @@ import type { RenderedFile } from './files';
 import { renderKeycloak } from './keycloak';
 import { renderMas } from './mas';
 import { renderKeycloakPostgresInit, renderMasPostgresInit, renderPostgresInit } from './postgres';
+import { renderPostgresExporterQueries, renderPostgresMetricsInit } from './postgres-exporter';
 import { renderSynapse } from './synapse';
 import { renderTraefik } from './traefik';
 import { renderWebServer } from './web-server';
@@ -28,6 +29,8 @@ const RENDERERS: readonly Renderer[] = [
   renderTraefik,
   renderMasPostgresInit,
   renderKeycloakPostgresInit,
+  renderPostgresMetricsInit,
+  renderPostgresExporterQueries,
   renderMas,
   renderKeycloak,
   renderBackup,

@@ -24,6 +24,7 @@ import { alertRules, renderAlertRules } from '../../src/render/monitoring/alert-
 import { dashboardExprs, dashboardMetricNames, dashboards } from '../../src/render/monitoring/dashboards';
 import { ALERT_RULES_FILE, renderScrapeConfig, SCRAPE_JOBS, scrapedComponents } from '../../src/render/monitoring/scrape-config';
 import { metricNames } from '../../src/render/monitoring/promql';
+import { exporterDataSource, renderPostgresMetricsInit } from '../../src/render/postgres-exporter';
 import { MatrixClient, passwordLoginInsteadOfMas, sleep, startSynapse } from './backup-drill-matrix';
 import { freePort, startPostgres, tail, type Postgres } from './postgres';
 import { stopProcessGroup } from './process-group';
@@ -80,13 +81,17 @@ beforeAll(async () => {
   synapse = await startSynapse({ python, configFile: run.configFile, cwd: run.dir, logFile: run.logFile, env: { PGPASSWORD: run.dbPassword }, base: synapseBase, timeoutMs: 180_000 });
   timings.push(`Synapse boot (fresh database): ${seconds(Date.now() - step)}`);
 
+  // The exporter's role, from the rendered init script, as Synapse's init container runs it.
+  const [metricsInit] = renderPostgresMetricsInit(spec);
+  writeFileSync(join(root, 'init-metrics.sql'), metricsInit.content);
+  pg.psql(['-v', 'ON_ERROR_STOP=1', '-f', join(root, 'init-metrics.sql')]);
   const exporterPort = await freePort();
   logs.exporter = join(root, 'postgres-exporter.log');
   // 0.11.1's bgwriter collector reads pg_stat_bgwriter columns PostgreSQL 17 moved to
   // pg_stat_checkpointer ("pq: column checkpoints_timed does not exist", measured on 17.12); off.
   exporter = spawnLogged(exporterBin, [`--web.listen-address=127.0.0.1:${exporterPort}`, '--no-collector.bgwriter'], logs.exporter, {
-    // Over the cluster's socket as the superuser; the production role is the next slice's.
-    DATA_SOURCE_NAME: `host=${pg.socketDir} port=${pg.port} user=postgres dbname=postgres sslmode=disable`,
+    // Over the cluster's socket as the production role (postgres-metrics.test.ts tests its limits).
+    DATA_SOURCE_NAME: exporterDataSource(pg.socketDir, pg.port),
   });
 
   const masPort = await freePort(); // nothing listens there (see the header)

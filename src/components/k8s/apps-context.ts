@@ -14,7 +14,13 @@ import { namespaceName } from '../../render/namespace';
 import { images } from '../../versions';
 
 /** Unix IDs the images run as (from their Dockerfiles). */
-export const UID = { synapse: 991, postgres: 999, nginx: 101, coturn: 65534, mas: 65532, keycloak: 1000 } as const;
+export const UID = { synapse: 991, postgres: 999, nginx: 101, coturn: 65534, mas: 65532, keycloak: 1000, nobody: 65534 } as const;
+
+/** A further port of a component's Service, by name. */
+export interface ServicePort {
+  readonly name: string;
+  readonly port: number;
+}
 
 /**
  * Values only known when the deployment is applied. The apps stack passes Terraform references
@@ -109,14 +115,19 @@ export class AppsContext {
     return configDigest(this.renderedFiles(service));
   }
 
-  service(scope: Construct, component: string, port: number, portName = 'main'): void {
+  /**
+   * The component's Service: its main port first (what the other components and the ingress
+   * reach), then any further named ports (the metrics port the scraper reads; network policies,
+   * not the Service, decide who may connect).
+   */
+  service(scope: Construct, component: string, port: number, portName = 'main', more: readonly ServicePort[] = []): void {
     new KubeObject(scope, 'service', {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: component, namespace: this.ns, labels: componentLabels(this.spec.name, component) },
       spec: {
         selector: selectorLabels(this.spec.name, component),
-        ports: [{ name: portName, port, targetPort: port, protocol: 'TCP' }],
+        ports: [{ name: portName, port }, ...more].map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: 'TCP' })),
       },
     });
   }
@@ -135,15 +146,20 @@ export class AppsContext {
   /**
    * An init container that runs a rendered, idempotent database init script as the PostgreSQL
    * superuser; the role's password arrives as a psql variable from a Secret. The script comes
-   * from the postgres-config ConfigMap the PostgreSQL component makes.
+   * from the postgres-config ConfigMap the PostgreSQL component makes. `alsoRun` are further
+   * scripts of that ConfigMap run after it in the same session (database `postgres`).
    */
-  databaseInit(script: string, variable: string, passwordSecret: string, uid: number): { volume: IVolume; container: IContainer } {
+  databaseInit(script: string, variable: string, passwordSecret: string, uid: number, alsoRun: readonly string[] = []): { volume: IVolume; container: IContainer } {
+    const scripts = [script, ...alsoRun];
     return {
-      volume: { name: 'postgres-init', configMap: { name: 'postgres-config', items: [{ key: script, path: script }] } },
+      volume: { name: 'postgres-init', configMap: { name: 'postgres-config', items: scripts.map((s) => ({ key: s, path: s })) } },
       container: {
         name: 'database',
         image: this.image.postgres,
-        command: ['psql', '-v', 'ON_ERROR_STOP=1', '-v', `${variable}=$(ROLE_PASSWORD)`, '-h', SYNAPSE_UPSTREAMS.postgres, '-U', 'postgres', '-f', `/init/${script}`],
+        command: [
+          'psql', '-v', 'ON_ERROR_STOP=1', '-v', `${variable}=$(ROLE_PASSWORD)`, '-h', SYNAPSE_UPSTREAMS.postgres, '-U', 'postgres',
+          ...scripts.flatMap((s) => ['-f', `/init/${s}`]),
+        ],
         env: [
           { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-superuser', key: 'password' } } },
           { name: 'ROLE_PASSWORD', valueFrom: { secretKeyRef: { name: passwordSecret, key: 'password' } } },

@@ -38,8 +38,9 @@ export class Mas extends Construct {
         ...(upstream ? [{ key: 'upstream-client-secret', path: MAS_SECRET_FILES.upstreamClientSecret }] : []),
       ].map((f) => ({ ...f, secretName: 'mas-secrets' })),
     );
-    // Only the web listener: health and metrics stay on the pod.
-    ctx.service(this, component, MAS_LISTENERS.web.port, 'web');
+    // The web listener, then the internal one (health and /metrics) for the scraper; network
+    // policies open it to the scraper only, and no ingress route leads to it.
+    ctx.service(this, component, MAS_LISTENERS.web.port, 'web', [{ name: MAS_LISTENERS.internal.name, port: MAS_LISTENERS.internal.port }]);
     const health = { httpGet: { path: MAS_HEALTH_PATH, port: MAS_LISTENERS.internal.port } };
     ctx.deployment(this, component, { digest: config.digest }, {
       ...POD_DEFAULTS,

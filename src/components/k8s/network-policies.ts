@@ -4,6 +4,7 @@ import { KubeObject } from './kube-object';
 import { LABEL, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { BACKUP_POD_COMPONENT } from './backup';
+import { BUNDLED_PROMETHEUS_COMPONENT, bundledScraper, METRICS_PORTS, scraperPeers } from './scraper';
 
 import { type AppsContext } from './apps-context';
 
@@ -16,8 +17,9 @@ const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128'];
 
 /**
  * Default deny, then exactly the flows the stack needs: the ingress controller to the public
- * services, Synapse to PostgreSQL, everything to cluster DNS, and Synapse out to the internet
- * (federation where the mode allows it, and push gateways) but never to private ranges.
+ * services, Synapse to PostgreSQL, everything to cluster DNS, the scraper to each metrics port
+ * (and nobody else), and Synapse out to the internet (federation where the mode allows it, and
+ * push gateways) but never to private ranges.
  */
 export interface NetworkPoliciesProps {
   /** The deployment's context. */
@@ -88,6 +90,24 @@ export class NetworkPolicies extends Construct {
       policyTypes: ['Ingress'],
       ingress: [{ from: [{ podSelector: pods('synapse') }], ports: [{ port: PORTS.masHttp, protocol: 'TCP' }] }],
     });
+    // Metrics: each port from the scraper only (scraper.ts says who that is); the public policies
+    // above name only the main ports, so the ingress controller never reaches these.
+    const metrics = Object.entries(METRICS_PORTS);
+    for (const [component, port] of metrics) {
+      policy(`allow-metrics-${component}`, {
+        podSelector: pods(component),
+        policyTypes: ['Ingress'],
+        ingress: [{ from: scraperPeers(ctx), ports: [{ port, protocol: 'TCP' }] }],
+      });
+    }
+    if (bundledScraper(ctx)) {
+      // The bundled Prometheus's way out to what it scrapes (default deny covers egress too).
+      policy('allow-scraper-egress', {
+        podSelector: pods(BUNDLED_PROMETHEUS_COMPONENT),
+        policyTypes: ['Egress'],
+        egress: metrics.map(([component, port]) => ({ to: [{ podSelector: pods(component) }], ports: [{ port, protocol: 'TCP' }] })),
+      });
+    }
     const publicInternet = [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }];
     policy('allow-mas-egress', {
       podSelector: pods('mas'),

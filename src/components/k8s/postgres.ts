@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { KubeObject } from './kube-object';
 import {
@@ -7,9 +8,13 @@ import {
   podSecurityContext,
   resources,
 } from './workload';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { componentLabels, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { postgresArchiveSettings } from '../../render/backup';
+import { EXPORTER_QUERIES_FILE, exporterDataSource, postgresExporterArgs } from '../../render/postgres-exporter';
 import { backupAgent } from './backup';
 
 import { type AppsContext, UID } from './apps-context';
@@ -22,7 +27,8 @@ export interface PostgresProps {
 /**
  * PostgreSQL as a plain StatefulSet: one primary on one node is what the single-node profiles
  * need, it has no CRD to order around (the kubernetes_manifest plan-time pitfall), and its data
- * sits on the persistent volume. Also the ConfigMap of the rendered database init scripts, which
+ * sits on the persistent volume; postgres_exporter runs beside it for the scraper. Also the
+ * ConfigMap of the rendered database init scripts (and the exporter's queries), which
  * the init containers of Synapse, MAS and Keycloak run.
  */
 export class Postgres extends Construct {
@@ -31,13 +37,15 @@ export class Postgres extends Construct {
     const ctx = props.context;
     const component = 'postgres';
     ctx.configMap(this, 'postgres');
-    ctx.service(this, component, PORTS.postgres);
+    // postgres_exporter's port on the same Service, for the scraper only (network policies).
+    ctx.service(this, component, PORTS.postgres, 'main', [{ name: 'metrics', port: PORTS.postgresExporter }]);
     const readiness = { exec: { command: ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1'] } };
     const dataMounts = [
       { name: 'data', mountPath: '/var/lib/postgresql/data' },
       { name: 'run', mountPath: '/var/run/postgresql' },
     ];
     const backup = backupAgent(ctx, 'postgres', UID.postgres, dataMounts);
+    const exporter = exporterSidecar(ctx, dataMounts[1]);
     // WAL goes to the backup agent (archive_command); without backups PostgreSQL runs as before.
     const settings = ctx.spec.backup.enabled ? Object.entries(postgresArchiveSettings()).flatMap(([key, value]) => ['-c', `${key}=${value}`]) : [];
     new KubeObject(this, 'statefulset', {
@@ -51,7 +59,7 @@ export class Postgres extends Construct {
         template: {
           metadata: {
             labels: componentLabels(ctx.spec.name, component),
-            ...(backup.digest ? { annotations: { 'sovereign-matrix/backup-digest': backup.digest } } : {}),
+            ...(backup.digest ? { annotations: { 'sovereign-matrix/backup-digest': backup.digest, ...exporter.annotations } } : {}),
           },
           spec: {
             ...POD_DEFAULTS,
@@ -75,11 +83,13 @@ export class Postgres extends Construct {
                 readinessProbe: { ...readiness, periodSeconds: 10 },
                 livenessProbe: { ...readiness, periodSeconds: 30, failureThreshold: 6 },
               },
+              exporter.container,
             ],
             volumes: [
               { name: 'run', emptyDir: {} },
               { name: 'tmp', emptyDir: {} },
               ...backup.volumes,
+              ...exporter.volumes,
             ],
           },
         },
@@ -96,4 +106,41 @@ export class Postgres extends Construct {
       },
     }, { waitForRollout: true });
   }
+}
+
+/** Where the exporter finds its custom queries (the postgres-config ConfigMap's file). */
+const EXPORTER_QUERIES_DIR = '/etc/postgres-exporter';
+
+/**
+ * postgres_exporter beside PostgreSQL, for the scraper: it reads the server over the shared
+ * socket directory (read-only: connecting to a socket needs no write access to its directory) as
+ * the `metrics` role (src/render/postgres-exporter.ts says why without a password). It runs as
+ * the image's `nobody`, not as postgres, and mounts nothing else of the pod, so it cannot read
+ * the data directory. Its queries file exists with backups on; when it changes the pod restarts
+ * (the exporter reads it at start), which only a kit upgrade does.
+ */
+function exporterSidecar(ctx: AppsContext, socket: IVolumeMount): { container: IContainer; volumes: IVolume[]; annotations: Record<string, string> } {
+  const queries = ctx.files.find((f) => f.path === `postgres/${EXPORTER_QUERIES_FILE}`);
+  const container: IContainer = {
+    name: 'metrics',
+    image: ctx.image.postgresExporter,
+    args: postgresExporterArgs(ctx.spec, PORTS.postgresExporter, EXPORTER_QUERIES_DIR),
+    env: [{ name: 'DATA_SOURCE_NAME', value: exporterDataSource(socket.mountPath) }],
+    ports: [{ name: 'metrics', containerPort: PORTS.postgresExporter }],
+    // Its landing page: up without touching the database (a scrape would, every probe).
+    readinessProbe: { httpGet: { path: '/', port: PORTS.postgresExporter }, periodSeconds: 10 },
+    livenessProbe: { httpGet: { path: '/', port: PORTS.postgresExporter }, periodSeconds: 30, failureThreshold: 5 },
+    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+    securityContext: containerSecurityContext(UID.nobody),
+    volumeMounts: [
+      { ...socket, readOnly: true },
+      ...(queries ? [{ name: 'exporter-queries', mountPath: EXPORTER_QUERIES_DIR, readOnly: true }] : []),
+    ],
+  };
+  if (!queries) return { container, volumes: [], annotations: {} };
+  return {
+    container,
+    volumes: [{ name: 'exporter-queries', configMap: { name: 'postgres-config', items: [{ key: EXPORTER_QUERIES_FILE, path: EXPORTER_QUERIES_FILE }] } }],
+    annotations: { 'sovereign-matrix/exporter-digest': createHash('sha256').update(queries.content).digest('hex').slice(0, 16) },
+  };
 }

@@ -13,6 +13,7 @@ import { componentLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { backupAgent } from './backup';
 import { SYNAPSE_PASSWORD_VARIABLE } from '../../render/postgres';
+import { METRICS_INIT_FILE } from '../../render/postgres-exporter';
 import { SYNAPSE_PATHS, SYNAPSE_SECRET_FILES } from '../../render/synapse';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../render/turn';
 
@@ -34,7 +35,9 @@ export class Synapse extends Construct {
     const ctx = props.context;
     const component = 'synapse';
     const config = ctx.configMap(this, 'synapse');
-    const database = ctx.databaseInit('init-synapse.sql', SYNAPSE_PASSWORD_VARIABLE, 'synapse-database', UID.synapse);
+    // Also the exporter's role (init-metrics.sql): it needs the superuser over the network, which
+    // the exporter beside PostgreSQL does not have, and Synapse's init runs on every start.
+    const database = ctx.databaseInit('init-synapse.sql', SYNAPSE_PASSWORD_VARIABLE, 'synapse-database', UID.synapse, [METRICS_INIT_FILE]);
     new KubeObject(this, 'data', {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
@@ -66,7 +69,8 @@ export class Synapse extends Construct {
     ]);
     const homeserver = ['python', '-m', 'synapse.app.homeserver', '--config-path', `${SYNAPSE_PATHS.config}/homeserver.yaml`];
     const health = { httpGet: { path: '/health', port: PORTS.synapseHttp } };
-    ctx.service(this, component, PORTS.synapseHttp);
+    // The metrics listener is on the Service for the scraper; only it may connect (network policies).
+    ctx.service(this, component, PORTS.synapseHttp, 'main', [{ name: 'metrics', port: PORTS.synapseMetrics }]);
     const digest = backup.digest ? `${config.digest}-${backup.digest}` : config.digest;
     ctx.deployment(this, component, { digest, recreate: true }, {
       ...POD_DEFAULTS,

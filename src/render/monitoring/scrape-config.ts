@@ -61,10 +61,10 @@ export const DEFAULT_SCRAPE_INTERVALS: ScrapeIntervals = { scrapeSeconds: 30, ev
 /**
  * The in-cluster targets: each component's Service in the deployment's namespace, on its metrics
  * port. postgres_exporter is reached through the `postgres` Service, next to the database it reads.
- * The Services expose only their main port so far; wiring monitoring into the cluster (the next
- * step of the monitoring work) adds these ports and the exporter. On the kit's k3s also the node's
- * node_exporter, on the node's private address (the one address it listens on), and Traefik through
- * the chart's metrics Service in kube-system.
+ * Each Service carries its metrics port after its main one; the network policies open it to the
+ * scraper only (src/components/k8s/scraper.ts). On the kit's k3s also the node's node_exporter,
+ * on the node's private address (the one address it listens on), and Traefik through the chart's
+ * metrics Service in kube-system.
  */
 export function inClusterScrapeTargets(spec: DeploymentSpec): ScrapeTargets {
   const namespace = namespaceName(spec);

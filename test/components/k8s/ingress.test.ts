@@ -16,6 +16,21 @@ describe.each(EXAMPLES)('the ingress of %s', (file) => {
     expect(ingress.spec.rules.map((r: Json) => r.host).sort()).toEqual(hosts.sort());
   });
 
+  it('never routes a metrics port or path (the Services now carry them for the scraper)', () => {
+    const ingress = Object.values(objects(json, 'Ingress'))[0];
+    const backends = ingress.spec.rules.flatMap((r: Json) => r.http.paths.map((p: Json) => ({ path: p.path, service: p.backend.service.name, port: p.backend.service.port.number })));
+    // By number: 9000 (Synapse metrics), 8081 (MAS internal), 9187 (postgres_exporter); and the
+    // Service postgres is never a backend at all.
+    expect(backends.filter((b: Json) => [9000, 8081, 9187].includes(b.port) || b.service === 'postgres')).toEqual([]);
+    expect(backends.filter((b: Json) => /metrics/.test(b.path))).toEqual([]);
+    // Each backend is its Service's first (main) port, never a further one.
+    const services = objects(json, 'Service');
+    for (const b of backends) expect({ ...b, servicePort: services[b.service].spec.ports[0].port }).toEqual({ ...b, servicePort: b.port });
+    // Traefik's own routes (TURN over TLS) go to coturn's TURN port only.
+    const traefik = Object.values(objects(json, 'ConfigMap')).flatMap((c: Json) => Object.entries(c.data ?? {}).filter(([k]) => k.endsWith('.yaml') && c.metadata.name.includes('traefik')));
+    for (const [, content] of traefik) expect(String(content)).not.toMatch(/:(9000|8081|9187)\b|metrics/);
+  });
+
   it('sends the login compatibility endpoints and the auth host to MAS', () => {
     const ingress = Object.values(objects(json, 'Ingress'))[0];
     const toMas = ingress.spec.rules.flatMap((r: Json) => r.http.paths.map((p: Json) => ({ host: r.host, ...p }))).filter((p: Json) => p.backend.service.name === 'mas');

@@ -14,9 +14,12 @@ describe('Mas', () => {
     expect(pod.initContainers[0].env).toContainEqual({ name: 'ROLE_PASSWORD', valueFrom: { secretKeyRef: { name: 'mas-database', key: 'password' } } });
   });
 
-  it('exposes only its web listener; health is probed on the internal one', () => {
+  it('exposes its web listener first, then the internal one (health, metrics) for the scraper; health is probed there', () => {
     const service = find(objects, 'Service', 'mas');
-    expect(service.spec.ports).toEqual([{ name: 'web', port: 8080, targetPort: 8080, protocol: 'TCP' }]);
+    expect(service.spec.ports).toEqual([
+      { name: 'web', port: 8080, targetPort: 8080, protocol: 'TCP' },
+      { name: 'internal', port: 8081, targetPort: 8081, protocol: 'TCP' },
+    ]);
     expect(pod.containers[0].readinessProbe.httpGet.port).toBe(8081);
     expect(pod.containers[0].livenessProbe.httpGet.port).toBe(8081);
   });

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDeploymentFile } from '../../../src/config/load';
-import { specOf, VALID_YAML } from '../../helpers';
+import { componentLabels, selectorLabels } from '../../../src/components/labels';
+import type { DeploymentSpec } from '../../../src/config/spec';
+import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';
 import { EXAMPLES, type Json, objects, ROOT, synth } from './helpers';
 
 describe.each(EXAMPLES)('network policies of %s', (file) => {
@@ -20,9 +22,75 @@ describe.each(EXAMPLES)('network policies of %s', (file) => {
         ports: [{ port: 5432, protocol: 'TCP' }],
       },
     ]);
-    for (const p of policies) expect(p.spec.ingress?.flatMap((i: Json) => i.ports ?? []).map((port: Json) => port.port) ?? []).not.toContain(9000);
+  });
+
+  it('opens each metrics port to the scraper and to no other peer; no public policy names a metrics port', () => {
+    const policies = Object.values(objects(json, 'NetworkPolicy'));
+    const scraper = expectedScraper(spec);
+    for (const [component, port] of Object.entries(METRICS)) {
+      // Every ingress rule of every policy that selects this component's pods and admits this port
+      // (a rule without ports admits every port; without from, every peer).
+      const rules = policies
+        .filter((p) => selects(p.spec.podSelector, componentLabels(spec.name, component)))
+        .flatMap((p) => (p.spec.ingress ?? []) as Json[])
+        .filter((rule) => rule.ports === undefined || rule.ports.some((p: Json) => p.port === port));
+      expect({ component, peers: rules.map((r) => r.from ?? 'anyone') }).toEqual({ component, peers: [scraper] });
+    }
+    const metricPorts = Object.values(METRICS);
+    for (const p of policies.filter((p) => p.metadata.name.startsWith('allow-ingress-'))) {
+      const ports = (p.spec.ingress as Json[]).flatMap((i) => i.ports ?? ['every port']).map((port: Json) => port.port ?? port);
+      expect({ policy: p.metadata.name, ports: ports.filter((x: unknown) => metricPorts.includes(x as number) || x === 'every port') }).toEqual({ policy: p.metadata.name, ports: [] });
+    }
+  });
+
+  it('lets the bundled Prometheus out to exactly the metrics ports, where it may run', () => {
+    const egress = objects(json, 'NetworkPolicy')['allow-scraper-egress'];
+    expect(spec.monitoring.stack).not.toBe('prometheus-operator');
+    expect(egress.spec.podSelector).toEqual({ matchLabels: selectorLabels(spec.name, 'prometheus') });
+    expect(egress.spec.egress).toEqual(
+      Object.entries(METRICS).map(([component, port]) => ({ to: [{ podSelector: { matchLabels: selectorLabels(spec.name, component) } }], ports: [{ port, protocol: 'TCP' }] })),
+    );
   });
 });
+
+describe('network policies: who the scraper is, by monitoring.stack', () => {
+  const cluster = (monitoring: string) =>
+    specOf(VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML + monitoring);
+  const metricsPolicies = (json: Json) => Object.values(objects(json, 'NetworkPolicy')).filter((p) => p.metadata.name.startsWith('allow-metrics-'));
+
+  it.each([
+    ['bundled', 'monitoring:\n  stack: bundled\n', ['bundled']],
+    ['prometheus-operator', 'monitoring:\n  stack: prometheus-operator\n  prometheus_operator:\n    namespace: observability\n', ['observability']],
+    ['auto', 'monitoring:\n  prometheus_operator:\n    namespace: observability\n', ['bundled', 'observability']],
+  ])('%s', (_stack, monitoring, who) => {
+    const spec = cluster(monitoring);
+    const json = synth(spec);
+    const peers = who.map((w) =>
+      w === 'bundled' ? { podSelector: { matchLabels: selectorLabels(spec.name, 'prometheus') } } : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': w } } },
+    );
+    expect(metricsPolicies(json).map((p) => p.metadata.name).sort()).toEqual(['allow-metrics-mas', 'allow-metrics-postgres', 'allow-metrics-synapse']);
+    for (const p of metricsPolicies(json)) expect(p.spec.ingress.map((i: Json) => i.from)).toEqual([peers]);
+    expect(objects(json, 'NetworkPolicy')['allow-scraper-egress'] !== undefined).toBe(who.includes('bundled'));
+  });
+});
+
+/** The metrics ports, written out here on purpose (not read from the code under test). */
+const METRICS: Record<string, number> = { synapse: 9000, mas: 8081, postgres: 9187 };
+
+function expectedScraper(spec: DeploymentSpec): Json[] {
+  const bundled = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': spec.name } } };
+  const operator = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': spec.monitoring.prometheusOperator.namespace } } };
+  return spec.monitoring.stack === 'bundled' ? [bundled] : spec.monitoring.stack === 'prometheus-operator' ? [operator] : [bundled, operator];
+}
+
+/** Whether a pod with `labels` matches a label selector (matchLabels and In/NotIn/Exists expressions). */
+function selects(selector: Json, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = ((selector.matchExpressions ?? []) as Json[]).every((e) =>
+    e.operator === 'In' ? e.values.includes(labels[e.key]) : e.operator === 'NotIn' ? !e.values.includes(labels[e.key]) : e.operator === 'Exists' ? e.key in labels : !(e.key in labels),
+  );
+  return byLabels && byExpressions;
+}
 
 describe('network policies for certificates', () => {
   const agency = readFileSync(join(ROOT, 'deployments/agency-kubernetes.yaml'), 'utf8');

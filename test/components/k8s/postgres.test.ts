@@ -41,9 +41,53 @@ describe('Postgres', () => {
     expect(find(build(k8s).objects, 'StatefulSet', 'postgres').spec.volumeClaimTemplates[0].spec.storageClassName).toBe('fast');
   });
 
-  it('serves 5432 and publishes the rendered init scripts for the other components', () => {
+  it('serves 5432 first, then postgres_exporter, and publishes the rendered init scripts for the other components', () => {
     const { objects } = build(VALID_YAML);
-    expect(find(objects, 'Service', 'postgres').spec.ports).toEqual([{ name: 'main', port: 5432, targetPort: 5432, protocol: 'TCP' }]);
-    expect(Object.keys(find(objects, 'ConfigMap', 'postgres-config').data)).toContain('init-synapse.sql');
+    expect(find(objects, 'Service', 'postgres').spec.ports).toEqual([
+      { name: 'main', port: 5432, targetPort: 5432, protocol: 'TCP' },
+      { name: 'metrics', port: 9187, targetPort: 9187, protocol: 'TCP' },
+    ]);
+    expect(Object.keys(find(objects, 'ConfigMap', 'postgres-config').data)).toEqual(expect.arrayContaining(['init-synapse.sql', 'init-metrics.sql', 'exporter-queries.yaml']));
+  });
+
+  describe('postgres_exporter sidecar', () => {
+    const template = (yaml: string) => find(build(yaml).objects, 'StatefulSet', 'postgres').spec.template;
+    const on = template(VALID_YAML);
+    const exporter = on.spec.containers.find((c: Json) => c.name === 'metrics');
+
+    it('runs the pinned image as the metrics role over the shared socket directory, with no password', () => {
+      expect(exporter.image).toBe('docker.io/prometheuscommunity/postgres-exporter:v0.18.1');
+      expect(exporter.env).toEqual([{ name: 'DATA_SOURCE_NAME', value: 'host=/var/run/postgresql user=metrics dbname=postgres sslmode=disable' }]);
+      expect(exporter.ports).toEqual([{ name: 'metrics', containerPort: 9187 }]);
+      const postgres = on.spec.containers.find((c: Json) => c.name === 'postgres');
+      const socket = postgres.volumeMounts.find((m: Json) => m.mountPath === '/var/run/postgresql');
+      expect(exporter.volumeMounts).toContainEqual({ name: socket.name, mountPath: '/var/run/postgresql', readOnly: true });
+    });
+
+    it('is hardened like every container, as its own user, with small resources, and mounts nothing of the data volume', () => {
+      expect(exporter.securityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        privileged: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(exporter.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } });
+      expect(exporter.volumeMounts.map((m: Json) => m.name)).not.toContain('data');
+      expect(exporter.volumeMounts.every((m: Json) => m.readOnly === true)).toBe(true);
+    });
+
+    it('reads the backup queries only with backups on; a change of them restarts the pod', () => {
+      expect(exporter.args).toEqual(['--web.listen-address=:9187', '--collector.stat_checkpointer', '--collector.postmaster', '--extend.query-path=/etc/postgres-exporter/exporter-queries.yaml']);
+      expect(on.spec.volumes).toContainEqual({ name: 'exporter-queries', configMap: { name: 'postgres-config', items: [{ key: 'exporter-queries.yaml', path: 'exporter-queries.yaml' }] } });
+      expect(on.metadata.annotations['sovereign-matrix/exporter-digest']).toMatch(/^[0-9a-f]{16}$/);
+      const off = template(`${VALID_YAML}backup:\n  enabled: false\n`);
+      const offExporter = off.spec.containers.find((c: Json) => c.name === 'metrics');
+      expect(offExporter.args).toEqual(['--web.listen-address=:9187', '--collector.stat_checkpointer', '--collector.postmaster']);
+      expect(offExporter.volumeMounts.map((m: Json) => m.name)).toEqual(['run']);
+      expect(off.spec.volumes.map((v: Json) => v.name)).not.toContain('exporter-queries');
+    });
   });
 });

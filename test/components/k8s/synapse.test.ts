@@ -29,8 +29,19 @@ describe('Synapse', () => {
     expect(off.volumes.filter((v: Json) => v.secret).map((v: Json) => v.secret.secretName)).not.toContain('turn-shared-secret');
   });
 
-  it('exposes only its client port as a Service (metrics stay in the pod)', () => {
-    expect(find(objects, 'Service', 'synapse').spec.ports.map((p: Json) => p.port)).toEqual([8008]);
+  it('exposes its client port first, then its metrics listener for the scraper', () => {
+    expect(find(objects, 'Service', 'synapse').spec.ports).toEqual([
+      { name: 'main', port: 8008, targetPort: 8008, protocol: 'TCP' },
+      { name: 'metrics', port: 9000, targetPort: 9000, protocol: 'TCP' },
+    ]);
+  });
+
+  it("its database init container also (re)creates postgres_exporter's role, in the same psql session", () => {
+    const pod = deployment.spec.template.spec;
+    const init = pod.initContainers.find((c: Json) => c.name === 'database');
+    const files = init.command.flatMap((arg: string, i: number) => (init.command[i - 1] === '-f' ? [arg] : []));
+    expect(files).toEqual(['/init/init-synapse.sql', '/init/init-metrics.sql']);
+    expect(pod.volumes.find((v: Json) => v.name === 'postgres-init').configMap.items.map((i: Json) => i.key)).toEqual(['init-synapse.sql', 'init-metrics.sql']);
   });
 
   it('restarts when its rendered configuration changes', () => {

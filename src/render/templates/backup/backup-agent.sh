@@ -17,14 +17,14 @@ case "$kind" in
   postgres)
     volume="${BACKUP_POSTGRES_VOLUME:-{{POSTGRES_VOLUME}}}"
     pgdata="${BACKUP_PGDATA:-{{PGDATA}}}"
-    state="${BACKUP_STATE_DIR:-$volume/backup-state}"
-    spool="${BACKUP_WAL_SPOOL:-$volume/wal-spool}"
+    state="${BACKUP_STATE_DIR:-$volume/{{STATE_DIR}}}"
+    spool="${BACKUP_WAL_SPOOL:-$volume/{{WAL_SPOOL_DIR}}}"
     fetch="${BACKUP_WAL_FETCH:-$volume/wal-fetch}"
     ;;
   files)
     data="${BACKUP_SYNAPSE_DATA:-{{SYNAPSE_DATA}}}"
     synapse_config="${BACKUP_SYNAPSE_CONFIG:-{{SYNAPSE_CONFIG}}}"
-    state="${BACKUP_STATE_DIR:-$data/backup-state}"
+    state="${BACKUP_STATE_DIR:-$data/{{STATE_DIR}}}"
     export RESTIC_REPOSITORY
     ;;
   *) echo "usage: backup-agent.sh <postgres|files> <run|backup|list|restore|status>" >&2; exit 2 ;;
@@ -108,7 +108,7 @@ restore_postgres() {
   pgbackrest restore --delta "$@" --recovery-option="restore_command=sh $config/{{WAL_FETCH_SCRIPT}} %f %p"
   rm -rf "$spool" "$fetch"
   # The restored cluster starts a new timeline; the next loop takes a backup of it right away.
-  rm -f "$state/last-success"
+  rm -f "$state/{{LAST_SUCCESS_FILE}}"
 }
 
 # --- Files -----------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ ready() {
 due() {
   now="$(date -u +%s)"
   slot="$(date -u -d "$(date -u +%Y-%m-%d) $BACKUP_TIME_UTC" +%s)"
-  last="$(cat "$state/last-success" 2>/dev/null || echo 0)"
+  last="$(cat "$state/{{LAST_SUCCESS_FILE}}" 2>/dev/null || echo 0)"
   attempt="$(cat "$state/last-attempt" 2>/dev/null || echo 0)"
   [ $((now - attempt)) -ge 600 ] || return 1
   [ "$last" -eq 0 ] && return 0
@@ -191,7 +191,7 @@ due() {
 backup_now() {
   date -u +%s >"$state/last-attempt"
   if "backup_$kind" "$@"; then
-    date -u +%s >"$state/last-success"
+    date -u +%s >"$state/{{LAST_SUCCESS_FILE}}"
     log "backup finished"
   else
     log "backup failed; the next attempt is in 10 minutes"
@@ -241,7 +241,7 @@ case "$command" in
     log "restore finished"
     ;;
   status)
-    echo "last_success=$(cat "$state/last-success" 2>/dev/null || echo 0)"
+    echo "last_success=$(cat "$state/{{LAST_SUCCESS_FILE}}" 2>/dev/null || echo 0)"
     echo "last_attempt=$(cat "$state/last-attempt" 2>/dev/null || echo 0)"
     ;;
   *) echo "usage: backup-agent.sh $kind <run|backup|list|restore|status>" >&2; exit 2 ;;

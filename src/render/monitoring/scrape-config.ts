@@ -54,7 +54,8 @@ export function inClusterScrapeTargets(spec: DeploymentSpec): ScrapeTargets {
   };
 }
 
-const METRICS_PATHS: Readonly<Record<ScrapedComponent, string>> = {
+/** The HTTP path of each component's metrics (the bundled scrape config and the ServiceMonitors). */
+export const METRICS_PATHS: Readonly<Record<ScrapedComponent, string>> = {
   synapse: SYNAPSE_METRICS_PATH,
   mas: MAS_METRICS_PATH,
   postgres: '/metrics',

@@ -155,7 +155,7 @@ if (!PROVIDER) console.warn(`kubernetes-deploy.test.ts: ${NOT_RUN}`);
 
   it('plans nothing on the next run', async () => {
     const result = await sovereignMatrix(work, 'plan', join(work, 'agency.yaml'));
-    expect(result.code).toBe(0);
+    expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/agency-k8s-apps: no changes/);
   });
 

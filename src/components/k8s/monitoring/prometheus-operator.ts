@@ -3,7 +3,7 @@ import type { AppsContext } from '../apps-context';
 import { KubeObject, type IPrometheusRule, type IServiceMonitor } from '../kube-object';
 import { componentLabels, selectorLabels } from '../../labels';
 import { alertRules } from '../../../render/monitoring/alert-rules';
-import { DEFAULT_SCRAPE_INTERVALS, METRICS_PATHS, SCRAPE_JOBS, type ScrapedComponent } from '../../../render/monitoring/scrape-config';
+import { DEFAULT_SCRAPE_INTERVALS, METRICS_PATHS, SCRAPE_JOBS, type ScrapedComponent, scrapeTimeoutSeconds } from '../../../render/monitoring/scrape-config';
 
 /**
  * The name of the Service port each scraped component serves its metrics on. The Services of
@@ -50,8 +50,7 @@ export class PrometheusOperatorMonitoring extends Construct {
               port: METRICS_PORT_NAMES[component],
               path: METRICS_PATHS[component],
               interval: `${scrape}s`,
-              // Prometheus's default timeout may not exceed the interval (as the bundled config).
-              scrapeTimeout: `${Math.min(10, scrape)}s`,
+              scrapeTimeout: `${scrapeTimeoutSeconds(scrape)}s`,
               // The operator names the job after the Service; the alert rules select
               // `up{job="synapse"}`, so the job is set to SCRAPE_JOBS explicitly. The operator
               // appends these after its own relabelings, so this value is the one that stays.

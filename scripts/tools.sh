@@ -210,6 +210,12 @@ CRDS=(
   "github.com/cert-manager/cert-manager v1.21.2 deploy/crds/cert-manager.io_issuers.yaml"
   "github.com/cert-manager/cert-manager v1.21.2 deploy/crds/cert-manager.io_clusterissuers.yaml"
   "github.com/cert-manager/cert-manager v1.21.2 deploy/crds/cert-manager.io_certificates.yaml"
+  # The Prometheus Operator's ServiceMonitor and PrometheusRule (monitoring.coreos.com/v1), for
+  # monitoring.stack prometheus-operator/auto. v0.85.0 is the only version the Go module proxy
+  # serves of the main module (`go list -m -versions`, 2026-12); example/prometheus-operator-crd
+  # holds controller-gen's plain YAML (no template lines), so nothing is stripped.
+  "github.com/prometheus-operator/prometheus-operator v0.85.0 example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"
+  "github.com/prometheus-operator/prometheus-operator v0.85.0 example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"
 )
 
 # Tools whose failure is reported as a warning and does not fail the script

@@ -1,5 +1,6 @@
 import { Fn, TerraformVariable, Token } from 'cdktf';
 import type { Construct } from 'constructs';
+import { DataKubernetesResources } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resources';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Id } from '@cdktf/provider-random/lib/id';
@@ -7,7 +8,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
-import { applyDependencies, KubeObject, KubeSecret, type SecretValue } from '../src/components/k8s/kube-object';
+import { applyDependencies, KubeObject, KubeSecret, type MonitoringSet, type SecretValue } from '../src/components/k8s/kube-object';
 import { MatrixApps } from '../src/components/k8s/matrix-apps';
 import type { DeploymentSpec } from '../src/config/spec';
 import { appsContractKeys, type ContractKey } from './contract';
@@ -16,6 +17,12 @@ import { DeploymentStack } from './deployment-stack';
 
 /** The field manager of every object the kit applies (kubectl get --show-managed-fields shows it). */
 export const FIELD_MANAGER = 'sovereign-matrix';
+
+/** The CustomResourceDefinition whose presence makes `auto` monitoring use the cluster's Prometheus Operator. */
+export const SERVICE_MONITOR_CRD = 'servicemonitors.monitoring.coreos.com';
+
+/** The data source that lists SERVICE_MONITOR_CRD (one object when the cluster has it, none otherwise). */
+export const MONITORING_PROBE_ID = 'prometheus_operator_crd';
 
 /**
  * The Matrix applications on Kubernetes. Cloud-independent: the same stack runs on the k3s node
@@ -43,12 +50,14 @@ export class AppsStack extends DeploymentStack {
     const secrets = KubeSecret.all(this.apps);
     const dependencies = applyDependencies([...objects, ...secrets]);
     const resources = new Map<string, Manifest>();
+    const count = this.monitoringCounts(objects.some((o) => o.onlyWith !== undefined) || secrets.some((s) => s.onlyWith !== undefined));
     // Namespaces and Secrets first in the JSON too, so a reader meets what the workloads reference.
-    const manifest = (key: string, body: Record<string, unknown>, waitForRollout = false) => {
+    const manifest = (key: string, body: Record<string, unknown>, set: MonitoringSet | undefined, waitForRollout = false) => {
       resources.set(
         key,
         new Manifest(this, key, {
           manifest: body,
+          ...(set !== undefined && count !== undefined ? { count: count[set] } : {}),
           dependsOn: dependencies.get(key)!.map((k) => resources.get(k)!),
           fieldManager: { name: FIELD_MANAGER, forceConflicts: true },
           ...(waitForRollout ? { wait: { rollout: true } } : {}),
@@ -57,9 +66,33 @@ export class AppsStack extends DeploymentStack {
     };
     const ordered = [...objects.filter((o) => o.kind === 'Namespace'), ...secrets, ...objects.filter((o) => o.kind !== 'Namespace')];
     for (const item of sortByDependencies(ordered, dependencies)) {
-      if (item instanceof KubeSecret) manifest(item.key, this.secretObject(item));
-      else manifest(item.key, literalForTerraform(item.data) as Record<string, unknown>, item.options.waitForRollout);
+      if (item instanceof KubeSecret) manifest(item.key, this.secretObject(item), item.onlyWith);
+      else manifest(item.key, literalForTerraform(item.data) as Record<string, unknown>, item.onlyWith, item.options.waitForRollout);
     }
+  }
+
+  /**
+   * With monitoring.stack `auto`, both monitoring stacks are synthesized and the cluster decides at
+   * plan time: when it serves ServiceMonitors (the CRD exists), the prometheus-operator objects get
+   * count 1 and the bundled ones 0; otherwise the reverse. kubernetes_manifest resolves an object's
+   * kind while planning, so a ServiceMonitor without its CRD fails the plan; count 0 never gets
+   * there. The data source lists CRDs by name and finds none, without an error, on a cluster
+   * without the operator. Undefined when there is nothing to choose (a fixed stack: only its
+   * objects exist).
+   */
+  private monitoringCounts(anyMarked: boolean): Record<MonitoringSet, number> | undefined {
+    if (this.spec.monitoring.stack !== 'auto' || !anyMarked) return undefined;
+    const crds = new DataKubernetesResources(this, MONITORING_PROBE_ID, {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      fieldSelector: `metadata.name=${SERVICE_MONITOR_CRD}`,
+    });
+    // Written out: cdktf 0.21's Op.gt(x, 0) renders the 0 as `undefined`.
+    const found = `length(data.${crds.terraformResourceType}.${crds.friendlyUniqueId}.objects)`;
+    return {
+      'prometheus-operator': Token.asNumber(`\${${found} > 0 ? 1 : 0}`),
+      bundled: Token.asNumber(`\${${found} == 0 ? 1 : 0}`),
+    };
   }
 
   /** A Secret with its values as Terraform references, base64 as the API's `data` field wants. */

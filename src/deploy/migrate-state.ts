@@ -28,8 +28,10 @@ interface StateResource {
 
 /** Whether a `state list` address is of an older version's resource (so a migration is due). */
 export function isLegacyAddress(address: string, stackJson: StackJson): boolean {
-  const [type, name] = address.split('.');
+  const [type, instance] = address.split('.');
   if (type in LEGACY_KINDS) return true;
+  // A counted object (one monitoring stack of `auto`) is in state as `name[0]`.
+  const name = instance.replace(/\[\d+\]$/, '');
   return type === MANIFEST_TYPE && !(name in (stackJson.resource?.kubernetes_manifest ?? {}));
 }
 

@@ -132,12 +132,13 @@ const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'policy', 'networking.k8s.
  * The custom resource types among the kubernetes_manifest objects of a synthesized stack. OpenTofu's
  * kubernetes provider looks every type up in the cluster's API discovery while it plans, so these
  * must be served before the stack is planned (on a new k3s node, its CRDs register after /readyz
- * first says ok); the built-in types are there from the start.
+ * first says ok); the built-in types are there from the start. A counted object (one monitoring
+ * stack of `auto`) exists only when the cluster serves its type, so its type is not waited for.
  */
-export function manifestKinds(stackJson: { resource?: Record<string, Record<string, { manifest?: ManifestKind }>> }): ManifestKind[] {
+export function manifestKinds(stackJson: { resource?: Record<string, Record<string, { manifest?: ManifestKind; count?: unknown }>> }): ManifestKind[] {
   const seen = new Map<string, ManifestKind>();
   for (const r of Object.values(stackJson.resource?.kubernetes_manifest ?? {})) {
-    if (!r.manifest) continue;
+    if (!r.manifest || r.count !== undefined) continue;
     const group = r.manifest.apiVersion.includes('/') ? r.manifest.apiVersion.split('/')[0] : '';
     if (BUILT_IN_GROUPS.has(group)) continue;
     seen.set(`${r.manifest.apiVersion} ${r.manifest.kind}`, { apiVersion: r.manifest.apiVersion, kind: r.manifest.kind });

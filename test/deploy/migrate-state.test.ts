@@ -72,6 +72,14 @@ describe('moving state of the typed Kubernetes resources', () => {
     expect(isLegacyAddress('random_password.x', stack)).toBe(false);
   });
 
+  it("takes a counted object's instance (`name[0]`, a monitoring stack of auto) for the current form", () => {
+    const counted = { resource: { kubernetes_manifest: { 'servicemonitor_matrix-x_synapse': { count: '${1}', manifest: { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'synapse', namespace: 'matrix-x' } } } } } };
+    expect(isLegacyAddress('kubernetes_manifest.servicemonitor_matrix-x_synapse[0]', counted)).toBe(false);
+    expect(isLegacyAddress('kubernetes_manifest.servicemonitor_matrix-x_gone[0]', counted)).toBe(true);
+    const state = legacyState([{ address: 'kubernetes_manifest.servicemonitor_matrix-x_synapse[0]', values: { manifest: counted.resource.kubernetes_manifest['servicemonitor_matrix-x_synapse'].manifest } }]);
+    expect(planMigration(state, counted)).toBeUndefined();
+  });
+
   it('writes import IDs as the kubernetes provider reads them', () => {
     expect(importId({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: ns, name: 'matrix' })).toBe(
       `apiVersion=networking.k8s.io/v1,kind=Ingress,namespace=${ns},name=matrix`,

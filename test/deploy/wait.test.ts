@@ -61,7 +61,13 @@ describe('waiting for the custom resources the apps stack plans with', () => {
     const kindsOf = (text: string) => manifestKinds(JSON.parse(Testing.synth(new AppsStack(Testing.app(), specOf(text)))));
     expect(kindsOf(VALID_YAML)).toEqual([{ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChartConfig' }]);
     const onCluster = VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML;
+    // monitoring.stack auto: the ServiceMonitors are counted (they exist only when the type is served).
     expect(kindsOf(onCluster)).toEqual([{ apiVersion: 'cert-manager.io/v1', kind: 'Issuer' }]);
+    expect(kindsOf(`${onCluster}monitoring:\n  stack: prometheus-operator\n`)).toEqual([
+      { apiVersion: 'cert-manager.io/v1', kind: 'Issuer' },
+      { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' },
+      { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' },
+    ]);
   });
 
   it('after /readyz says ok, keeps waiting until API discovery serves each kind', async () => {

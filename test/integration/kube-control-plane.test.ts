@@ -1,7 +1,8 @@
 /**
  * Smoke test of the Kubernetes control plane the integration suite can start
  * (kube-control-plane.ts): real etcd, kube-apiserver and kube-controller-manager built by
- * scripts/tools.sh, and the CRDs copied from helm-controller's and cert-manager's Go modules.
+ * scripts/tools.sh, and the CRDs copied from helm-controller's, cert-manager's and the Prometheus
+ * Operator's Go modules.
  * It proves the parts later tests rely on: the version matches the pinned k3s's minor, Pod
  * Security admission enforces `restricted` on what the controllers create, Deployments and
  * StatefulSets get their Pods (Pending: there is no scheduler and no kubelet), the CRDs validate
@@ -109,7 +110,14 @@ describe('the Kubernetes control plane', () => {
   });
 
   it('serves the CRDs, Established', async () => {
-    for (const name of ['helmchartconfigs.helm.cattle.io', 'issuers.cert-manager.io', 'clusterissuers.cert-manager.io', 'certificates.cert-manager.io']) {
+    for (const name of [
+      'helmchartconfigs.helm.cattle.io',
+      'issuers.cert-manager.io',
+      'clusterissuers.cert-manager.io',
+      'certificates.cert-manager.io',
+      'servicemonitors.monitoring.coreos.com',
+      'prometheusrules.monitoring.coreos.com',
+    ]) {
       const crd = await getJson(['customresourcedefinition', name]);
       expect(crd.status.conditions).toContainEqual(expect.objectContaining({ type: 'Established', status: 'True' }));
     }

@@ -10,8 +10,9 @@
  * finalizes deleted namespaces, the garbage collector, ...), each with its own ServiceAccount
  * credentials. What does not: no scheduler and no kubelet, so Pods are created but stay Pending
  * and nothing runs a container. The CRDs in $TOOLS_DIR/crds (k3s's HelmChartConfig, cert-manager's
- * Issuer, ClusterIssuer and Certificate, copied from their Go modules) are applied and Established
- * before startControlPlane resolves; no controller serves them.
+ * Issuer, ClusterIssuer and Certificate, the Prometheus Operator's ServiceMonitor and PrometheusRule,
+ * copied from their Go modules) are applied and Established before startControlPlane resolves;
+ * no controller serves them.
  */
 import { stopProcessGroup } from './process-group';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

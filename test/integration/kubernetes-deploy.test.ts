@@ -148,11 +148,14 @@ if (!PROVIDER) console.warn(`kubernetes-deploy.test.ts: ${NOT_RUN}`);
     const upstream = (await cp.kubectlOk(['get', 'secret', 'mas-secrets', '-n', NS, '-o', 'jsonpath={.data.upstream-client-secret}'])).stdout;
     expect(Buffer.from(upstream, 'base64').toString()).toBe('client-secret-from-the-operator');
     expect(result.stdout + result.stderr).not.toContain('client-secret-from-the-operator');
+    // monitoring.stack auto on a cluster with the Prometheus Operator's CRDs: its objects, applied.
+    expect(await uid('servicemonitor', 'synapse')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await uid('prometheusrule', 'matrix-alerts')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('plans nothing on the next run', async () => {
     const result = await sovereignMatrix(work, 'plan', join(work, 'agency.yaml'));
-    expect(result.code).toBe(0);
+    expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/agency-k8s-apps: no changes/);
   });
 
@@ -240,7 +243,50 @@ if (!PROVIDER) console.warn(`kubernetes-deploy.test.ts: ${NOT_RUN}`);
     expect(again[0].summary).toMatchObject({ create: [], update: [], replace: [], destroy: [] });
     const list = spawnSync(join(TOOLS_DIR, 'bin', 'tofu'), ['state', 'list'], { cwd: join(dir, 'stack'), encoding: 'utf8', env: environment() });
     const types = new Set(list.stdout.trim().split('\n').map((a) => a.split('.')[0]));
-    expect([...types].sort()).toEqual(['kubernetes_manifest', 'random_id', 'random_password', 'tls_private_key']);
+    // `data`: the listing of the ServiceMonitor CRD that monitoring.stack auto decides by.
+    expect([...types].sort()).toEqual(['data', 'kubernetes_manifest', 'random_id', 'random_password', 'tls_private_key']);
     expect(readFileSync(join(dir, 'stack', 'cdk.tf.json'), 'utf8')).not.toContain(MIGRATION_FILE);
+  });
+
+  describe('monitoring.stack auto, decided by the cluster at plan time', () => {
+    /** The stack's counted objects, by the case their count is 1 in (stacks/apps.ts). */
+    let counted: { present: string[]; absent: string[] };
+    /** What a first plan of the agency example (fresh state) would create, by address without the [0]. */
+    const freshPlan = async (name: string): Promise<string[]> => {
+      const dir = join(work, name);
+      mkdirSync(dir, { recursive: true });
+      const file = deploymentFile(dir);
+      const result = await sovereignMatrix(dir, 'plan', file, '--json');
+      expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+      const apps = JSON.parse(result.stdout).stacks.find((st: Json) => st.stack === 'agency-k8s-apps');
+      const synthesized = JSON.parse(readFileSync(join(dir, 'cdktf.out', 'stacks', 'agency-k8s-apps', 'cdk.tf.json'), 'utf8'));
+      const byCase = (operator: '>' | '==') =>
+        Object.entries(synthesized.resource.kubernetes_manifest as Record<string, Json>)
+          .filter(([, r]) => typeof r.count === 'string' && r.count.includes(`.objects) ${operator} 0 ? 1 : 0`))
+          .map(([key]) => `kubernetes_manifest.${key}`);
+      counted = { present: byCase('>'), absent: byCase('==') };
+      return (apps.create as string[]).map((a) => a.replace(/\[0\]$/, ''));
+    };
+
+    it("plans the Prometheus Operator's objects when the cluster has the ServiceMonitor CRD, and not the bundled stack", async () => {
+      const started = Date.now();
+      const create = await freshPlan('auto-with-operator');
+      expect(counted.present.length).toBe(4);
+      for (const address of counted.present) expect(create).toContain(address);
+      for (const address of counted.absent) expect(create).not.toContain(address);
+      console.log(`auto plan with the CRD: ${counted.present.length} operator objects planned, ${counted.absent.length} bundled ones not, in ${Date.now() - started} ms`);
+    });
+
+    it('plans the bundled stack instead, without an error, when the cluster has no ServiceMonitor CRD', async () => {
+      // As on a cluster without the Prometheus Operator. A ServiceMonitor in the plan would fail it
+      // ("no matches for kind"): the count keeps it out.
+      await cp.kubectlOk(['delete', 'crd', 'servicemonitors.monitoring.coreos.com', '--wait=true', '--timeout=120s']);
+      const started = Date.now();
+      const create = await freshPlan('auto-without-operator');
+      for (const address of counted.present) expect(create).not.toContain(address);
+      for (const address of counted.absent) expect(create).toContain(address);
+      expect(create).toContain('kubernetes_manifest.deployment_matrix-agency-k8s_synapse');
+      console.log(`auto plan without the CRD: ${counted.absent.length} bundled objects planned, no operator object, in ${Date.now() - started} ms`);
+    });
   });
 });

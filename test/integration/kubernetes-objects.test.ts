@@ -2,7 +2,8 @@
  * The apps layer's Kubernetes objects, judged by a real Kubernetes control plane: etcd,
  * kube-apiserver and kube-controller-manager at the Kubernetes minor of the pinned k3s, built from
  * the Go module proxy by scripts/tools.sh and started on loopback (kube-control-plane.ts), with the
- * CRDs the kit expects (k3s's HelmChartConfig, cert-manager's) from their Go modules.
+ * CRDs the kit expects (k3s's HelmChartConfig, cert-manager's, the Prometheus Operator's) from
+ * their Go modules.
  *
  * For every example deployment: `sovereign-matrix manifests` output is applied server-side with
  * kubectl; every object must be accepted; create-secrets.sh makes the Secrets; every pod the
@@ -12,14 +13,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadDeploymentFile } from '../../src/config/load';
 import { cli, tempDir } from '../helpers';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from './kube-control-plane';
 import { operatorSecrets } from '../../src/deploy/stacks';
-import { TOOLS_DIR } from './tools';
+import { ensureTools, TOOLS_DIR } from './tools';
+import { renderAlertRules } from '../../src/render/monitoring/alert-rules';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = [
@@ -85,6 +87,37 @@ describe.each(EXAMPLES)('the objects of %s on a real API server', (file) => {
     expect(live.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort());
     // Labels the kit relies on to tell its objects apart survived the round trip.
     for (const o of live.filter((l) => l.kind !== 'HelmChartConfig')) expect(o.metadata.labels?.['app.kubernetes.io/part-of']).toBe('sovereign-matrix');
+  });
+
+  it("has its Prometheus Operator objects (stack prometheus-operator) taken whole by the operator's CRDs, with the rules promtool checks", async () => {
+    const written = objects.filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule');
+    // With auto they are apart (monitoring/prometheus-operator/, not in the main kustomization).
+    if (spec.monitoring.stack !== 'prometheus-operator') return expect(written).toEqual([]);
+    expect(written.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['PrometheusRule/matrix-alerts', 'ServiceMonitor/mas', 'ServiceMonitor/postgres', 'ServiceMonitor/synapse']);
+    const live = await current();
+    for (const o of written) {
+      const stored = live.find((l) => l.kind === o.kind && l.metadata.name === o.metadata.name)!;
+      // A CRD's structural schema drops fields it does not know without an error: equal specs
+      // mean every field the kit writes is one the operator reads.
+      expect({ object: `${o.kind}/${o.metadata.name}`, spec: stored.spec }).toEqual({ object: `${o.kind}/${o.metadata.name}`, spec: o.spec });
+      expect(stored.metadata.labels).toMatchObject(spec.monitoring.prometheusOperator.labels);
+    }
+    // The rules as the cluster stores them are the rule file the alert-rules test checks, and
+    // the real promtool accepts them.
+    const rule = live.find((l) => l.kind === 'PrometheusRule')!;
+    expect(rule.spec.groups).toEqual(parse(renderAlertRules(spec)).groups);
+    const rulesFile = join(tempDir(), 'from-the-cluster.yml');
+    writeFileSync(rulesFile, stringify({ groups: rule.spec.groups }));
+    const checked = spawnSync(join(ensureTools('prometheus'), 'promtool'), ['check', 'rules', rulesFile], { encoding: 'utf8' });
+    expect({ status: checked.status, out: checked.stdout + checked.stderr }).toEqual({ status: 0, out: expect.stringMatching(/SUCCESS: \d+ rules found/) });
+    // The CRDs do judge: a relabelling action the operator does not know is refused.
+    const broken = JSON.parse(JSON.stringify(written.find((o) => o.kind === 'ServiceMonitor')));
+    broken.spec.endpoints[0].relabelings[0].action = 'overwrite';
+    const brokenFile = join(tempDir(), 'broken.json');
+    writeFileSync(brokenFile, JSON.stringify(broken));
+    const refused = await cp.kubectl(['apply', '--server-side', '--dry-run=server', '--field-manager=sovereign-matrix', '-f', brokenFile]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/relabelings\[0\]\.action/);
   });
 
   it('creates the Secrets with create-secrets.sh, once, with well-formed and shared values', async () => {

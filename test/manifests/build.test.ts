@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { buildManifests, MANIFESTS_MARKER } from '../../src/manifests/build';
+import { buildManifests, MANIFESTS_MARKER, MONITORING_DIR } from '../../src/manifests/build';
 import { specOf, VALID_YAML } from '../helpers';
 
 const ADDRESS = '192.0.43.10';
@@ -45,5 +45,47 @@ describe('buildManifests', () => {
 
   it('is pure: the same inputs give the same bytes', () => {
     expect(buildManifests(spec, { turnPublicIpv4: ADDRESS })).toEqual(files);
+  });
+});
+
+describe('buildManifests and the monitoring stack', () => {
+  const kube = (stack: string) =>
+    specOf(`name: observed
+server_name: observed.example.eu
+target: { kubernetes: { context: c } }
+dns: { mode: manual }
+admin_contact: ops@observed.example.eu
+backup: { enabled: false }
+calls: { turn: false }
+monitoring: { stack: ${stack} }
+`);
+  const kinds = (files: ReturnType<typeof buildManifests>, kustomization: string) => {
+    const dir = kustomization.replace(/kustomization\.yaml$/, '');
+    const resources: string[] = parse(files.find((f) => f.path === kustomization)!.content).resources;
+    return resources.map((r) => parse(files.find((f) => f.path === dir + r)!.content).kind as string);
+  };
+  const OPERATOR_KINDS = ['PrometheusRule', 'ServiceMonitor', 'ServiceMonitor', 'ServiceMonitor'];
+
+  it('with auto, writes each stack apart with its own kustomization, none in the main one, and says to add exactly one', () => {
+    const files = buildManifests(kube('auto'), {});
+    expect(kinds(files, 'kustomization.yaml')).not.toContain('ServiceMonitor');
+    expect(kinds(files, 'kustomization.yaml')).not.toContain('PrometheusRule');
+    expect(kinds(files, `${MONITORING_DIR}/prometheus-operator/kustomization.yaml`).sort()).toEqual(OPERATOR_KINDS);
+    expect(files.filter((f) => f.path.startsWith(`${MONITORING_DIR}/prometheus-operator/`)).map((f) => f.path)).toContain(
+      `${MONITORING_DIR}/prometheus-operator/matrix-observed/servicemonitor-synapse.yaml`,
+    );
+    const guide = files.find((f) => f.path === 'MONITORING.md')!.content;
+    expect(guide).toMatch(/Add exactly one of these\ndirectories/);
+    expect(guide).toContain('`monitoring/prometheus-operator`');
+    expect(guide).toContain('kubectl get crd servicemonitors.monitoring.coreos.com');
+  });
+
+  it('with a fixed stack, lists its objects in the main kustomization and writes no guide', () => {
+    const files = buildManifests(kube('prometheus-operator'), {});
+    expect(kinds(files, 'kustomization.yaml').filter((k) => k.startsWith('ServiceMonitor') || k === 'PrometheusRule').sort()).toEqual(OPERATOR_KINDS);
+    expect(files.map((f) => f.path).filter((p) => p.startsWith(`${MONITORING_DIR}/`) || p === 'MONITORING.md')).toEqual([]);
+    const bundled = buildManifests(kube('bundled'), {});
+    expect(bundled.map((f) => f.path).filter((p) => p.startsWith(`${MONITORING_DIR}/`) || p === 'MONITORING.md')).toEqual([]);
+    expect(kinds(bundled, 'kustomization.yaml')).not.toContain('ServiceMonitor');
   });
 });

@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { Construct } from 'constructs';
 import { FIELD_MANAGER, literalForTerraform } from '../../stacks/apps';
+import { KubeObject, KubeSecret } from '../../src/components/k8s/kube-object';
+import { MatrixApps } from '../../src/components/k8s/matrix-apps';
 import { loadDeploymentFile } from '../../src/config/load';
 import { renderAll } from '../../src/render';
 import { images } from '../../src/versions';
@@ -137,8 +140,11 @@ describe.each(EXAMPLES)('Kubernetes objects of %s', (file) => {
   const all = Object.entries(resources(json, 'kubernetes_manifest'));
 
   it('are each valid against the Kubernetes API schema of their kind', () => {
-    // Secret data holds Terraform references (base64 only at apply time); HelmChartConfig has no published schema.
-    const checked = all.map(([, r]) => r.manifest).filter((m) => m.kind !== 'Secret' && m.kind !== 'HelmChartConfig');
+    // Secret data holds Terraform references (base64 only at apply time); HelmChartConfig, and the
+    // Prometheus Operator's kinds, have no published schema here (the control-plane integration
+    // test applies them against the operator's own CRDs).
+    const unpublished = ['Secret', 'HelmChartConfig', 'ServiceMonitor', 'PrometheusRule'];
+    const checked = all.map(([, r]) => r.manifest).filter((m) => !unpublished.includes(m.kind));
     const problems = schemaProblems(checked);
     expect(checked.map((m, i) => ({ object: `${m.kind}/${m.metadata.name}`, problem: problems[i] }))).toEqual(
       checked.map((m) => ({ object: `${m.kind}/${m.metadata.name}`, problem: null })),
@@ -162,6 +168,9 @@ describe.each(EXAMPLES)('Kubernetes objects of %s', (file) => {
   });
 
   it('apply in an order a fresh cluster accepts in one run', () => {
+    // The objects of a monitoring stack (onlyWith), by key.
+    const apps = new MatrixApps(new Construct(undefined as unknown as Construct, 'root'), 'matrix', { spec, inputs: { turnPublicIpv4: '192.0.43.10' } });
+    const monitoring = new Set([...KubeObject.all(apps), ...KubeSecret.all(apps)].filter((o) => o.onlyWith !== undefined).map((o) => o.key));
     const address = (key: string) => `kubernetes_manifest.${key}`;
     const namespaces = new Set(all.filter(([, r]) => r.manifest.kind === 'Namespace').map(([, r]) => r.manifest.metadata.name));
     expect(namespaces.size).toBe(spec.calls.turn ? 2 : 1);
@@ -172,11 +181,15 @@ describe.each(EXAMPLES)('Kubernetes objects of %s', (file) => {
       // Every object in a namespace the deployment creates waits for it (the fresh-cluster failure was exactly this).
       if (ns !== undefined && namespaces.has(ns)) expect({ key, waitsForNamespace: dependsOn.includes(address(`namespace_${ns}`)) }).toEqual({ key, waitsForNamespace: true });
       if (m.kind === 'Namespace') expect(dependsOn).toEqual([]);
-      // A workload starts after every Secret, ConfigMap, claim, Service and NetworkPolicy of its namespace.
-      if (m.kind === 'Deployment' || m.kind === 'StatefulSet') {
+      // A workload starts after every Secret, ConfigMap, claim, Service and NetworkPolicy of its
+      // namespace; an application's never waits for monitoring objects.
+      if ((m.kind === 'Deployment' || m.kind === 'StatefulSet') && !monitoring.has(key)) {
         const sameNamespace = all.filter(([, o]) => o.manifest.metadata.namespace === ns && !['Namespace', 'Deployment', 'StatefulSet'].includes(o.manifest.kind));
         expect(sameNamespace.length).toBeGreaterThan(0);
-        for (const [other] of sameNamespace) expect({ key, dependsOn: dependsOn.includes(address(other)) ? other : undefined }).toEqual({ key, dependsOn: other });
+        for (const [other] of sameNamespace) {
+          const expected = monitoring.has(other) ? undefined : other;
+          expect({ key, dependsOn: dependsOn.includes(address(other)) ? other : undefined }).toEqual({ key, dependsOn: expected });
+        }
       } else {
         expect(dependsOn.filter((d) => /^kubernetes_manifest\.(deployment|statefulset)_/.test(d))).toEqual([]);
       }
@@ -222,5 +235,94 @@ describe.each(EXAMPLES)('Kubernetes objects of %s', (file) => {
       const milli = /^(\d+)m$/.exec(q);
       if (milli) expect({ q, whole: Number(milli[1]) % 1000 === 0 }).toEqual({ q, whole: false });
     }
+  });
+});
+
+describe('the monitoring stacks: chosen by the deployment file, or with auto by the cluster at plan time', () => {
+  const kube = (stack: string) =>
+    specOf(`name: observed
+server_name: observed.example.eu
+target: { kubernetes: { context: c } }
+dns: { mode: manual }
+admin_contact: ops@observed.example.eu
+backup: { enabled: false }
+monitoring: { stack: ${stack} }
+`);
+  const PRESENT = '${length(data.kubernetes_resources.prometheus_operator_crd.objects) > 0 ? 1 : 0}';
+  const ABSENT = '${length(data.kubernetes_resources.prometheus_operator_crd.objects) == 0 ? 1 : 0}';
+
+  /**
+   * The apps stack with a stand-in for the bundled stack (another construct of MatrixApps): a
+   * ConfigMap, a Secret and a StatefulSet marked `bundled`, added when the stack is not
+   * prometheus-operator, as MatrixApps adds BundledMonitoring.
+   */
+  function synthWithBundled(spec: ReturnType<typeof specOf>): Json {
+    let json: Json = {};
+    jest.isolateModules(() => {
+      jest.doMock('../../src/components/k8s/matrix-apps', () => {
+        const actual = jest.requireActual('../../src/components/k8s/matrix-apps');
+        const { Construct } = jest.requireActual('constructs');
+        const k = jest.requireActual('../../src/components/k8s/kube-object');
+        class WithBundled extends actual.MatrixApps {
+          constructor(scope: any, id: string, props: any) {
+            super(scope, id, props);
+            if (props.spec.monitoring.stack === 'prometheus-operator') return;
+            const bundled = k.onlyWith(new Construct(this, 'bundled'), 'bundled');
+            const ns = this.context.ns;
+            new k.KubeObject(bundled, 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'prometheus-config', namespace: ns }, data: {} });
+            new k.KubeSecret(bundled, 'secret', { name: 'alertmanager', namespace: ns, labels: {}, data: { user: { kind: 'literal', value: 'x' } } });
+            new k.KubeObject(bundled, 'prometheus', { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'prometheus', namespace: ns }, spec: {} });
+          }
+        }
+        return { ...actual, MatrixApps: WithBundled };
+      });
+      const { AppsStack } = require('../../stacks/apps');
+      const { Testing } = require('cdktf');
+      json = JSON.parse(Testing.synth(new AppsStack(Testing.app(), spec)));
+    });
+    return json;
+  }
+  const counts = (json: Json) =>
+    Object.fromEntries(Object.entries(resources(json, 'kubernetes_manifest')).filter(([, r]) => r.count !== undefined).map(([key, r]) => [key, r.count]));
+
+  it('with auto, lists the ServiceMonitor CRD by name and gives each stack the count of its case', () => {
+    const json = synthWithBundled(kube('auto'));
+    expect(json.data).toEqual({
+      kubernetes_resources: {
+        prometheus_operator_crd: { api_version: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', field_selector: 'metadata.name=servicemonitors.monitoring.coreos.com' },
+      },
+    });
+    expect(counts(json)).toEqual({
+      'servicemonitor_matrix-observed_synapse': PRESENT,
+      'servicemonitor_matrix-observed_mas': PRESENT,
+      'servicemonitor_matrix-observed_postgres': PRESENT,
+      'prometheusrule_matrix-observed_matrix-alerts': PRESENT,
+      'configmap_matrix-observed_prometheus-config': ABSENT,
+      'secret_matrix-observed_alertmanager': ABSENT,
+      'statefulset_matrix-observed_prometheus': ABSENT,
+    });
+  });
+
+  it('with auto, orders the counted objects like the others and keeps the applications independent of them', () => {
+    const json = synthWithBundled(kube('auto'));
+    const manifest = resources(json, 'kubernetes_manifest');
+    expect(manifest['statefulset_matrix-observed_prometheus'].depends_on).toContain('kubernetes_manifest.configmap_matrix-observed_prometheus-config');
+    expect(manifest['statefulset_matrix-observed_prometheus'].depends_on).not.toContain('kubernetes_manifest.servicemonitor_matrix-observed_synapse');
+    expect(manifest['servicemonitor_matrix-observed_synapse'].depends_on).toEqual(['kubernetes_manifest.namespace_matrix-observed']);
+    const synapse = manifest['deployment_matrix-observed_synapse'].depends_on as string[];
+    expect(synapse.filter((d) => /servicemonitor|prometheus/.test(d))).toEqual([]);
+  });
+
+  it('with a fixed stack, synthesizes only its objects, uncounted, and asks the cluster nothing', () => {
+    const operator = synthWithBundled(kube('prometheus-operator'));
+    expect(operator.data).toBeUndefined();
+    expect(counts(operator)).toEqual({});
+    expect(Object.keys(objects(operator, 'ServiceMonitor')).sort()).toEqual(['mas', 'postgres', 'synapse']);
+    expect(objects(operator, 'StatefulSet').prometheus).toBeUndefined();
+    const bundled = synthWithBundled(kube('bundled'));
+    expect(bundled.data).toBeUndefined();
+    expect(counts(bundled)).toEqual({});
+    expect(objects(bundled, 'ServiceMonitor')).toEqual({});
+    expect(objects(bundled, 'StatefulSet').prometheus).toBeDefined();
   });
 });

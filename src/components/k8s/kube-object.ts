@@ -23,6 +23,39 @@ export interface IHelmChartConfig {
   spec: { valuesContent: string };
 }
 
+/**
+ * The Prometheus Operator's ServiceMonitor and PrometheusRule (monitoring.coreos.com/v1), only the
+ * fields the kit sets; no model package of them is a dependency. The control-plane test checks
+ * them against the operator's own CRDs.
+ */
+export interface IServiceMonitor {
+  apiVersion: 'monitoring.coreos.com/v1';
+  kind: 'ServiceMonitor';
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    endpoints: {
+      port: string;
+      path: string;
+      interval: string;
+      scrapeTimeout: string;
+      relabelings: { action: 'replace'; targetLabel: string; replacement: string }[];
+    }[];
+  };
+}
+
+export interface IPrometheusRule {
+  apiVersion: 'monitoring.coreos.com/v1';
+  kind: 'PrometheusRule';
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: {
+    groups: readonly {
+      readonly name: string;
+      readonly rules: readonly { alert: string; expr: string; for: string; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }[];
+    }[];
+  };
+}
+
 export type KubeObjectData =
   | INamespace
   | IConfigMap
@@ -34,7 +67,9 @@ export type KubeObjectData =
   | IStatefulSet
   | IIssuer
   | ICertificate
-  | IHelmChartConfig;
+  | IHelmChartConfig
+  | IServiceMonitor
+  | IPrometheusRule;
 
 export interface KubeObjectOptions {
   /**
@@ -46,6 +81,33 @@ export interface KubeObjectOptions {
    * @default false
    */
   readonly waitForRollout?: boolean;
+}
+
+/**
+ * The two monitoring stacks (DeploymentSpec.monitoring.stack without `auto`). With `auto` both are
+ * built and the apps stack lets OpenTofu keep exactly one at plan time (stacks/apps.ts).
+ */
+export type MonitoringSet = 'prometheus-operator' | 'bundled';
+
+const MONITORING_SETS = new WeakMap<IConstruct, MonitoringSet>();
+
+/**
+ * Marks every object and Secret under `scope` as belonging to one monitoring stack. A scope, not an
+ * option per object: a stack is one construct (BundledMonitoring, PrometheusOperatorMonitoring),
+ * and what it contains need not know. Returns the scope.
+ */
+export function onlyWith<T extends IConstruct>(scope: T, set: MonitoringSet): T {
+  MONITORING_SETS.set(scope, set);
+  return scope;
+}
+
+/** The monitoring stack `c` belongs to (onlyWith on it or a scope above it), or undefined: always applied. */
+export function monitoringSetOf(c: IConstruct): MonitoringSet | undefined {
+  for (const scope of [...c.node.scopes].reverse()) {
+    const set = MONITORING_SETS.get(scope);
+    if (set !== undefined) return set;
+  }
+  return undefined;
 }
 
 /** Kinds whose pods the controllers start: applied after every other object of their namespace. */
@@ -105,6 +167,10 @@ export class KubeObject extends Construct implements Applied {
     return [this.kind.toLowerCase(), ...(this.namespace === undefined ? [] : [this.namespace]), this.name].join('_');
   }
 
+  get onlyWith(): MonitoringSet | undefined {
+    return monitoringSetOf(this);
+  }
+
   describe(): string {
     return `${this.kind} ${this.namespace === undefined ? '' : `${this.namespace}/`}${this.name}`;
   }
@@ -156,6 +222,10 @@ export class KubeSecret extends Construct implements Applied {
   get key(): string {
     return ['secret', this.props.namespace, this.props.name].join('_');
   }
+
+  get onlyWith(): MonitoringSet | undefined {
+    return monitoringSetOf(this);
+  }
 }
 
 /** What the apply order needs to know of an object or a Secret. */
@@ -163,13 +233,17 @@ export interface Applied {
   readonly key: string;
   readonly kind: string;
   readonly namespace: string | undefined;
+  /** Applied only with this monitoring stack (onlyWith). */
+  readonly onlyWith?: MonitoringSet;
 }
 
 /**
  * The order that lets a fresh cluster take a whole deployment in one apply: every object in a
  * namespace the deployment creates waits for that Namespace; every workload waits for every other
  * object of its namespace (its Secrets, ConfigMaps, claims, Services and the network policies that
- * must hold before its first pod starts). Custom resources (HelmChartConfig, cert-manager's) need
+ * must hold before its first pod starts), except objects of a monitoring stack it is not part of:
+ * no application needs monitoring to start, and with `auto` one of the two stacks is not applied.
+ * Custom resources (HelmChartConfig, cert-manager's) need
  * their definitions served before planning, which `deploy` waits for (src/deploy/wait.ts).
  * Returns, for each key, the keys it depends on, in input order.
  */
@@ -182,7 +256,8 @@ export function applyDependencies(items: readonly Applied[]): Map<string, string
     if (ns !== undefined) needs.push(ns);
     if (WORKLOAD_KINDS.has(item.kind)) {
       for (const other of items) {
-        if (other.namespace === item.namespace && other.kind !== 'Namespace' && !WORKLOAD_KINDS.has(other.kind)) needs.push(other.key);
+        const sameSet = other.onlyWith === undefined || other.onlyWith === item.onlyWith;
+        if (other.namespace === item.namespace && other.kind !== 'Namespace' && !WORKLOAD_KINDS.has(other.kind) && sameSet) needs.push(other.key);
       }
     }
     dependencies.set(item.key, needs);

@@ -4,8 +4,9 @@ import { Backup } from './backup';
 import { Coturn } from './coturn';
 import { Ingress } from './ingress';
 import { Keycloak } from './keycloak';
-import { KubeObject } from './kube-object';
+import { KubeObject, onlyWith } from './kube-object';
 import { Mas } from './mas';
+import { PrometheusOperatorMonitoring } from './monitoring/prometheus-operator';
 import { NetworkPolicies } from './network-policies';
 import { Postgres } from './postgres';
 import { Secrets } from './secrets';
@@ -59,5 +60,8 @@ export class MatrixApps extends Construct {
     new Backup(this, 'backup', { context });
     if (spec.calls.turn) new Coturn(this, 'coturn', { context });
     if (spec.target.kind === 'hetzner') new TraefikConfig(this, 'traefik', { context });
+    // Monitoring: the stack the deployment names, or with `auto` both, marked, so that the apps
+    // stack applies the one the cluster supports and `manifests` writes them apart.
+    if (spec.monitoring.stack !== 'bundled') onlyWith(new PrometheusOperatorMonitoring(this, 'prometheus-operator', { context }), 'prometheus-operator');
   }
 }

@@ -58,6 +58,11 @@ export interface ScrapeIntervals {
  */
 export const DEFAULT_SCRAPE_INTERVALS: ScrapeIntervals = { scrapeSeconds: 30, evaluationSeconds: 30 };
 
+/** Prometheus's default scrape timeout (10 s), which may not exceed the interval. */
+export function scrapeTimeoutSeconds(scrapeSeconds: number): number {
+  return Math.min(10, scrapeSeconds);
+}
+
 /**
  * The in-cluster targets: each component's Service in the deployment's namespace, on its metrics
  * port. postgres_exporter is reached through the `postgres` Service, next to the database it reads.
@@ -82,7 +87,8 @@ export function inClusterScrapeTargets(spec: DeploymentSpec): ScrapeTargets {
   };
 }
 
-const METRICS_PATHS: Readonly<Record<ScrapedComponent, string>> = {
+/** The HTTP path of each component's metrics (the bundled scrape config and the ServiceMonitors). */
+export const METRICS_PATHS: Readonly<Record<ScrapedComponent, string>> = {
   synapse: SYNAPSE_METRICS_PATH,
   mas: MAS_METRICS_PATH,
   postgres: '/metrics',
@@ -109,8 +115,7 @@ export function renderScrapeConfig(
   const config = {
     global: {
       scrape_interval: `${intervals.scrapeSeconds}s`,
-      // Prometheus's default timeout (10 s) may not exceed the interval.
-      scrape_timeout: `${Math.min(10, intervals.scrapeSeconds)}s`,
+      scrape_timeout: `${scrapeTimeoutSeconds(intervals.scrapeSeconds)}s`,
       evaluation_interval: `${intervals.evaluationSeconds}s`,
     },
     rule_files: [ALERT_RULES_FILE],

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { type Applied, applyDependencies, KubeObject, KubeSecret } from '../../../src/components/k8s/kube-object';
+import { type Applied, applyDependencies, KubeObject, KubeSecret, type MonitoringSet, monitoringSetOf, onlyWith } from '../../../src/components/k8s/kube-object';
 
 const root = () => new Construct(undefined as unknown as Construct, 'test');
 
@@ -48,11 +48,29 @@ describe('KubeObject', () => {
   });
 });
 
+describe('onlyWith', () => {
+  it('marks every object and Secret below a scope, however deep, and nothing beside it', () => {
+    const scope = root();
+    const operator = onlyWith(new Construct(scope, 'operator'), 'prometheus-operator');
+    const deep = new KubeObject(new Construct(operator, 'inner'), 'sm', configMap('sm'));
+    const secret = new KubeSecret(operator, 'secret', { name: 's', namespace: 'matrix-ministry', labels: {}, data: {} });
+    const beside = new KubeObject(scope, 'plain', configMap('plain'));
+    expect([deep.onlyWith, secret.onlyWith, beside.onlyWith, monitoringSetOf(operator)]).toEqual(['prometheus-operator', 'prometheus-operator', undefined, 'prometheus-operator']);
+  });
+
+  it('lets the nearest mark win', () => {
+    const outer = onlyWith(new Construct(root(), 'outer'), 'bundled');
+    const inner = onlyWith(new Construct(outer, 'inner'), 'prometheus-operator');
+    expect(new KubeObject(inner, 'o', configMap('o')).onlyWith).toBe('prometheus-operator');
+  });
+});
+
 describe('applyDependencies', () => {
-  const item = (kind: string, name: string, namespace?: string): Applied => ({
+  const item = (kind: string, name: string, namespace?: string, onlyWith?: MonitoringSet): Applied => ({
     kind,
     namespace,
     key: [kind.toLowerCase(), ...(namespace ? [namespace] : []), name].join('_'),
+    onlyWith,
   });
   const items = [
     item('Namespace', 'app'),
@@ -79,5 +97,26 @@ describe('applyDependencies', () => {
   it('waits for no Namespace it does not create (kube-system), and crosses no namespace', () => {
     expect(deps.get('configmap_kube-system_traefik')).toEqual([]);
     expect(deps.get('deployment_kube-system_other')).toEqual(['configmap_kube-system_traefik']);
+  });
+});
+
+describe('applyDependencies with the monitoring stacks', () => {
+  const item = (kind: string, name: string, onlyWith?: MonitoringSet): Applied => ({ kind, namespace: 'app', key: `${kind.toLowerCase()}_app_${name}`, onlyWith });
+  const deps = applyDependencies([
+    { kind: 'Namespace', namespace: undefined, key: 'namespace_app' },
+    item('ConfigMap', 'cfg'),
+    item('ServiceMonitor', 'synapse', 'prometheus-operator'),
+    item('ConfigMap', 'prometheus', 'bundled'),
+    item('Deployment', 'synapse'),
+    item('StatefulSet', 'prometheus', 'bundled'),
+  ]);
+
+  it("starts no application after monitoring objects: apps need none, and with auto one stack's objects do not exist", () => {
+    expect(deps.get('deployment_app_synapse')).toEqual(['namespace_app', 'configmap_app_cfg']);
+  });
+
+  it("starts a monitoring workload after its own stack's objects and the shared ones, never the other stack's", () => {
+    expect(deps.get('statefulset_app_prometheus')).toEqual(['namespace_app', 'configmap_app_cfg', 'configmap_app_prometheus']);
+    expect(deps.get('servicemonitor_app_synapse')).toEqual(['namespace_app']);
   });
 });

@@ -1,0 +1,74 @@
+import { Construct } from 'constructs';
+import type { AppsContext } from '../apps-context';
+import { KubeObject, type IPrometheusRule, type IServiceMonitor } from '../kube-object';
+import { componentLabels, selectorLabels } from '../../labels';
+import { alertRules } from '../../../render/monitoring/alert-rules';
+import { DEFAULT_SCRAPE_INTERVALS, METRICS_PATHS, SCRAPE_JOBS, type ScrapedComponent, scrapeTimeoutSeconds } from '../../../render/monitoring/scrape-config';
+
+/**
+ * The name of the Service port each scraped component serves its metrics on. The Services of
+ * Synapse, MAS and PostgreSQL carry a port of this name; a ServiceMonitor selects it by name.
+ */
+export const METRICS_PORT_NAMES: Readonly<Record<ScrapedComponent, string>> = {
+  synapse: 'metrics',
+  // MAS serves /metrics on its internal listener, next to health (ESS names the port the same).
+  mas: 'internal',
+  postgres: 'metrics',
+};
+
+/** The PrometheusRule's name in the deployment's namespace. */
+export const PROMETHEUS_RULE_NAME = 'matrix-alerts';
+
+/**
+ * Monitoring by the cluster's own Prometheus Operator (monitoring.stack prometheus-operator, or
+ * auto when the cluster serves ServiceMonitors): one ServiceMonitor per scraped component and one
+ * PrometheusRule with the kit's alert rules, all in the deployment's namespace. The cluster's
+ * Prometheus and Alertmanager scrape, keep the series and send the alerts; the kit runs none.
+ *
+ * Every object carries the operator's selector labels (kube-prometheus-stack selects by
+ * `release: <name>`) next to the kit's own; the kit's win a clash, as selectors and the backup
+ * commands rely on them.
+ */
+export class PrometheusOperatorMonitoring extends Construct {
+  constructor(scope: Construct, id: string, props: { readonly context: AppsContext }) {
+    super(scope, id);
+    const { context } = props;
+    const { spec, ns } = context;
+    const operatorLabels = spec.monitoring.prometheusOperator.labels;
+    const scrape = DEFAULT_SCRAPE_INTERVALS.scrapeSeconds;
+    // Synapse, MAS and PostgreSQL are part of every deployment; a component made conditional
+    // later must be left out here too (a target that is never up would page forever).
+    for (const component of Object.keys(SCRAPE_JOBS) as ScrapedComponent[]) {
+      const monitor: IServiceMonitor = {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: component, namespace: ns, labels: { ...operatorLabels, ...componentLabels(spec.name, component) } },
+        spec: {
+          selector: { matchLabels: selectorLabels(spec.name, component) },
+          endpoints: [
+            {
+              port: METRICS_PORT_NAMES[component],
+              path: METRICS_PATHS[component],
+              interval: `${scrape}s`,
+              scrapeTimeout: `${scrapeTimeoutSeconds(scrape)}s`,
+              // The operator names the job after the Service; the alert rules select
+              // `up{job="synapse"}`, so the job is set to SCRAPE_JOBS explicitly. The operator
+              // appends these after its own relabelings, so this value is the one that stays.
+              relabelings: [{ action: 'replace', targetLabel: 'job', replacement: SCRAPE_JOBS[component] }],
+            },
+          ],
+        },
+      };
+      new KubeObject(this, `service-monitor-${component}`, monitor);
+    }
+    const rules: IPrometheusRule = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      metadata: { name: PROMETHEUS_RULE_NAME, namespace: ns, labels: { ...operatorLabels, ...context.labels } },
+      // The very groups the bundled Prometheus reads (render/monitoring/alert-rules.ts), which
+      // promtool checks and unit-tests.
+      spec: { groups: alertRules(spec).groups },
+    };
+    new KubeObject(this, 'prometheus-rule', rules);
+  }
+}

@@ -17,6 +17,7 @@ import { postgresArchiveSettings } from '../../render/backup';
 import { EXPORTER_QUERIES_FILE, exporterDataSource, postgresExporterArgs } from '../../render/postgres-exporter';
 import { backupAgent } from './backup';
 
+import { METRICS_PORT_NAMES, METRICS_PORTS } from './scraper';
 import { type AppsContext, UID } from './apps-context';
 
 export interface PostgresProps {
@@ -38,7 +39,7 @@ export class Postgres extends Construct {
     const component = 'postgres';
     ctx.configMap(this, 'postgres');
     // postgres_exporter's port on the same Service, for the scraper only (network policies).
-    ctx.service(this, component, PORTS.postgres, 'main', [{ name: 'metrics', port: PORTS.postgresExporter }]);
+    ctx.service(this, component, PORTS.postgres, 'main', [{ name: METRICS_PORT_NAMES.postgres, port: METRICS_PORTS.postgres }]);
     const readiness = { exec: { command: ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1'] } };
     const dataMounts = [
       { name: 'data', mountPath: '/var/lib/postgresql/data' },
@@ -126,7 +127,7 @@ function exporterSidecar(ctx: AppsContext, socket: IVolumeMount): { container: I
     image: ctx.image.postgresExporter,
     args: postgresExporterArgs(ctx.spec, PORTS.postgresExporter, EXPORTER_QUERIES_DIR),
     env: [{ name: 'DATA_SOURCE_NAME', value: exporterDataSource(socket.mountPath) }],
-    ports: [{ name: 'metrics', containerPort: PORTS.postgresExporter }],
+    ports: [{ name: METRICS_PORT_NAMES.postgres, containerPort: METRICS_PORTS.postgres }],
     // Its landing page: up without touching the database (a scrape would, every probe).
     readinessProbe: { httpGet: { path: '/', port: PORTS.postgresExporter }, periodSeconds: 10 },
     livenessProbe: { httpGet: { path: '/', port: PORTS.postgresExporter }, periodSeconds: 30, failureThreshold: 5 },

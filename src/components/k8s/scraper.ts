@@ -19,6 +19,16 @@ export const METRICS_PORTS: Readonly<Record<'synapse' | 'mas' | 'postgres', numb
 };
 
 /**
+ * The name of each metrics port, on the Service and the pod: a ServiceMonitor selects the port by
+ * this name. MAS serves /metrics on its internal listener, next to health (ESS names it the same).
+ */
+export const METRICS_PORT_NAMES: Readonly<Record<keyof typeof METRICS_PORTS, string>> = {
+  synapse: 'metrics',
+  mas: MAS_LISTENERS.internal.name,
+  postgres: 'metrics',
+};
+
+/**
  * Who scrapes the deployment, as network policy peers, from `monitoring.stack`:
  * - `bundled`: the kit's own Prometheus, its pods in the deployment's namespace;
  * - `prometheus-operator`: any pod of the operator's namespace (its Prometheus pods' labels are

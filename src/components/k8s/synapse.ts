@@ -17,6 +17,7 @@ import { METRICS_INIT_FILE } from '../../render/postgres-exporter';
 import { SYNAPSE_PATHS, SYNAPSE_SECRET_FILES } from '../../render/synapse';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../render/turn';
 
+import { METRICS_PORT_NAMES, METRICS_PORTS } from './scraper';
 import { type AppsContext, UID } from './apps-context';
 
 export interface SynapseProps {
@@ -70,7 +71,7 @@ export class Synapse extends Construct {
     const homeserver = ['python', '-m', 'synapse.app.homeserver', '--config-path', `${SYNAPSE_PATHS.config}/homeserver.yaml`];
     const health = { httpGet: { path: '/health', port: PORTS.synapseHttp } };
     // The metrics listener is on the Service for the scraper; only it may connect (network policies).
-    ctx.service(this, component, PORTS.synapseHttp, 'main', [{ name: 'metrics', port: PORTS.synapseMetrics }]);
+    ctx.service(this, component, PORTS.synapseHttp, 'main', [{ name: METRICS_PORT_NAMES.synapse, port: METRICS_PORTS.synapse }]);
     const digest = backup.digest ? `${config.digest}-${backup.digest}` : config.digest;
     ctx.deployment(this, component, { digest, recreate: true }, {
       ...POD_DEFAULTS,
@@ -97,7 +98,7 @@ export class Synapse extends Construct {
           env: [dbPassword],
           ports: [
             { name: 'http', containerPort: PORTS.synapseHttp },
-            { name: 'metrics', containerPort: PORTS.synapseMetrics },
+            { name: METRICS_PORT_NAMES.synapse, containerPort: METRICS_PORTS.synapse },
           ],
           resources: resources(ctx.spec.size.synapse),
           securityContext: containerSecurityContext(UID.synapse),

@@ -3,18 +3,8 @@ import type { AppsContext } from '../apps-context';
 import { KubeObject, type IPrometheusRule, type IServiceMonitor } from '../kube-object';
 import { componentLabels, selectorLabels } from '../../labels';
 import { alertRules } from '../../../render/monitoring/alert-rules';
-import { DEFAULT_SCRAPE_INTERVALS, METRICS_PATHS, SCRAPE_JOBS, type ScrapedComponent, scrapeTimeoutSeconds } from '../../../render/monitoring/scrape-config';
-
-/**
- * The name of the Service port each scraped component serves its metrics on. The Services of
- * Synapse, MAS and PostgreSQL carry a port of this name; a ServiceMonitor selects it by name.
- */
-export const METRICS_PORT_NAMES: Readonly<Record<ScrapedComponent, string>> = {
-  synapse: 'metrics',
-  // MAS serves /metrics on its internal listener, next to health (ESS names the port the same).
-  mas: 'internal',
-  postgres: 'metrics',
-};
+import { DEFAULT_SCRAPE_INTERVALS, DEPLOYMENT_COMPONENTS, METRICS_PATHS, SCRAPE_JOBS, scrapeTimeoutSeconds } from '../../../render/monitoring/scrape-config';
+import { METRICS_PORT_NAMES } from '../scraper';
 
 /** The PrometheusRule's name in the deployment's namespace. */
 export const PROMETHEUS_RULE_NAME = 'matrix-alerts';
@@ -36,9 +26,9 @@ export class PrometheusOperatorMonitoring extends Construct {
     const { spec, ns } = context;
     const operatorLabels = spec.monitoring.prometheusOperator.labels;
     const scrape = DEFAULT_SCRAPE_INTERVALS.scrapeSeconds;
-    // Synapse, MAS and PostgreSQL are part of every deployment; a component made conditional
-    // later must be left out here too (a target that is never up would page forever).
-    for (const component of Object.keys(SCRAPE_JOBS) as ScrapedComponent[]) {
+    // Synapse, MAS and PostgreSQL are part of every deployment; the k3s node's exporters are not
+    // here (an existing cluster's own stack scrapes its nodes and ingress).
+    for (const component of DEPLOYMENT_COMPONENTS) {
       const monitor: IServiceMonitor = {
         apiVersion: 'monitoring.coreos.com/v1',
         kind: 'ServiceMonitor',
@@ -67,7 +57,7 @@ export class PrometheusOperatorMonitoring extends Construct {
       metadata: { name: PROMETHEUS_RULE_NAME, namespace: ns, labels: { ...operatorLabels, ...context.labels } },
       // The very groups the bundled Prometheus reads (render/monitoring/alert-rules.ts), which
       // promtool checks and unit-tests.
-      spec: { groups: alertRules(spec).groups },
+      spec: { groups: alertRules(spec, 'prometheus-operator').groups },
     };
     new KubeObject(this, 'prometheus-rule', rules);
   }

@@ -6,6 +6,7 @@ import { Ingress } from './ingress';
 import { Keycloak } from './keycloak';
 import { KubeObject } from './kube-object';
 import { Mas } from './mas';
+import { BundledMonitoring } from './monitoring/bundled';
 import { NetworkPolicies } from './network-policies';
 import { Postgres } from './postgres';
 import { Secrets } from './secrets';
@@ -13,6 +14,7 @@ import { StaticSite } from './static-site';
 import { Synapse } from './synapse';
 import { TraefikConfig } from './traefik-config';
 import type { DeploymentSpec } from '../../config/spec';
+import { bundledMonitoringPossible } from '../../render/monitoring/bundled';
 
 export interface MatrixAppsProps {
   /** The resolved deployment file. */
@@ -59,5 +61,8 @@ export class MatrixApps extends Construct {
     new Backup(this, 'backup', { context });
     if (spec.calls.turn) new Coturn(this, 'coturn', { context });
     if (spec.target.kind === 'hetzner') new TraefikConfig(this, 'traefik', { context });
+    // Every object of the bundled stack is under this one construct: with stack auto, the apps
+    // stack switches it off where deploy finds the cluster's Prometheus Operator.
+    if (bundledMonitoringPossible(spec)) new BundledMonitoring(this, 'monitoring', { context });
   }
 }

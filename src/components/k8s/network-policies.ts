@@ -11,8 +11,8 @@ import { type AppsContext } from './apps-context';
 const ACME_SOLVER_PORT = 8089;
 
 /** Private and special IPv4 ranges Synapse must not reach directly (SSRF protection in depth). */
-const PRIVATE_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'];
-const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128'];
+export const PRIVATE_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'];
+export const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128'];
 
 /**
  * Default deny, then exactly the flows the stack needs: the ingress controller to the public

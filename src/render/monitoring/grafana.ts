@@ -13,8 +13,8 @@ export const GRAFANA_PATHS = {
   dashboardProviders: '/etc/grafana/provisioning/dashboards',
   /** The dashboard JSON files the provider reads. */
   dashboards: '/var/lib/grafana-dashboards',
-  /** The generated admin password, a file of a mounted Secret. */
-  adminPasswordFile: '/etc/grafana/secrets/admin-password',
+  /** The generated admin password, a file of a mounted Secret (outside /etc/grafana, the ConfigMap's mount). */
+  adminPasswordFile: '/etc/grafana-secrets/admin-password',
   data: '/var/lib/grafana',
 } as const;
 

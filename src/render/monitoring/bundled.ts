@@ -7,7 +7,7 @@ import { renderAlertRules } from './alert-rules';
 import { renderAlertmanagerConfig } from './alertmanager';
 import { DASHBOARDS_DIR, renderDashboards } from './dashboards';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources, renderGrafanaIni } from './grafana';
-import { ALERT_RULES_FILE, renderScrapeConfig } from './scrape-config';
+import { ALERT_RULES_FILE, renderScrapeConfig, type ScrapeIntervals, type ScrapeTargets } from './scrape-config';
 
 /**
  * The bundled monitoring stack's components: each is a Service and the workload behind it, and
@@ -43,14 +43,23 @@ function inCluster(spec: DeploymentSpec, component: keyof typeof MONITORING_COMP
   return `${MONITORING_COMPONENTS[component]}.${namespaceName(spec)}.svc:${PORTS[component]}`;
 }
 
+/** Where the integration test runs the stack instead: loopback addresses, shorter intervals. */
+export interface PrometheusConfigOptions {
+  readonly targets?: ScrapeTargets;
+  readonly intervals?: ScrapeIntervals;
+  /** The Alertmanager, `host:port`. */
+  readonly alertmanager?: string;
+}
+
 /**
  * The bundled Prometheus's configuration: the scrape jobs and rule file of renderScrapeConfig,
  * plus where to send alerts, the bundled Alertmanager's Service. Only the bundled stack has one
  * (a cluster's Prometheus Operator brings its own), so it is added here, not there.
  */
-export function renderPrometheusConfig(spec: DeploymentSpec, alertmanager = inCluster(spec, 'alertmanager')): string {
+export function renderPrometheusConfig(spec: DeploymentSpec, options: PrometheusConfigOptions = {}): string {
+  const alertmanager = options.alertmanager ?? inCluster(spec, 'alertmanager');
   const alerting = { alerting: { alertmanagers: [{ static_configs: [{ targets: [alertmanager] }] }] } };
-  return `${renderScrapeConfig(spec)}${YAML.stringify(alerting, { lineWidth: 0 })}`;
+  return `${renderScrapeConfig(spec, options.targets, options.intervals)}${YAML.stringify(alerting, { lineWidth: 0 })}`;
 }
 
 /**

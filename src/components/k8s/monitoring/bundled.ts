@@ -77,12 +77,27 @@ export class BundledMonitoring extends Construct {
     new MonitoringNetworkPolicies(this, 'network-policies', { context: ctx });
   }
 
-  /** Prometheus with its own volume: a StatefulSet, so the claim follows the one pod. */
+  /**
+   * Prometheus: a one-pod StatefulSet on its own claim. The claim is a plain object, not a
+   * volumeClaimTemplate: those are immutable, so a bigger size profile would force the StatefulSet
+   * to be replaced, where a claim grows in place (as synapse-data does).
+   */
   private prometheus(ctx: AppsContext, requests: { cpu: number; memoryGiB: number }, volumeGiB: number): void {
     const component = MONITORING_COMPONENTS.prometheus;
     const scope = new Construct(this, component);
     const config = ctx.configMap(scope, MONITORING_SERVICES.prometheus);
     ctx.service(scope, component, PORTS.prometheus, 'http');
+    const claim = `${component}-data`;
+    new KubeObject(scope, 'data', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: claim, namespace: ctx.ns, labels: componentLabels(ctx.spec.name, component) },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        ...(ctx.storageClass === undefined ? {} : { storageClassName: ctx.storageClass }),
+        resources: { requests: { storage: binaryQuantity(volumeGiB, 'Gi') } },
+      },
+    });
     const retentionSize = `${Math.floor(volumeGiB * RETENTION_SIZE_SHARE * 1024)}MB`;
     const health = (path: string) => ({ httpGet: { path, port: PORTS.prometheus } });
     const container: IContainer = {
@@ -125,19 +140,12 @@ export class BundledMonitoring extends Construct {
             // Time to write the head block out, so a restart does not replay the whole WAL.
             terminationGracePeriodSeconds: 120,
             containers: [container],
-            volumes: [{ name: 'config', configMap: { name: config.name } }],
+            volumes: [
+              { name: 'config', configMap: { name: config.name } },
+              { name: 'data', persistentVolumeClaim: { claimName: claim } },
+            ],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              ...(ctx.storageClass === undefined ? {} : { storageClassName: ctx.storageClass }),
-              resources: { requests: { storage: binaryQuantity(volumeGiB, 'Gi') } },
-            },
-          },
-        ],
       },
     });
   }

@@ -36,7 +36,10 @@ describe('BundledMonitoring', () => {
     const prometheus = find(made, 'StatefulSet', 'prometheus');
     const args: string[] = prometheus.spec.template.spec.containers[0].args;
     expect(args).toContain('--storage.tsdb.retention.time=45d');
-    const volume = gib(prometheus.spec.volumeClaimTemplates[0].spec.resources.requests.storage);
+    // Its own claim, a plain object that grows in place (a volumeClaimTemplate cannot change).
+    expect(prometheus.spec.volumeClaimTemplates).toBeUndefined();
+    expect(prometheus.spec.template.spec.volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'prometheus-data' } });
+    const volume = gib(find(made, 'PersistentVolumeClaim', 'prometheus-data').spec.resources.requests.storage);
     expect(volume).toBe(BUNDLED_MONITORING.small.prometheusVolumeGiB);
     const cap = /^--storage\.tsdb\.retention\.size=(\d+)MB$/.exec(args.find((a) => a.startsWith('--storage.tsdb.retention.size='))!)!;
     expect(Number(cap[1]) / 1024).toBeLessThan(volume);

@@ -15,6 +15,7 @@
 #   scripts/tools.sh etcd kube crds  # only the control plane test's tools
 #   scripts/tools.sh versitygw       # only the object store
 #   scripts/tools.sh prometheus      # only Prometheus and promtool (monitoring tests)
+#   scripts/tools.sh alertmanager    # only Alertmanager and amtool (monitoring tests)
 #   source "${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/env.sh"
 #
 # Layout under $DIR (default ~/.cache/sovereign-matrix/tools):
@@ -122,6 +123,12 @@ VERSITYGW_RELEASE_TIME=2026-09-04T20:21:34Z
 PROMETHEUS_VERSION=3.16.0
 PROMETHEUS_MODVER=v0.316.0
 
+# Alertmanager (Apache-2.0): the same release src/versions.ts deploys; newest
+# `go list -m -versions github.com/prometheus/alertmanager` lists (2026-12:
+# v0.35.0; go.mod: go 1.26.0, no replace directive). amtool checks the
+# rendered alertmanager.yml; the server delivers the alert-path test's mail.
+ALERTMANAGER_VERSION=0.35.0
+
 # Test tools: real servers test/integration/ingress.test.ts runs. Plain
 # binaries in bin/, not providers (no mirror). One row per binary; a tool may
 # build several binaries of one module (`pebble` is the ACME test CA plus its
@@ -148,6 +155,9 @@ TEST_TOOLS=(
   # Synapse and PostgreSQL, and promtool, which checks and unit-tests the rules.
   "prometheus prometheus $PROMETHEUS_VERSION github.com/prometheus/prometheus $PROMETHEUS_MODVER ./cmd/prometheus"
   "prometheus promtool   $PROMETHEUS_VERSION github.com/prometheus/prometheus $PROMETHEUS_MODVER ./cmd/promtool"
+  # ALERTMANAGER_VERSION above: amtool, and the server (see prepare_alertmanager).
+  "alertmanager amtool       $ALERTMANAGER_VERSION github.com/prometheus/alertmanager v$ALERTMANAGER_VERSION ./cmd/amtool"
+  "alertmanager alertmanager $ALERTMANAGER_VERSION github.com/prometheus/alertmanager v$ALERTMANAGER_VERSION ./cmd/alertmanager"
 )
 
 # Kubernetes publishes the staging modules of release v1.X.Y (k8s.io/api,
@@ -180,6 +190,8 @@ declare -A TEST_TOOL_LDFLAGS=(
   # (Prometheus: Makefile.common's promu build sets github.com/prometheus/common/version.)
   [prometheus]="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
   [promtool]="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
+  [amtool]="-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION"
+  [alertmanager]="-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION"
 )
 
 # Binaries whose module cannot be built as downloaded: a function that makes a
@@ -190,6 +202,7 @@ declare -A TEST_TOOL_PREPARE=(
   [kube-apiserver]=prepare_kubernetes
   [kube-controller-manager]=prepare_kubernetes
   [kubectl]=prepare_kubernetes
+  [alertmanager]=prepare_alertmanager
 )
 
 # CustomResourceDefinitions of the objects the kit creates that are not built
@@ -404,6 +417,24 @@ GO
     ! grep -q "[^a-z]$p\.NewDNSProvider" "$factory" || { echo "prepare_traefik: $p still in $factory" >&2; return 1; }
   done
   (cd "$src" && go mod edit -replace "github.com/go-acme/lego/v5=$lego_src") >&2 || return 1
+  printf '%s\n' "$src"
+}
+
+# prepare_alertmanager MODULE_DIR — prints the directory of a copy of
+# github.com/prometheus/alertmanager whose web UI directory exists: ui/web.go
+# embeds ui/app/dist (`//go:embed app/dist`), which the release's UI build
+# makes and the module zip does not contain, so `go build ./cmd/alertmanager`
+# fails with "pattern app/dist: no matching files found". The copy holds one
+# placeholder file there: the server's API, routing and notifiers are
+# Alertmanager's own; its web pages are empty, which the tests do not use.
+prepare_alertmanager() {
+  local mod=$1 src="$DIR/src/alertmanager"
+  rm -rf "$src"
+  mkdir -p "$DIR/src"
+  cp -R "$mod" "$src" && chmod -R u+w "$src" || return 1
+  [[ ! -e "$src/ui/app/dist" ]] || { echo "prepare_alertmanager: ui/app/dist exists in the module; drop this step" >&2; return 1; }
+  mkdir -p "$src/ui/app/dist"
+  printf '<!-- web UI not built: see scripts/tools.sh prepare_alertmanager -->\n' >"$src/ui/app/dist/index.html"
   printf '%s\n' "$src"
 }
 

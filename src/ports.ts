@@ -41,6 +41,12 @@ export const PORTS = {
   /** Keycloak health and metrics; never exposed. */
   keycloakManagement: 9000,
   elementWeb: 8080,
+  /** Bundled Prometheus (web UI and API); cluster-internal, reached by kubectl port-forward. */
+  prometheus: 9090,
+  /** Bundled Alertmanager (web UI and API); cluster-internal, reached by kubectl port-forward. */
+  alertmanager: 9093,
+  /** Bundled Grafana; cluster-internal, reached by kubectl port-forward. */
+  grafana: 3000,
   /** The nginx that serves .well-known on server_name. */
   wellKnown: 8080,
 } as const;

@@ -30,6 +30,24 @@ export const BACKUP_TOOL_VERSIONS = {
 } as const;
 
 /**
+ * The bundled monitoring stack (spec.monitoring.stack 'bundled'): not overridable per deployment,
+ * like the backup tools. The integration tests run the same Prometheus and Alertmanager releases,
+ * built from their Go modules by scripts/tools.sh (test/versions.test.ts keeps them equal).
+ */
+export const MONITORING_VERSIONS = {
+  /** Prometheus 3.16.0 is the Go module v0.316.0, the newest the Go module proxy serves (2026-12). */
+  prometheus: '3.16.0',
+  /** Newest `go list -m -versions github.com/prometheus/alertmanager` lists (2026-12). */
+  alertmanager: '0.35.0',
+  /**
+   * Grafana OSS. Its Go module is not served (and is AGPL, so nothing of it is built here); its
+   * release pipeline publishes @grafana/data with the same version, and 13.2.3 is the newest
+   * stable one npm serves (2026-12): a real, patched release of the current minor.
+   */
+  grafana: '13.2.3',
+} as const;
+
+/**
  * Container images, by registry path; the tag comes from the (possibly overridden) version. With a
  * registry mirror every reference is pulled through it as `<mirror>/<reference>`, so one mirror
  * holds every upstream registry's images under their own paths.
@@ -59,6 +77,11 @@ function upstreamImages(versions: ComponentVersions) {
      * Hub, as ESS; the project also publishes quay.io/prometheuscommunity, for a mirror.
      */
     postgresExporter: 'docker.io/prometheuscommunity/postgres-exporter:v0.18.1',
+    /** The bundled monitoring stack (MONITORING_VERSIONS); not overridable per deployment. */
+    prometheus: `quay.io/prometheus/prometheus:v${MONITORING_VERSIONS.prometheus}`,
+    alertmanager: `quay.io/prometheus/alertmanager:v${MONITORING_VERSIONS.alertmanager}`,
+    /** grafana/grafana is the OSS edition (grafana/grafana-oss stopped at 12.4). */
+    grafana: `docker.io/grafana/grafana:${MONITORING_VERSIONS.grafana}`,
     /** Serves the .well-known delegation files; not overridable per deployment. */
     wellKnown: 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine',
   } as const;

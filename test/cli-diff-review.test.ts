@@ -51,7 +51,7 @@ describe('replacements, deletions, downtime and cost of the fixture pairs', () =
     expect(f.downtime).toBe('data-at-risk');
     // cx43 + IPv4 + 50 GiB → ccx43 + IPv4 + 200 GiB.
     expect(f.cost).toEqual([19.35, 287.93, 268.58]);
-    expect(diff.summary).toMatchObject({ changed: 5, replaced: 1, removed: 0, downtime: 'data-at-risk', monthlyCostChange: 268.58 });
+    expect(diff.summary).toMatchObject({ changed: 7, replaced: 1, removed: 0, downtime: 'data-at-risk', monthlyCostChange: 268.58 });
   });
 
   test('location: server, volume and primary IPs are replaced, none counted as changed; the volume puts data at risk', async () => {

@@ -72,11 +72,15 @@ describe('diff of fixture pairs that change one field', () => {
     const apps = changedObjects(diff, 'apps');
     for (const [object, paths] of Object.entries(apps)) {
       for (const path of paths) {
-        const ok = CONFIG_DIGEST.test(path) || path === 'data["homeserver.yaml"]' || /(^|\.)resources\.(requests|limits)\.(cpu|memory|storage)$/.test(path);
+        // The bundled Prometheus keeps a profile's default retention (15 days small, 30 medium), capped by its volume.
+        const retention = object.endsWith('/prometheus') && /^spec\.template\.spec\.containers\[0\]\.args\[[23]\]$/.test(path);
+        const ok = CONFIG_DIGEST.test(path) || path === 'data["homeserver.yaml"]' || /(^|\.)resources\.(requests|limits)\.(cpu|memory|storage)$/.test(path) || retention;
         expect({ object, path, ok }).toEqual({ object, path, ok: true });
       }
     }
     expect(apps['PersistentVolumeClaim matrix-diff-fixture/synapse-data']).toEqual(['spec.resources.requests.storage']);
+    // Prometheus's claim grows in place too; its StatefulSet has no claim template to refuse it.
+    expect(apps['PersistentVolumeClaim matrix-diff-fixture/prometheus-data']).toEqual(['spec.resources.requests.storage']);
     expect(apps['StatefulSet matrix-diff-fixture/postgres']).toEqual(expect.arrayContaining(['spec.volumeClaimTemplates[0].spec.resources.requests.storage']));
     // A growing volume is in place: no warning about the Hetzner volume, nor about the growing claim.
     expect(diff.warnings.filter((w) => w.address === 'hcloud_volume.data' || w.kubernetes?.kind === 'PersistentVolumeClaim')).toEqual([]);

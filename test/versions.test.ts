@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROVIDER_VERSIONS } from '../src/versions';
+import { images, MONITORING_VERSIONS, PINNED_VERSIONS, PROVIDER_VERSIONS } from '../src/versions';
 
 const ROOT = join(__dirname, '..');
 
@@ -19,5 +19,27 @@ describe('pinned provider versions', () => {
   it('include the hcloud version the bindings were generated for', () => {
     const generator = readFileSync(join(ROOT, 'scripts', 'generate-providers.js'), 'utf8');
     expect(generator).toContain(`hetznercloud/hcloud@${PROVIDER_VERSIONS.hcloud}`);
+  });
+});
+
+describe('the bundled monitoring stack', () => {
+  const script = readFileSync(join(ROOT, 'scripts', 'tools.sh'), 'utf8');
+  const pin = (name: string) => new RegExp(`^${name}=(\\S+)$`, 'm').exec(script)?.[1];
+
+  it('deploys the Prometheus and Alertmanager releases the integration tests build', () => {
+    expect({ prometheus: pin('PROMETHEUS_VERSION'), alertmanager: pin('ALERTMANAGER_VERSION') }).toEqual({
+      prometheus: MONITORING_VERSIONS.prometheus,
+      alertmanager: MONITORING_VERSIONS.alertmanager,
+    });
+  });
+
+  it('pins every image by an exact release tag, not overridable per deployment', () => {
+    const overridden = images({ ...PINNED_VERSIONS, synapse: '9.9.9' });
+    expect([overridden.prometheus, overridden.alertmanager, overridden.grafana]).toEqual([
+      `quay.io/prometheus/prometheus:v${MONITORING_VERSIONS.prometheus}`,
+      `quay.io/prometheus/alertmanager:v${MONITORING_VERSIONS.alertmanager}`,
+      `docker.io/grafana/grafana:${MONITORING_VERSIONS.grafana}`,
+    ]);
+    for (const version of Object.values(MONITORING_VERSIONS)) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

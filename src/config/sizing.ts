@@ -50,11 +50,38 @@ const ESS_SIZING: Record<FederationMode, Record<SizeName, [Resources, Resources]
 };
 
 /**
- * What else runs on the node: k3s itself, Traefik, MAS, Keycloak, Element Web, coturn.
- * Measured budgets of those components are well under this; the margin keeps the node from
- * swapping during upgrades, when old and new pods run side by side.
+ * What else runs on the node: k3s itself, Traefik, MAS, Keycloak, Element Web, coturn, the backup
+ * agents and the bundled monitoring stack (BUNDLED_MONITORING). Their requests add up to 1.5 vCPU
+ * and 2.6 (small) to 3.1 GiB (large), Keycloak, TURN and backups on, 0.35 vCPU and 0.8 to 1.3 GiB
+ * of it the monitoring stack (test/components/k8s/monitoring/bundled.test.ts sums them); k3s's own
+ * processes request nothing but use about 1 GiB. With 4 GiB a large node would have had no margin
+ * left, so 5 GiB, which keeps the node from swapping during upgrades, when old and new pods run
+ * side by side. No profile's server type changed with it (test/config/sizing.test.ts).
  */
-const NODE_OVERHEAD: Resources = { cpu: 2, memoryGiB: 4 };
+export const NODE_OVERHEAD: Resources = { cpu: 2, memoryGiB: 5 };
+
+/** Requests of the bundled monitoring stack (spec.monitoring.stack bundled) and Prometheus's volume. */
+export interface MonitoringSizing {
+  readonly prometheus: Resources;
+  /** Prometheus's data volume; its retention size cap is set below it. */
+  readonly prometheusVolumeGiB: number;
+  readonly alertmanager: Resources;
+  readonly grafana: Resources;
+}
+
+/**
+ * One Synapse, one MAS and one postgres_exporter are some 20,000 to 40,000 series (Synapse's
+ * per-servlet histograms dominate, and grow with the servlets a busier server uses), scraped every
+ * 30 s: Prometheus's head holds them in a few hundred MiB and uses a fraction of a core. At about
+ * 2 bytes per sample, 30,000 series take some 170 MB a day, so the volume holds each profile's
+ * default retention (15, 30, 90 days) with room; the size cap ends retention early, never the disk.
+ * Alertmanager and Grafana are idle most of the time and do not grow with users.
+ */
+export const BUNDLED_MONITORING: Readonly<Record<SizeName, MonitoringSizing>> = {
+  small: { prometheus: { cpu: 0.2, memoryGiB: 0.5 }, prometheusVolumeGiB: 5, alertmanager: { cpu: 0.05, memoryGiB: 0.0625 }, grafana: { cpu: 0.1, memoryGiB: 0.25 } },
+  medium: { prometheus: { cpu: 0.2, memoryGiB: 0.75 }, prometheusVolumeGiB: 10, alertmanager: { cpu: 0.05, memoryGiB: 0.0625 }, grafana: { cpu: 0.1, memoryGiB: 0.25 } },
+  large: { prometheus: { cpu: 0.2, memoryGiB: 1 }, prometheusVolumeGiB: 20, alertmanager: { cpu: 0.05, memoryGiB: 0.0625 }, grafana: { cpu: 0.1, memoryGiB: 0.25 } },
+};
 
 /** Media grows with users; PostgreSQL with rooms. Rough per-profile starting points. */
 const VOLUME_GIB: Record<SizeName, number> = { small: 50, medium: 200, large: 500 };

@@ -14,6 +14,7 @@ import { PORTS } from '../ports';
 import { keycloakCreateUserCommand } from '../render/keycloak';
 import { KEYCLOAK_REALM, masUpstreamProvider } from '../render/mas';
 import { SYNAPSE_UPSTREAMS } from '../render/synapse';
+import { monitoringSummary } from './monitoring-summary';
 import { createRunContext } from './context';
 import { PASSPHRASE_ENV } from '../operations/state-encryption';
 import { deployStacks, destroyStacks, formatPlans, initAndReadOutputs, NotConfirmed, planAll, plansJson, type Orchestration, type Outputs } from './orchestrator';
@@ -333,6 +334,7 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
   } else {
     output.out(`  (with kubeconfig context ${spec.target.context})`);
   }
+  for (const line of monitoringSummary(spec)) output.out(line);
   output.out(`State: ${describeState(spec, root)}. Every generated secret (database passwords, signing and shared secrets${spec.target.kind === 'hetzner' ? ', the cluster CAs' : ''}) lives only there and in Kubernetes Secrets in ${ns}; keep the state and ${PASSPHRASE_ENV} safe.`);
   output.out(`Log of this run: ${log}`);
 }

@@ -4,6 +4,8 @@ import { stackName } from '../../stacks/naming';
 import type { DeploymentSpec } from '../config/spec';
 import type { Outputs, StackDefinition } from './orchestrator';
 import { BACKUP_CREDENTIAL_ENV } from '../render/backup';
+import { bundledMonitoringPossible } from '../render/monitoring/bundled';
+import { ALERT_EMAIL_SECRET } from '../components/k8s/monitoring/bundled';
 import { backendConfigArgs } from './state';
 
 /** Apps-stack variables fed from infra-stack outputs (variable -> output), by the contract between them. */
@@ -43,8 +45,8 @@ export function deploymentStacks(
 
 /**
  * The apps stack's variables that come from the operator's environment, by Terraform variable
- * name: the external OIDC provider's client secret, and the backup bucket's credentials and
- * passphrase. Read from the variables the deployment file names (preflight has checked them) and
+ * name: the external OIDC provider's client secret, the backup bucket's credentials and
+ * passphrase, and the bundled Alertmanager's mail relay password. Read from the variables the deployment file names (preflight has checked them) and
  * handed to OpenTofu through the environment only.
  */
 export function operatorSecrets(spec: DeploymentSpec): Record<string, string> {
@@ -57,6 +59,7 @@ export function operatorSecrets(spec: DeploymentSpec): Record<string, string> {
           backup_passphrase: spec.backup.passphraseEnv,
         }
       : {}),
+    ...(bundledMonitoringPossible(spec) && spec.monitoring.alertEmail?.auth ? { [ALERT_EMAIL_SECRET.variable]: spec.monitoring.alertEmail.auth.passwordEnv } : {}),
   };
 }
 

@@ -80,6 +80,27 @@ export const IMAGE_CATALOGUE: Readonly<Record<string, SoftwareEntry>> = {
     licence: 'Apache-2.0',
     upstream: 'https://github.com/prometheus-community/postgres_exporter',
   },
+  'quay.io/prometheus/prometheus': {
+    key: 'prometheus',
+    software: 'Prometheus',
+    role: 'Bundled monitoring: scrapes the deployment, evaluates the alert rules',
+    licence: 'Apache-2.0',
+    upstream: 'https://prometheus.io/',
+  },
+  'quay.io/prometheus/alertmanager': {
+    key: 'alertmanager',
+    software: 'Alertmanager',
+    role: 'Bundled monitoring: sends the alerts by e-mail',
+    licence: 'Apache-2.0',
+    upstream: 'https://prometheus.io/docs/alerting/latest/alertmanager/',
+  },
+  'docker.io/grafana/grafana': {
+    key: 'grafana',
+    software: 'Grafana (OSS)',
+    role: 'Bundled monitoring: the dashboards',
+    licence: 'AGPL-3.0-only',
+    upstream: 'https://grafana.com/oss/grafana/',
+  },
   'docker.io/nginxinc/nginx-unprivileged': {
     key: 'wellKnown',
     software: 'nginx (unprivileged image)',

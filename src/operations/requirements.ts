@@ -80,6 +80,11 @@ export function deployRequirements(spec: DeploymentSpec, options: Omit<Preflight
       (value) => (value.length < MIN_BACKUP_PASSPHRASE_LENGTH ? `${passphrase} is too short: the backup passphrase needs at least ${MIN_BACKUP_PASSPHRASE_LENGTH} characters` : undefined),
     );
   }
+  const email = spec.monitoring.alertEmail;
+  if (email?.auth && spec.monitoring.stack !== 'prometheus-operator') {
+    const { username, passwordEnv } = email.auth;
+    variable(passwordEnv, `password of ${username} at the alert mail relay ${email.smarthost}`, `the bundled Alertmanager logs in to ${email.smarthost} as ${username} with it (monitoring.alert_email.password_env)`);
+  }
   if (spec.state.kind === 's3') {
     const { bucket, endpoint } = spec.state;
     for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {

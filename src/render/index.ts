@@ -5,6 +5,7 @@ import { renderElementWeb } from './element-web';
 import type { RenderedFile } from './files';
 import { renderKeycloak } from './keycloak';
 import { renderMas } from './mas';
+import { renderBundledMonitoring } from './monitoring/bundled';
 import { renderKeycloakPostgresInit, renderMasPostgresInit, renderPostgresInit } from './postgres';
 import { renderPostgresExporterQueries, renderPostgresMetricsInit } from './postgres-exporter';
 import { renderSynapse } from './synapse';
@@ -34,6 +35,7 @@ const RENDERERS: readonly Renderer[] = [
   renderMas,
   renderKeycloak,
   renderBackup,
+  renderBundledMonitoring,
 ];
 
 /** Every rendered file of a deployment, sorted by path. */

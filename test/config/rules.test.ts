@@ -83,7 +83,7 @@ describe('target', () => {
 
   it('refuses a server type too small for the profile', () => {
     expect(problemsOf(withLine('    ssh_keys: [ops]', '    ssh_keys: [ops]\n    server_type: cx23'))).toEqual([
-      'test.yaml:7:18: target.hetzner.server_type: cx23 has 2 vCPU and 4 GiB, too small for size small with federation closed (expected at least 5 vCPU and 10 GiB, such as cx43)',
+      'test.yaml:7:18: target.hetzner.server_type: cx23 has 2 vCPU and 4 GiB, too small for size small with federation closed (expected at least 5 vCPU and 11 GiB, such as cx43)',
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { HETZNER_SERVER_TYPES, nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from '../../src/config/sizing';
+import { BUNDLED_MONITORING, HETZNER_SERVER_TYPES, nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from '../../src/config/sizing';
 
 const SIZES: SizeName[] = ['small', 'medium', 'large'];
 const MODES: FederationMode[] = ['closed', 'allow_list', 'open'];
@@ -25,6 +25,21 @@ describe('size profiles', () => {
     const line = HETZNER_SERVER_TYPES.filter((t) => (size === 'small' ? t.name.startsWith('cx') : t.vcpu === 'dedicated'));
     const smaller = line.filter((t) => t.cpu >= need.cpu && t.memoryGiB >= need.memoryGiB && (t.cpu < type.cpu || (t.cpu === type.cpu && t.memoryGiB < type.memoryGiB)));
     expect(smaller).toEqual([]);
+  });
+
+  it('keeps every profile on the server type it had before the node overhead grew for the bundled monitoring stack', () => {
+    const types = Object.fromEntries(SIZES.flatMap((size) => MODES.map((mode) => [`${size}/${mode}`, sizeProfile(size, mode).hetznerServerType])));
+    expect(types).toEqual({
+      'small/closed': 'cx43', 'small/allow_list': 'cx43', 'small/open': 'cx53',
+      'medium/closed': 'ccx43', 'medium/allow_list': 'ccx43', 'medium/open': 'ccx43',
+      'large/closed': 'ccx43', 'large/allow_list': 'ccx53', 'large/open': 'ccx53',
+    });
+  });
+
+  it('gives the bundled Prometheus a volume that grows with the profile', () => {
+    const volumes = SIZES.map((size) => BUNDLED_MONITORING[size].prometheusVolumeGiB);
+    expect(volumes).toEqual([...volumes].sort((a, b) => a - b));
+    expect(new Set(volumes).size).toBe(SIZES.length);
   });
 
   it('grows with the size: more users, more Synapse, a bigger volume', () => {

@@ -1,3 +1,5 @@
+import { Testing } from 'cdktf';
+import { AppsStack } from '../../stacks/apps';
 import { appsEnvironment, appsInputs, deploymentStacks, operatorSecrets } from '../../src/deploy/stacks';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 
@@ -25,6 +27,15 @@ describe('what the apps stack takes from infra and from the operator', () => {
       backup_passphrase: 'SOVEREIGN_MATRIX_BACKUP_PASSPHRASE',
     });
     expect(operatorSecrets(specOf(`${VALID_YAML}backup:\n  enabled: false\n`))).toEqual({});
+  });
+
+  it("names the alert mail relay's password variable, and only where the bundled Alertmanager logs in", () => {
+    const mail = (more: string) => `${VALID_YAML}backup:\n  enabled: false\nmonitoring:\n  alert_email:\n    smarthost: smtp.ministry.example.eu:587\n    from: alerts@ministry.example.eu\n    to: ops@ministry.example.eu\n${more}`;
+    expect(operatorSecrets(specOf(mail('    username: alerts\n    password_env: MINISTRY_SMTP\n')))).toEqual({ alert_email_password: 'MINISTRY_SMTP' });
+    expect(operatorSecrets(specOf(mail('')))).toEqual({});
+    // The synthesized apps stack has exactly this variable, sensitive.
+    const json = JSON.parse(Testing.synth(new AppsStack(Testing.app(), specOf(mail('    username: alerts\n')))));
+    expect(json.variable.alert_email_password).toMatchObject({ sensitive: true, type: 'string' });
   });
 
   it('hands the values that are set to OpenTofu as TF_VAR_*, and nothing else of the environment', () => {

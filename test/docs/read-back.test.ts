@@ -89,6 +89,7 @@ describe('the Kubernetes objects of a synthesized example', () => {
     }
     expect(kubeObjects(synth, 'StatefulSet', 'Namespace').map((o) => `${o.kind} ${o.name}`)).toEqual([
       'StatefulSet postgres',
+      'StatefulSet prometheus',
       'Namespace matrix-ministry-example',
       'Namespace matrix-ministry-example-turn',
     ]);

@@ -264,7 +264,7 @@ function xmlUnescape(value: string): string {
  * SANs and the common name (it refuses a certificate for another name with "unable to find
  * hostname '127.0.0.1' in certificate common name or subject alternative names").
  */
-function makeCertificates(dir: string): { caFile: string; certFile: string; keyFile: string } {
+export function makeCertificates(dir: string): { caFile: string; certFile: string; keyFile: string } {
   mkdirSync(dir, { recursive: true });
   const file = (name: string) => join(dir, name);
   const openssl = (args: string[]) => {

@@ -53,10 +53,10 @@ describe.each(EXAMPLES)('manifests of %s', (file) => {
   it('are exactly the objects the apps stack applies, Secrets aside', () => {
     const stack = JSON.parse(Testing.synth(new AppsStack(Testing.app(), spec)));
     const applied = Object.values(stack.resource.kubernetes_manifest as Record<string, Json>).map((r) => asApplied(r.manifest) as Json);
-    // The main kustomization and, with monitoring.stack auto, one per monitoring stack (the apps
+    // The main kustomization and, with monitoring.stack auto, one for each of the two monitoring stacks (the apps
     // stack has both, each counted by what the cluster has).
     const kustomizations = Object.keys(files).filter((p) => p === 'kustomization.yaml' || p.endsWith('/kustomization.yaml'));
-    expect(kustomizations.length).toBe(spec.monitoring.stack === 'auto' ? 2 : 1);
+    expect(kustomizations.length).toBe(spec.monitoring.stack === 'auto' ? 3 : 1);
     const listed = kustomizations.flatMap((k) => (parse(files[k]).resources as string[]).map((r) => k.replace(/kustomization\.yaml$/, '') + r));
     const written = listed.map((path) => parse(files[path]) as Json);
     expect(written.map(identity).sort()).toEqual(applied.filter((o) => o.kind !== 'Secret').map(identity).sort());

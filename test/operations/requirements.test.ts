@@ -35,6 +35,17 @@ describe('credentials are checked before anything runs', () => {
     expect(missingCredentials(specOf(off), { ...base, stateEncryption: false, env: { HCLOUD_TOKEN: 'x' } })).toEqual([]);
   });
 
+  it("asks for the alert mail relay's password when the bundled Alertmanager logs in, naming it, never its value", () => {
+    const mail = `${VALID_YAML}backup:\n  enabled: false\nmonitoring:\n  alert_email:\n    smarthost: smtp.ministry.example.eu:587\n    from: alerts@ministry.example.eu\n    to: ops@ministry.example.eu\n`;
+    const env = { HCLOUD_TOKEN: 'x' };
+    expect(missingCredentials(specOf(mail), { ...base, stateEncryption: false, env })).toEqual([]);
+    const login = `${mail}    username: alerts\n`;
+    expect(missingCredentials(specOf(login), { ...base, stateEncryption: false, env })).toEqual([
+      expect.stringMatching(/^SOVEREIGN_MATRIX_SMTP_PASSWORD is not set: the bundled Alertmanager logs in to smtp\.ministry\.example\.eu:587 as alerts/),
+    ]);
+    expect(missingCredentials(specOf(login), { ...base, stateEncryption: false, env: { ...env, SOVEREIGN_MATRIX_SMTP_PASSWORD: 'relay-secret' } })).toEqual([]);
+  });
+
   it('refuses encryption with Terraform unless turned off explicitly', () => {
     expect(missingCredentials(specOf(VALID_YAML), { engine: 'terraform', stateEncryption: true, env: { ...BACKUP, HCLOUD_TOKEN: 'x' } })[0]).toMatch(/needs OpenTofu/);
   });

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Construct } from 'constructs';
-import { FIELD_MANAGER, literalForTerraform } from '../../stacks/apps';
+import { Testing } from 'cdktf';
+import { AppsStack, FIELD_MANAGER, literalForTerraform } from '../../stacks/apps';
 import { KubeObject, KubeSecret } from '../../src/components/k8s/kube-object';
 import { MatrixApps } from '../../src/components/k8s/matrix-apps';
 import { loadDeploymentFile } from '../../src/config/load';
@@ -251,37 +252,8 @@ monitoring: { stack: ${stack} }
   const PRESENT = '${length(data.kubernetes_resources.prometheus_operator_crd.objects) > 0 ? 1 : 0}';
   const ABSENT = '${length(data.kubernetes_resources.prometheus_operator_crd.objects) == 0 ? 1 : 0}';
 
-  /**
-   * The apps stack with a stand-in for the bundled stack (another construct of MatrixApps): a
-   * ConfigMap, a Secret and a StatefulSet marked `bundled`, added when the stack is not
-   * prometheus-operator, as MatrixApps adds BundledMonitoring.
-   */
-  function synthWithBundled(spec: ReturnType<typeof specOf>): Json {
-    let json: Json = {};
-    jest.isolateModules(() => {
-      jest.doMock('../../src/components/k8s/matrix-apps', () => {
-        const actual = jest.requireActual('../../src/components/k8s/matrix-apps');
-        const { Construct } = jest.requireActual('constructs');
-        const k = jest.requireActual('../../src/components/k8s/kube-object');
-        class WithBundled extends actual.MatrixApps {
-          constructor(scope: any, id: string, props: any) {
-            super(scope, id, props);
-            if (props.spec.monitoring.stack === 'prometheus-operator') return;
-            const bundled = k.onlyWith(new Construct(this, 'bundled'), 'bundled');
-            const ns = this.context.ns;
-            new k.KubeObject(bundled, 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'prometheus-config', namespace: ns }, data: {} });
-            new k.KubeSecret(bundled, 'secret', { name: 'alertmanager', namespace: ns, labels: {}, data: { user: { kind: 'literal', value: 'x' } } });
-            new k.KubeObject(bundled, 'prometheus', { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'prometheus', namespace: ns }, spec: {} });
-          }
-        }
-        return { ...actual, MatrixApps: WithBundled };
-      });
-      const { AppsStack } = require('../../stacks/apps');
-      const { Testing } = require('cdktf');
-      json = JSON.parse(Testing.synth(new AppsStack(Testing.app(), spec)));
-    });
-    return json;
-  }
+  /** The apps stack as synthesized, with the real monitoring stacks of MatrixApps. */
+  const synthWithBundled = (spec: ReturnType<typeof specOf>): Json => JSON.parse(Testing.synth(new AppsStack(Testing.app(), spec)));
   const counts = (json: Json) =>
     Object.fromEntries(Object.entries(resources(json, 'kubernetes_manifest')).filter(([, r]) => r.count !== undefined).map(([key, r]) => [key, r.count]));
 
@@ -292,15 +264,18 @@ monitoring: { stack: ${stack} }
         prometheus_operator_crd: { api_version: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', field_selector: 'metadata.name=servicemonitors.monitoring.coreos.com' },
       },
     });
-    expect(counts(json)).toEqual({
-      'servicemonitor_matrix-observed_synapse': PRESENT,
-      'servicemonitor_matrix-observed_mas': PRESENT,
-      'servicemonitor_matrix-observed_postgres': PRESENT,
-      'prometheusrule_matrix-observed_matrix-alerts': PRESENT,
-      'configmap_matrix-observed_prometheus-config': ABSENT,
-      'secret_matrix-observed_alertmanager': ABSENT,
-      'statefulset_matrix-observed_prometheus': ABSENT,
-    });
+    const counted = counts(json);
+    expect(Object.keys(counted).filter((key) => counted[key] === PRESENT).sort()).toEqual([
+      'prometheusrule_matrix-observed_matrix-alerts',
+      'servicemonitor_matrix-observed_mas',
+      'servicemonitor_matrix-observed_postgres',
+      'servicemonitor_matrix-observed_synapse',
+    ]);
+    // Every object of the bundled stack, and nothing of the applications, waits for the absent case.
+    const absent = Object.keys(counted).filter((key) => counted[key] === ABSENT);
+    expect(absent).toEqual(expect.arrayContaining(['statefulset_matrix-observed_prometheus', 'deployment_matrix-observed_grafana', 'deployment_matrix-observed_alertmanager', 'configmap_matrix-observed_prometheus-config']));
+    for (const key of absent) expect(key).toMatch(/prometheus|alertmanager|grafana/);
+    expect(Object.keys(counted)).toHaveLength(4 + absent.length);
   });
 
   it('with auto, orders the counted objects like the others and keeps the applications independent of them', () => {

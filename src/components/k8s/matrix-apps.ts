@@ -7,6 +7,7 @@ import { Keycloak } from './keycloak';
 import { KubeObject, onlyWith } from './kube-object';
 import { Mas } from './mas';
 import { PrometheusOperatorMonitoring } from './monitoring/prometheus-operator';
+import { BundledMonitoring } from './monitoring/bundled';
 import { NetworkPolicies } from './network-policies';
 import { Postgres } from './postgres';
 import { Secrets } from './secrets';
@@ -14,6 +15,7 @@ import { StaticSite } from './static-site';
 import { Synapse } from './synapse';
 import { TraefikConfig } from './traefik-config';
 import type { DeploymentSpec } from '../../config/spec';
+import { bundledMonitoringPossible } from '../../render/monitoring/bundled';
 
 export interface MatrixAppsProps {
   /** The resolved deployment file. */
@@ -60,8 +62,10 @@ export class MatrixApps extends Construct {
     new Backup(this, 'backup', { context });
     if (spec.calls.turn) new Coturn(this, 'coturn', { context });
     if (spec.target.kind === 'hetzner') new TraefikConfig(this, 'traefik', { context });
-    // Monitoring: the stack the deployment names, or with `auto` both, marked, so that the apps
-    // stack applies the one the cluster supports and `manifests` writes them apart.
+    // Monitoring: the stack the deployment names, or with `auto` both, each under one construct
+    // and marked, so that the apps stack applies the one the cluster supports (OpenTofu decides at
+    // plan time) and `manifests` writes them apart.
     if (spec.monitoring.stack !== 'bundled') onlyWith(new PrometheusOperatorMonitoring(this, 'prometheus-operator', { context }), 'prometheus-operator');
+    if (bundledMonitoringPossible(spec)) onlyWith(new BundledMonitoring(this, 'monitoring', { context }), 'bundled');
   }
 }

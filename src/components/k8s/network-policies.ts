@@ -4,7 +4,7 @@ import { KubeObject } from './kube-object';
 import { LABEL, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { BACKUP_POD_COMPONENT } from './backup';
-import { BUNDLED_PROMETHEUS_COMPONENT, bundledScraper, METRICS_PORTS, scraperPeers } from './scraper';
+import { METRICS_PORTS, scraperPeers } from './scraper';
 
 import { type AppsContext } from './apps-context';
 
@@ -12,8 +12,8 @@ import { type AppsContext } from './apps-context';
 const ACME_SOLVER_PORT = 8089;
 
 /** Private and special IPv4 ranges Synapse must not reach directly (SSRF protection in depth). */
-const PRIVATE_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'];
-const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128'];
+export const PRIVATE_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'];
+export const PRIVATE_IPV6 = ['fc00::/7', 'fe80::/10', '::1/128'];
 
 /**
  * Default deny, then exactly the flows the stack needs: the ingress controller to the public
@@ -98,14 +98,6 @@ export class NetworkPolicies extends Construct {
         podSelector: pods(component),
         policyTypes: ['Ingress'],
         ingress: [{ from: scraperPeers(ctx), ports: [{ port, protocol: 'TCP' }] }],
-      });
-    }
-    if (bundledScraper(ctx)) {
-      // The bundled Prometheus's way out to what it scrapes (default deny covers egress too).
-      policy('allow-scraper-egress', {
-        podSelector: pods(BUNDLED_PROMETHEUS_COMPONENT),
-        policyTypes: ['Egress'],
-        egress: metrics.map(([component, port]) => ({ to: [{ podSelector: pods(component) }], ports: [{ port, protocol: 'TCP' }] })),
       });
     }
     const publicInternet = [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_IPV4 } }, { ipBlock: { cidr: '::/0', except: PRIVATE_IPV6 } }];

@@ -49,8 +49,3 @@ export function scraperPeers(ctx: AppsContext): INetworkPolicyPeer[] {
       return [bundled, operator];
   }
 }
-
-/** Whether the bundled Prometheus may run in the deployment's namespace (and so needs egress). */
-export function bundledScraper(ctx: AppsContext): boolean {
-  return ctx.spec.monitoring.stack !== 'prometheus-operator';
-}

@@ -1,4 +1,4 @@
-import { nodeRequirement, serverType as serverTypeOf } from '../../config/sizing';
+import { NODE_OVERHEAD, nodeRequirement, serverType as serverTypeOf } from '../../config/sizing';
 import { resourcesOf, type Synthesized } from '../read-back';
 import { hetznerServer } from './platform';
 import type { WorkloadFact } from './workloads';
@@ -25,11 +25,12 @@ export function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): 
     ['PostgreSQL (Element ESS sizing)', `${p.postgres.cpu} vCPU, ${p.postgres.memoryGiB} GiB; deployed: ${requests('postgres')}`],
   ];
   const need = nodeRequirement(p.synapse, p.postgres);
+  const overhead = `${NODE_OVERHEAD.cpu} vCPU / ${NODE_OVERHEAD.memoryGiB} GiB`;
   const server = hetznerServer(synth);
   if (server) {
     const chosen = String(server.body.server_type);
     const t = serverTypeOf(chosen);
-    rows.push(['Node requirement', `${need.cpu} vCPU, ${need.memoryGiB} GiB: Synapse + PostgreSQL + 2 vCPU / 4 GiB for k3s, Traefik, MAS, Keycloak, Element Web and coturn`]);
+    rows.push(['Node requirement', `${need.cpu} vCPU, ${need.memoryGiB} GiB: Synapse + PostgreSQL + ${overhead} for k3s, Traefik, MAS, Keycloak, Element Web, coturn, the backup agents and the bundled monitoring`]);
     rows.push([
       'Hetzner server',
       `\`${chosen}\`${t ? ` (${t.cpu} vCPU ${t.vcpu}, ${t.memoryGiB} GB, ${t.arch})` : ''}: ${
@@ -43,7 +44,7 @@ export function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): 
     const volume = resourcesOf(synth, 'hcloud_volume')[0];
     if (volume) rows.push(['Data volume', `${String(volume.body.size)} GiB (profile default ${p.volumeSizeGiB} GiB): PostgreSQL 40 %, media 50 %, the rest headroom`]);
   } else {
-    rows.push(['Cluster capacity', `at least ${need.cpu} vCPU and ${need.memoryGiB} GiB schedulable for this deployment (Synapse + PostgreSQL + 2 vCPU / 4 GiB for the rest); the cluster is the operator’s`]);
+    rows.push(['Cluster capacity', `at least ${need.cpu} vCPU and ${need.memoryGiB} GiB schedulable for this deployment (Synapse + PostgreSQL + ${overhead} for the rest); the cluster is the operator’s`]);
   }
   return { profile: p.name, users: `${p.users.min}-${p.users.max}`, federation: spec.federation.mode, rows };
 }

@@ -203,7 +203,8 @@ function strayUrls(synth: Synthesized): { url: string; file: string }[] {
         } catch {
           continue;
         }
-        if (own.has(host) || !host.includes('.')) continue;
+        // The deployment's own hosts and the cluster's Services (`<name>` or `<name>.<namespace>.svc`).
+        if (own.has(host) || !host.includes('.') || /\.svc(\.cluster\.local)?$/.test(host)) continue;
         found.push({ url, file: `${service}/${file}` });
       }
     }

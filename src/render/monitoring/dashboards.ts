@@ -368,7 +368,7 @@ export function dashboards(spec: DeploymentSpec): Dashboard[] {
   return [synapseDashboard(spec), overviewDashboard(spec)];
 }
 
-/** The dashboards as provisioning files, monitoring/dashboards/<uid>.json. Not in renderAll yet. */
+/** The dashboards as provisioning files, monitoring/dashboards/<uid>.json (the bundled Grafana's are these bytes, renderBundledMonitoring). */
 export function renderDashboards(spec: DeploymentSpec): RenderedFile[] {
   return dashboards(spec).map((d) => ({ path: `${DASHBOARDS_DIR}/${d.uid}.json`, content: `${JSON.stringify(d, null, 2)}\n` }));
 }

@@ -42,15 +42,6 @@ describe.each(EXAMPLES)('network policies of %s', (file) => {
       expect({ policy: p.metadata.name, ports: ports.filter((x: unknown) => metricPorts.includes(x as number) || x === 'every port') }).toEqual({ policy: p.metadata.name, ports: [] });
     }
   });
-
-  it('lets the bundled Prometheus out to exactly the metrics ports, where it may run', () => {
-    const egress = objects(json, 'NetworkPolicy')['allow-scraper-egress'];
-    expect(spec.monitoring.stack).not.toBe('prometheus-operator');
-    expect(egress.spec.podSelector).toEqual({ matchLabels: selectorLabels(spec.name, 'prometheus') });
-    expect(egress.spec.egress).toEqual(
-      Object.entries(METRICS).map(([component, port]) => ({ to: [{ podSelector: { matchLabels: selectorLabels(spec.name, component) } }], ports: [{ port, protocol: 'TCP' }] })),
-    );
-  });
 });
 
 describe('network policies: who the scraper is, by monitoring.stack', () => {
@@ -70,7 +61,6 @@ describe('network policies: who the scraper is, by monitoring.stack', () => {
     );
     expect(metricsPolicies(json).map((p) => p.metadata.name).sort()).toEqual(['allow-metrics-mas', 'allow-metrics-postgres', 'allow-metrics-synapse']);
     for (const p of metricsPolicies(json)) expect(p.spec.ingress.map((i: Json) => i.from)).toEqual([peers]);
-    expect(objects(json, 'NetworkPolicy')['allow-scraper-egress'] !== undefined).toBe(who.includes('bundled'));
   });
 });
 

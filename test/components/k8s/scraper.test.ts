@@ -1,5 +1,5 @@
 import { AppsContext } from '../../../src/components/k8s/apps-context';
-import { bundledScraper, METRICS_PORTS, scraperPeers } from '../../../src/components/k8s/scraper';
+import { METRICS_PORTS, scraperPeers } from '../../../src/components/k8s/scraper';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';
 
 const onCluster = (monitoring: string) =>
@@ -12,13 +12,11 @@ describe('scraperPeers', () => {
   it("bundled: the kit's Prometheus pods, in the deployment's own namespace (no namespaceSelector)", () => {
     const ctx = onCluster('monitoring:\n  stack: bundled\n');
     expect(scraperPeers(ctx)).toEqual([bundled(ctx)]);
-    expect(bundledScraper(ctx)).toBe(true);
   });
 
   it("prometheus-operator: any pod of the operator's namespace, and no bundled Prometheus", () => {
     const ctx = onCluster('monitoring:\n  stack: prometheus-operator\n  prometheus_operator:\n    namespace: observability\n');
     expect(scraperPeers(ctx)).toEqual([inNamespace('observability')]);
-    expect(bundledScraper(ctx)).toBe(false);
   });
 
   it('auto: both, the operator namespace defaulting to monitoring', () => {

@@ -57,9 +57,9 @@ describe('a change to the stacks that the document must pick up', () => {
   it('a weaker container security context, Pod Security level or token mount and another Secret show in the controls', () => {
     const { synth, ref: before } = generated(FILE);
     const controls = (ref: ReferenceArchitecture) => ref.facts.controls.map((c) => c.control).join('\n');
-    expect(controls(before)).toContain('14 of 14 containers run as non-root');
-    expect(controls(before)).toContain('service account tokens not mounted in 6 of 6 workloads');
-    expect(controls(before)).toContain('and 9 Kubernetes Secrets');
+    expect(controls(before)).toContain('17 of 17 containers run as non-root');
+    expect(controls(before)).toContain('service account tokens not mounted in 9 of 9 workloads');
+    expect(controls(before)).toContain('and 10 Kubernetes Secrets');
     const changed = alter(synth, (stacks) => {
       const m = manifests(stacks);
       const coturn = m['deployment_matrix-ministry-example-turn_coturn'].manifest.spec.template.spec;
@@ -71,11 +71,11 @@ describe('a change to the stacks that the document must pick up', () => {
       };
     });
     const ref = generateFromSynthesized(changed);
-    expect(controls(ref)).toContain('13 of 14 containers run as non-root');
-    expect(controls(ref)).toContain('service account tokens not mounted in 5 of 6 workloads');
+    expect(controls(ref)).toContain('16 of 17 containers run as non-root');
+    expect(controls(ref)).toContain('service account tokens not mounted in 8 of 9 workloads');
     expect(controls(ref)).toContain('Pod Security Admission `baseline` enforced in namespace matrix-ministry-example');
     expect(controls(ref)).not.toContain('Pod Security Admission `restricted`');
-    expect(controls(ref)).toContain('and 10 Kubernetes Secrets');
+    expect(controls(ref)).toContain('and 11 Kubernetes Secrets');
   });
 });
 

@@ -26,7 +26,7 @@ describe('sizing', () => {
     expect(facts).toMatchObject({ profile: 'small', users: '1-500', federation: 'closed' });
     expect(row(facts.rows, 'Users')).toBe('1–500 (profile `small`)');
     expect(row(facts.rows, 'Synapse (Element ESS sizing)')).toBe('2 vCPU, 2 GiB; deployed: 2 CPU, 2Gi memory requested');
-    expect(row(facts.rows, 'Node requirement')).toMatch(/^5 vCPU, 10 GiB: /);
+    expect(row(facts.rows, 'Node requirement')).toMatch(/^5 vCPU, 11 GiB: /);
     expect(row(facts.rows, 'Hetzner server')).toMatch(/^`cx43` \(8 vCPU shared, 16 GB, x86\): the smallest cost-optimised shared type/);
     expect(row(facts.rows, 'Data volume')).toBe('50 GiB (profile default 50 GiB): PostgreSQL 40 %, media 50 %, the rest headroom');
     expect(row(facts.rows, 'Cluster capacity')).toBeUndefined();

@@ -10,11 +10,14 @@ describe('workloads', () => {
   it('lists every Deployment and StatefulSet with its namespace and kind, and only those', () => {
     expect(list.map((w) => `${w.kind} ${w.namespace}/${w.name}`).sort()).toEqual([
       'Deployment matrix-ministry-turn/coturn',
+      'Deployment matrix-ministry/alertmanager',
       'Deployment matrix-ministry/element-web',
+      'Deployment matrix-ministry/grafana',
       'Deployment matrix-ministry/mas',
       'Deployment matrix-ministry/synapse',
       'Deployment matrix-ministry/well-known',
       'StatefulSet matrix-ministry/postgres',
+      'StatefulSet matrix-ministry/prometheus',
     ]);
   });
 

@@ -169,8 +169,8 @@ describe('renderAlertRules', () => {
     expect(renderAlertRules(OPEN)).toBe(text);
   });
 
-  it('is not among the files renderAll writes yet (this slice changes no deployed output)', () => {
-    const paths = renderAll(OPEN).map((f) => f.path);
-    expect(paths.filter((p) => /prometheus|alert|monitoring/.test(p))).toEqual([]);
+  it('is the rules file renderAll writes beside the bundled Prometheus configuration, byte for byte', () => {
+    const files = renderAll(OPEN).filter((f) => /alert-rules/.test(f.path));
+    expect(files).toEqual([{ path: 'prometheus/alert-rules.yml', content: renderAlertRules(OPEN) }]);
   });
 });

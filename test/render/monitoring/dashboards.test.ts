@@ -156,7 +156,10 @@ describe('dashboards', () => {
     expect(threshold('Federation: events waiting to be sent')).toEqual([null, FEDERATION_PENDING_PDUS_THRESHOLD]);
   });
 
-  it('are not part of renderAll yet (synthesized output unchanged in this slice)', () => {
-    expect(renderAll(OPEN).map((f) => f.path).filter((p) => p.startsWith('monitoring/dashboards/'))).toEqual([]);
+  it("are in renderAll as the bundled Grafana's provisioned files, byte for byte", () => {
+    const rendered = renderAll(OPEN).filter((f) => f.path.startsWith('grafana-dashboards/'));
+    const byName = (files: { path: string; content: string }[]) => Object.fromEntries(files.map((f) => [f.path.split('/').pop(), f.content]));
+    expect(byName(rendered)).toEqual(byName(renderDashboards(OPEN)));
+    expect(rendered).toHaveLength(2);
   });
 });

@@ -1,4 +1,4 @@
-import { Fn, TerraformVariable, Token } from 'cdktf';
+import { Fn, TerraformOutput, TerraformVariable, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataKubernetesResources } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resources';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
@@ -14,6 +14,7 @@ import type { DeploymentSpec } from '../src/config/spec';
 import { appsContractKeys, type ContractKey } from './contract';
 import { importContract } from './contract-terraform';
 import { DeploymentStack } from './deployment-stack';
+import { MONITORING_STACK_OUTPUT } from './naming';
 
 /** The field manager of every object the kit applies (kubectl get --show-managed-fields shows it). */
 export const FIELD_MANAGER = 'sovereign-matrix';
@@ -89,6 +90,11 @@ export class AppsStack extends DeploymentStack {
     });
     // Written out: cdktf 0.21's Op.gt(x, 0) renders the 0 as `undefined`.
     const found = `length(data.${crds.terraformResourceType}.${crds.friendlyUniqueId}.objects)`;
+    // Which one the cluster got, for deploy's summary (it prints how to reach the bundled stack).
+    new TerraformOutput(this, MONITORING_STACK_OUTPUT, {
+      value: `\${${found} > 0 ? "prometheus-operator" : "bundled"}`,
+      description: 'The monitoring stack chosen at plan time (monitoring.stack auto): prometheus-operator or bundled.',
+    });
     return {
       'prometheus-operator': Token.asNumber(`\${${found} > 0 ? 1 : 0}`),
       bundled: Token.asNumber(`\${${found} == 0 ? 1 : 0}`),

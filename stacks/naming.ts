@@ -12,3 +12,6 @@ export type Layer = 'infra' | 'apps';
 export function stackName(spec: DeploymentSpec, layer: Layer): string {
   return `${spec.name}-${layer}`;
 }
+
+/** The apps stack's output naming the monitoring stack OpenTofu chose at plan time (monitoring.stack auto only). */
+export const MONITORING_STACK_OUTPUT = 'monitoring_stack';

@@ -9,7 +9,7 @@ import { loadDeploymentFiles } from '../config/load';
 import type { DeploymentSpec } from '../config/spec';
 import { namespaceName } from '../render/namespace';
 import { CONTRACT, NODE_IPV4_OUTPUT, type ContractKey } from '../../stacks/contract';
-import { stackName } from '../../stacks/naming';
+import { MONITORING_STACK_OUTPUT, stackName } from '../../stacks/naming';
 import { PORTS } from '../ports';
 import { keycloakCreateUserCommand } from '../render/keycloak';
 import { KEYCLOAK_REALM, masUpstreamProvider } from '../render/mas';
@@ -228,6 +228,10 @@ async function deployCommand(
   const p = await prepare(file, options, output, 'deploy');
   const wait = { timeoutMs: minutes * 60_000, intervalMs: 10_000, signal: p.ctx.signal };
   let infraOutputs: Outputs = {};
+  let appsOutputs: Outputs = {};
+  const afterApps = async (outputs: Outputs) => {
+    appsOutputs = outputs;
+  };
   const afterInfra = async (outputs: Outputs) => {
     infraOutputs = outputs;
     const records = outputs.dns_records?.value;
@@ -253,7 +257,7 @@ async function deployCommand(
     output.err(`[${elapsed(p.ctx.started).padStart(6)}] Kubernetes API ready after ${elapsed(started)}`);
   };
   try {
-    const o: Orchestration = { ctx: p.ctx, stacks: deploymentStacks(p.spec, options.out, p.root, { afterInfra }), planDir: p.ctx.planDir };
+    const o: Orchestration = { ctx: p.ctx, stacks: deploymentStacks(p.spec, options.out, p.root, { afterInfra, afterApps }), planDir: p.ctx.planDir };
     await deployStacks(o, { confirm: confirmer(io, output, Boolean(options.yes)) });
     let healthy = true;
     if (!options.skipSelfCheck) {
@@ -267,7 +271,7 @@ async function deployCommand(
       for (const r of results) output.out(`  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}: ${r.detail}`);
       healthy = results.every((r) => r.ok);
     }
-    printDeploySummary(p.spec, p.root, p.ctx.log.path, infraOutputs, output);
+    printDeploySummary(p.spec, p.root, p.ctx.log.path, infraOutputs, output, appsOutputs);
     output.err(`Deployed in ${elapsed(p.ctx.started)}.`);
     if (!healthy) {
       output.err('sovereign-matrix deploy: the self-check failed (see FAIL above); the stacks are applied. Fix the cause and run deploy again.');
@@ -301,7 +305,7 @@ async function kubeconfigCommand(file: string, options: CommonOptions & { write:
 }
 
 /** Where to go next: URLs, the first administrator, where state and secrets are. */
-export function printDeploySummary(spec: DeploymentSpec, root: string, log: string, infraOutputs: Outputs, output: Output): void {
+export function printDeploySummary(spec: DeploymentSpec, root: string, log: string, infraOutputs: Outputs, output: Output, appsOutputs: Outputs = {}): void {
   const ns = namespaceName(spec);
   output.out('');
   output.out(`${spec.name} is deployed.`);
@@ -334,7 +338,9 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
   } else {
     output.out(`  (with kubeconfig context ${spec.target.context})`);
   }
-  for (const line of monitoringSummary(spec)) output.out(line);
+  // With monitoring.stack auto, OpenTofu chose at plan time; the apps stack's output says which.
+  const chosen = appsOutputs[MONITORING_STACK_OUTPUT]?.value;
+  for (const line of monitoringSummary(spec, chosen === undefined ? spec.monitoring.stack !== 'prometheus-operator' : chosen === 'bundled')) output.out(line);
   output.out(`State: ${describeState(spec, root)}. Every generated secret (database passwords, signing and shared secrets${spec.target.kind === 'hetzner' ? ', the cluster CAs' : ''}) lives only there and in Kubernetes Secrets in ${ns}; keep the state and ${PASSPHRASE_ENV} safe.`);
   output.out(`Log of this run: ${log}`);
 }

@@ -22,7 +22,7 @@ export function deploymentStacks(
   spec: DeploymentSpec,
   outdir: string,
   stateRoot: string,
-  hooks: { afterInfra?: (outputs: Outputs) => Promise<void> } = {},
+  hooks: { afterInfra?: (outputs: Outputs) => Promise<void>; afterApps?: (outputs: Outputs) => Promise<void> } = {},
 ): StackDefinition[] {
   const dir = (layer: 'infra' | 'apps') => join(outdir, 'stacks', stackName(spec, layer));
   const apps: StackDefinition = {
@@ -31,6 +31,7 @@ export function deploymentStacks(
     dir: dir('apps'),
     backendArgs: backendConfigArgs(spec, 'apps', stateRoot),
     env: appsEnvironment(spec),
+    afterApply: hooks.afterApps,
   };
   if (spec.target.kind !== 'hetzner') return [apps];
   const infra: StackDefinition = {

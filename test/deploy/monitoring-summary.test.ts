@@ -38,4 +38,16 @@ describe("deploy summary: the bundled monitoring stack", () => {
     expect(lines).toEqual(expect.arrayContaining(monitoringSummary(specOf(VALID_YAML))));
     expect(monitoringSummary(specOf(VALID_YAML), false)).toEqual([]);
   });
+
+  it('with stack auto, follows the apps stack output naming what OpenTofu chose on the cluster', () => {
+    const auto = specOf(`${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n')}backup:\n  enabled: false\n`);
+    expect(auto.monitoring.stack).toBe('auto');
+    const printed = (appsOutputs: Record<string, { value: unknown }>) => {
+      const lines: string[] = [];
+      printDeploySummary(auto, '/tmp/root', '/tmp/deploy.log', {}, { out: (l) => lines.push(l), err: () => undefined }, appsOutputs);
+      return lines.join('\n');
+    };
+    expect(printed({ monitoring_stack: { value: 'prometheus-operator' } })).not.toMatch(/port-forward/);
+    expect(printed({ monitoring_stack: { value: 'bundled' } })).toMatch(/port-forward service\/grafana/);
+  });
 });

@@ -1,7 +1,7 @@
 import { PINNED_VERSIONS, type ComponentVersions } from '../versions';
 import { sizeProfile, type SizeName } from './sizing';
 import { DEPLOYMENT_DEFAULTS, type BackupBucket, type DeploymentFile, type StateBucket } from './deployment-file.generated';
-import type { Backup, DeploymentSpec, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
+import type { Backup, DeploymentSpec, GroupCalls, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
 
 /** An S3 location as the deployment file writes it (`state.s3`, `backup.s3`). */
 type S3File = StateBucket | BackupBucket;
@@ -26,6 +26,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     auth: file.hostnames?.auth ?? `auth.${serverName}`,
     sso: file.hostnames?.sso ?? `sso.${serverName}`,
     turn: file.hostnames?.turn ?? `turn.${serverName}`,
+    rtc: file.hostnames?.rtc ?? `rtc.${serverName}`,
   };
   const spec: DeploymentSpec = {
     name: file.name,
@@ -38,6 +39,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     calls: {
       turn: file.calls?.turn ?? D['calls.turn'],
       relayPorts: file.calls?.relay_ports ?? D['calls.relay_ports'],
+      group: resolveGroupCalls(file, size.name),
     },
     dns:
       (file.dns ?? D['dns']).mode === 'hetzner'
@@ -133,6 +135,20 @@ function resolveMonitoring(file: DeploymentFile, size: SizeName): Monitoring {
       namespace: monitoring.prometheus_operator?.namespace ?? D['monitoring.prometheus_operator.namespace'],
       labels: { ...(monitoring.prometheus_operator?.labels ?? D['monitoring.prometheus_operator.labels']) },
     },
+  };
+}
+
+/** Group calls by size profile: a small deployment opts in, larger ones run them unless the file says no. */
+export const GROUP_CALLS_BY_SIZE: Readonly<Record<SizeName, boolean>> = { small: false, medium: true, large: true };
+
+function resolveGroupCalls(file: DeploymentFile, size: SizeName): GroupCalls {
+  const group = file.calls?.group ?? {};
+  if (!(group.enabled ?? GROUP_CALLS_BY_SIZE[size])) return { enabled: false };
+  return {
+    enabled: true,
+    tcpPort: group.tcp_port ?? D['calls.group.tcp_port'],
+    mediaPorts: group.media_ports ?? D['calls.group.media_ports'],
+    whoMayStart: group.who_may_start ?? D['calls.group.who_may_start'],
   };
 }
 

@@ -8,7 +8,7 @@ describe('resolving a deployment file', () => {
   it('applies the government defaults', () => {
     expect(spec.federation).toEqual({ mode: 'closed' });
     expect(spec.identity).toEqual({ mode: 'local' });
-    expect(spec.calls).toEqual({ turn: true, relayPorts: { min: 49160, max: 49259 } });
+    expect(spec.calls).toEqual({ turn: true, relayPorts: { min: 49160, max: 49259 }, group: { enabled: false } });
     expect(spec.dns).toEqual({ mode: 'manual' });
     expect(spec.size.name).toBe('small');
   });
@@ -20,6 +20,7 @@ describe('resolving a deployment file', () => {
       auth: 'auth.ministry.example.eu',
       sso: 'sso.ministry.example.eu',
       turn: 'turn.ministry.example.eu',
+      rtc: 'rtc.ministry.example.eu',
     });
   });
 

@@ -30,6 +30,17 @@ export const BACKUP_TOOL_VERSIONS = {
 } as const;
 
 /**
+ * Group calls (calls.group), the releases ESS Community 26.8 pins; not overridable per deployment.
+ * The integration suite boots the same LiveKit release, built from the Go module proxy by
+ * scripts/tools.sh (test/versions.test.ts keeps the two equal). lk-jwt-service is served by no
+ * package registry here: its configuration follows its documentation for this release.
+ */
+export const CALL_VERSIONS = {
+  livekit: '1.13.5',
+  lkJwtService: '0.6.0',
+} as const;
+
+/**
  * Container images, by registry path; the tag comes from the (possibly overridden) version. With a
  * registry mirror every reference is pulled through it as `<mirror>/<reference>`, so one mirror
  * holds every upstream registry's images under their own paths.
@@ -52,6 +63,10 @@ function upstreamImages(versions: ComponentVersions) {
     pgbackrest: `docker.io/woblerr/pgbackrest:${BACKUP_TOOL_VERSIONS.pgbackrest}`,
     /** The files backup agent (restic's official image); not overridable per deployment. */
     restic: `docker.io/restic/restic:${BACKUP_TOOL_VERSIONS.restic}`,
+    /** The SFU of group calls. */
+    livekit: `docker.io/livekit/livekit-server:v${CALL_VERSIONS.livekit}`,
+    /** The MatrixRTC authorisation service (Element's image on GitHub's registry). */
+    lkJwtService: `ghcr.io/element-hq/lk-jwt-service:${CALL_VERSIONS.lkJwtService}`,
     /** Serves the .well-known delegation files; not overridable per deployment. */
     wellKnown: 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine',
   } as const;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROVIDER_VERSIONS } from '../src/versions';
+import { CALL_VERSIONS, PROVIDER_VERSIONS } from '../src/versions';
 
 const ROOT = join(__dirname, '..');
 
@@ -19,5 +19,12 @@ describe('pinned provider versions', () => {
   it('include the hcloud version the bindings were generated for', () => {
     const generator = readFileSync(join(ROOT, 'scripts', 'generate-providers.js'), 'utf8');
     expect(generator).toContain(`hetznercloud/hcloud@${PROVIDER_VERSIONS.hcloud}`);
+  });
+});
+
+describe('the LiveKit release', () => {
+  it('is the one scripts/tools.sh builds for the integration suite', () => {
+    const script = readFileSync(join(ROOT, 'scripts', 'tools.sh'), 'utf8');
+    expect(script.match(/^LIVEKIT_VERSION=(\S+)$/m)?.[1]).toBe(CALL_VERSIONS.livekit);
   });
 });

@@ -5,17 +5,24 @@ import { envPlaceholder, type RenderedFile } from './files';
 import { namespaceName } from './namespace';
 import { SYNAPSE_TURN_SECRET_PATH, turnEndpoints } from './turn';
 
-/** Path of the rendered file under the render output directory. */
+/** Path of the rendered configuration under the render output directory. */
 export const LIVEKIT_CONFIG_PATH = 'livekit/livekit.yaml';
 
+/** Path of the key file template under the render output directory. */
+export const LIVEKIT_KEYS_PATH = 'livekit/keys.yaml';
+
 /**
- * Files the SFU reads, mounted from Kubernetes Secrets. The key file is generated at apply time;
- * the TURN secret is coturn's own. LiveKit refuses to start when either is readable by others.
+ * Secret files the SFU reads. The key file is written at container start from the rendered
+ * template (livekit/keys.yaml) with the API secret generated at apply time; the TURN secret is
+ * coturn's own, mounted from its Secret. LiveKit refuses to start when either is readable by others.
  */
 export const LIVEKIT_SECRET_FILES = {
-  keyFile: '/secrets/livekit/keys.yaml',
+  keyFile: '/run/livekit/keys.yaml',
   turnSecret: SYNAPSE_TURN_SECRET_PATH,
 } as const;
+
+/** Where lk-jwt-service reads the same API secret (a Secret volume; it reads no key file). */
+export const LK_JWT_SECRET_FILE = '/secrets/livekit/api-secret';
 
 /** The API key's name (not a secret): LiveKit and lk-jwt-service share the one key pair. */
 export const LIVEKIT_KEY_NAME = 'matrix-rtc';
@@ -24,15 +31,17 @@ export const LIVEKIT_KEY_NAME = 'matrix-rtc';
 export const LIVEKIT_ENV = {
   /** The node's public IPv4 address, which the SFU announces as its ICE candidate. */
   nodeIp: 'LIVEKIT_NODE_IP',
+  /** The API secret (from its Secret), substituted into the key file only. */
+  apiSecret: 'LIVEKIT_API_SECRET',
 } as const;
 
 /** In-cluster name of lk-jwt-service, which receives the SFU's webhooks. */
 export const LK_JWT_SERVICE = 'lk-jwt-service';
 
 /**
- * The key file both programs read: LiveKit's `key_file` (YAML `name: secret`) and lk-jwt-service's
- * `LIVEKIT_KEY_FILE` (split at the one ':' and trimmed). The secret must therefore hold no ':'
- * and is at least 32 characters (LiveKit logs shorter ones as an error).
+ * LiveKit's key file (YAML `name: secret`). The secret holds no ':' or whitespace, so the same
+ * pair also reads as lk-jwt-service's `key:secret` format; it is at least 32 characters (LiveKit
+ * logs shorter ones as an error).
  */
 export function livekitKeyFile(secret: string): string {
   if (secret.includes(':') || /\s/.test(secret)) throw new Error('the LiveKit secret must not contain ":" or whitespace');
@@ -91,7 +100,10 @@ export function renderLivekit(spec: DeploymentSpec): RenderedFile[] {
   doc.commentBefore = [
     ' LiveKit SFU configuration rendered by sovereign-matrix; do not edit, change the deployment file.',
     ' @@NAME@@ placeholders are substituted from the environment by the container entrypoint.',
-    ' Secrets are files mounted from Kubernetes Secrets (key_file, secret_file); none is written here.',
+    ' Secrets are files (key_file, written at start from keys.yaml; secret_file, mounted); none is written here.',
   ].join('\n');
-  return [{ path: LIVEKIT_CONFIG_PATH, content: doc.toString({ lineWidth: 0, indentSeq: true }) }];
+  return [
+    { path: LIVEKIT_CONFIG_PATH, content: doc.toString({ lineWidth: 0, indentSeq: true }) },
+    { path: LIVEKIT_KEYS_PATH, content: livekitKeyFile(envPlaceholder(LIVEKIT_ENV.apiSecret)) },
+  ];
 }

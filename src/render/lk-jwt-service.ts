@@ -1,11 +1,11 @@
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import type { RenderedFile } from './files';
-import { LIVEKIT_SECRET_FILES } from './livekit';
+import { LIVEKIT_KEY_NAME, LK_JWT_SECRET_FILE } from './livekit';
 import { rtcUrls } from './matrix-rtc';
 
-/** Path of the rendered file under the render output directory. */
-export const LK_JWT_SERVICE_ENV_PATH = 'lk-jwt-service/env';
+/** Directory of the rendered files under the render output directory. */
+export const LK_JWT_SERVICE_DIR = 'lk-jwt-service';
 
 /**
  * Whose users may create a call's SFU room (lk-jwt-service's "full access" homeservers, matched
@@ -28,21 +28,24 @@ export function fullAccessHomeservers(spec: DeploymentSpec): string {
 
 /**
  * lk-jwt-service's environment (its only configuration), as its README documents it for the
- * pinned release. The key file is the SFU's own; no secret is written here.
+ * pinned release: the SFU's API key by name, its secret from a mounted file; no secret is written here.
  */
 export function lkJwtServiceEnv(spec: DeploymentSpec): Record<string, string> {
   return {
     LIVEKIT_URL: rtcUrls(spec).sfu,
-    LIVEKIT_KEY_FILE: LIVEKIT_SECRET_FILES.keyFile,
+    LIVEKIT_KEY: LIVEKIT_KEY_NAME,
+    LIVEKIT_SECRET_FROM_FILE: LK_JWT_SECRET_FILE,
     LIVEKIT_JWT_BIND: `:${PORTS.lkJwtHttp}`,
     LIVEKIT_FULL_ACCESS_HOMESERVERS: fullAccessHomeservers(spec),
   };
 }
 
-/** The environment as an env file (KEY=value lines), or nothing without group calls. */
+/**
+ * The environment as one file per variable, named after it and holding exactly its value: the
+ * ConfigMap made from them is the container's environment as it is (`envFrom`; the image is
+ * `scratch`, without a shell to read an env file). Nothing without group calls.
+ */
 export function renderLkJwtService(spec: DeploymentSpec): RenderedFile[] {
   if (!spec.calls.group.enabled) return [];
-  const env = lkJwtServiceEnv(spec);
-  const lines = Object.entries(env).map(([key, value]) => `${key}=${value}`);
-  return [{ path: LK_JWT_SERVICE_ENV_PATH, content: `# lk-jwt-service environment rendered by sovereign-matrix.\n${lines.join('\n')}\n` }];
+  return Object.entries(lkJwtServiceEnv(spec)).map(([name, value]) => ({ path: `${LK_JWT_SERVICE_DIR}/${name}`, content: value }));
 }

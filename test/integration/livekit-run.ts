@@ -35,7 +35,7 @@ export function livekitOverlay(rendered: string, overlay: LivekitOverlay): strin
   config.bind_addresses = ['127.0.0.1'];
   config.rtc.tcp_port = overlay.tcpPort;
   const mount = (path: string) => {
-    if (!path.startsWith('/secrets/')) throw new Error(`not a mounted secret: ${path}`);
+    if (!/^\/(secrets|run)\//.test(path)) throw new Error(`not a secret file of the container: ${path}`);
     return `${overlay.root}${path}`;
   };
   config.key_file = mount(config.key_file);

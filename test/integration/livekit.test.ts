@@ -1,8 +1,8 @@
 /**
  * The SFU of group calls for real: LiveKit 1.13.5 (scripts/tools.sh livekit, built from the Go
  * module proxy) boots with the rendered livekit.yaml (test/integration/livekit-run.ts names the
- * overlay) and a key file written the way deploy generates it (livekitKeyFile, a random secret),
- * and
+ * overlay) and the key file its entrypoint writes from the rendered template with a random
+ * secret, as deploy generates it, and
  * - accepts tokens signed with that key: it creates a room (what lk-jwt-service does for a user
  *   allowed to start a call), lists it, and lets a participant join it;
  * - refuses tokens signed with another secret, or naming another key;
@@ -19,7 +19,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseDeployment } from '../../src/config/load';
-import { LIVEKIT_CONFIG_PATH, LIVEKIT_KEY_NAME, LIVEKIT_SECRET_FILES, livekitKeyFile, renderLivekit } from '../../src/render/livekit';
+import { LIVEKIT_CONFIG_PATH, LIVEKIT_ENV, LIVEKIT_KEY_NAME, LIVEKIT_KEYS_PATH, LIVEKIT_SECRET_FILES, livekitKeyFile, renderLivekit } from '../../src/render/livekit';
 import { CALL_VERSIONS } from '../../src/versions';
 import { firstWebSocketMessage, iceServersIn, livekitOverlay, livekitToken, runLivekitUntilExit, startLivekit, verifiedClaims } from './livekit-run';
 import { freePort } from './postgres';
@@ -48,10 +48,13 @@ beforeAll(async () => {
   timings.push(`scripts/tools.sh livekit: ${seconds(Date.now() - step)}`);
   root = mkdtempSync(join(tmpdir(), 'sm-livekit-it-'));
 
-  // The mounted secrets: the key file deploy generates, coturn's shared secret; 0600 as mounted.
+  // The secret files: the key file the entrypoint writes from the rendered template (umask 077)
+  // with the secret deploy generates, and coturn's shared secret as mounted (no access for others).
+  const files = renderLivekit(spec);
+  const template = files.find((f) => f.path === LIVEKIT_KEYS_PATH)!.content;
   const keyFile = join(root, LIVEKIT_SECRET_FILES.keyFile);
   const turnFile = join(root, LIVEKIT_SECRET_FILES.turnSecret);
-  for (const [path, content] of [[keyFile, livekitKeyFile(secret)], [turnFile, `${turnSecret}\n`]]) {
+  for (const [path, content] of [[keyFile, template.replaceAll(`@@${LIVEKIT_ENV.apiSecret}@@`, secret)], [turnFile, `${turnSecret}\n`]]) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content, { mode: 0o600 });
   }
@@ -67,8 +70,7 @@ beforeAll(async () => {
   const webhookPort = await freePort();
   await new Promise<void>((resolve) => receiver!.listen(webhookPort, '127.0.0.1', resolve));
 
-  const [rendered] = renderLivekit(spec);
-  expect(rendered.path).toBe(LIVEKIT_CONFIG_PATH);
+  const rendered = files.find((f) => f.path === LIVEKIT_CONFIG_PATH)!;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   configFile = join(root, 'livekit.yaml');

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { PORTS } from '../../src/ports';
-import { LIVEKIT_CONFIG_PATH, LIVEKIT_ENV, LIVEKIT_KEY_NAME, LIVEKIT_SECRET_FILES, livekitConfig, livekitKeyFile, renderLivekit } from '../../src/render/livekit';
+import { LIVEKIT_CONFIG_PATH, LIVEKIT_ENV, LIVEKIT_KEYS_PATH, LIVEKIT_KEY_NAME, LIVEKIT_SECRET_FILES, livekitConfig, livekitKeyFile, renderLivekit } from '../../src/render/livekit';
 import { SYNAPSE_TURN_SECRET_PATH, synapseTurnSettings } from '../../src/render/turn';
 import { FOREIGN_HOSTS, specWith } from './fixtures';
 
@@ -10,7 +10,7 @@ const MEDIUM = 'size: medium\n';
 
 function rendered(extraYaml = MEDIUM): Obj {
   const files = renderLivekit(specWith(extraYaml));
-  expect(files.map((f) => f.path)).toEqual([LIVEKIT_CONFIG_PATH]);
+  expect(files.map((f) => f.path)).toEqual([LIVEKIT_CONFIG_PATH, LIVEKIT_KEYS_PATH]);
   return YAML.parse(files[0].content);
 }
 
@@ -60,6 +60,11 @@ describe('livekit/livekit.yaml', () => {
     expect(c).not.toHaveProperty('keys');
     expect(c.room).toEqual({ auto_create: false });
     expect(c.webhook).toEqual({ api_key: LIVEKIT_KEY_NAME, urls: [`http://lk-jwt-service.matrix-ministry.svc:${PORTS.lkJwtHttp}/sfu_webhook`] });
+  });
+
+  test('the key file template names the key and holds the secret only as a placeholder', () => {
+    const keys = renderLivekit(specWith(MEDIUM))[1];
+    expect(keys.content).toBe(`${LIVEKIT_KEY_NAME}: @@${LIVEKIT_ENV.apiSecret}@@\n`);
   });
 
   test('the key file is one line both readers parse: YAML for LiveKit, "key:secret" for lk-jwt-service', () => {

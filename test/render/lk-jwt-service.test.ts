@@ -1,12 +1,13 @@
-import { LIVEKIT_SECRET_FILES } from '../../src/render/livekit';
-import { fullAccessHomeservers, LK_JWT_SERVICE_ENV_PATH, lkJwtServiceEnv, renderLkJwtService } from '../../src/render/lk-jwt-service';
+import { LIVEKIT_KEY_NAME, LK_JWT_SECRET_FILE } from '../../src/render/livekit';
+import { fullAccessHomeservers, LK_JWT_SERVICE_DIR, lkJwtServiceEnv, renderLkJwtService } from '../../src/render/lk-jwt-service';
 import { specWith } from './fixtures';
 
 describe('lk-jwt-service environment', () => {
-  test('names the SFU by its public WebSocket URL, the shared key file and its port; no secret', () => {
+  test('names the SFU by its public WebSocket URL, its API key by name and the secret by file, and its port; no secret', () => {
     expect(lkJwtServiceEnv(specWith('size: medium\n'))).toEqual({
       LIVEKIT_URL: 'wss://rtc.ministry.example.eu',
-      LIVEKIT_KEY_FILE: LIVEKIT_SECRET_FILES.keyFile,
+      LIVEKIT_KEY: LIVEKIT_KEY_NAME,
+      LIVEKIT_SECRET_FROM_FILE: LK_JWT_SECRET_FILE,
       LIVEKIT_JWT_BIND: ':8080',
       LIVEKIT_FULL_ACCESS_HOMESERVERS: 'ministry.example.eu',
     });
@@ -22,15 +23,12 @@ describe('lk-jwt-service environment', () => {
     expect(start('  mode: open\n')).toBe('*');
   });
 
-  test('an env file only when group calls run', () => {
+  test('one file per variable, holding exactly its value (the ConfigMap is the environment), only when group calls run', () => {
     expect(renderLkJwtService(specWith())).toEqual([]);
-    const [file] = renderLkJwtService(specWith('size: large\n'));
-    expect(file.path).toBe(LK_JWT_SERVICE_ENV_PATH);
-    expect(file.content.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
-      'LIVEKIT_URL=wss://rtc.ministry.example.eu',
-      `LIVEKIT_KEY_FILE=${LIVEKIT_SECRET_FILES.keyFile}`,
-      'LIVEKIT_JWT_BIND=:8080',
-      'LIVEKIT_FULL_ACCESS_HOMESERVERS=ministry.example.eu',
-    ]);
+    const spec = specWith('size: large\n');
+    const files = renderLkJwtService(spec);
+    expect(Object.fromEntries(files.map((f) => [f.path, f.content]))).toEqual(
+      Object.fromEntries(Object.entries(lkJwtServiceEnv(spec)).map(([name, value]) => [`${LK_JWT_SERVICE_DIR}/${name}`, value])),
+    );
   });
 });

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { AppsContext, type DeployInputs } from './apps-context';
 import { Backup } from './backup';
 import { Coturn } from './coturn';
+import { GroupCalls } from './group-calls';
 import { Ingress } from './ingress';
 import { Keycloak } from './keycloak';
 import { KubeObject } from './kube-object';
@@ -58,6 +59,7 @@ export class MatrixApps extends Construct {
     new NetworkPolicies(this, 'network-policies', { context });
     new Backup(this, 'backup', { context });
     if (spec.calls.turn) new Coturn(this, 'coturn', { context });
+    if (spec.calls.group.enabled) new GroupCalls(this, 'group-calls', { context });
     if (spec.target.kind === 'hetzner') new TraefikConfig(this, 'traefik', { context });
   }
 }

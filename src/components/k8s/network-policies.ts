@@ -61,6 +61,8 @@ export class NetworkPolicies extends Construct {
       ['well-known', PORTS.wellKnown],
       ['mas', PORTS.masHttp],
       ...(ctx.spec.identity.mode === 'keycloak' ? [['keycloak', PORTS.keycloakHttp] as [string, number]] : []),
+      // The SFU's webhooks come from the node (host network), which the CNI lets reach its own pods.
+      ...(ctx.spec.calls.group.enabled ? [['lk-jwt-service', PORTS.lkJwtHttp] as [string, number]] : []),
     ];
     for (const [component, port] of publicComponents) {
       policy(`allow-ingress-${component}`, {
@@ -121,6 +123,15 @@ export class NetworkPolicies extends Construct {
         },
         policyTypes: ['Egress'],
         egress: [{ to: publicInternet, ports: [{ port, protocol: 'TCP' }] }],
+      });
+    }
+    if (ctx.spec.calls.group.enabled) {
+      // OpenID userinfo of each caller's homeserver, the SFU's room API and the homeserver's client
+      // API (delayed leave events), all at public https URLs.
+      policy('allow-lk-jwt-service-egress', {
+        podSelector: pods('lk-jwt-service'),
+        policyTypes: ['Egress'],
+        egress: [{ to: publicInternet, ports: [{ port: PORTS.https, protocol: 'TCP' }] }],
       });
     }
     policy('allow-synapse-egress', {

@@ -203,7 +203,8 @@ function strayUrls(synth: Synthesized): { url: string; file: string }[] {
         } catch {
           continue;
         }
-        if (own.has(host) || !host.includes('.')) continue;
+        // In-cluster Service names (<service>.<namespace>.svc) are not third parties.
+        if (own.has(host) || !host.includes('.') || /\.svc(\.|$)/.test(host)) continue;
         found.push({ url, file: `${service}/${file}` });
       }
     }

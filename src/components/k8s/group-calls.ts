@@ -3,7 +3,7 @@ import { KubeObject, KubeSecret } from './kube-object';
 import { LIVEKIT_API_SECRET } from './secrets';
 import { turnNamespaceName } from './coturn';
 import { containerSecurityContext, POD_DEFAULTS, podSecurityContext, resources, secretFileMounts, substitutePlaceholders } from './workload';
-import { componentLabels } from '../labels';
+import { componentLabels, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { LIVEKIT_ENV, LIVEKIT_SECRET_FILES, LK_JWT_SECRET_FILE } from '../../render/livekit';
 import { type AppsContext, UID } from './apps-context';
@@ -123,6 +123,16 @@ export class GroupCalls extends Construct {
     const secret = secretFileMounts([{ secretName: LIVEKIT_SECRET_NAME, key: 'secret', path: LK_JWT_SECRET_FILE }]);
     ctx.deployment(scope, component, { digest: config.digest }, {
       ...POD_DEFAULTS,
+      // On the SFU's node: its webhooks come from the node's own network, and a network policy
+      // cannot block a pod's own node (Kubernetes documents this), while traffic from another
+      // node would need an allowance by address. On the kit's single k3s node this always holds.
+      affinity: {
+        podAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            { labelSelector: { matchLabels: selectorLabels(ctx.spec.name, 'livekit') }, namespaces: [turnNamespaceName(ctx.ns)], topologyKey: 'kubernetes.io/hostname' },
+          ],
+        },
+      },
       securityContext: podSecurityContext(UID.lkJwtService),
       containers: [
         {

@@ -61,7 +61,8 @@ export class NetworkPolicies extends Construct {
       ['well-known', PORTS.wellKnown],
       ['mas', PORTS.masHttp],
       ...(ctx.spec.identity.mode === 'keycloak' ? [['keycloak', PORTS.keycloakHttp] as [string, number]] : []),
-      // The SFU's webhooks come from the node (host network), which the CNI lets reach its own pods.
+      // The SFU's webhooks come from its node's own network, which no policy can block for a pod on
+      // that node (group-calls.ts keeps lk-jwt-service there).
       ...(ctx.spec.calls.group.enabled ? [['lk-jwt-service', PORTS.lkJwtHttp] as [string, number]] : []),
     ];
     for (const [component, port] of publicComponents) {

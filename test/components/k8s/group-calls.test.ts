@@ -74,6 +74,10 @@ describe('GroupCalls', () => {
     const [volume] = pod.volumes;
     expect(volume.secret).toEqual({ secretName: LIVEKIT_SECRET_NAME, defaultMode: 0o400, items: [{ key: 'secret', path: 'api-secret' }] });
     expect(container.volumeMounts).toEqual([{ name: volume.name, mountPath: LK_JWT_SECRET_FILE.slice(0, LK_JWT_SECRET_FILE.lastIndexOf('/')), readOnly: true }]);
+    // On the SFU's node, where its webhooks arrive from the node itself.
+    expect(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+      { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'livekit', 'app.kubernetes.io/instance': 'ministry' } }, namespaces: [TURN_NS], topologyKey: 'kubernetes.io/hostname' },
+    ]);
     expect(find('Service', 'lk-jwt-service', NS).spec.ports).toEqual([{ name: 'main', port: PORTS.lkJwtHttp, targetPort: PORTS.lkJwtHttp, protocol: 'TCP' }]);
   });
 

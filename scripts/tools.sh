@@ -16,6 +16,7 @@
 #   scripts/tools.sh versitygw       # only the object store
 #   scripts/tools.sh prometheus      # only Prometheus and promtool (monitoring tests)
 #   scripts/tools.sh alertmanager    # only Alertmanager and amtool (monitoring tests)
+#   scripts/tools.sh livekit         # only the LiveKit SFU (group calls test)
 #   source "${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/env.sh"
 #
 # Layout under $DIR (default ~/.cache/sovereign-matrix/tools):
@@ -128,6 +129,16 @@ PROMETHEUS_MODVER=v0.316.0
 # v0.35.0; go.mod: go 1.26.0, no replace directive). amtool checks the
 # rendered alertmanager.yml; the server delivers the alert-path test's mail.
 ALERTMANAGER_VERSION=0.35.0
+# LiveKit (Apache-2.0), the SFU of group calls. The newest release the proxy
+# lists is v1.13.11 (2026-12), but v1.13.6 and later replace pion/webrtc,
+# pion/dtls and pion/ice by LiveKit's "warp" forks (github.com/livekit/
+# webrtc-pion/v4, dtls/v3, ice/v4), and the proxy reachable here refuses every
+# version of those three modules (403 "This module version is not available").
+# v1.13.5 has no replace directive, builds as downloaded (go 1.26.0), and is
+# the SFU release ESS Community pins; src/versions.ts pins the same.
+# Its version is a constant (version/version.go), no ldflags.
+# test/integration/livekit.test.ts boots it with the rendered configuration.
+LIVEKIT_VERSION=1.13.5
 
 # Test tools: real servers test/integration/ingress.test.ts runs. Plain
 # binaries in bin/, not providers (no mirror). One row per binary; a tool may
@@ -158,6 +169,8 @@ TEST_TOOLS=(
   # ALERTMANAGER_VERSION above: amtool, and the server (see prepare_alertmanager).
   "alertmanager amtool       $ALERTMANAGER_VERSION github.com/prometheus/alertmanager v$ALERTMANAGER_VERSION ./cmd/amtool"
   "alertmanager alertmanager $ALERTMANAGER_VERSION github.com/prometheus/alertmanager v$ALERTMANAGER_VERSION ./cmd/alertmanager"
+  # Group calls (LIVEKIT_VERSION above): the SFU.
+  "livekit livekit-server $LIVEKIT_VERSION github.com/livekit/livekit-server v$LIVEKIT_VERSION ./cmd/server"
 )
 
 # Kubernetes publishes the staging modules of release v1.X.Y (k8s.io/api,

@@ -49,4 +49,11 @@ export const PORTS = {
   grafana: 3000,
   /** The nginx that serves .well-known on server_name. */
   wellKnown: 8080,
+  /**
+   * LiveKit SFU signalling (its default): WebSocket and room API, behind the ingress at
+   * hostnames.rtc. Its media ports are the deployment file's (calls.group).
+   */
+  livekitHttp: 7880,
+  /** lk-jwt-service, the MatrixRTC authorisation service (its default), behind the ingress. */
+  lkJwtHttp: 8080,
 } as const;

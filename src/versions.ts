@@ -48,6 +48,17 @@ export const MONITORING_VERSIONS = {
 } as const;
 
 /**
+ * Group calls (calls.group), the releases ESS Community 26.8 pins; not overridable per deployment.
+ * The integration suite boots the same LiveKit release, built from the Go module proxy by
+ * scripts/tools.sh (test/versions.test.ts keeps the two equal). lk-jwt-service is served by no
+ * package registry here: its configuration follows its documentation for this release.
+ */
+export const CALL_VERSIONS = {
+  livekit: '1.13.5',
+  lkJwtService: '0.6.0',
+} as const;
+
+/**
  * Container images, by registry path; the tag comes from the (possibly overridden) version. With a
  * registry mirror every reference is pulled through it as `<mirror>/<reference>`, so one mirror
  * holds every upstream registry's images under their own paths.
@@ -82,6 +93,10 @@ function upstreamImages(versions: ComponentVersions) {
     alertmanager: `quay.io/prometheus/alertmanager:v${MONITORING_VERSIONS.alertmanager}`,
     /** grafana/grafana is the OSS edition (grafana/grafana-oss stopped at 12.4). */
     grafana: `docker.io/grafana/grafana:${MONITORING_VERSIONS.grafana}`,
+    /** The SFU of group calls. */
+    livekit: `docker.io/livekit/livekit-server:v${CALL_VERSIONS.livekit}`,
+    /** The MatrixRTC authorisation service (Element's image on GitHub's registry). */
+    lkJwtService: `ghcr.io/element-hq/lk-jwt-service:${CALL_VERSIONS.lkJwtService}`,
     /** Serves the .well-known delegation files; not overridable per deployment. */
     wellKnown: 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine',
   } as const;

@@ -7,6 +7,7 @@ const MODULES = {
   ConfigMap: ['kubernetes-models/v1/ConfigMap', 'ConfigMap'],
   Secret: ['kubernetes-models/v1/Secret', 'Secret'],
   Service: ['kubernetes-models/v1/Service', 'Service'],
+  EndpointSlice: ['kubernetes-models/discovery.k8s.io/v1/EndpointSlice', 'EndpointSlice'],
   PersistentVolumeClaim: ['kubernetes-models/v1/PersistentVolumeClaim', 'PersistentVolumeClaim'],
   Deployment: ['kubernetes-models/apps/v1/Deployment', 'Deployment'],
   StatefulSet: ['kubernetes-models/apps/v1/StatefulSet', 'StatefulSet'],

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { images, MONITORING_VERSIONS, PINNED_VERSIONS, PROVIDER_VERSIONS } from '../src/versions';
+import { CALL_VERSIONS, images, MONITORING_VERSIONS, PINNED_VERSIONS, PROVIDER_VERSIONS } from '../src/versions';
 
 const ROOT = join(__dirname, '..');
 
@@ -41,5 +41,12 @@ describe('the bundled monitoring stack', () => {
       `docker.io/grafana/grafana:${MONITORING_VERSIONS.grafana}`,
     ]);
     for (const version of Object.values(MONITORING_VERSIONS)) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('the LiveKit release', () => {
+  it('is the one scripts/tools.sh builds for the integration suite', () => {
+    const script = readFileSync(join(ROOT, 'scripts', 'tools.sh'), 'utf8');
+    expect(script.match(/^LIVEKIT_VERSION=(\S+)$/m)?.[1]).toBe(CALL_VERSIONS.livekit);
   });
 });

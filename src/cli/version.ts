@@ -1,5 +1,5 @@
 import { kitVersion } from '../kit';
-import { BACKUP_TOOL_VERSIONS, images, PINNED_VERSIONS, PROVIDER_VERSIONS } from '../versions';
+import { BACKUP_TOOL_VERSIONS, CALL_VERSIONS, images, PINNED_VERSIONS, PROVIDER_VERSIONS } from '../versions';
 
 /**
  * What `sovereign-matrix --version` prints: the kit's version on the first line (for scripts:
@@ -17,6 +17,7 @@ export function versionText(): string {
     `sovereign-matrix ${kitVersion()}`,
     ...section('components (deployment file: versions)', PINNED_VERSIONS),
     ...section('backup tools', BACKUP_TOOL_VERSIONS),
+    ...section('group calls', CALL_VERSIONS),
     ...section('terraform providers', PROVIDER_VERSIONS),
     ...section('images', images(PINNED_VERSIONS)),
   ].join('\n');

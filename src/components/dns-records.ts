@@ -14,12 +14,13 @@ export const DNS_TTL_SECONDS = 300;
 
 /**
  * Every public name of the deployment: server_name (serves .well-known delegation) and each
- * service hostname that runs. Keycloak and TURN names only when those components run.
+ * service hostname that runs. Keycloak, TURN and group call (rtc) names only when those components run.
  */
 export function publicNames(spec: DeploymentSpec): string[] {
   const names = [spec.serverName, spec.hostnames.matrix, spec.hostnames.web, spec.hostnames.auth];
   if (spec.identity.mode === 'keycloak') names.push(spec.hostnames.sso);
   if (spec.calls.turn) names.push(spec.hostnames.turn);
+  if (spec.calls.group.enabled) names.push(spec.hostnames.rtc);
   return [...new Set(names)];
 }
 

@@ -37,5 +37,11 @@ export function inboundRules(spec: DeploymentSpec): InboundRule[] {
     rules.push({ protocol: 'tcp', port: String(PORTS.turns), sourceIps: ANYWHERE, description: 'TURN over TLS' });
     rules.push({ protocol: 'udp', port: `${min}-${max}`, sourceIps: ANYWHERE, description: 'TURN relay ports (exactly calls.relay_ports)' });
   }
+  // Group calls: the SFU's media reaches the node directly; its signalling goes through HTTPS.
+  const group = spec.calls.group;
+  if (group.enabled) {
+    rules.push({ protocol: 'udp', port: `${group.mediaPorts.min}-${group.mediaPorts.max}`, sourceIps: ANYWHERE, description: 'SFU media (exactly calls.group.media_ports)' });
+    rules.push({ protocol: 'tcp', port: String(group.tcpPort), sourceIps: ANYWHERE, description: 'SFU media over TCP where UDP is blocked (calls.group.tcp_port)' });
+  }
   return rules;
 }

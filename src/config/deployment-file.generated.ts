@@ -41,6 +41,10 @@ export interface DeploymentFile {
      * TURN server for calls. Default: turn.<server_name>.
      */
     turn?: string;
+    /**
+     * Group calls (calls.group): the MatrixRTC authorisation service (lk-jwt-service) and the SFU's WebSocket (LiveKit). Default: rtc.<server_name>.
+     */
+    rtc?: string;
   };
   /**
    * Where the deployment runs: exactly one of hetzner or kubernetes.
@@ -165,6 +169,7 @@ export interface DeploymentFile {
       min: number;
       max: number;
     };
+    group?: GroupCalls;
   };
   /**
    * DNS records. hetzner: the kit manages records in a Hetzner DNS zone; manual: the CLI prints the records to create.
@@ -324,6 +329,30 @@ export interface DeploymentFile {
   };
 }
 /**
+ * Group calls with MatrixRTC (Element Call, built into Element Web and Element X) through a LiveKit SFU and its authorisation service (lk-jwt-service), at hostnames.rtc. Media flows between the clients and the SFU over UDP (media_ports), over TCP (tcp_port) when UDP is blocked, or through the deployment's own TURN server; the SFU stores nothing. Needs calls.turn: the SFU hands its clients that TURN server, never a public STUN server of a third party.
+ */
+export interface GroupCalls {
+  /**
+   * Run group calls. Default by size profile: off for small, on for medium and large.
+   */
+  enabled?: boolean;
+  /**
+   * The SFU's ICE over TCP port, for clients whose networks block UDP; the firewall opens it.
+   */
+  tcp_port?: number;
+  /**
+   * UDP port range of the SFU's media; the firewall opens exactly this range. Each call participant holds one or two ports (sending and receiving connection), so the default's 500 ports carry at least 250 simultaneous participants.
+   */
+  media_ports?: {
+    min: number;
+    max: number;
+  };
+  /**
+   * Whose users may start a call (create its SFU room); anyone in the call's Matrix room may join one that runs. local: this server's users only (as ESS since 25.12). federation: also users of the servers federation admits (the allow list, or every server with mode open).
+   */
+  who_may_start?: 'local' | 'federation';
+}
+/**
  * An S3-compatible state bucket in an EU region (Hetzner Object Storage, Scaleway, OVHcloud, IONOS, AWS eu-*, ...).
  */
 export interface StateBucket {
@@ -400,6 +429,9 @@ export interface DeploymentDefaults {
   readonly 'identity.oidc.scopes': NonNullable<NonNullable<NonNullable<DeploymentFile['identity']>['oidc']>['scopes']>;
   readonly 'calls.turn': NonNullable<NonNullable<DeploymentFile['calls']>['turn']>;
   readonly 'calls.relay_ports': NonNullable<NonNullable<DeploymentFile['calls']>['relay_ports']>;
+  readonly 'calls.group.tcp_port': NonNullable<NonNullable<NonNullable<DeploymentFile['calls']>['group']>['tcp_port']>;
+  readonly 'calls.group.media_ports': NonNullable<NonNullable<NonNullable<DeploymentFile['calls']>['group']>['media_ports']>;
+  readonly 'calls.group.who_may_start': NonNullable<NonNullable<NonNullable<DeploymentFile['calls']>['group']>['who_may_start']>;
   readonly 'dns': NonNullable<DeploymentFile['dns']>;
   readonly 'tls.acme_server': NonNullable<NonNullable<DeploymentFile['tls']>['acme_server']>;
   readonly 'backup.enabled': NonNullable<NonNullable<DeploymentFile['backup']>['enabled']>;
@@ -428,6 +460,9 @@ export const DEPLOYMENT_DEFAULTS: DeploymentDefaults = {
   'identity.oidc.scopes': ['profile', 'email'],
   'calls.turn': true,
   'calls.relay_ports': { min: 49160, max: 49259 },
+  'calls.group.tcp_port': 7881,
+  'calls.group.media_ports': { min: 51000, max: 51499 },
+  'calls.group.who_may_start': 'local',
   'dns': { mode: 'manual' },
   'tls.acme_server': 'https://acme-v02.api.letsencrypt.org/directory',
   'backup.enabled': true,

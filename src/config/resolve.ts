@@ -1,7 +1,7 @@
 import { PINNED_VERSIONS, type ComponentVersions } from '../versions';
-import { sizeProfile, type SizeName } from './sizing';
+import { GROUP_CALLS_BY_SIZE, sizeProfile, type SizeName } from './sizing';
 import { DEPLOYMENT_DEFAULTS, type BackupBucket, type DeploymentFile, type StateBucket } from './deployment-file.generated';
-import type { Backup, DeploymentSpec, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
+import type { Backup, DeploymentSpec, GroupCalls, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
 
 /** An S3 location as the deployment file writes it (`state.s3`, `backup.s3`). */
 type S3File = StateBucket | BackupBucket;
@@ -19,13 +19,16 @@ const D = DEPLOYMENT_DEFAULTS;
 export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
   const serverName = file.server_name;
   const federation = resolveFederation(file);
-  const size = sizeProfile(file.size ?? D['size'], federation.mode);
+  const sizeName = file.size ?? D['size'];
+  // Group calls take node capacity of their own, so they are part of the size.
+  const size = sizeProfile(sizeName, federation.mode, file.calls?.group?.enabled ?? GROUP_CALLS_BY_SIZE[sizeName]);
   const hostnames = {
     matrix: file.hostnames?.matrix ?? `matrix.${serverName}`,
     web: file.hostnames?.web ?? `chat.${serverName}`,
     auth: file.hostnames?.auth ?? `auth.${serverName}`,
     sso: file.hostnames?.sso ?? `sso.${serverName}`,
     turn: file.hostnames?.turn ?? `turn.${serverName}`,
+    rtc: file.hostnames?.rtc ?? `rtc.${serverName}`,
   };
   const spec: DeploymentSpec = {
     name: file.name,
@@ -38,6 +41,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     calls: {
       turn: file.calls?.turn ?? D['calls.turn'],
       relayPorts: file.calls?.relay_ports ?? D['calls.relay_ports'],
+      group: resolveGroupCalls(file, size.name),
     },
     dns:
       (file.dns ?? D['dns']).mode === 'hetzner'
@@ -133,6 +137,19 @@ function resolveMonitoring(file: DeploymentFile, size: SizeName): Monitoring {
       namespace: monitoring.prometheus_operator?.namespace ?? D['monitoring.prometheus_operator.namespace'],
       labels: { ...(monitoring.prometheus_operator?.labels ?? D['monitoring.prometheus_operator.labels']) },
     },
+  };
+}
+
+/** Group calls by size profile: a small deployment opts in, larger ones run them unless the file says no. */
+
+function resolveGroupCalls(file: DeploymentFile, size: SizeName): GroupCalls {
+  const group = file.calls?.group ?? {};
+  if (!(group.enabled ?? GROUP_CALLS_BY_SIZE[size])) return { enabled: false };
+  return {
+    enabled: true,
+    tcpPort: group.tcp_port ?? D['calls.group.tcp_port'],
+    mediaPorts: group.media_ports ?? D['calls.group.media_ports'],
+    whoMayStart: group.who_may_start ?? D['calls.group.who_may_start'],
   };
 }
 

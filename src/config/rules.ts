@@ -1,7 +1,8 @@
 import { hasHostBits, networkOf, parseCidr } from './cidr';
 import { MANAGED_SETTINGS, SECRET_KEY_PATTERN, type ExtraComponent } from './managed-settings';
+import { DEPLOYMENT_DEFAULTS } from './deployment-file.generated';
 import type { Problem } from './problems';
-import { nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from './sizing';
+import { GROUP_CALLS_BY_SIZE, nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from './sizing';
 import { PORTS } from '../ports';
 import type { FieldPath, YamlSource } from './yaml-source';
 
@@ -78,6 +79,76 @@ const callsRule: Rule = (src) => {
   }
   return problems;
 };
+
+/**
+ * Group calls: on by size unless the file decides. The SFU's ports share the node's public
+ * address with TURN, so its ranges must be clear of TURN's; without TURN the SFU would hand its
+ * clients Google's and Twilio's STUN servers (LiveKit's built-in default), so it is refused.
+ */
+const groupCallsRule: Rule = (src) => {
+  const enabled = get(src.data, ['calls', 'group', 'enabled']);
+  const size = str(src.data, ['size']) ?? 'small';
+  const on = typeof enabled === 'boolean' ? enabled : size !== 'small';
+  const problems: Problem[] = [];
+  if (!on) {
+    for (const key of ['tcp_port', 'media_ports', 'who_may_start']) {
+      if (get(src.data, ['calls', 'group', key]) !== undefined) {
+        problems.push(src.problem(['calls', 'group', key], `only used when group calls run (calls.group.enabled${enabled === false ? ' is false' : `: off by default for size ${size}`})`, true));
+      }
+    }
+    if (get(src.data, ['hostnames', 'rtc']) !== undefined) problems.push(src.problem(['hostnames', 'rtc'], 'only used when group calls run (calls.group.enabled)', true));
+    return problems;
+  }
+  if (get(src.data, ['calls', 'turn']) === false) {
+    problems.push(
+      src.problem(
+        typeof enabled === 'boolean' ? ['calls', 'group', 'enabled'] : ['calls', 'turn'],
+        "group calls need calls.turn (the SFU hands its clients the deployment's TURN server; without one LiveKit falls back to public STUN servers of third parties)",
+      ),
+    );
+  }
+  if (get(src.data, ['calls', 'group', 'who_may_start']) === 'federation' && (str(src.data, ['federation', 'mode']) ?? 'closed') === 'closed') {
+    problems.push(src.problem(['calls', 'group', 'who_may_start'], 'federation admits no other server (federation.mode is closed; expected local)', true));
+  }
+  const media = get(src.data, ['calls', 'group', 'media_ports']) as { min?: unknown; max?: unknown } | undefined;
+  const min = media?.min;
+  const max = media?.max;
+  if (typeof min === 'number' && typeof max === 'number') {
+    const count = max - min + 1;
+    if (min > max) {
+      problems.push(src.problem(['calls', 'group', 'media_ports', 'min'], `${min} is above max ${max} (expected min <= max)`));
+    } else if (count < RELAY_RANGE_LIMITS.minPorts || count > RELAY_RANGE_LIMITS.maxPorts) {
+      problems.push(
+        src.problem(
+          ['calls', 'group', 'media_ports'],
+          `${count} ports (expected ${RELAY_RANGE_LIMITS.minPorts} to ${RELAY_RANGE_LIMITS.maxPorts}: each call participant holds one or two ports, and every port is open in the firewall)`,
+        ),
+      );
+    }
+    const relay = (get(src.data, ['calls', 'relay_ports']) as { min?: unknown; max?: unknown } | undefined) ?? DEFAULT_RELAY_PORTS;
+    if (get(src.data, ['calls', 'turn']) !== false && typeof relay.min === 'number' && typeof relay.max === 'number' && min <= relay.max && relay.min <= max) {
+      problems.push(src.problem(['calls', 'group', 'media_ports'], `overlaps calls.relay_ports ${relay.min}-${relay.max} (expected the SFU's and TURN's UDP ranges apart: both listen on the node's public address)`));
+    }
+    const clash = TURN_PORTS.find((port) => port >= min && port <= max);
+    if (clash !== undefined) {
+      problems.push(src.problem(['calls', 'group', 'media_ports'], `includes TURN's own listening port ${clash} (expected a range clear of ${TURN_PORTS.join(' and ')})`));
+    }
+  }
+  const tcpPort = get(src.data, ['calls', 'group', 'tcp_port']);
+  const taken = HOST_TCP_PORTS.find(([port]) => port === tcpPort);
+  if (taken) problems.push(src.problem(['calls', 'group', 'tcp_port'], `is ${taken[1]} (expected a free TCP port on the node)`));
+  return problems;
+};
+
+/** TCP ports on the node's own address besides the SFU's, which its ICE/TCP port must avoid. */
+const HOST_TCP_PORTS: readonly (readonly [number, string])[] = [
+  [PORTS.turn, "TURN's port"],
+  [PORTS.turns, "TURN over TLS's port"],
+  [PORTS.kubernetesApi, "the Kubernetes API's port"],
+  [PORTS.livekitHttp, "the SFU's own signalling port"],
+];
+
+const DEFAULT_RELAY_PORTS = DEPLOYMENT_DEFAULTS['calls.relay_ports'];
 
 const dnsRule: Rule = (src) => {
   const mode = str(src.data, ['dns', 'mode']);
@@ -165,8 +236,9 @@ const serverTypeRule: Rule = (src) => {
   const size = (str(src.data, ['size']) ?? 'small') as SizeName;
   const federation = (str(src.data, ['federation', 'mode']) ?? 'closed') as FederationMode;
   if (!['small', 'medium', 'large'].includes(size) || !['closed', 'allow_list', 'open'].includes(federation)) return [];
-  const profile = sizeProfile(size, federation);
-  const need = nodeRequirement(profile.synapse, profile.postgres);
+  const groupCalls = get(src.data, ['calls', 'group', 'enabled']) ?? GROUP_CALLS_BY_SIZE[size];
+  const profile = sizeProfile(size, federation, groupCalls === true);
+  const need = nodeRequirement(profile.synapse, profile.postgres, groupCalls === true);
   if (type.cpu >= need.cpu && type.memoryGiB >= need.memoryGiB) return [];
   return [
     src.problem(
@@ -292,6 +364,7 @@ const RULES: readonly Rule[] = [
   federationRule,
   identityRule,
   callsRule,
+  groupCallsRule,
   dnsRule,
   hostnamesRule,
   adminCidrsRule,

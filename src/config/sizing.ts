@@ -130,16 +130,28 @@ const SERVER_LINE: Record<SizeName, (t: ServerType) => boolean> = {
 };
 
 /** The node must hold Synapse, PostgreSQL and everything else at their requested sizes. */
-export function nodeRequirement(synapse: Resources, postgres: Resources): Resources {
-  return {
-    cpu: synapse.cpu + postgres.cpu + NODE_OVERHEAD.cpu,
-    memoryGiB: synapse.memoryGiB + postgres.memoryGiB + NODE_OVERHEAD.memoryGiB,
-  };
+export function nodeRequirement(synapse: Resources, postgres: Resources, groupCalls = false): Resources {
+  const calls = groupCalls ? [GROUP_CALLS_SIZING.livekit, GROUP_CALLS_SIZING.lkJwtService] : [];
+  const sum = (pick: (r: Resources) => number) => [synapse, postgres, NODE_OVERHEAD, ...calls].reduce((total, r) => total + pick(r), 0);
+  // Rounded to a tenth: 0.1 + 0.5 is not exactly 0.6 in floating point, and the figure is printed.
+  return { cpu: Math.round(sum((r) => r.cpu) * 10) / 10, memoryGiB: Math.round(sum((r) => r.memoryGiB) * 1000) / 1000 };
 }
 
-export function sizeProfile(size: SizeName, federation: FederationMode): SizeProfile {
+/** Group calls run by default from medium up; a small deployment opts in (calls.group.enabled). */
+export const GROUP_CALLS_BY_SIZE: Readonly<Record<SizeName, boolean>> = { small: false, medium: true, large: true };
+
+/**
+ * Requests of group calls' LiveKit SFU and lk-jwt-service, which the node must hold on top of
+ * NODE_OVERHEAD when group calls run: an SFU forwards media and needs its CPU during calls.
+ */
+export const GROUP_CALLS_SIZING = {
+  livekit: { cpu: 0.5, memoryGiB: 0.5 },
+  lkJwtService: { cpu: 0.1, memoryGiB: 0.125 },
+} as const satisfies Record<string, Resources>;
+
+export function sizeProfile(size: SizeName, federation: FederationMode, groupCalls = GROUP_CALLS_BY_SIZE[size]): SizeProfile {
   const [synapse, postgres] = ESS_SIZING[federation][size];
-  const need = nodeRequirement(synapse, postgres);
+  const need = nodeRequirement(synapse, postgres, groupCalls);
   const candidates = HETZNER_SERVER_TYPES.filter(SERVER_LINE[size])
     .filter((t) => t.cpu >= need.cpu && t.memoryGiB >= need.memoryGiB)
     .sort((a, b) => a.cpu - b.cpu || a.memoryGiB - b.memoryGiB);

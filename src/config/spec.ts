@@ -42,6 +42,8 @@ export interface Hostnames {
   readonly sso: string;
   /** coturn. */
   readonly turn: string;
+  /** Group calls: the MatrixRTC authorisation service and the SFU's WebSocket. */
+  readonly rtc: string;
 }
 
 export type HetznerLocation = 'fsn1' | 'nbg1' | 'hel1';
@@ -89,7 +91,23 @@ export interface OidcProvider {
 export interface Calls {
   readonly turn: boolean;
   readonly relayPorts: { readonly min: number; readonly max: number };
+  readonly group: GroupCalls;
 }
+
+/**
+ * Group calls with MatrixRTC: a LiveKit SFU and lk-jwt-service, which exchanges a Matrix OpenID
+ * token for a LiveKit token. `whoMayStart` decides whose users may create the SFU room of a call.
+ */
+export type GroupCalls =
+  | { readonly enabled: false }
+  | {
+      readonly enabled: true;
+      /** ICE over TCP, on the node's public address. */
+      readonly tcpPort: number;
+      /** UDP media, on the node's public address. */
+      readonly mediaPorts: { readonly min: number; readonly max: number };
+      readonly whoMayStart: 'local' | 'federation';
+    };
 
 export type Dns = { readonly mode: 'hetzner'; readonly zone: string } | { readonly mode: 'manual' };
 

@@ -314,6 +314,8 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
   output.out(`  Accounts (MAS):  https://${spec.hostnames.auth}/`);
   if (spec.identity.mode === 'keycloak') output.out(`  Keycloak:        https://${spec.hostnames.sso}/`);
   if (spec.calls.turn) output.out(`  TURN:            turn:${spec.hostnames.turn}:${PORTS.turn}, turns:${spec.hostnames.turn}:${PORTS.turns}`);
+  const group = spec.calls.group;
+  if (group.enabled) output.out(`  Group calls:     https://${spec.hostnames.rtc}/ (SFU media ${group.mediaPorts.min}-${group.mediaPorts.max}/udp, ${group.tcpPort}/tcp)`);
   const nodeIpv4 = infraOutputs[NODE_IPV4_OUTPUT];
   if (nodeIpv4) output.out(`  Node address:    ${String(nodeIpv4.value)}`);
   const mas = `kubectl --namespace ${ns} exec -it deploy/${SYNAPSE_UPSTREAMS.mas} -- mas-cli manage`;

@@ -58,6 +58,20 @@ export const IMAGE_CATALOGUE: Readonly<Record<string, SoftwareEntry>> = {
     licence: 'BSD-3-Clause',
     upstream: 'https://github.com/coturn/coturn',
   },
+  'docker.io/livekit/livekit-server': {
+    key: 'livekit',
+    software: 'LiveKit',
+    role: 'SFU of group calls: forwards the (end-to-end encrypted) media of Element Call, stores nothing',
+    licence: 'Apache-2.0',
+    upstream: 'https://github.com/livekit/livekit',
+  },
+  'ghcr.io/element-hq/lk-jwt-service': {
+    key: 'lkJwtService',
+    software: 'lk-jwt-service (MatrixRTC authorisation service)',
+    role: 'Exchanges a Matrix OpenID token for a LiveKit token; creates call rooms for the users allowed to start calls',
+    licence: 'AGPL-3.0-only (or an Element commercial licence)',
+    upstream: 'https://github.com/element-hq/lk-jwt-service',
+  },
   'docker.io/woblerr/pgbackrest': {
     key: 'pgbackrest',
     software: 'pgBackRest',

@@ -13,8 +13,12 @@ import { prettyJson } from './well-known';
  * - homeserver only: no `m.identity_server`, identity-server and 3PID UI hidden, no custom URLs;
  * - integration manager disabled the documented way (`null` URLs, no widget URLs) and widgets
  *   hidden, which also keeps conference calls off Jitsi (its default is a public instance);
- * - native group calls (Element Call, video rooms) off until the stack runs MatrixRTC;
- *   one-to-one calls stay, over the deployment's own TURN server;
+ * - calls: without group calls (calls.group) native group calls and video rooms are off and
+ *   one-to-one calls stay, over the deployment's own TURN server. With them every call is an
+ *   Element Call (built into Element Web, no call.element.io) through the deployment's SFU
+ *   (`element_call.use_exclusively`, so never Jitsi); Element Call runs as a widget, and Element
+ *   Web hides the call buttons of rooms with more than two members while `UIFeature.widgets` is
+ *   off, so widgets are shown then (integration managers stay off: no third-party widget source);
  * - no `bug_report_endpoint_url` (rageshakes and feedback off), no `posthog`/`sentry`
  *   (analytics impossible), no `map_style_url` and location sharing hidden;
  * - registration, password reset and deactivation hidden: accounts belong to MAS.
@@ -23,6 +27,7 @@ import { prettyJson } from './well-known';
  */
 export function elementWebConfig(spec: DeploymentSpec): Record<string, unknown> {
   const homeserverUrl = `https://${spec.hostnames.matrix}`;
+  const group = spec.calls.group.enabled;
   const base: Record<string, unknown> = {
     default_server_config: {
       'm.homeserver': { base_url: homeserverUrl, server_name: spec.serverName },
@@ -37,11 +42,11 @@ export function elementWebConfig(spec: DeploymentSpec): Record<string, unknown> 
     integrations_ui_url: null,
     integrations_rest_url: null,
     integrations_widgets_urls: [],
-    element_call: { use_exclusively: false },
+    element_call: { use_exclusively: group },
     features: {
-      feature_group_calls: false,
-      feature_video_rooms: false,
-      feature_element_call_video_rooms: false,
+      feature_group_calls: group,
+      feature_video_rooms: group,
+      feature_element_call_video_rooms: group,
     },
     enable_presence_by_hs_url: { [homeserverUrl]: synapseSizing(spec).presence },
     setting_defaults: {
@@ -53,7 +58,7 @@ export function elementWebConfig(spec: DeploymentSpec): Record<string, unknown> 
       'UIFeature.feedback': false,
       'UIFeature.locationSharing': false,
       'UIFeature.urlPreviews': false,
-      'UIFeature.widgets': false,
+      'UIFeature.widgets': group,
       'UIFeature.shareSocial': false,
     },
   };

@@ -4,6 +4,8 @@ import { renderCoturn } from './coturn';
 import { renderElementWeb } from './element-web';
 import type { RenderedFile } from './files';
 import { renderKeycloak } from './keycloak';
+import { renderLivekit } from './livekit';
+import { renderLkJwtService } from './lk-jwt-service';
 import { renderMas } from './mas';
 import { renderBundledMonitoring } from './monitoring/bundled';
 import { renderKeycloakPostgresInit, renderMasPostgresInit, renderPostgresInit } from './postgres';
@@ -27,6 +29,8 @@ const RENDERERS: readonly Renderer[] = [
   renderWebServer,
   renderElementWeb,
   renderCoturn,
+  renderLivekit,
+  renderLkJwtService,
   renderTraefik,
   renderMasPostgresInit,
   renderKeycloakPostgresInit,

@@ -4,6 +4,7 @@ import type { SizeName } from '../config/sizing';
 import { PORTS } from '../ports';
 import type { RenderedFile } from './files';
 import { deepMerge } from './merge';
+import { synapseMatrixRtcSettings } from './matrix-rtc';
 import { synapseTurnSettings } from './turn';
 
 /**
@@ -148,6 +149,7 @@ export function synapseConfig(spec: DeploymentSpec): Record<string, unknown> {
     presence: { enabled: sizing.presence },
     caches: { global_factor: sizing.cacheFactor },
     ...synapseTurnSettings(spec),
+    ...synapseMatrixRtcSettings(spec),
   };
   return deepMerge(base, spec.extra.synapse);
 }
@@ -171,6 +173,7 @@ const COMMENTS: Readonly<Record<string, string>> = {
   ].join('\n'),
   federation_domain_whitelist: ' Federation: an empty list blocks every remote server; absent means open.',
   trusted_key_servers: ' No notary (the default would be matrix.org): keys are fetched from each server itself.',
+  matrix_rtc: ' Group calls (calls.group): clients discover the MatrixRTC authorisation service here and in .well-known.',
 };
 
 /** homeserver.yaml and log.config. */

@@ -2,6 +2,7 @@ import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import type { RenderedFile } from './files';
 import { masUrls } from './mas';
+import { rtcFocus } from './matrix-rtc';
 
 /**
  * `.well-known/matrix/server` (federation delegation) and `.well-known/matrix/client` (client
@@ -23,6 +24,9 @@ export function wellKnownClient(spec: DeploymentSpec): Record<string, unknown> {
   return {
     'm.homeserver': { base_url: `https://${spec.hostnames.matrix}` },
     'org.matrix.msc2965.authentication': { issuer: mas.issuer, account: mas.account },
+    // Group calls: the MatrixRTC focus (MSC4143), which clients that do not ask Synapse's
+    // transports endpoint read here.
+    ...(spec.calls.group.enabled ? { 'org.matrix.msc4143.rtc_foci': [rtcFocus(spec)] } : {}),
   };
 }
 

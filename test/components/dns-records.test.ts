@@ -5,6 +5,7 @@ describe('DNS records', () => {
   it('names server_name and every service that runs, Keycloak and TURN only when they run', () => {
     expect(publicNames(specOf(VALID_YAML))).toEqual(['ministry.example.eu', 'matrix.ministry.example.eu', 'chat.ministry.example.eu', 'auth.ministry.example.eu', 'turn.ministry.example.eu']);
     expect(publicNames(specOf(`${VALID_YAML}calls:\n  turn: false\n`))).not.toContain('turn.ministry.example.eu');
+    expect(publicNames(specOf(`${VALID_YAML}size: medium\n`))).toContain('rtc.ministry.example.eu');
     const keycloak = specOf(`${VALID_YAML}identity:\n  mode: keycloak\n`);
     expect(publicNames(keycloak)).toContain(keycloak.hostnames.sso);
   });

@@ -35,6 +35,13 @@ describe('inboundRules', () => {
     expect(inboundRules(specOf(wide)).some((r) => r.protocol === 'udp' && r.port === '9000-9999')).toBe(true);
   });
 
+  it("with group calls, opens exactly the SFU's media range (UDP) and its ICE/TCP port, and not its signalling port", () => {
+    const spec = specOf(`${VALID_YAML}size: medium\ncalls:\n  group:\n    tcp_port: 7891\n    media_ports: { min: 52000, max: 52099 }\n`);
+    const { min, max } = spec.calls.relayPorts;
+    expect(open(inboundRules(spec)).sort()).toEqual(['tcp/80', 'tcp/443', 'icmp/-', 'udp/3478', 'tcp/3478', 'tcp/5349', `udp/${min}-${max}`, 'udp/52000-52099', 'tcp/7891'].sort());
+    expect(inboundRules(spec).filter((r) => r.port === '7880')).toEqual([]);
+  });
+
   it('opens no DTLS port (no listener runs there)', () => {
     expect(inboundRules(specOf(VALID_YAML)).filter((r) => r.protocol === 'udp' && r.port === '5349')).toEqual([]);
   });

@@ -31,6 +31,8 @@ type Path = keyof DeploymentDefaults;
 /** A minimal valid file in which the field at the path is left out but would be read. */
 const KUBERNETES_YAML = `${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n')}${CLUSTER_BACKUP_YAML}`;
 const ALERT_EMAIL_YAML = `${VALID_YAML}monitoring:\n  alert_email:\n    smarthost: mail.example.eu:587\n    from: a@example.eu\n    username: alerts\n`;
+// Group calls are off for the default size (small); a medium deployment runs them with every default.
+const GROUP_CALLS_YAML = `${VALID_YAML}size: medium\n`;
 const OIDC_YAML = `${VALID_YAML}identity:\n  mode: oidc\n  oidc:\n    issuer: https://id.example.eu/realms/x\n    client_id: m\n    client_secret_env: S\n`;
 
 /**
@@ -49,6 +51,9 @@ const WHERE: Record<Path, { readonly yaml: string; readonly read: (spec: Deploym
   },
   'calls.turn': { yaml: VALID_YAML, read: (s) => s.calls.turn },
   'calls.relay_ports': { yaml: VALID_YAML, read: (s) => s.calls.relayPorts },
+  'calls.group.tcp_port': { yaml: GROUP_CALLS_YAML, read: (s) => (s.calls.group.enabled ? s.calls.group.tcpPort : undefined) },
+  'calls.group.media_ports': { yaml: GROUP_CALLS_YAML, read: (s) => (s.calls.group.enabled ? s.calls.group.mediaPorts : undefined) },
+  'calls.group.who_may_start': { yaml: GROUP_CALLS_YAML, read: (s) => (s.calls.group.enabled ? s.calls.group.whoMayStart : undefined) },
   dns: { yaml: VALID_YAML, read: (s) => s.dns },
   'tls.acme_server': { yaml: VALID_YAML, read: (s) => s.tls.acmeServer },
   'backup.enabled': { yaml: VALID_YAML, read: (s) => s.backup.enabled },

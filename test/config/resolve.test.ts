@@ -8,7 +8,7 @@ describe('resolving a deployment file', () => {
   it('applies the government defaults', () => {
     expect(spec.federation).toEqual({ mode: 'closed' });
     expect(spec.identity).toEqual({ mode: 'local' });
-    expect(spec.calls).toEqual({ turn: true, relayPorts: { min: 49160, max: 49259 } });
+    expect(spec.calls).toEqual({ turn: true, relayPorts: { min: 49160, max: 49259 }, group: { enabled: false } });
     expect(spec.dns).toEqual({ mode: 'manual' });
     expect(spec.size.name).toBe('small');
   });
@@ -20,6 +20,7 @@ describe('resolving a deployment file', () => {
       auth: 'auth.ministry.example.eu',
       sso: 'sso.ministry.example.eu',
       turn: 'turn.ministry.example.eu',
+      rtc: 'rtc.ministry.example.eu',
     });
   });
 
@@ -65,8 +66,9 @@ describe('size profiles', () => {
     ['small', 'closed', 'cx43'],
     ['small', 'open', 'cx53'],
     ['medium', 'closed', 'ccx43'],
-    ['medium', 'open', 'ccx43'],
-    ['large', 'closed', 'ccx43'],
+    // With group calls, on by default from medium up (GROUP_CALLS_SIZING).
+    ['medium', 'open', 'ccx53'],
+    ['large', 'closed', 'ccx53'],
     ['large', 'open', 'ccx53'],
   ];
   it.each(cases)('%s with %s federation runs on %s', (size, federation, type) => {

@@ -175,6 +175,58 @@ describe('calls', () => {
     ]);
   });
 
+  it('runs group calls by size: opt-in for small, on for medium and large, with every default', () => {
+    expect(specOf(VALID_YAML).calls.group).toEqual({ enabled: false });
+    const group = { enabled: true, tcpPort: 7881, mediaPorts: { min: 51000, max: 51499 }, whoMayStart: 'local' };
+    expect(specOf(add('size: medium')).calls.group).toEqual(group);
+    expect(specOf(add('size: large')).calls.group).toEqual(group);
+    expect(specOf(add('calls:\n  group:\n    enabled: true')).calls.group).toEqual(group);
+    expect(specOf(add('size: large\ncalls:\n  group:\n    enabled: false')).calls.group).toEqual({ enabled: false });
+    expect(specOf(VALID_YAML).hostnames.rtc).toBe('rtc.ministry.example.eu');
+  });
+
+  it('refuses group call settings that do nothing', () => {
+    expect(problemsOf(add('calls:\n  group:\n    tcp_port: 7891'))).toEqual([
+      'test.yaml:11:5: calls.group.tcp_port: only used when group calls run (calls.group.enabled: off by default for size small)',
+    ]);
+    expect(problemsOf(add('size: large\nhostnames:\n  rtc: calls.ministry.example.eu\ncalls:\n  group:\n    enabled: false\n    who_may_start: local'))).toEqual([
+      'test.yaml:11:3: hostnames.rtc: only used when group calls run (calls.group.enabled)',
+      'test.yaml:15:5: calls.group.who_may_start: only used when group calls run (calls.group.enabled is false)',
+    ]);
+    expect(problemsOf(add('size: medium\ncalls:\n  group:\n    who_may_start: federation'))).toEqual([
+      'test.yaml:12:5: calls.group.who_may_start: federation admits no other server (federation.mode is closed; expected local)',
+    ]);
+  });
+
+  it('refuses group calls without TURN: LiveKit would hand clients public STUN servers of third parties', () => {
+    expect(problemsOf(add('size: medium\ncalls:\n  turn: false'))).toEqual([
+      expect.stringMatching(/^test\.yaml:11:9: calls\.turn: group calls need calls\.turn .*public STUN servers of third parties/),
+    ]);
+    expect(problemsOf(add('calls:\n  turn: false\n  group:\n    enabled: true'))).toEqual([
+      expect.stringMatching(/^test\.yaml:12:14: calls\.group\.enabled: group calls need calls\.turn/),
+    ]);
+  });
+
+  it("keeps the SFU's media range apart from TURN's relay range and ports, and its TCP port off the node's other ports", () => {
+    expect(problemsOf(add('size: medium\ncalls:\n  group:\n    media_ports: { min: 49200, max: 49399 }'))).toEqual([
+      "test.yaml:12:18: calls.group.media_ports: overlaps calls.relay_ports 49160-49259 (expected the SFU's and TURN's UDP ranges apart: both listen on the node's public address)",
+    ]);
+    expect(problemsOf(add('size: medium\ncalls:\n  group:\n    media_ports: { min: 3400, max: 3599 }'))).toEqual([
+      "test.yaml:12:18: calls.group.media_ports: includes TURN's own listening port 3478 (expected a range clear of 3478 and 5349)",
+    ]);
+    expect(problemsOf(add('size: medium\ncalls:\n  group:\n    media_ports: { min: 52000, max: 51000 }'))).toEqual([
+      'test.yaml:12:25: calls.group.media_ports.min: 52000 is above max 51000 (expected min <= max)',
+    ]);
+    expect(problemsOf(add('size: medium\ncalls:\n  group:\n    media_ports: { min: 51000, max: 51009 }'))).toEqual([
+      expect.stringMatching(/calls\.group\.media_ports: 10 ports \(expected 20 to 5000/),
+    ]);
+    expect(problemsOf(add('size: medium\ncalls:\n  group:\n    tcp_port: 7880'))).toEqual([
+      "test.yaml:12:15: calls.group.tcp_port: is the SFU's own signalling port (expected a free TCP port on the node)",
+    ]);
+    // Without TURN there is no relay range to collide with (the TURN rule speaks instead).
+    expect(problemsOf(add('calls:\n  turn: false\n  group:\n    enabled: true\n    media_ports: { min: 49160, max: 49259 }'))).toHaveLength(1);
+  });
+
   it('refuses privileged relay ports', () => {
     expect(problemsOf(add('calls:\n  relay_ports: { min: 80, max: 443 }'))).toEqual([
       'test.yaml:10:23: calls.relay_ports.min: the number 80 is too small (expected at least 1024)',

@@ -96,7 +96,7 @@ describe('unknown keys', () => {
 
   it('lists the known keys when nothing is close', () => {
     expect(problemsOf(add('calls:\n  colour: blue'))).toEqual([
-      'test.yaml:10:3: calls.colour: unknown field (expected one of: turn, relay_ports)',
+      'test.yaml:10:3: calls.colour: unknown field (expected one of: turn, relay_ports, group)',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { BUNDLED_MONITORING, HETZNER_SERVER_TYPES, nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from '../../src/config/sizing';
+import { BUNDLED_MONITORING, GROUP_CALLS_BY_SIZE, HETZNER_SERVER_TYPES, nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from '../../src/config/sizing';
 
 const SIZES: SizeName[] = ['small', 'medium', 'large'];
 const MODES: FederationMode[] = ['closed', 'allow_list', 'open'];
@@ -17,7 +17,7 @@ describe('size profiles', () => {
     const profile = sizeProfile(size, mode);
     const type = serverType(profile.hetznerServerType)!;
     expect(type).toBeDefined();
-    const need = nodeRequirement(profile.synapse, profile.postgres);
+    const need = nodeRequirement(profile.synapse, profile.postgres, GROUP_CALLS_BY_SIZE[size]);
     expect(type.cpu).toBeGreaterThanOrEqual(need.cpu);
     expect(type.memoryGiB).toBeGreaterThanOrEqual(need.memoryGiB);
     // Small runs on the shared cx line, medium and large on dedicated vCPU.
@@ -28,11 +28,24 @@ describe('size profiles', () => {
   });
 
   it('keeps every profile on the server type it had before the node overhead grew for the bundled monitoring stack', () => {
-    const types = Object.fromEntries(SIZES.flatMap((size) => MODES.map((mode) => [`${size}/${mode}`, sizeProfile(size, mode).hetznerServerType])));
+    const types = Object.fromEntries(SIZES.flatMap((size) => MODES.map((mode) => [`${size}/${mode}`, sizeProfile(size, mode, false).hetznerServerType])));
     expect(types).toEqual({
       'small/closed': 'cx43', 'small/allow_list': 'cx43', 'small/open': 'cx53',
       'medium/closed': 'ccx43', 'medium/allow_list': 'ccx43', 'medium/open': 'ccx43',
       'large/closed': 'ccx43', 'large/allow_list': 'ccx53', 'large/open': 'ccx53',
+    });
+  });
+
+  it("adds group calls' SFU and authorisation service to the node where they run (by default from medium up)", () => {
+    const [synapse, postgres] = [{ cpu: 9, memoryGiB: 8 }, { cpu: 5, memoryGiB: 24 }];
+    expect(nodeRequirement(synapse, postgres, true)).toEqual({ cpu: 16.6, memoryGiB: 37.625 });
+    expect(nodeRequirement(synapse, postgres, false)).toEqual({ cpu: 16, memoryGiB: 37 });
+    // medium/open needed exactly ccx43's 16 vCPU; with the SFU it takes the next type. large/closed likewise.
+    const withCalls = Object.fromEntries(SIZES.flatMap((size) => MODES.map((mode) => [`${size}/${mode}`, sizeProfile(size, mode).hetznerServerType])));
+    expect(withCalls).toEqual({
+      'small/closed': 'cx43', 'small/allow_list': 'cx43', 'small/open': 'cx53',
+      'medium/closed': 'ccx43', 'medium/allow_list': 'ccx43', 'medium/open': 'ccx53',
+      'large/closed': 'ccx53', 'large/allow_list': 'ccx53', 'large/open': 'ccx53',
     });
   });
 

@@ -626,10 +626,10 @@ const METRICS_PORT = { port: PORTS.traefikMetrics, expose: { default: false }, e
 
 const example = synthesizeApps('example.yaml');
 const research = synthesizeApps('research-open.yaml');
-/** research-open.yaml with TURN off (TURN is on by default, in both files above). */
+/** research-open.yaml with TURN off (TURN is on by default, in both files above), and so without group calls, which need it. */
 const turnOff = synthesizeApps('research-open.yaml', (yaml) => {
   if (/^calls:/m.test(yaml)) throw new Error('research-open.yaml has a calls section now; edit it differently');
-  return `${yaml}calls:\n  turn: false\n`;
+  return `${yaml}calls:\n  turn: false\n  group:\n    enabled: false\n`;
 });
 const stacks: Record<'example' | 'research', Stack | undefined> = { example: undefined, research: undefined };
 
@@ -984,6 +984,21 @@ describe('the ingress setup the kit generates, on real Traefik 3.7.13 with Pebbl
       const { status, service: reached } = await route(stackOf('research'), research.spec.hostnames.sso, path);
       expect(reached).toBe(service);
       if (!service) expect(status).toBe(404);
+    });
+
+    // Group calls run for a large deployment: the authorisation service's client endpoints go to
+    // lk-jwt-service, everything else on the rtc host to the SFU (its WebSocket and room API), so
+    // lk-jwt-service's webhook endpoint is never reached from outside.
+    it.each([
+      ['/get_token', 'lk-jwt-service'],
+      ['/sfu/get', 'lk-jwt-service'],
+      ['/delegate_delayed_leave', 'lk-jwt-service'],
+      ['/rtc?access_token=x', 'livekit'],
+      ['/twirp/livekit.RoomService/CreateRoom', 'livekit'],
+      ['/sfu_webhook', 'livekit'],
+      ['/healthz', 'livekit'],
+    ])('group calls: %s on the rtc host → %s', async (path, service) => {
+      expect((await route(stackOf('research'), research.spec.hostnames.rtc, path)).service).toBe(service);
     });
 
     it('routes the Matrix host as in local mode', async () => {

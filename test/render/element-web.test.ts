@@ -50,6 +50,17 @@ describe('element-web/config.json', () => {
     expect(c.setting_defaults).not.toHaveProperty('UIFeature.voip');
   });
 
+  test('with group calls: every call is an Element Call through our SFU, never Jitsi; widgets shown (Element Call is one)', () => {
+    const g = config('size: medium\n');
+    expect(g.element_call).toEqual({ use_exclusively: true });
+    expect(g.element_call).not.toHaveProperty('url'); // the Element Call built into Element Web, not call.element.io
+    expect(g.features).toMatchObject({ feature_group_calls: true, feature_video_rooms: true, feature_element_call_video_rooms: true });
+    expect(g.setting_defaults['UIFeature.widgets']).toBe(true);
+    expect(g).not.toHaveProperty('jitsi');
+    expect(g.integrations_ui_url).toBeNull();
+    expect(g.integrations_widgets_urls).toEqual([]);
+  });
+
   test('no bug reports, analytics, or map tiles; location sharing hidden', () => {
     for (const key of ['bug_report_endpoint_url', 'posthog', 'sentry', 'piwik', 'map_style_url', 'default_country_code']) {
       expect(c).not.toHaveProperty(key);

@@ -1,4 +1,4 @@
-import { SYNAPSE_TURN_SECRET_PATH, synapseTurnSettings } from '../../src/render/turn';
+import { SYNAPSE_TURN_SECRET_PATH, synapseTurnSettings, turnEndpoints } from '../../src/render/turn';
 import { specWith } from './fixtures';
 
 describe('synapseTurnSettings', () => {
@@ -14,5 +14,14 @@ describe('synapseTurnSettings', () => {
 
   it('is empty when TURN is off', () => {
     expect(synapseTurnSettings(specWith('calls:\n  turn: false\n'))).toEqual({});
+  });
+
+  it('one list of endpoints for every kind of call, empty without TURN', () => {
+    expect(turnEndpoints(specWith())).toEqual([
+      { scheme: 'turn', port: 3478, transport: 'udp' },
+      { scheme: 'turn', port: 3478, transport: 'tcp' },
+      { scheme: 'turns', port: 5349, transport: 'tcp' },
+    ]);
+    expect(turnEndpoints(specWith('calls:\n  turn: false\n'))).toEqual([]);
   });
 });

@@ -15,6 +15,12 @@ describe('well-known', () => {
     });
   });
 
+  test('client.json names the MatrixRTC focus only when group calls run', () => {
+    expect(JSON.parse(files['well-known/client.json'])).not.toHaveProperty('org.matrix.msc4143.rtc_foci');
+    const client = JSON.parse(renderWellKnown(specWith('size: medium\n'))[0].content);
+    expect(client['org.matrix.msc4143.rtc_foci']).toEqual([{ type: 'livekit', livekit_service_url: 'https://rtc.ministry.example.eu' }]);
+  });
+
   test('the MAS issuer follows hostnames.auth and ends with a slash, as MAS advertises it', () => {
     const custom = renderWellKnown(specWith('hostnames:\n  auth: login.ministry.example.eu\n'));
     expect(JSON.parse(custom[0].content)['org.matrix.msc2965.authentication'].issuer).toBe('https://login.ministry.example.eu/');

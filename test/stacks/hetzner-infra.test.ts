@@ -49,12 +49,14 @@ describe.each(EXAMPLES)('Hetzner infrastructure of %s', (file) => {
     }
   });
 
-  it('opens to the world only HTTP, HTTPS, ICMP and, with TURN, exactly the TURN ports and relay range', () => {
+  it('opens to the world only HTTP, HTTPS, ICMP and, with TURN, exactly the TURN ports and relay range, with group calls the SFU media ports', () => {
     const open = rules.filter((r) => r.source_ips.some((ip: string) => WORLD.includes(ip))).map((r) => `${r.protocol}/${r.port ?? '-'}`);
     const turn = spec.calls.turn
       ? ['udp/3478', 'tcp/3478', 'tcp/5349', `udp/${spec.calls.relayPorts.min}-${spec.calls.relayPorts.max}`]
       : [];
-    expect(open.sort()).toEqual(['tcp/80', 'tcp/443', 'icmp/-', ...turn].sort());
+    const group = spec.calls.group;
+    const sfu = group.enabled ? [`udp/${group.mediaPorts.min}-${group.mediaPorts.max}`, `tcp/${group.tcpPort}`] : [];
+    expect(open.sort()).toEqual(['tcp/80', 'tcp/443', 'icmp/-', ...turn, ...sfu].sort());
   });
 
   it('only accepts inbound rules (outbound stays open for federation and relaying)', () => {

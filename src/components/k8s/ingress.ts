@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { KubeObject } from './kube-object';
 import { PORTS } from '../../ports';
 import { KEYCLOAK_PUBLIC_PATHS } from '../../render/keycloak';
+import { LK_JWT_PUBLIC_PATHS } from '../../render/matrix-rtc';
 
 import { type AppsContext } from './apps-context';
 import { ingressCertificates } from './certificates';
@@ -43,6 +44,16 @@ export class Ingress extends Construct {
               host: hostnames.sso,
               // Only the realm endpoints and static resources; never /admin, never the management port.
               http: { paths: prefix(KEYCLOAK_PUBLIC_PATHS.map((p) => p.replace(/\/$/, '')), 'keycloak', PORTS.keycloakHttp) },
+            },
+          ]
+        : []),
+      ...(ctx.spec.calls.group.enabled
+        ? [
+            {
+              // Group calls: the authorisation service's client endpoints, everything else the SFU's
+              // signalling (WebSocket and the room API lk-jwt-service calls); longer prefixes win.
+              host: hostnames.rtc,
+              http: { paths: [...prefix(LK_JWT_PUBLIC_PATHS, 'lk-jwt-service', PORTS.lkJwtHttp), ...prefix(['/'], 'livekit', PORTS.livekitHttp)] },
             },
           ]
         : []),

@@ -3,6 +3,7 @@ import type { ICertificate } from '@kubernetes-models/cert-manager/cert-manager.
 import type { IIssuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
@@ -60,6 +61,7 @@ export type KubeObjectData =
   | INamespace
   | IConfigMap
   | IService
+  | IEndpointSlice
   | IPersistentVolumeClaim
   | INetworkPolicy
   | IIngress

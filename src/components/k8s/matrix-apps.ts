@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { AppsContext, type DeployInputs } from './apps-context';
 import { Backup } from './backup';
 import { Coturn } from './coturn';
+import { GroupCalls } from './group-calls';
 import { Ingress } from './ingress';
 import { Keycloak } from './keycloak';
 import { KubeObject, onlyWith } from './kube-object';
@@ -61,6 +62,7 @@ export class MatrixApps extends Construct {
     new NetworkPolicies(this, 'network-policies', { context });
     new Backup(this, 'backup', { context });
     if (spec.calls.turn) new Coturn(this, 'coturn', { context });
+    if (spec.calls.group.enabled) new GroupCalls(this, 'group-calls', { context });
     if (spec.target.kind === 'hetzner') new TraefikConfig(this, 'traefik', { context });
     // Monitoring: the stack the deployment names, or with `auto` both, each under one construct
     // and marked, so that the apps stack applies the one the cluster supports (OpenTofu decides at

@@ -63,6 +63,9 @@ export class NetworkPolicies extends Construct {
       ['well-known', PORTS.wellKnown],
       ['mas', PORTS.masHttp],
       ...(ctx.spec.identity.mode === 'keycloak' ? [['keycloak', PORTS.keycloakHttp] as [string, number]] : []),
+      // The SFU's webhooks come from its node's own network, which no policy can block for a pod on
+      // that node (group-calls.ts keeps lk-jwt-service there).
+      ...(ctx.spec.calls.group.enabled ? [['lk-jwt-service', PORTS.lkJwtHttp] as [string, number]] : []),
     ];
     for (const [component, port] of publicComponents) {
       policy(`allow-ingress-${component}`, {
@@ -133,6 +136,15 @@ export class NetworkPolicies extends Construct {
         },
         policyTypes: ['Egress'],
         egress: [{ to: publicInternet, ports: [{ port, protocol: 'TCP' }] }],
+      });
+    }
+    if (ctx.spec.calls.group.enabled) {
+      // OpenID userinfo of each caller's homeserver, the SFU's room API and the homeserver's client
+      // API (delayed leave events), all at public https URLs.
+      policy('allow-lk-jwt-service-egress', {
+        podSelector: pods('lk-jwt-service'),
+        policyTypes: ['Egress'],
+        egress: [{ to: publicInternet, ports: [{ port: PORTS.https, protocol: 'TCP' }] }],
       });
     }
     policy('allow-synapse-egress', {

@@ -11,6 +11,13 @@ const password = (id: string): SecretValue => ({ kind: 'password', id: `${id}-va
 /** The TURN shared secret, used by Synapse (to mint credentials) and coturn (to check them). */
 export const TURN_SHARED_SECRET = password('turn-shared-secret');
 
+/**
+ * The SFU's API secret, shared by LiveKit (which checks tokens and signs webhooks) and
+ * lk-jwt-service (which signs tokens and creates rooms). Letters and digits only, so the key file
+ * (`name: secret`) reads the same to both.
+ */
+export const LIVEKIT_API_SECRET = password('livekit-api-secret');
+
 export interface SecretsProps {
   /** The deployment's context. */
   readonly context: AppsContext;
@@ -61,6 +68,7 @@ export class Secrets extends Construct {
       secret('keycloak-mas-client', { secret: upstreamSecret! });
     }
     if (ctx.spec.calls.turn) secret('turn-shared-secret', { 'shared-secret': TURN_SHARED_SECRET });
+    if (ctx.spec.calls.group.enabled) secret('livekit-api-secret', { secret: LIVEKIT_API_SECRET });
     // Backups: the bucket's credentials and the passphrase are the operator's, never generated:
     // a generated passphrase would live only in this cluster, which is what a backup must survive.
     const backup = ctx.spec.backup;

@@ -1,3 +1,4 @@
+import YAML from 'yaml';
 import { LABEL } from '../../components/labels';
 import { PORTS } from '../../ports';
 import { kubeObjects, renderedFromJson, resourcesOf, where, type Synthesized } from '../read-back';
@@ -46,6 +47,12 @@ function listenerOf(synth: Synthesized, protocol: string, port: string | undefin
     const relay = `${option('min-port')}-${option('max-port')}`;
     if (port === relay && protocol === 'udp') return 'coturn (relay ports)';
     if (port && turnPorts.includes(port)) return 'coturn';
+  }
+  const sfu = renderedFromJson(synth, 'livekit', 'livekit.yaml');
+  if (sfu) {
+    const rtc = (YAML.parse(sfu) as { rtc: { tcp_port: number; port_range_start: number; port_range_end: number } }).rtc;
+    if (protocol === 'udp' && port === `${rtc.port_range_start}-${rtc.port_range_end}`) return 'LiveKit SFU (media)';
+    if (protocol === 'tcp' && port === String(rtc.tcp_port)) return 'LiveKit SFU (media over ICE/TCP)';
   }
   if (port === String(PORTS.http) || port === String(PORTS.https)) return 'Traefik (k3s ingress)';
   // An extra Traefik entry point, such as TURN over TLS, which Traefik terminates for coturn.

@@ -63,6 +63,7 @@ export function deriveFacts(synth: Synthesized, options: { live?: LivePrices } =
     ['Federation', `\`${spec.federation.mode}\``],
     ['Identity', `\`${spec.identity.mode}\` (Matrix Authentication Service in front of Synapse)`],
     ['Calls (TURN)', spec.calls.turn ? `on, relay ports ${spec.calls.relayPorts.min}-${spec.calls.relayPorts.max}/udp` : 'off'],
+    ['Group calls', groupCalls(spec)],
     ['Stacks', synth.stacks.map((s) => `\`${s.name}\``).join(', ')],
     ...(spec.registryMirror ? [['Container images', `pulled through the registry mirror \`${spec.registryMirror}\` (\`registry_mirror\`)`] as [string, string]] : []),
   ];
@@ -86,4 +87,18 @@ export function deriveFacts(synth: Synthesized, options: { live?: LivePrices } =
     backupResidency: backupResidency(synth),
     flows: flows(synth, fw, rts, workloads),
   };
+}
+
+/**
+ * The call path of group calls in one line: where clients get their token, where media flows,
+ * what is stored (nothing).
+ */
+function groupCalls(spec: Synthesized['spec']): string {
+  const group = spec.calls.group;
+  if (!group.enabled) return 'off';
+  return (
+    `on: Element Call gets a token from lk-jwt-service at https://${spec.hostnames.rtc} with an OpenID token of its homeserver, ` +
+    `then sends end-to-end encrypted media to the LiveKit SFU on the node (${group.mediaPorts.min}-${group.mediaPorts.max}/udp, ${group.tcpPort}/tcp, ` +
+    `or through coturn); the SFU forwards it and stores nothing`
+  );
 }

@@ -24,7 +24,7 @@ export function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): 
     ['Synapse (Element ESS sizing)', `${p.synapse.cpu} vCPU, ${p.synapse.memoryGiB} GiB; deployed: ${requests('synapse')}`],
     ['PostgreSQL (Element ESS sizing)', `${p.postgres.cpu} vCPU, ${p.postgres.memoryGiB} GiB; deployed: ${requests('postgres')}`],
   ];
-  const need = nodeRequirement(p.synapse, p.postgres);
+  const need = nodeRequirement(p.synapse, p.postgres, spec.calls.group.enabled);
   const overhead = `${NODE_OVERHEAD.cpu} vCPU / ${NODE_OVERHEAD.memoryGiB} GiB`;
   const server = hetznerServer(synth);
   if (server) {

@@ -204,7 +204,7 @@ function strayUrls(synth: Synthesized): { url: string; file: string }[] {
           continue;
         }
         // The deployment's own hosts and the cluster's Services (`<name>` or `<name>.<namespace>.svc`).
-        if (own.has(host) || !host.includes('.') || /\.svc(\.cluster\.local)?$/.test(host)) continue;
+        if (own.has(host) || !host.includes('.') || /\.svc(\.|$)/.test(host)) continue;
         found.push({ url, file: `${service}/${file}` });
       }
     }

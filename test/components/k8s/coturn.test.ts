@@ -16,6 +16,7 @@ describe.each(EXAMPLES)('coturn of %s', (file) => {
     }
     expect(coturn.spec.template.spec.hostNetwork).toBe(true);
     expect(coturn.metadata.namespace).toBe(`${namespaceName(spec)}-turn`);
-    expect(pods.filter(([, pod]) => pod.hostNetwork).map(([name]) => name)).toEqual(['coturn']);
+    // Only coturn, and with group calls the SFU beside it, use the node's network.
+    expect(pods.filter(([, pod]) => pod.hostNetwork).map(([name]) => name).sort()).toEqual(spec.calls.group.enabled ? ['coturn', 'livekit'] : ['coturn']);
   });
 });

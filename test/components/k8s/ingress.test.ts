@@ -13,6 +13,7 @@ describe.each(EXAMPLES)('the ingress of %s', (file) => {
     expect(JSON.stringify(ingress)).not.toContain('/_synapse/admin');
     const hosts = [spec.hostnames.matrix, spec.hostnames.web, spec.hostnames.auth, spec.serverName];
     if (spec.identity.mode === 'keycloak') hosts.push(spec.hostnames.sso);
+    if (spec.calls.group.enabled) hosts.push(spec.hostnames.rtc);
     expect(ingress.spec.rules.map((r: Json) => r.host).sort()).toEqual(hosts.sort());
   });
 
@@ -29,6 +30,23 @@ describe.each(EXAMPLES)('the ingress of %s', (file) => {
     // Traefik's own routes (TURN over TLS) go to coturn's TURN port only.
     const traefik = Object.values(objects(json, 'ConfigMap')).flatMap((c: Json) => Object.entries(c.data ?? {}).filter(([k]) => k.endsWith('.yaml') && c.metadata.name.includes('traefik')));
     for (const [, content] of traefik) expect(String(content)).not.toMatch(/:(9000|8081|9187)\b|metrics/);
+  });
+
+  it("with group calls, sends the authorisation service's client endpoints to lk-jwt-service and the rest of the rtc host to the SFU, never its webhook", () => {
+    const ingress = Object.values(objects(json, 'Ingress'))[0];
+    const rtc = ingress.spec.rules.find((r: Json) => r.host === spec.hostnames.rtc);
+    if (!spec.calls.group.enabled) {
+      expect(rtc).toBeUndefined();
+      return;
+    }
+    expect(rtc.http.paths.map((p: Json) => `${p.path} ${p.pathType} ${p.backend.service.name}:${p.backend.service.port.number}`)).toEqual([
+      '/get_token Prefix lk-jwt-service:8080',
+      '/sfu/get Prefix lk-jwt-service:8080',
+      '/delegate_delayed_leave Prefix lk-jwt-service:8080',
+      '/ Prefix livekit:7880',
+    ]);
+    expect(JSON.stringify(ingress)).not.toContain('sfu_webhook');
+    expect(ingress.spec.tls[0].hosts).toContain(spec.hostnames.rtc);
   });
 
   it('sends the login compatibility endpoints and the auth host to MAS', () => {

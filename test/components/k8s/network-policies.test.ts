@@ -82,6 +82,33 @@ function selects(selector: Json, labels: Record<string, string>): boolean {
   return byLabels && byExpressions;
 }
 
+describe('network policies of group calls', () => {
+  const json = synth(specOf(`${VALID_YAML}size: medium\n`));
+  const policies = Object.values(objects(json, 'NetworkPolicy'));
+  const of = (name: string) => policies.find((p) => p.metadata.name === name)?.spec;
+
+  it('lets only the ingress controller reach lk-jwt-service, on its port', () => {
+    expect(of('allow-ingress-lk-jwt-service')?.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } } }],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      },
+    ]);
+  });
+
+  it('lets lk-jwt-service out to public https addresses only (OpenID userinfo, the room API, delayed events)', () => {
+    const egress = of('allow-lk-jwt-service-egress')?.egress;
+    expect(egress).toHaveLength(1);
+    expect(egress[0].ports).toEqual([{ port: 443, protocol: 'TCP' }]);
+    expect(egress[0].to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']));
+  });
+
+  it('are absent without group calls', () => {
+    const none = Object.keys(objects(synth(specOf(VALID_YAML)), 'NetworkPolicy'));
+    expect(none.filter((n) => n.includes('lk-jwt'))).toEqual([]);
+  });
+});
+
 describe('network policies for certificates', () => {
   const agency = readFileSync(join(ROOT, 'deployments/agency-kubernetes.yaml'), 'utf8');
 

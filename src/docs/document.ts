@@ -125,6 +125,15 @@ export function buildDocument(synth: Synthesized, facts: ReferenceFacts, graphvi
       },
       { id: 'backup', title: 'Backup and restore', blocks: [list(facts.backups)] },
       {
+        id: 'monitoring',
+        title: 'Monitoring and alerting',
+        blocks: [
+          list(facts.monitoring.lines),
+          p('Every alert carries a runbook (what it means, what to check first, the commands to run) in its annotations.'),
+          table(['Alert', 'Severity', 'Holds for', 'Meaning', 'Evaluated by'], facts.monitoring.alerts.map((a) => [`\`${a.alert}\``, a.severity, a.for, a.summary, a.evaluatedBy])),
+        ],
+      },
+      {
         id: 'regenerate',
         title: 'Regenerating this document',
         blocks: [

@@ -7,6 +7,7 @@ import { costOf, type CostFact } from './cost';
 import { locations, type LocationFact } from './data-residency';
 import { flows, type FlowFact } from './diagram-flows';
 import { firewall, policies, routes, type FirewallFact, type PolicyFact, type RouteFact } from './network-exposure';
+import { monitoringFacts, type MonitoringFacts } from './monitoring';
 import { hetznerServer } from './platform';
 import { controls, type ControlFact } from './security-controls';
 import { sizing, type SizingFact } from './sizing';
@@ -40,6 +41,7 @@ export interface ReferenceFacts {
   /** Where the backups are, for the data residency section. */
   readonly backupResidency: string;
   readonly flows: readonly FlowFact[];
+  readonly monitoring: MonitoringFacts;
 }
 
 /** Every fact of the reference architecture, each family from its own module in this folder. */
@@ -86,6 +88,7 @@ export function deriveFacts(synth: Synthesized, options: { live?: LivePrices } =
     backups: backupFacts(synth),
     backupResidency: backupResidency(synth),
     flows: flows(synth, fw, rts, workloads),
+    monitoring: monitoringFacts(synth),
   };
 }
 

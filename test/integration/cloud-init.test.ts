@@ -6,13 +6,14 @@ import { loadDeploymentFile } from '../../src/config/load';
 import { PORTS } from '../../src/ports';
 import { NODE_EXPORTER_DROP_IN, NODE_EXPORTER_ENV_FILE, NODE_EXPORTER_PACKAGE, NODE_EXPORTER_UNIT } from '../../src/render/k3s-node';
 import { tempDir } from '../helpers';
+import { unpackDebianPackage } from './debian-packages';
 
 /**
  * The node's user data, built from the same typed structure the stack hands to Terraform, with
  * realistic values in place of the references, is checked by the real `cloud-init schema`.
  *
  * The node_exporter it sets up is Debian's package (bookworm's 1.5.0, the node's Debian 12;
- * scripts/integration/node-exporter.sh unpacks it): its systemd unit with the kit's drop-in passes
+ * scripts/integration/debian-unpack.sh unpacks it): its systemd unit with the kit's drop-in passes
  * `systemd-analyze verify`, and the binary runs with the ARGS of the kit's environment file, split
  * at whitespace as systemd splits $ARGS. It runs in its own network, mount and PID namespaces
  * (root; `unshare`), where the node's private address is on the loopback device and a tmpfs stands
@@ -27,9 +28,7 @@ let exporterRoot = '';
 beforeAll(() => {
   const install = spawnSync('bash', [join(ROOT, 'scripts', 'integration', 'cloud-init.sh')], { stdio: 'inherit' });
   if (install.status !== 0) throw new Error('scripts/integration/cloud-init.sh failed');
-  const exporter = spawnSync('bash', [join(ROOT, 'scripts', 'integration', 'node-exporter.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (exporter.status !== 0) throw new Error('scripts/integration/node-exporter.sh failed');
-  exporterRoot = exporter.stdout.trim().split('\n').pop() ?? '';
+  exporterRoot = unpackDebianPackage('prometheus-node-exporter');
   // Real certificates and keys, so multi-line PEM content is exercised as Terraform will supply it.
   const dir = tempDir('sm-pki-');
   const pem = (name: string) => {

@@ -2,7 +2,7 @@
  * postgres_exporter as the kit deploys it, against the real PostgreSQL 17 (scripts/integration/
  * postgres.sh): the rendered init SQL (init-synapse.sql and init-metrics.sql, in one psql session
  * as the superuser, as Synapse's database init container runs them), then Debian's
- * postgres_exporter (scripts/integration/postgres-exporter.sh, 0.11.1) as the `metrics` role over
+ * postgres_exporter (scripts/integration/debian-unpack.sh, 0.11.1) as the `metrics` role over
  * the socket directory with the rendered query file, scraped over HTTP as Prometheus does.
  *
  * The cluster is laid out like the pod's volume: PGDATA is <dir>/data and the backup agent's
@@ -26,6 +26,7 @@ import { VALID_YAML } from '../helpers';
 import { sleep } from './backup-drill-matrix';
 import { ensureSystemUser, freePort, startPostgres, tail, type Postgres } from './postgres';
 import { stopProcessGroup } from './process-group';
+import { postgresExporterBinary } from './debian-packages';
 
 const REPO = join(__dirname, '..', '..');
 
@@ -41,7 +42,7 @@ const timings: string[] = [];
 
 beforeAll(async () => {
   expect(spec.backup.enabled).toBe(true);
-  const exporterBin = installPostgresExporter();
+  const exporterBin = postgresExporterBinary();
   root = mkdtempSync(join(tmpdir(), 'sm-pg-metrics-it-'));
   chmodSync(root, 0o755);
   let step = Date.now();
@@ -201,12 +202,6 @@ function value(samples: Map<string, number>, name: string, labels: Record<string
   });
   if (found.length !== 1) throw new Error(`${name}${JSON.stringify(labels)}: ${found.length} samples\n${tail(exporterLog, 10)}`);
   return found[0][1];
-}
-
-function installPostgresExporter(): string {
-  const result = spawnSync('bash', [join(REPO, 'scripts/integration/postgres-exporter.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 10 * 60_000 });
-  if (result.status !== 0) throw new Error(`scripts/integration/postgres-exporter.sh failed (exit ${result.status}): ${result.stdout}`);
-  return result.stdout.trim().split('\n').pop() ?? '';
 }
 
 function seconds(ms: number): string {

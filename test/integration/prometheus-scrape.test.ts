@@ -2,7 +2,7 @@
  * The rendered monitoring files with the real programs: Prometheus 3.16.0 (scripts/tools.sh
  * prometheus) runs the rendered prometheus.yml and alert-rules.yml, scraping the real Synapse
  * (the pinned release from PyPI, booted with the rendered homeserver.yaml as synapse.test.ts
- * does), and Debian's postgres_exporter (scripts/integration/postgres-exporter.sh) in front of the
+ * does), and Debian's postgres_exporter (scripts/integration/debian-unpack.sh) in front of the
  * real PostgreSQL 17 (scripts/integration/postgres.sh). The scrape targets are loopback addresses
  * and the intervals are 2 s instead of 30 s, both through renderScrapeConfig's parameters; the
  * alert rules are as rendered, `for: 2m` included, so the last test waits for real.
@@ -30,6 +30,7 @@ import { freePort, startPostgres, tail, type Postgres } from './postgres';
 import { stopProcessGroup } from './process-group';
 import { installSynapse, prepareSynapseRun } from './synapse-run';
 import { ensureTools } from './tools';
+import { postgresExporterBinary } from './debian-packages';
 
 const REPO = join(__dirname, '..', '..');
 const INTERVALS = { scrapeSeconds: 2, evaluationSeconds: 2 };
@@ -63,8 +64,8 @@ beforeAll(async () => {
   const bin = ensureTools('prometheus');
   promtool = join(bin, 'promtool');
   const python = installSynapse();
-  const exporterBin = installPostgresExporter();
-  timings.push(`installers (tools.sh prometheus, synapse.sh, postgres-exporter.sh): ${seconds(Date.now() - started)}`);
+  const exporterBin = postgresExporterBinary();
+  timings.push(`installers (tools.sh prometheus, synapse.sh, debian-unpack.sh): ${seconds(Date.now() - started)}`);
 
   root = mkdtempSync(join(tmpdir(), 'sm-prometheus-it-'));
   chmodSync(root, 0o755);
@@ -247,13 +248,6 @@ test('stopping Synapse fires HomeserverDown after its rendered 2 minutes', async
 }, 5 * 60_000);
 
 // ------------------------------------------------------------------------------------------------
-
-/** Runs scripts/integration/postgres-exporter.sh; returns the path of the exporter it unpacked. */
-function installPostgresExporter(): string {
-  const result = spawnSync('bash', [join(REPO, 'scripts/integration/postgres-exporter.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 10 * 60_000 });
-  if (result.status !== 0) throw new Error(`scripts/integration/postgres-exporter.sh failed (exit ${result.status}): ${result.stdout}`);
-  return result.stdout.trim().split('\n').pop() ?? '';
-}
 
 /** Starts a server detached (its own process group, stopped with stopProcessGroup), output to `log`. */
 function spawnLogged(file: string, args: string[], log: string, env: Record<string, string> = {}): ChildProcess {

@@ -90,3 +90,15 @@ export const CUSTOM_BACKUP_YAML = `backup:
     weekly: 5
     monthly: 7
 `;
+
+/** A small deployment on an existing cluster with the given monitoring.stack (backups off); extra lines appended. */
+export function clusterWithMonitoring(stack: string, extra = ''): DeploymentSpec {
+  return specOf(`name: observed
+server_name: observed.example.eu
+target: { kubernetes: { context: c } }
+dns: { mode: manual }
+admin_contact: ops@observed.example.eu
+backup: { enabled: false }
+monitoring: { stack: ${stack} }
+${extra}`);
+}

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { buildManifests, MANIFESTS_MARKER, MONITORING_DIR } from '../../src/manifests/build';
-import { specOf, VALID_YAML } from '../helpers';
+import { clusterWithMonitoring, specOf, VALID_YAML } from '../helpers';
 
 const ADDRESS = '192.0.43.10';
 
@@ -49,16 +49,7 @@ describe('buildManifests', () => {
 });
 
 describe('buildManifests and the monitoring stack', () => {
-  const kube = (stack: string) =>
-    specOf(`name: observed
-server_name: observed.example.eu
-target: { kubernetes: { context: c } }
-dns: { mode: manual }
-admin_contact: ops@observed.example.eu
-backup: { enabled: false }
-calls: { turn: false }
-monitoring: { stack: ${stack} }
-`);
+  const kube = (stack: string) => clusterWithMonitoring(stack, 'calls: { turn: false }\n');
   const kinds = (files: ReturnType<typeof buildManifests>, kustomization: string) => {
     const dir = kustomization.replace(/kustomization\.yaml$/, '');
     const resources: string[] = parse(files.find((f) => f.path === kustomization)!.content).resources;

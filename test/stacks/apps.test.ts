@@ -8,7 +8,7 @@ import { MatrixApps } from '../../src/components/k8s/matrix-apps';
 import { loadDeploymentFile } from '../../src/config/load';
 import { renderAll } from '../../src/render';
 import { images } from '../../src/versions';
-import { specOf, VALID_YAML } from '../helpers';
+import { clusterWithMonitoring, specOf, VALID_YAML } from '../helpers';
 import { containers, EXAMPLES, type Json, manifests, objects, podSpecs, resources, ROOT, synth } from '../components/k8s/helpers';
 
 /** A memory quantity (`Mi`, `Gi`) in MiB. */
@@ -240,15 +240,7 @@ describe.each(EXAMPLES)('Kubernetes objects of %s', (file) => {
 });
 
 describe('the monitoring stacks: chosen by the deployment file, or with auto by the cluster at plan time', () => {
-  const kube = (stack: string) =>
-    specOf(`name: observed
-server_name: observed.example.eu
-target: { kubernetes: { context: c } }
-dns: { mode: manual }
-admin_contact: ops@observed.example.eu
-backup: { enabled: false }
-monitoring: { stack: ${stack} }
-`);
+  const kube = (stack: string) => clusterWithMonitoring(stack);
   const PRESENT = '${length(data.kubernetes_resources.prometheus_operator_crd.objects) > 0 ? 1 : 0}';
   const ABSENT = '${length(data.kubernetes_resources.prometheus_operator_crd.objects) == 0 ? 1 : 0}';
 

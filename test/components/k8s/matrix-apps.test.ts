@@ -4,7 +4,7 @@ import { KubeObject } from '../../../src/components/k8s/kube-object';
 import { MatrixApps } from '../../../src/components/k8s/matrix-apps';
 import { namespaceName } from '../../../src/render/namespace';
 import { loadDeploymentFile } from '../../../src/config/load';
-import { specOf, VALID_YAML } from '../../helpers';
+import { clusterWithMonitoring, specOf, VALID_YAML } from '../../helpers';
 import { EXAMPLES, objects, ROOT, synth } from './helpers';
 
 describe.each(EXAMPLES)('the Matrix applications of %s', (file) => {
@@ -19,15 +19,7 @@ describe.each(EXAMPLES)('the Matrix applications of %s', (file) => {
 });
 
 describe('the monitoring objects', () => {
-  const kube = (stack: string) =>
-    specOf(`name: observed
-server_name: observed.example.eu
-target: { kubernetes: { context: c } }
-dns: { mode: manual }
-admin_contact: ops@observed.example.eu
-backup: { enabled: false }
-monitoring: { stack: ${stack} }
-`);
+  const kube = (stack: string) => clusterWithMonitoring(stack);
   /** `kind/name -> monitoring stack` of every object that belongs to one. */
   const marked = (spec: ReturnType<typeof specOf>) => {
     const apps = new MatrixApps(new Construct(undefined as unknown as Construct, 'root'), 'matrix', { spec, inputs: { turnPublicIpv4: '192.0.43.10' } });

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
 import { KubeObject } from './kube-object';
 import { containerSecurityContext } from './workload';
 import { componentLabels, deploymentLabels, selectorLabels } from '../labels';
@@ -116,6 +117,16 @@ export class AppsContext {
   /** The digest of a service's rendered files, for a pod that mounts a ConfigMap made elsewhere. */
   configDigest(service: string): string {
     return configDigest(this.renderedFiles(service));
+  }
+
+  /** A NetworkPolicy in the deployment's namespace, with the deployment's labels. */
+  networkPolicy(scope: Construct, name: string, spec: INetworkPolicySpec): void {
+    new KubeObject(scope, name, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name, namespace: this.ns, labels: { ...this.labels } },
+      spec,
+    });
   }
 
   /**

@@ -30,13 +30,7 @@ export class NetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
     super(scope, id);
     const ctx = props.context;
-    const policy = (name: string, spec: INetworkPolicySpec) =>
-      new KubeObject(this, name, {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name, namespace: ctx.ns, labels: { ...ctx.labels } },
-        spec,
-      });
+    const policy = (name: string, spec: INetworkPolicySpec) => ctx.networkPolicy(this, name, spec);
     const pods = (component: string) => ({ matchLabels: selectorLabels(ctx.spec.name, component) });
     const ingressController =
       ctx.spec.target.kind === 'hetzner'

@@ -45,13 +45,7 @@ export class MonitoringNetworkPolicies extends Construct {
     super(scope, id);
     const ctx = props.context;
     const C = MONITORING_COMPONENTS;
-    const policy = (name: string, spec: INetworkPolicySpec) =>
-      new KubeObject(this, name, {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name, namespace: ctx.ns, labels: { ...ctx.labels } },
-        spec,
-      });
+    const policy = (name: string, spec: INetworkPolicySpec) => ctx.networkPolicy(this, name, spec);
     const pods = (component: string) => ({ podSelector: { matchLabels: selectorLabels(ctx.spec.name, component) } });
     const tcp = (port: number) => [{ port, protocol: 'TCP' as const }];
 

@@ -28,8 +28,6 @@ import { ensureSystemUser, freePort, startPostgres, tail, type Postgres } from '
 import { stopProcessGroup } from './process-group';
 import { postgresExporterBinary } from './debian-packages';
 
-const REPO = join(__dirname, '..', '..');
-
 // Backups on (the default on Hetzner), so the query file is rendered.
 const spec = parseDeployment(VALID_YAML, 'metrics.yaml');
 

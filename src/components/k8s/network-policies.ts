@@ -1,6 +1,5 @@
 import { Construct } from 'constructs';
 import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
-import { KubeObject } from './kube-object';
 import { LABEL, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { BACKUP_POD_COMPONENT } from './backup';

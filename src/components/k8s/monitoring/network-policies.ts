@@ -2,7 +2,6 @@ import { Construct } from 'constructs';
 import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
 import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
 import { type AppsContext } from '../apps-context';
-import { KubeObject } from '../kube-object';
 import { PRIVATE_IPV4, PRIVATE_IPV6 } from '../network-policies';
 import { LABEL, selectorLabels } from '../../labels';
 import { PORTS } from '../../../ports';

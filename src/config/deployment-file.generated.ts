@@ -327,6 +327,7 @@ export interface DeploymentFile {
       };
     };
   };
+  scale?: Scale;
 }
 /**
  * Group calls with MatrixRTC (Element Call, built into Element Web and Element X) through a LiveKit SFU and its authorisation service (lk-jwt-service), at hostnames.rtc. Media flows between the clients and the SFU over UDP (media_ports), over TCP (tcp_port) when UDP is blocked, or through the deployment's own TURN server; the SFU stores nothing. Needs calls.turn: the SFU hands its clients that TURN server, never a public STUN server of a third party.
@@ -419,6 +420,29 @@ export interface AlertEMail {
    */
   password_env?: string;
 }
+/**
+ * How Synapse and PostgreSQL grow past one process. From medium up Synapse runs workers beside its main process, with Redis as their replication bus and an nginx router in front that sends each request to the worker the Synapse documentation names for its path. PostgreSQL is the kit's single instance unless an existing cluster's CloudNativePG operator runs it with streaming replicas.
+ */
+export interface Scale {
+  /**
+   * Synapse worker preset. auto: the size profile's (small none, medium medium, large large). none: one Synapse process. medium: one each of synchrotron, client reader, event persister, federation reader, federation sender, media repository and background worker. large: three synchrotrons; two each of client reader, event creator, event persister, federation reader and federation sender; one each of inbound federation, media repository, pusher, stream writer and background worker. Federation workers are left out when federation.mode is closed. The presets are data in src/config/synapse-workers.ts.
+   */
+  synapse_workers?: 'auto' | 'none' | 'medium' | 'large';
+  postgres?: PostgreSQLEngine;
+}
+/**
+ * Who runs PostgreSQL.
+ */
+export interface PostgreSQLEngine {
+  /**
+   * bundled: the kit's own single PostgreSQL pod with its backups. cloudnative-pg: a CloudNativePG Cluster with a primary and streaming replicas on separate nodes, failed over by the cluster's CloudNativePG operator (target.kubernetes only; the operator must already run in the cluster).
+   */
+  engine?: 'bundled' | 'cloudnative-pg';
+  /**
+   * PostgreSQL instances of the CloudNativePG Cluster: one primary, the rest streaming replicas (only with engine cloudnative-pg).
+   */
+  instances?: number;
+}
 
 /** The type of each field that has a schema `default`, by dotted path. */
 export interface DeploymentDefaults {
@@ -445,6 +469,9 @@ export interface DeploymentDefaults {
   readonly 'monitoring.alert_email.password_env': NonNullable<NonNullable<NonNullable<DeploymentFile['monitoring']>['alert_email']>['password_env']>;
   readonly 'monitoring.prometheus_operator.namespace': NonNullable<NonNullable<NonNullable<DeploymentFile['monitoring']>['prometheus_operator']>['namespace']>;
   readonly 'monitoring.prometheus_operator.labels': NonNullable<NonNullable<NonNullable<DeploymentFile['monitoring']>['prometheus_operator']>['labels']>;
+  readonly 'scale.synapse_workers': NonNullable<NonNullable<DeploymentFile['scale']>['synapse_workers']>;
+  readonly 'scale.postgres.engine': NonNullable<NonNullable<NonNullable<DeploymentFile['scale']>['postgres']>['engine']>;
+  readonly 'scale.postgres.instances': NonNullable<NonNullable<NonNullable<DeploymentFile['scale']>['postgres']>['instances']>;
 }
 
 /**
@@ -476,4 +503,7 @@ export const DEPLOYMENT_DEFAULTS: DeploymentDefaults = {
   'monitoring.alert_email.password_env': 'SOVEREIGN_MATRIX_SMTP_PASSWORD',
   'monitoring.prometheus_operator.namespace': 'monitoring',
   'monitoring.prometheus_operator.labels': {  },
+  'scale.synapse_workers': 'auto',
+  'scale.postgres.engine': 'bundled',
+  'scale.postgres.instances': 3,
 };

@@ -1,7 +1,8 @@
 import { PINNED_VERSIONS, type ComponentVersions } from '../versions';
-import { GROUP_CALLS_BY_SIZE, sizeProfile, type SizeName } from './sizing';
+import { GROUP_CALLS_BY_SIZE, sizeProfile, type FederationMode, type SizeName, type SizeProfile } from './sizing';
+import { WORKER_PRESET_BY_SIZE, workerPlan } from './synapse-workers';
 import { DEPLOYMENT_DEFAULTS, type BackupBucket, type DeploymentFile, type StateBucket } from './deployment-file.generated';
-import type { Backup, DeploymentSpec, GroupCalls, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
+import type { Backup, DeploymentSpec, Scale, GroupCalls, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
 
 /** An S3 location as the deployment file writes it (`state.s3`, `backup.s3`). */
 type S3File = StateBucket | BackupBucket;
@@ -65,8 +66,22 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     state: resolveState(file),
     backup: resolveBackup(file),
     monitoring: resolveMonitoring(file, size.name),
+    scale: resolveScale(file, size, federation.mode),
   };
   return deepFreeze(structuredClone(spec));
+}
+
+/** `auto` takes the size profile's worker preset; CloudNativePG only where the rules allow it. */
+function resolveScale(file: DeploymentFile, size: SizeProfile, federation: FederationMode): Scale {
+  const preset = file.scale?.synapse_workers ?? D['scale.synapse_workers'];
+  const postgres = file.scale?.postgres;
+  return {
+    workers: workerPlan(preset === 'auto' ? WORKER_PRESET_BY_SIZE[size.name] : preset, size.synapse, federation),
+    postgres:
+      (postgres?.engine ?? D['scale.postgres.engine']) === 'cloudnative-pg'
+        ? { engine: 'cloudnative-pg', instances: postgres?.instances ?? D['scale.postgres.instances'] }
+        : { engine: 'bundled' },
+  };
 }
 
 function resolveState(file: DeploymentFile): StateBackend {

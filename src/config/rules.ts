@@ -5,6 +5,8 @@ import type { Problem } from './problems';
 import { GROUP_CALLS_BY_SIZE, nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from './sizing';
 import { PORTS } from '../ports';
 import type { FieldPath, YamlSource } from './yaml-source';
+import { get, isRecord, str } from './raw-data';
+import { scaleRule } from './scale-rules';
 
 /**
  * Rules the JSON Schema cannot express well: fields that only make sense together, and values
@@ -374,26 +376,9 @@ const RULES: readonly Rule[] = [
   tlsRule,
   backupRule,
   monitoringRule,
+  scaleRule,
 ];
 
 export function checkRules(source: YamlSource): Problem[] {
   return RULES.flatMap((rule) => rule(source));
-}
-
-function get(data: unknown, path: readonly string[]): unknown {
-  let node = data;
-  for (const key of path) {
-    if (!isRecord(node)) return undefined;
-    node = node[key];
-  }
-  return node;
-}
-
-function str(data: unknown, path: readonly string[]): string | undefined {
-  const value = get(data, path);
-  return typeof value === 'string' ? value : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

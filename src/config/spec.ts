@@ -1,5 +1,6 @@
 import type { ComponentVersions } from '../versions';
 import type { SizeProfile } from './sizing';
+import type { WorkerPlan } from './synapse-workers';
 
 /**
  * A deployment with every default applied and the sizing profile resolved. Everything
@@ -29,6 +30,8 @@ export interface DeploymentSpec {
   readonly backup: Backup;
   /** Metrics, dashboards and alerts (always on). */
   readonly monitoring: Monitoring;
+  /** Synapse workers and the PostgreSQL engine (`scale`). */
+  readonly scale: Scale;
 }
 
 export interface Hostnames {
@@ -191,3 +194,15 @@ export interface AlertEmail {
   /** With a username, the password comes from `passwordEnv` at deploy time. */
   readonly auth?: { readonly username: string; readonly passwordEnv: string };
 }
+
+export interface Scale {
+  /** Synapse's processes: the preset resolved against the size profile and federation mode. */
+  readonly workers: WorkerPlan;
+  readonly postgres: PostgresEngine;
+}
+
+/**
+ * `bundled`: the kit's single PostgreSQL pod. `cloudnative-pg`: a CloudNativePG Cluster of
+ * `instances` (one primary, the rest streaming replicas) run by the cluster's operator.
+ */
+export type PostgresEngine = { readonly engine: 'bundled' } | { readonly engine: 'cloudnative-pg'; readonly instances: number };

@@ -33,6 +33,7 @@ const KUBERNETES_YAML = `${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  
 const ALERT_EMAIL_YAML = `${VALID_YAML}monitoring:\n  alert_email:\n    smarthost: mail.example.eu:587\n    from: a@example.eu\n    username: alerts\n`;
 // Group calls are off for the default size (small); a medium deployment runs them with every default.
 const GROUP_CALLS_YAML = `${VALID_YAML}size: medium\n`;
+const CNPG_YAML = `${KUBERNETES_YAML}scale:\n  postgres:\n    engine: cloudnative-pg\n`;
 const OIDC_YAML = `${VALID_YAML}identity:\n  mode: oidc\n  oidc:\n    issuer: https://id.example.eu/realms/x\n    client_id: m\n    client_secret_env: S\n`;
 
 /**
@@ -68,6 +69,10 @@ const WHERE: Record<Path, { readonly yaml: string; readonly read: (spec: Deploym
   'monitoring.alert_email.password_env': { yaml: ALERT_EMAIL_YAML, read: (s) => s.monitoring.alertEmail?.auth?.passwordEnv },
   'monitoring.prometheus_operator.namespace': { yaml: KUBERNETES_YAML, read: (s) => s.monitoring.prometheusOperator.namespace },
   'monitoring.prometheus_operator.labels': { yaml: KUBERNETES_YAML, read: (s) => s.monitoring.prometheusOperator.labels },
+  // auto: the small profile's preset, none.
+  'scale.synapse_workers': { yaml: VALID_YAML, read: (s) => (s.scale.workers.preset === 'none' ? 'auto' : s.scale.workers.preset) },
+  'scale.postgres.engine': { yaml: KUBERNETES_YAML, read: (s) => s.scale.postgres.engine },
+  'scale.postgres.instances': { yaml: CNPG_YAML, read: (s) => (s.scale.postgres.engine === 'cloudnative-pg' ? s.scale.postgres.instances : undefined) },
 };
 
 /** The YAML text with the field at the dotted path set to a value (sections created as needed). */

@@ -143,7 +143,8 @@ export function workerPlan(preset: WorkerPresetName, synapse: Resources, federat
   const groups = counts.map(([role, count]) => ({ role, count, resources: share(WEIGHT[role]) }));
   return {
     preset,
-    main: share(MAIN_WEIGHT),
+    // A single process gets the profile's figures exactly (rounding would change today's requests).
+    main: groups.length === 0 ? synapse : share(MAIN_WEIGHT),
     groups,
     ...(groups.length === 0 ? {} : { redis: REDIS_RESOURCES, router: ROUTER_RESOURCES }),
   };

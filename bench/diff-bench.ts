@@ -18,7 +18,8 @@ const COUNT = Number(process.env.BENCH_DEPLOYMENTS ?? 100);
 const TARGET_SECONDS = 5;
 
 const LOCATIONS = ['fsn1', 'nbg1', 'hel1'];
-const SIZES = ['small', 'medium', 'large'];
+/** BENCH_SIZE=large makes every deployment large (Synapse workers, issue #20); default: sizes rotate. */
+const SIZES = process.env.BENCH_SIZE ? [process.env.BENCH_SIZE] : ['small', 'medium', 'large'];
 
 /** Deployment i of a varied set (targets, sizes, federation and identity modes rotate); `variant` changes one field. */
 function deployment(i: number, variant = false): string {
@@ -37,7 +38,7 @@ function deployment(i: number, variant = false): string {
     'identity:\n  mode: keycloak\n',
     'identity:\n  mode: oidc\n  oidc:\n    issuer: https://login.example.eu\n    client_id: matrix\n    client_secret_env: OIDC_SECRET\n',
   ][i % 3];
-  return `name: ${name}\nserver_name: ${domain}\n${target}size: ${SIZES[i % 3]}\n${federation}${identity}admin_contact: ops@${domain}\n`;
+  return `name: ${name}\nserver_name: ${domain}\n${target}size: ${SIZES[i % SIZES.length]}\n${federation}${identity}admin_contact: ops@${domain}\n`;
 }
 
 function writeSide(dir: string, changed: (i: number) => boolean): void {

@@ -7,7 +7,7 @@
  * program pays), alternating the two so that machine load hits both alike: the ratio is the
  * figure the apps layer's target is set in (at most 3x).
  *
- * Options (environment): BENCH_SIZES=1,10,100  BENCH_RUNS=3  BENCH_PAIRED_RUNS=9  BENCH_SKIP_STOCK=1
+ * Options (environment): BENCH_SIZES=1,10,100  BENCH_RUNS=3  BENCH_PAIRED_RUNS=9  BENCH_SKIP_STOCK=1  BENCH_SIZE=large
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,8 @@ const sizes = (process.env.BENCH_SIZES ?? '1,10,100').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
 const LOCATIONS = ['fsn1', 'nbg1', 'hel1'];
-const SIZES = ['small', 'medium', 'large'];
+/** BENCH_SIZE=large makes every deployment large (Synapse workers, issue #20); default: sizes rotate. */
+const SIZES = process.env.BENCH_SIZE ? [process.env.BENCH_SIZE] : ['small', 'medium', 'large'];
 
 /** Deployment i of a varied set: targets, sizes, federation and identity modes all rotate. */
 function deployment(i: number): string {
@@ -42,7 +43,7 @@ function deployment(i: number): string {
     'identity:\n  mode: oidc\n  oidc:\n    issuer: https://login.example.eu\n    client_id: matrix\n    client_secret_env: OIDC_SECRET\n',
   ][i % 3];
   const dns = onHetzner && i % 2 === 0 ? 'dns:\n  mode: hetzner\n' : 'dns:\n  mode: manual\n';
-  return `name: ${name}\nserver_name: ${domain}\n${target}size: ${SIZES[i % 3]}\n${federation}${identity}${dns}admin_contact: ops@${domain}\n`;
+  return `name: ${name}\nserver_name: ${domain}\n${target}size: ${SIZES[i % SIZES.length]}\n${federation}${identity}${dns}admin_contact: ops@${domain}\n`;
 }
 
 interface Measurement {

@@ -69,6 +69,9 @@ export function images(versions: ComponentVersions, registryMirror?: string): Re
   return Object.fromEntries(Object.entries(all).map(([key, ref]) => [key, `${registryMirror}/${ref}`])) as Record<keyof typeof all, string>;
 }
 
+/** nginx as a non-root user on port 8080: the well-known server and the Synapse router. */
+const NGINX_UNPRIVILEGED = 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine';
+
 function upstreamImages(versions: ComponentVersions) {
   return {
     synapse: `ghcr.io/element-hq/synapse:v${versions.synapse}`,
@@ -98,12 +101,17 @@ function upstreamImages(versions: ComponentVersions) {
     /** The MatrixRTC authorisation service (Element's image on GitHub's registry). */
     lkJwtService: `ghcr.io/element-hq/lk-jwt-service:${CALL_VERSIONS.lkJwtService}`,
     /**
-     * Redis, the replication bus of Synapse's workers; not overridable per deployment. ESS pins the
-     * 7.4 line (redis:7.4-alpine); an exact patch tag keeps every deployment on the same build.
+     * The replication bus of Synapse's workers (Synapse speaks Redis's protocol); not overridable
+     * per deployment. Valkey, the Linux Foundation's fork of Redis OSS 7.2.4, because Redis itself
+     * left open source with 7.4 (RSALv2/SSPLv1; ESS pins redis:7.4-alpine) and a government's
+     * bill of materials should not carry that. 8.1.10 is the 8.1 line's security release of
+     * 2026-08-31; the integration test runs Debian's Redis 7.0 with the same configuration.
      */
-    redis: 'docker.io/library/redis:7.4.7-alpine',
+    valkey: 'docker.io/valkey/valkey:8.1.10-alpine',
     /** Serves the .well-known delegation files; not overridable per deployment. */
-    wellKnown: 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine',
+    wellKnown: NGINX_UNPRIVILEGED,
+    /** The router between the ingress and Synapse's workers: the same nginx. */
+    synapseRouter: NGINX_UNPRIVILEGED,
   } as const;
 }
 

@@ -54,6 +54,28 @@ describe('replacements, deletions, downtime and cost of the fixture pairs', () =
     expect(diff.summary).toMatchObject({ changed: 7, replaced: 1, removed: 0, downtime: 'data-at-risk', monthlyCostChange: 268.58 });
   });
 
+  test('Synapse workers: added pods, Services and policies, nothing replaced, only the ingress policy of the main process removed, Synapse restarts, same server and cost', async () => {
+    const diff = await diffJson(pair('workers').base, pair('workers').head);
+    const f = facets(diff);
+    // Growing past one process changes no infrastructure and replaces nothing.
+    expect(f.counts['diff-fixture-infra']).toBeUndefined();
+    const [added, , replaced, removed] = f.counts['diff-fixture-apps'];
+    // The one removal: the ingress controller no longer reaches Synapse's main process, only the router.
+    expect([replaced, removed]).toEqual([0, 1]);
+    const gone = diff.deployments[0].stacks.flatMap((s) => s.changes.filter((c) => c.status === 'removed').map((c) => c.address));
+    expect(gone).toEqual(['kubernetes_manifest.networkpolicy_matrix-diff-fixture_allow-ingress-synapse']);
+    expect(f.replaced).toEqual({});
+    expect(f.cost).toEqual([19.35, 19.35, 0]);
+    expect(f.downtime).toBe('restart');
+    // Seven workers (medium), Valkey and the router: a Deployment and a Service each, at least.
+    const apps = diff.deployments[0].stacks.find((s) => s.stack === 'diff-fixture-apps')!;
+    const addedDeployments = apps.changes.filter((c) => c.status === 'added' && c.address.startsWith('kubernetes_manifest.deployment_')).map((c) => c.address.replace('kubernetes_manifest.deployment_matrix-diff-fixture_', ''));
+    expect(addedDeployments.sort()).toEqual(
+      ['synapse-background-0', 'synapse-client-reader-0', 'synapse-event-persister-0', 'synapse-federation-reader-0', 'synapse-federation-sender-0', 'synapse-media-repository-0', 'synapse-redis', 'synapse-router', 'synapse-synchrotron-0'].sort(),
+    );
+    expect(added).toBeGreaterThanOrEqual(2 * addedDeployments.length);
+  });
+
   test('location: server, volume and primary IPs are replaced, none counted as changed; the volume puts data at risk', async () => {
     const diff = await diffJson(pair('location').base, pair('location').head);
     expect(facets(diff)).toEqual({

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { EXIT, ExitStatus } from '../shared/exit-codes';
 import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
+import { workerInstances } from '../config/synapse-workers';
+import { synapseWorkerHost } from '../render/synapse-workers';
 import type { DeploymentSpec } from '../config/spec';
 import type { BackupKind } from '../components/k8s/backup';
 import { BACKUP_FILES, BACKUP_PATHS, PGBACKREST_STANZA } from '../render/backup';
@@ -158,9 +160,10 @@ export function registerBackupCommands(program: Command, output: Output, io: Bac
     );
 }
 
-/** The applications that write to the database, stopped while it is restored. */
+/** The applications that write to the database, stopped while it is restored: every Synapse process too. */
 function writers(spec: DeploymentSpec): string[] {
-  return ['synapse', 'mas', ...(spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
+  const workers = workerInstances(spec.scale.workers).map((instance) => synapseWorkerHost(instance.name));
+  return ['synapse', ...workers, 'mas', ...(spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
 }
 
 /**

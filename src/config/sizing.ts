@@ -51,9 +51,11 @@ const ESS_SIZING: Record<FederationMode, Record<SizeName, [Resources, Resources]
 
 /**
  * What else runs on the node: k3s itself, Traefik, MAS, Keycloak, Element Web, coturn, the backup
- * agents and the bundled monitoring stack (BUNDLED_MONITORING). Their requests add up to 1.5 vCPU
- * and 2.6 (small) to 3.1 GiB (large), Keycloak, TURN and backups on, 0.35 vCPU and 0.8 to 1.3 GiB
- * of it the monitoring stack (test/components/k8s/monitoring/bundled.test.ts sums them); k3s's own
+ * agents, the bundled monitoring stack (BUNDLED_MONITORING) and, with Synapse workers, Redis and
+ * the router (REDIS_RESOURCES, ROUTER_RESOURCES: 0.15 vCPU, 128 MiB; the workers themselves share
+ * the profile's Synapse figures). Their requests add up to 1.5 vCPU and 2.6 (small) to 3.1 GiB
+ * (large) without workers, Keycloak, TURN and backups on, 0.35 vCPU and 0.8 to 1.3 GiB of it the
+ * monitoring stack (test/components/k8s/monitoring/bundled.test.ts sums them); k3s's own
  * processes request nothing but use about 1 GiB. With 4 GiB a large node would have had no margin
  * left, so 5 GiB, which keeps the node from swapping during upgrades, when old and new pods run
  * side by side. No profile's server type changed with it (test/config/sizing.test.ts).

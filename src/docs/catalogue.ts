@@ -118,9 +118,16 @@ export const IMAGE_CATALOGUE: Readonly<Record<string, SoftwareEntry>> = {
   'docker.io/nginxinc/nginx-unprivileged': {
     key: 'wellKnown',
     software: 'nginx (unprivileged image)',
-    role: 'Static sites: Element Web and the .well-known delegation',
+    role: 'The .well-known delegation, and the router in front of Synapse’s workers',
     licence: 'BSD-2-Clause',
     upstream: 'https://github.com/nginx/docker-nginx-unprivileged',
+  },
+  'docker.io/valkey/valkey': {
+    key: 'valkey',
+    software: 'Valkey',
+    role: 'Replication bus and shared cache between Synapse’s processes (with workers)',
+    licence: 'BSD-3-Clause',
+    upstream: 'https://github.com/valkey-io/valkey',
   },
 };
 

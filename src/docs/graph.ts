@@ -1,6 +1,7 @@
 import { HETZNER_LOCATIONS } from './catalogue';
 import type { FlowFact } from './facts/diagram-flows';
 import type { ReferenceFacts } from './facts/reference-facts';
+import { diagramWorkload, SYNAPSE_WORKERS_NODE } from './facts/workloads';
 import { kubeObjects, resourcesOf, type Synthesized } from './read-back';
 import { PORTS } from '../ports';
 
@@ -61,7 +62,12 @@ export function architectureDot(synth: Synthesized, facts: ReferenceFacts): stri
     }
     for (const ns of namespaces) {
       open(ns.replace(/[^a-z0-9]/g, '_'), `namespace ${ns}`, { style: 'rounded', color: '#718096', fontcolor: '#4a5568' });
-      for (const w of facts.workloads.filter((x) => x.namespace === ns)) workload(w.name);
+      const drawnAs = diagramWorkload(synth);
+      const inNamespace = facts.workloads.filter((x) => x.namespace === ns);
+      for (const w of inNamespace) if (drawnAs(w.name) === w.name) workload(w.name);
+      // Synapse's workers: one node for all of them, with how many run.
+      const workers = inNamespace.filter((w) => drawnAs(w.name) === SYNAPSE_WORKERS_NODE);
+      if (workers.length > 0) node(`w_${SYNAPSE_WORKERS_NODE}`, `Synapse workers\n${workers.length} processes`, { fillcolor: '#ebf8ff' });
       close();
     }
   };

@@ -98,6 +98,20 @@ describe('restore', () => {
     expect(steps.some((c) => c[1] === 'deployment/keycloak')).toBe(false);
   });
 
+  it('with Synapse workers, stops every worker with the main process before PostgreSQL is restored and starts them after', async () => {
+    writeFileSync(file, `${readFileSync(file, 'utf8')}scale:\n  synapse_workers: medium\n`);
+    const result = await cli('restore', file, '--to', 'latest', '--yes', '--confirm', 'ministry');
+    expect(result.code).toBe(0);
+    const steps = calls().filter((c) => !c.includes('list'));
+    const index = (predicate: (c: string[]) => boolean) => steps.findIndex(predicate);
+    const pgRequest = index((c) => c.includes('request-restore') && c.includes('postgres'));
+    for (const worker of ['synapse-synchrotron-0', 'synapse-event-persister-0', 'synapse-media-repository-0', 'synapse-background-0']) {
+      const stop = index((c) => c[0] === 'scale' && c[1] === `deployment/${worker}` && c[2] === '--replicas=0');
+      const start = index((c) => c[0] === 'scale' && c[1] === `deployment/${worker}` && c[2] === '--replicas=1');
+      expect({ worker, stoppedFirst: stop >= 0 && stop < pgRequest, startedAfter: start > pgRequest }).toEqual({ worker, stoppedFirst: true, startedAfter: true });
+    }
+  });
+
   it('reports a failing cluster step with kubectl’s words and exit 14', async () => {
     process.env.FAKE_KUBECTL_FAIL = 'pod postgres-0';
     const result = await cli('restore', file, '--to', 'latest', '--yes', '--confirm', 'ministry');

@@ -56,10 +56,12 @@ describe.each(EXAMPLES)('apps stack of %s', (file) => {
     }
   });
 
-  it('gives Synapse and PostgreSQL the resources of the size profile', () => {
+  it('gives Synapse and PostgreSQL the resources of the size profile (Synapse’s main process its share with workers)', () => {
     const synapse = objects(json, 'Deployment').synapse.spec.template.spec.containers[0];
-    expect(synapse.resources.requests.cpu).toBe(String(spec.size.synapse.cpu));
-    expect(mebibytes(synapse.resources.requests.memory)).toBe(Math.round(spec.size.synapse.memoryGiB * 1024));
+    const main = spec.scale.workers.main;
+    expect(synapse.resources.requests.cpu).toBe(Number.isInteger(main.cpu) ? String(main.cpu) : `${Math.round(main.cpu * 1000)}m`);
+    expect(mebibytes(synapse.resources.requests.memory)).toBe(Math.round(main.memoryGiB * 1024));
+    if (spec.scale.workers.groups.length === 0) expect(main).toEqual(spec.size.synapse);
     const postgres = objects(json, 'StatefulSet').postgres.spec.template.spec.containers[0];
     expect(postgres.resources.requests.cpu).toBe(String(spec.size.postgres.cpu));
     expect(mebibytes(postgres.resources.requests.memory)).toBe(Math.round(spec.size.postgres.memoryGiB * 1024));

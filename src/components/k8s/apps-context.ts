@@ -15,10 +15,10 @@ import { namespaceName } from '../../render/namespace';
 import { images } from '../../versions';
 
 /**
- * Unix IDs the images run as (from their Dockerfiles). LiveKit's image (alpine) and lk-jwt-service's
+ * Unix IDs the images run as (from their Dockerfiles; Valkey's alpine image: user valkey, 999). LiveKit's image (alpine) and lk-jwt-service's
  * (scratch) set none, so they run as nobody.
  */
-export const UID = { synapse: 991, postgres: 999, nginx: 101, coturn: 65534, mas: 65532, keycloak: 1000, nobody: 65534, livekit: 65534, lkJwtService: 65534 } as const;
+export const UID = { synapse: 991, postgres: 999, valkey: 999, nginx: 101, coturn: 65534, mas: 65532, keycloak: 1000, nobody: 65534, livekit: 65534, lkJwtService: 65534 } as const;
 
 /** A further port of a component's Service, by name. */
 export interface ServicePort {

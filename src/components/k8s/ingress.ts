@@ -6,6 +6,7 @@ import { LK_JWT_PUBLIC_PATHS } from '../../render/matrix-rtc';
 
 import { type AppsContext } from './apps-context';
 import { ingressCertificates } from './certificates';
+import { synapseFrontService } from './synapse-workers';
 
 /** Client API versions whose login, logout and refresh endpoints MAS answers (its compatibility layer). */
 const MAS_COMPAT_VERSIONS = ['r0', 'v3'] as const;
@@ -29,11 +30,13 @@ export class Ingress extends Construct {
     const prefix = (paths: readonly string[], name: string, port: number) =>
       paths.map((path) => ({ path, pathType: 'Prefix' as const, backend: backend(name, port) }));
     // MAS answers the pre-OAuth login, logout and refresh endpoints; longer prefixes win over /_matrix.
+    // Synapse's process, or with workers the router that picks one by path.
+    const synapse = synapseFrontService(ctx);
     const compat = MAS_COMPAT_VERSIONS.flatMap((v) => MAS_COMPAT_ENDPOINTS.map((e) => `/_matrix/client/${v}/${e}`));
     const rules = [
       {
         host: hostnames.matrix,
-        http: { paths: [...prefix(['/_matrix', '/_synapse/client'], 'synapse', PORTS.synapseHttp), ...prefix(compat, 'mas', PORTS.masHttp)] },
+        http: { paths: [...prefix(['/_matrix', '/_synapse/client'], synapse.name, synapse.port), ...prefix(compat, 'mas', PORTS.masHttp)] },
       },
       { host: serverName, http: { paths: prefix(['/'], 'well-known', PORTS.wellKnown) } },
       { host: hostnames.web, http: { paths: prefix(['/'], 'element-web', PORTS.elementWeb) } },

@@ -14,6 +14,7 @@ import { Postgres } from './postgres';
 import { Secrets } from './secrets';
 import { StaticSite } from './static-site';
 import { Synapse } from './synapse';
+import { SynapseWorkers } from './synapse-workers';
 import { TraefikConfig } from './traefik-config';
 import type { DeploymentSpec } from '../../config/spec';
 import { bundledMonitoringPossible } from '../../render/monitoring/bundled';
@@ -53,7 +54,8 @@ export class MatrixApps extends Construct {
     });
     new Secrets(this, 'secrets', { context });
     new Postgres(this, 'postgres', { context });
-    new Synapse(this, 'synapse', { context });
+    const synapse = new Synapse(this, 'synapse', { context });
+    new SynapseWorkers(this, 'synapse-workers', { context, process: synapse.process });
     new Mas(this, 'mas', { context });
     if (spec.identity.mode === 'keycloak') new Keycloak(this, 'keycloak', { context });
     new StaticSite(this, 'element-web', { context, site: 'element-web', image: context.image.elementWeb });

@@ -4,6 +4,8 @@ import { LABEL, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { BACKUP_POD_COMPONENT } from './backup';
 import { METRICS_PORTS, scraperPeers } from './scraper';
+import { synapseFrontService, synapseProcessPods } from './synapse-workers';
+import { workerEgress, workerPolicies } from './synapse-worker-policies';
 
 import { type AppsContext } from './apps-context';
 
@@ -50,8 +52,11 @@ export class NetworkPolicies extends Construct {
         },
       ],
     });
+    // Synapse's public paths reach its one process, or with workers only the router.
+    const front = synapseFrontService(ctx);
+    const synapse = synapseProcessPods(ctx);
     const publicComponents: [string, number][] = [
-      ['synapse', PORTS.synapseHttp],
+      [front.name, front.port],
       ['element-web', PORTS.elementWeb],
       ['well-known', PORTS.wellKnown],
       ['mas', PORTS.masHttp],
@@ -75,23 +80,24 @@ export class NetworkPolicies extends Construct {
         ingress: [{ from: ingressController, ports: [{ port: ACME_SOLVER_PORT, protocol: 'TCP' }] }],
       });
     }
-    const databaseClients = ['synapse', 'mas', ...(ctx.spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
+    const databaseClients = [synapse, pods('mas'), ...(ctx.spec.identity.mode === 'keycloak' ? [pods('keycloak')] : [])];
     policy('allow-postgres-from-clients', {
       podSelector: pods('postgres'),
       policyTypes: ['Ingress'],
-      ingress: [{ from: databaseClients.map((c) => ({ podSelector: pods(c) })), ports: [{ port: PORTS.postgres, protocol: 'TCP' }] }],
+      ingress: [{ from: databaseClients.map((podSelector) => ({ podSelector })), ports: [{ port: PORTS.postgres, protocol: 'TCP' }] }],
     });
+    // Every Synapse process asks MAS about the access tokens it is shown.
     policy('allow-mas-from-synapse', {
       podSelector: pods('mas'),
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: pods('synapse') }], ports: [{ port: PORTS.masHttp, protocol: 'TCP' }] }],
+      ingress: [{ from: [{ podSelector: synapse }], ports: [{ port: PORTS.masHttp, protocol: 'TCP' }] }],
     });
     // Metrics: each port from the scraper only (scraper.ts says who that is); the public policies
     // above name only the main ports, so the ingress controller never reaches these.
     const metrics = Object.entries(METRICS_PORTS);
     for (const [component, port] of metrics) {
       policy(`allow-metrics-${component}`, {
-        podSelector: pods(component),
+        podSelector: component === 'synapse' ? synapse : pods(component),
         policyTypes: ['Ingress'],
         ingress: [{ from: scraperPeers(ctx), ports: [{ port, protocol: 'TCP' }] }],
       });
@@ -140,11 +146,13 @@ export class NetworkPolicies extends Construct {
         egress: [{ to: publicInternet, ports: [{ port: PORTS.https, protocol: 'TCP' }] }],
       });
     }
+    workerPolicies(ctx, policy, synapse, pods);
     policy('allow-synapse-egress', {
-      podSelector: pods('synapse'),
+      podSelector: synapse,
       policyTypes: ['Egress'],
       egress: [
         { to: [{ podSelector: pods('postgres') }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
+        ...workerEgress(ctx, synapse, pods),
         { to: [{ podSelector: pods('mas') }], ports: [{ port: PORTS.masHttp, protocol: 'TCP' }] },
         {
           to: publicInternet,

@@ -15,6 +15,7 @@ import { componentLabels, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { postgresArchiveSettings } from '../../render/backup';
 import { EXPORTER_QUERIES_FILE, exporterDataSource, postgresExporterArgs } from '../../render/postgres-exporter';
+import { POSTGRES_DEFAULT_MAX_CONNECTIONS, postgresMaxConnections } from '../../render/postgres';
 import { backupAgent } from './backup';
 
 import { METRICS_PORT_NAMES, METRICS_PORTS } from './scraper';
@@ -48,7 +49,13 @@ export class Postgres extends Construct {
     const backup = backupAgent(ctx, 'postgres', UID.postgres, dataMounts);
     const exporter = exporterSidecar(ctx, dataMounts[1]);
     // WAL goes to the backup agent (archive_command); without backups PostgreSQL runs as before.
-    const settings = ctx.spec.backup.enabled ? Object.entries(postgresArchiveSettings()).flatMap(([key, value]) => ['-c', `${key}=${value}`]) : [];
+    // Synapse's workers each have a pool: max_connections holds them all (postgresConnectionBudget).
+    // At PostgreSQL's default it is left out, so a single-process deployment's pod is unchanged.
+    const maxConnections = postgresMaxConnections(ctx.spec);
+    const settings = [
+      ...(ctx.spec.backup.enabled ? Object.entries(postgresArchiveSettings()) : []),
+      ...(maxConnections > POSTGRES_DEFAULT_MAX_CONNECTIONS ? [['max_connections', String(maxConnections)]] : []),
+    ].flatMap(([key, value]) => ['-c', `${key}=${value}`]);
     new KubeObject(this, 'statefulset', {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',

@@ -3,6 +3,8 @@ import { KubeSecret, type SecretValue } from './kube-object';
 import { BACKUP_CREDENTIAL_ENV } from '../../render/backup';
 import { masUpstreamClientSecretSource } from '../../render/mas';
 import { BACKUP_SECRET } from './backup';
+import { REPLICATION_SECRET_KEY } from './synapse';
+import { hasWorkers } from '../../render/synapse-workers';
 import { type AppsContext } from './apps-context';
 
 /** The generated values the Secrets share; each id is also the value's Terraform resource name. */
@@ -39,6 +41,7 @@ export class Secrets extends Construct {
     secret('synapse-secrets', {
       'macaroon-secret-key': password('synapse-macaroon-secret-key'),
       'form-secret': password('synapse-form-secret'),
+      ...(hasWorkers(ctx.spec) ? { [REPLICATION_SECRET_KEY]: password('synapse-replication-secret') } : {}),
     });
     const masShared = password('mas-synapse-shared-secret');
     secret('mas-synapse-shared-secret', { 'synapse-shared-secret': masShared });

@@ -1,4 +1,7 @@
 import { Construct } from 'constructs';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { KubeObject } from './kube-object';
 import {
   binaryQuantity,
@@ -16,6 +19,7 @@ import { SYNAPSE_PASSWORD_VARIABLE } from '../../render/postgres';
 import { METRICS_INIT_FILE } from '../../render/postgres-exporter';
 import { SYNAPSE_PATHS, SYNAPSE_SECRET_FILES } from '../../render/synapse';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../render/turn';
+import { hasWorkers, SYNAPSE_REPLICATION_SECRET_FILE } from '../../render/synapse-workers';
 
 import { METRICS_PORT_NAMES, METRICS_PORTS } from './scraper';
 import { type AppsContext, UID } from './apps-context';
@@ -25,12 +29,29 @@ export interface SynapseProps {
   readonly context: AppsContext;
 }
 
+/** The key of synapse-secrets that holds the workers' replication secret. */
+export const REPLICATION_SECRET_KEY = 'worker-replication-secret';
+
+/** What every Synapse process's pod shares with the main process's (workers reuse it). */
+export interface SynapseProcessPod {
+  readonly env: IEnvVar[];
+  /** Config, data volume (read-only unless `writable`), /tmp and the secret files. */
+  mounts(writable: boolean): IVolumeMount[];
+  /** The config ConfigMap, data volume, /tmp and the secret volumes. */
+  readonly volumes: IVolume[];
+  /** Restarts every process when the shared configuration changes. */
+  readonly digest: string;
+}
+
 /**
  * Synapse: one writer on a ReadWriteOnce volume (media, signing key), its database and role made
  * by an init container, the signing key generated on first start, secrets mounted as files and
  * the database password in libpq's environment.
  */
 export class Synapse extends Construct {
+  /** For the workers (synapse-workers.ts): the same configuration, secrets and volume. */
+  readonly process: SynapseProcessPod;
+
   constructor(scope: Construct, id: string, props: SynapseProps) {
     super(scope, id);
     const ctx = props.context;
@@ -54,6 +75,8 @@ export class Synapse extends Construct {
       { secretName: 'synapse-secrets', key: 'form-secret', path: SYNAPSE_SECRET_FILES.formSecret },
       { secretName: 'mas-synapse-shared-secret', key: 'synapse-shared-secret', path: SYNAPSE_SECRET_FILES.masSharedSecret },
       ...(ctx.spec.calls.turn ? [{ secretName: 'turn-shared-secret', key: 'shared-secret', path: SYNAPSE_TURN_SECRET_PATH }] : []),
+      // Processes authenticate their replication requests to each other with it.
+      ...(hasWorkers(ctx.spec) ? [{ secretName: 'synapse-secrets', key: REPLICATION_SECRET_KEY, path: SYNAPSE_REPLICATION_SECRET_FILE }] : []),
     ];
     const secrets = secretFileMounts(secretFiles);
     const dbPassword = { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'synapse-database', key: 'password' } } };
@@ -64,6 +87,17 @@ export class Synapse extends Construct {
       ...secrets.mounts,
     ];
     // Media and the signing key: a requested restore runs before the key would be generated.
+    this.process = {
+      env: [dbPassword],
+      mounts: (writable) => mounts.map((m) => (m.name === 'data' && !writable ? { ...m, readOnly: true } : m)),
+      volumes: [
+        { name: 'config', configMap: { name: config.name } },
+        { name: 'data', persistentVolumeClaim: { claimName: 'synapse-data' } },
+        { name: 'tmp', emptyDir: {} },
+        ...secrets.volumes,
+      ],
+      digest: config.digest,
+    };
     const backup = backupAgent(ctx, 'files', UID.synapse, [
       { name: 'data', mountPath: SYNAPSE_PATHS.data },
       { name: 'config', mountPath: SYNAPSE_PATHS.config, readOnly: true },
@@ -71,7 +105,9 @@ export class Synapse extends Construct {
     const homeserver = ['python', '-m', 'synapse.app.homeserver', '--config-path', `${SYNAPSE_PATHS.config}/homeserver.yaml`];
     const health = { httpGet: { path: '/health', port: PORTS.synapseHttp } };
     // The metrics listener is on the Service for the scraper; only it may connect (network policies).
-    ctx.service(this, component, PORTS.synapseHttp, 'main', [{ name: METRICS_PORT_NAMES.synapse, port: METRICS_PORTS.synapse }]);
+    // With workers, the main process also answers their replication requests.
+    const replication = hasWorkers(ctx.spec) ? [{ name: 'replication', port: PORTS.synapseReplication }] : [];
+    ctx.service(this, component, PORTS.synapseHttp, 'main', [{ name: METRICS_PORT_NAMES.synapse, port: METRICS_PORTS.synapse }, ...replication]);
     const digest = backup.digest ? `${config.digest}-${backup.digest}` : config.digest;
     ctx.deployment(this, component, { digest, recreate: true }, {
       ...POD_DEFAULTS,
@@ -99,8 +135,9 @@ export class Synapse extends Construct {
           ports: [
             { name: 'http', containerPort: PORTS.synapseHttp },
             { name: METRICS_PORT_NAMES.synapse, containerPort: METRICS_PORTS.synapse },
+            ...replication.map((p) => ({ name: p.name, containerPort: p.port })),
           ],
-          resources: resources(ctx.spec.size.synapse),
+          resources: resources(ctx.spec.scale.workers.main),
           securityContext: containerSecurityContext(UID.synapse),
           volumeMounts: mounts,
           readinessProbe: { ...health, periodSeconds: 10 },

@@ -1,9 +1,9 @@
 import { ANYWHERE } from '../../components/firewall-rules';
 import { kubeObjects, type Synthesized } from '../read-back';
 import { backupBucket } from './backups';
-import { describeSelector, ports, type FirewallFact, type RouteFact } from './network-exposure';
+import { ports, selectedNames, type FirewallFact, type RouteFact } from './network-exposure';
 import { acmeServerOf, hetznerServer } from './platform';
-import type { WorkloadFact } from './workloads';
+import { diagramWorkload, type WorkloadFact } from './workloads';
 
 /** One arrow of the diagram: from and to are diagram node ids (see graph.ts). */
 export interface FlowFact {
@@ -14,13 +14,12 @@ export interface FlowFact {
   readonly kind: 'public' | 'admin' | 'internal' | 'outbound';
 }
 
-/** Diagram node id of a peer of a network policy, or undefined when it is not drawn. */
-function peerNode(peer: Record<string, any>, present: ReadonlySet<string>): string | undefined {
-  if (peer.ipBlock) return 'internet_services';
-  const pods = peer.podSelector ? describeSelector(peer.podSelector) : undefined;
-  if (pods === 'traefik' || (peer.namespaceSelector && !pods && Object.keys(peer.namespaceSelector.matchLabels ?? {}).length === 0)) return 'ingress';
-  if (pods && present.has(pods)) return `w_${pods}`;
-  return undefined;
+/** Diagram node ids of a peer of a network policy; none when it is not drawn. */
+function peerNodes(peer: Record<string, any>, present: ReadonlySet<string>, node: (name: string) => string): string[] {
+  if (peer.ipBlock) return ['internet_services'];
+  const pods = peer.podSelector ? selectedNames(peer.podSelector) : [];
+  if (pods.includes('traefik') || (peer.namespaceSelector && pods.length === 0 && Object.keys(peer.namespaceSelector.matchLabels ?? {}).length === 0)) return ['ingress'];
+  return [...new Set(pods.filter((p) => present.has(p)).map((p) => `w_${node(p)}`))];
 }
 
 export function flows(synth: Synthesized, fw: readonly FirewallFact[], rts: readonly RouteFact[], workloads: readonly WorkloadFact[]): FlowFact[] {
@@ -49,26 +48,30 @@ export function flows(synth: Synthesized, fw: readonly FirewallFact[], rts: read
     add('firewall', target, anywhere ? 'public' : 'admin', label);
   }
   // Ingress routes: the ingress controller to the services.
+  const node = diagramWorkload(synth);
   for (const route of rts) {
-    if (present.has(route.service)) add('ingress', `w_${route.service}`, 'internal', `tcp/${route.port} ${route.host}${route.path}`);
+    if (present.has(route.service)) add('ingress', `w_${node(route.service)}`, 'internal', `tcp/${route.port} ${route.host}${route.path}`);
   }
-  // Network policies: every allowed flow between drawn pods, and out to the internet.
+  // Network policies: every allowed flow between drawn pods, and out to the internet. A policy
+  // for all of Synapse's processes draws its flows from the main process and from the workers.
   for (const np of kubeObjects(synth, 'NetworkPolicy')) {
     const spec = np.manifest.spec ?? {};
-    const self = describeSelector(spec.podSelector);
-    const selfNode = present.has(self) ? `w_${self}` : undefined;
-    if (!selfNode) continue;
-    for (const rule of (spec.egress ?? []) as Record<string, any>[]) {
-      for (const peer of (rule.to ?? []) as Record<string, any>[]) {
-        const to = peerNode(peer, present);
-        if (to) add(selfNode, to, to === 'internet_services' ? 'outbound' : 'internal', ports(rule.ports).join(', '));
+    const selves = peerNodes({ podSelector: spec.podSelector ?? {} }, present, node).filter((n) => n.startsWith('w_'));
+    for (const selfNode of selves) {
+      for (const rule of (spec.egress ?? []) as Record<string, any>[]) {
+        for (const peer of (rule.to ?? []) as Record<string, any>[]) {
+          for (const to of peerNodes(peer, present, node)) {
+            if (to !== selfNode) add(selfNode, to, to === 'internet_services' ? 'outbound' : 'internal', ports(rule.ports).join(', '));
+          }
+        }
       }
-    }
-    for (const rule of (spec.ingress ?? []) as Record<string, any>[]) {
-      for (const peer of (rule.from ?? []) as Record<string, any>[]) {
-        const from = peerNode(peer, present);
-        // Ingress-controller flows are already drawn from the Ingress with host and path.
-        if (from && from !== 'ingress') add(from, selfNode, 'internal', ports(rule.ports).join(', '));
+      for (const rule of (spec.ingress ?? []) as Record<string, any>[]) {
+        for (const peer of (rule.from ?? []) as Record<string, any>[]) {
+          // Ingress-controller flows are already drawn from the Ingress with host and path.
+          for (const from of peerNodes(peer, present, node)) {
+            if (from !== 'ingress' && from !== selfNode) add(from, selfNode, 'internal', ports(rule.ports).join(', '));
+          }
+        }
       }
     }
   }

@@ -92,8 +92,20 @@ export function routes(synth: Synthesized): RouteFact[] {
 }
 
 export function describeSelector(selector: Record<string, any> | undefined): string {
+  const names = selectedNames(selector);
+  if (names.length === 1) return names[0];
+  // Synapse's processes with workers: the main process and each worker instance, by name.
+  if (names.length > 1) return `${names[0]} and ${names.length - 1} more (${names.slice(1).join(', ')})`;
   const labels = (selector?.matchLabels ?? {}) as Record<string, string>;
-  return labels[LABEL.name] ?? (Object.keys(labels).length === 0 ? 'every pod' : JSON.stringify(labels));
+  return Object.keys(labels).length === 0 ? 'every pod' : JSON.stringify(labels);
+}
+
+/** The workload names a selector picks by name label: `matchLabels`, or an `In` expression on it. */
+export function selectedNames(selector: Record<string, any> | undefined): string[] {
+  const named = (selector?.matchLabels ?? {})[LABEL.name] as string | undefined;
+  if (named !== undefined) return [named];
+  const expression = ((selector?.matchExpressions ?? []) as Record<string, any>[]).find((e) => e.key === LABEL.name && e.operator === 'In');
+  return expression ? [...(expression.values as string[])] : [];
 }
 
 function describePeer(peer: Record<string, any>): string {

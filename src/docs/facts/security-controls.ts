@@ -1,3 +1,4 @@
+import { SYNAPSE_PROCESS_HOSTS } from '../../render/synapse-workers';
 import YAML from 'yaml';
 import { ANYWHERE } from '../../components/firewall-rules';
 import { splitImage } from '../catalogue';
@@ -100,7 +101,8 @@ export function controls(synth: Synthesized, workloads: readonly WorkloadFact[],
   if (deny) add('Network', `Default deny of all ingress and egress in the namespace, then ${nps.length - 1} allow policies (see Network exposure)`, where(deny));
   const ingress = kubeObjects(synth, 'Ingress')[0];
   if (ingress) {
-    const synapsePaths = rts.filter((r) => r.service === 'synapse').map((r) => `\`${r.path}\``);
+    // With workers, the router in front of Synapse's processes passes on the same paths.
+    const synapsePaths = rts.filter((r) => r.service === SYNAPSE_PROCESS_HOSTS.main || r.service === SYNAPSE_PROCESS_HOSTS.router).map((r) => `\`${r.path}\``);
     add('Network', `Only ${synapsePaths.join(' and ')} of Synapse are routed publicly: the admin API (/_synapse/admin), /_synapse/mas and metrics are not`, where(ingress));
     const tlsHosts = ((ingress.manifest.spec?.tls ?? []) as Record<string, any>[]).flatMap((t) => t.hosts as string[]);
     const annotations = (ingress.manifest.metadata?.annotations ?? {}) as Record<string, string>;

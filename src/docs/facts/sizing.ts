@@ -1,4 +1,6 @@
 import { NODE_OVERHEAD, nodeRequirement, serverType as serverTypeOf } from '../../config/sizing';
+import { workerInstances, type WorkerPlan } from '../../config/synapse-workers';
+import type { Resources } from '../../config/sizing';
 import { resourcesOf, type Synthesized } from '../read-back';
 import { hetznerServer } from './platform';
 import type { WorkloadFact } from './workloads';
@@ -22,6 +24,7 @@ export function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): 
     ['Users', `${p.users.min.toLocaleString('en')}–${p.users.max.toLocaleString('en')} (profile \`${p.name}\`)`],
     ['Federation', `\`${spec.federation.mode}\`: how open federation is drives load as much as user count (large federated rooms dominate)`],
     ['Synapse (Element ESS sizing)', `${p.synapse.cpu} vCPU, ${p.synapse.memoryGiB} GiB; deployed: ${requests('synapse')}`],
+    ['Synapse processes', synapseProcesses(spec.scale.workers)],
     ['PostgreSQL (Element ESS sizing)', `${p.postgres.cpu} vCPU, ${p.postgres.memoryGiB} GiB; deployed: ${requests('postgres')}`],
   ];
   const need = nodeRequirement(p.synapse, p.postgres, spec.calls.group.enabled);
@@ -47,4 +50,13 @@ export function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): 
     rows.push(['Cluster capacity', `at least ${need.cpu} vCPU and ${need.memoryGiB} GiB schedulable for this deployment (Synapse + PostgreSQL + ${overhead} for the rest); the cluster is the operator’s`]);
   }
   return { profile: p.name, users: `${p.users.min}-${p.users.max}`, federation: spec.federation.mode, rows };
+}
+
+/** How Synapse's share of the profile is split between its processes (spec.scale.workers). */
+function synapseProcesses(plan: WorkerPlan): string {
+  if (plan.groups.length === 0) return 'one process (Synapse’s documentation recommends the monolith for small servers)';
+  const each = (r: Resources) => `${r.cpu} vCPU, ${Math.round(r.memoryGiB * 1024)} MiB`;
+  const groups = plan.groups.map((g) => `${g.count} × ${g.role} (${each(g.resources)} each)`);
+  const extra = [plan.redis ? `Redis (${each(plan.redis)})` : '', plan.router ? `the nginx router (${each(plan.router)})` : ''].filter(Boolean);
+  return `preset \`${plan.preset}\`: the main process (${each(plan.main)}) and ${workerInstances(plan).length} workers: ${groups.join('; ')}; plus ${extra.join(' and ')}. Every worker runs on the main process’s node (it reads the signing key from Synapse’s volume)`;
 }

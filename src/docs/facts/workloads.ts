@@ -1,3 +1,5 @@
+import { workerInstances } from '../../config/synapse-workers';
+import { synapseWorkerHost } from '../../render/synapse-workers';
 import { containersOf, kubeObjects, type FoundKubeObject, type Synthesized } from '../read-back';
 
 /** A workload of the apps stack: most fact families start from these. */
@@ -22,4 +24,13 @@ export function workloadsOf(synth: Synthesized): WorkloadFact[] {
     hostNetwork: o.manifest.spec?.template?.spec?.hostNetwork === true,
     object: o,
   }));
+}
+
+/** The diagram draws Synapse's workers as one node; every other workload as its own. */
+export const SYNAPSE_WORKERS_NODE = 'synapse-workers';
+
+/** The diagram node (without `w_`) that stands for a workload of this deployment. */
+export function diagramWorkload(synth: Synthesized): (name: string) => string {
+  const workers = new Set(workerInstances(synth.spec.scale.workers).map((i) => synapseWorkerHost(i.name)));
+  return (name) => (workers.has(name) ? SYNAPSE_WORKERS_NODE : name);
 }

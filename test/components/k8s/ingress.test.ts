@@ -8,7 +8,9 @@ describe.each(EXAMPLES)('the ingress of %s', (file) => {
 
   it('routes only /_matrix and /_synapse/client to Synapse, never the admin API', () => {
     const ingress = Object.values(objects(json, 'Ingress'))[0];
-    const synapsePaths = ingress.spec.rules.flatMap((r: Json) => r.http.paths).filter((p: Json) => p.backend.service.name === 'synapse');
+    // With workers, the router in front of Synapse's processes (synapse-workers.test.ts).
+    const front = spec.scale.workers.groups.length === 0 ? 'synapse' : 'synapse-router';
+    const synapsePaths = ingress.spec.rules.flatMap((r: Json) => r.http.paths).filter((p: Json) => p.backend.service.name === front);
     expect(synapsePaths.map((p: Json) => p.path).sort()).toEqual(['/_matrix', '/_synapse/client']);
     expect(JSON.stringify(ingress)).not.toContain('/_synapse/admin');
     const hosts = [spec.hostnames.matrix, spec.hostnames.web, spec.hostnames.auth, spec.serverName];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadDeploymentFile } from '../../../src/config/load';
 import { componentLabels, selectorLabels } from '../../../src/components/labels';
 import type { DeploymentSpec } from '../../../src/config/spec';
+import { workerInstances } from '../../../src/config/synapse-workers';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';
 import { EXAMPLES, type Json, objects, ROOT, synth } from './helpers';
 
@@ -16,12 +17,13 @@ describe.each(EXAMPLES)('network policies of %s', (file) => {
     expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const postgres = policies.find((p) => p.metadata.name === 'allow-postgres-from-clients');
     const clients = ['synapse', 'mas', ...(spec.identity.mode === 'keycloak' ? ['keycloak'] : [])];
-    expect(postgres?.spec.ingress).toEqual([
-      {
-        from: clients.map((c) => ({ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/name': c }) } })),
-        ports: [{ port: 5432, protocol: 'TCP' }],
-      },
-    ]);
+    const workers = workerInstances(spec.scale.workers).map((i) => `synapse-${i.name}`);
+    // With workers, every Synapse process is a client: one selector names them all.
+    const selector = (c: string) =>
+      c === 'synapse' && workers.length > 0
+        ? { matchLabels: { 'app.kubernetes.io/instance': spec.name }, matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['synapse', ...workers] }] }
+        : { matchLabels: expect.objectContaining({ 'app.kubernetes.io/name': c }) };
+    expect(postgres?.spec.ingress).toEqual([{ from: clients.map((c) => ({ podSelector: selector(c) })), ports: [{ port: 5432, protocol: 'TCP' }] }]);
   });
 
   it('opens each metrics port to the scraper and to no other peer; no public policy names a metrics port', () => {

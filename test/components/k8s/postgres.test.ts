@@ -1,4 +1,5 @@
 import { Postgres } from '../../../src/components/k8s/postgres';
+import { postgresConnectionBudget, postgresMaxConnections } from '../../../src/render/postgres';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';
 import { componentObjects, find, type Json } from './helpers';
 
@@ -89,5 +90,19 @@ describe('Postgres', () => {
       expect(offExporter.volumeMounts.map((m: Json) => m.name)).toEqual(['run']);
       expect(off.spec.volumes.map((v: Json) => v.name)).not.toContain('exporter-queries');
     });
+  });
+});
+
+describe('PostgreSQL max_connections', () => {
+  it('holds every Synapse process’s pool with workers, and stays at the default without', () => {
+    const args = (spec: ReturnType<typeof specOf>) => {
+      const pod = find(componentObjects(spec, (scope, context) => new Postgres(scope, 'postgres', { context })).objects, 'StatefulSet', 'postgres').spec.template.spec;
+      return (pod.containers[0].args ?? []) as string[];
+    };
+    const large = specOf(`${VALID_YAML}size: large\n`);
+    expect(args(large)).toContain(`max_connections=${postgresMaxConnections(large)}`);
+    const pools = postgresConnectionBudget(large).reduce((sum, use) => sum + use.connections, 0);
+    expect(postgresMaxConnections(large)).toBeGreaterThanOrEqual(pools);
+    expect(args(specOf(VALID_YAML)).join(' ')).not.toContain('max_connections');
   });
 });

@@ -3,8 +3,10 @@ import type { FederationMode, Resources, SizeName } from './sizing';
 /**
  * Synapse worker presets: which processes run beside the main process, how many of each, and
  * what share of the size profile's Synapse resources each gets. This file is the reviewed data;
- * src/render/synapse-workers.ts turns it into Synapse's shared and per-worker configuration and
- * the router's path table, src/components/k8s/synapse-workers.ts into pods.
+ * src/render/synapse-workers.ts turns it into Synapse's shared configuration,
+ * src/render/synapse-worker-files.ts into per-worker files, src/render/synapse-routes.ts and
+ * synapse-router.ts into the router's path table and nginx.conf, src/components/k8s/synapse-workers.ts
+ * into pods.
  *
  * The split follows Synapse's worker documentation for the pinned version (docs/workers.md of
  * 1.163.2) and the worker types of Element's ESS chart. One Synapse process uses at most one core

@@ -77,7 +77,8 @@ export function renderSynapseRouter(spec: DeploymentSpec): RenderedFile[] {
     "# Synapse process Synapse's worker documentation names for its path (synapse-routes.ts).",
     'worker_processes 1;',
     'pid /tmp/nginx.pid;',
-    'error_log /dev/stderr warn;',
+    // stderr by file descriptor: opening /dev/stderr fails when it is a socket.
+    'error_log stderr warn;',
     '',
     'events {',
     '    worker_connections 4096;',

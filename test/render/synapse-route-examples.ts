@@ -72,7 +72,7 @@ export const EXAMPLES: readonly (readonly [method: string, path: string, large: 
   ['GET', `/_matrix/client/v1/rooms/${ROOM}/timestamp_to_event`, 'client-reader', 'client-reader'],
   ['GET', `/_matrix/client/v3/rooms/${ROOM}/aliases`, 'client-reader', 'client-reader'],
   ['POST', `/_matrix/client/v3/user/@u:ministry.example.eu/filter`, 'client-reader', 'client-reader'],
-  ['GET', `/_matrix/client/v3/directory/room/#a:ministry.example.eu`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/directory/room/%23a:ministry.example.eu`, 'client-reader', 'client-reader'],
   ['GET', `/_matrix/client/v3/notifications`, 'client-reader', 'client-reader'],
   ['GET', `/_matrix/client/v3/keys/changes`, 'client-reader', 'client-reader'],
   ['GET', `/_matrix/client/v3/room_keys/version`, 'client-reader', 'client-reader'],

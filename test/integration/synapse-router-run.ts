@@ -5,8 +5,9 @@
  * Ingress (test/integration/ingress-routers.ts).
  *
  * Router overlay (overlayRouterConf checks that nothing else changed): its listening port becomes a
- * free loopback port, and every `<service>:<port>` of a Synapse process becomes 127.0.0.1 and
- * that process's port here.
+ * free loopback port, every `<service>:<port>` of a Synapse process becomes 127.0.0.1 and that
+ * process's port here, and its files under /tmp (pid, temporary files) go to the test's directory.
+ * nginx runs it with `-g 'daemon off;'`, in the foreground as in its container.
  *
  * Traefik overlay: only the entry points the Ingress names, on free loopback ports (websecure with
  * TLS, as the chart sets it), and the file provider instead of the Kubernetes one. The routers keep
@@ -21,8 +22,11 @@ import { ANNOTATION, ingressToDynamicConfig, type IngressJson } from './ingress-
 import { freePort } from './postgres';
 import type { ServiceHere } from './overlay';
 
-/** `rendered` with its listen port and every listed service address moved here; throws if anything else changed. */
-export function overlayRouterConf(rendered: string, listen: { rendered: number; here: number }, services: Readonly<Record<string, ServiceHere>>): string {
+/**
+ * `rendered` with its listen port, every listed service address and its files under /tmp (pid,
+ * temporary files) moved here; throws if anything else changed.
+ */
+export function overlayRouterConf(rendered: string, listen: { rendered: number; here: number }, services: Readonly<Record<string, ServiceHere>>, tmpDir: string): string {
   const listenRendered = new RegExp(`\\blisten\\s+${listen.rendered}\\s*;`, 'g');
   if ((rendered.match(listenRendered) ?? []).length !== 1) throw new Error(`the router configuration does not listen on ${listen.rendered} exactly once`);
   let result = rendered.replace(listenRendered, `listen 127.0.0.1:${listen.here};`);
@@ -33,41 +37,25 @@ export function overlayRouterConf(rendered: string, listen: { rendered: number; 
     back.set(`127.0.0.1:${here}`, whole);
     return `127.0.0.1:${here}`;
   });
-  let undone = result.replace(`listen 127.0.0.1:${listen.here};`, `listen ${listen.rendered};`);
+  result = result.replace(/ \/tmp\//g, ` ${tmpDir}/`);
+  let undone = result.replace(`listen 127.0.0.1:${listen.here};`, `listen ${listen.rendered};`).split(` ${tmpDir}/`).join(' /tmp/');
   for (const [here, original] of back) undone = undone.split(here).join(original);
-  if (undone !== rendered) throw new Error('the router overlay changed more than the listen port and the service addresses');
+  if (undone !== rendered) throw new Error('the router overlay changed more than the listen port, the service addresses and /tmp');
   return result;
 }
 
-/** Runs Debian's nginx with `conf` (an http-level configuration) under `dir`; resolves once it is configured. */
-export function startNginx(dir: string, conf: string): { child: ChildProcess; errorLog: string; accessLog: string } {
+/** Runs Debian's nginx on the (overlaid) router nginx.conf in the foreground, as the container does. */
+export function startNginx(dir: string, conf: string): { child: ChildProcess; logFile: string } {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'router.conf'), conf);
-  const errorLog = join(dir, 'error.log');
-  const accessLog = join(dir, 'access.log');
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    [
-      // The container's nginx.conf around the kit's file (nginx-unprivileged: it runs in the foreground).
-      'daemon off;',
-      'worker_processes 1;',
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${errorLog} info;`,
-      'events { worker_connections 1024; }',
-      'http {',
-      `  access_log ${accessLog}; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;`,
-      '  include /etc/nginx/mime.types;',
-      `  include ${dir}/router.conf;`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const check = spawnSync('nginx', ['-t', '-c', join(dir, 'nginx.conf'), '-p', dir], { encoding: 'utf8' });
+  const confFile = join(dir, 'nginx.conf');
+  writeFileSync(confFile, conf);
+  const check = spawnSync('nginx', ['-t', '-c', confFile, '-p', dir, '-g', 'daemon off;'], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`nginx -t refused the rendered router configuration:\n${check.stderr}`);
-  const out = openSync(join(dir, 'nginx.out'), 'a');
+  const logFile = join(dir, 'nginx.log');
+  const out = openSync(logFile, 'a');
   try {
-    const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { detached: true, stdio: ['ignore', out, out] });
-    return { child, errorLog, accessLog };
+    const child = spawn('nginx', ['-c', confFile, '-p', dir, '-g', 'daemon off;'], { detached: true, stdio: ['ignore', out, out] });
+    return { child, logFile };
   } finally {
     closeSync(out);
   }

@@ -25,13 +25,14 @@
 import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDeploymentFile } from '../../src/config/load';
 import type { DeploymentSpec } from '../../src/config/spec';
 import { workerInstances } from '../../src/config/synapse-workers';
 import { PORTS } from '../../src/ports';
 import { renderAll } from '../../src/render';
+import { postgresMaxConnections } from '../../src/render/postgres';
 import { routeRequest, type RouteTarget } from '../../src/render/synapse-routes';
 import { SYNAPSE_PROCESS_HOSTS, synapseWorkerHost } from '../../src/render/synapse-workers';
 import { synthesize } from '../../stacks/synth';
@@ -61,6 +62,7 @@ let run: WorkersRun | undefined;
 let traefikPort = 0;
 let routerPort = 0;
 let redisPort = 0;
+let redisAddress: string | undefined;
 let matrixHost = '';
 
 /** The synthesized apps stack's Ingress (what Traefik's kubernetesingress provider would read). */
@@ -73,6 +75,14 @@ function synthesizedIngress(deploymentSpec: DeploymentSpec, out: string): Ingres
     .filter((m) => m.kind === 'Ingress');
   if (ingresses.length !== 1) throw new Error(`expected one Ingress, got ${ingresses.length}`);
   return ingresses[0] as unknown as IngressJson;
+}
+
+/** This machine's first non-loopback IPv4 address, if any. */
+function firstNonLoopbackIpv4(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
 
 /** The Service name of a Synapse process (main, or a worker instance). */
@@ -96,18 +106,21 @@ beforeAll(async () => {
   const traefikBin = join(ensureTools('traefik'), 'traefik');
   timings.push(`tools ready (Synapse venv, ${redis.version.split(' ').slice(0, 3).join(' ')}, Traefik): ${seconds(started)}`);
 
-  // PostgreSQL, with the kit's max_connections when the render sets one (every process's pool at once).
+  // PostgreSQL with the kit's max_connections (every process's pool at once), as the pod's `-c` sets it.
   const pgStarted = Date.now();
-  const maxConnections = /^max_connections\s*=\s*(\d+)/m.exec([...rendered.values()].join('\n'))?.[1];
-  pg = await startPostgres(join(root, 'postgres'), maxConnections ? { max_connections: maxConnections } : {});
-  timings.push(`PostgreSQL ${pg.serverVersion} (max_connections ${maxConnections ?? 'default'}): ${seconds(pgStarted)}`);
+  const maxConnections = postgresMaxConnections(spec);
+  pg = await startPostgres(join(root, 'postgres'), { max_connections: maxConnections });
+  timings.push(`PostgreSQL ${pg.serverVersion} (max_connections ${maxConnections}): ${seconds(pgStarted)}`);
 
   // Redis with the rendered redis.conf.
   redisPort = await freePort();
   const redisDir = join(root, 'redis');
   mkdirSync(redisDir);
   const redisConf = join(redisDir, 'redis.conf');
-  writeFileSync(redisConf, overlayRedisConf(file('synapse-redis/redis.conf'), { port: String(redisPort), bind: '127.0.0.1', dir: redisDir }));
+  // Bound to loopback and, when there is one, this machine's other address: a client from there is
+  // what a pod is to Redis (protected mode would refuse it).
+  redisAddress = firstNonLoopbackIpv4();
+  writeFileSync(redisConf, overlayRedisConf(file('synapse-redis/redis.conf'), { port: String(redisPort), bind: ['127.0.0.1', ...(redisAddress ? [redisAddress] : [])].join(' '), dir: redisDir }));
   const redisProcess = startRedis(redis, redisConf, redisDir, join(redisDir, 'redis.log'));
   children.push(redisProcess);
 
@@ -136,7 +149,8 @@ beforeAll(async () => {
   // The router, with every Synapse process's Service moved here.
   const services: Record<string, ServiceHere> = Object.fromEntries(run.processes.map((p) => [serviceOf(p.name), { host: '127.0.0.1', ports: p.ports }]));
   routerPort = await freePort();
-  const nginx = startNginx(join(root, 'router'), overlayRouterConf(file('synapse-router/nginx.conf'), { rendered: PORTS.synapseRouter, here: routerPort }, services));
+  const routerDir = join(root, 'router');
+  const nginx = startNginx(routerDir, overlayRouterConf(file('synapse-router/nginx.conf'), { rendered: PORTS.synapseRouter, here: routerPort }, services, routerDir));
   children.push(nginx.child);
 
   // Traefik with the Ingress; Services other than Synapse's (MAS, Element Web, ...) lead nowhere here.
@@ -149,7 +163,7 @@ beforeAll(async () => {
   for (let i = 0; ; i++) {
     const answer = await httpsTo(traefikPort, matrixHost, 'GET', '/_matrix/client/versions', {}).catch(() => undefined);
     if (answer?.status === 200) break;
-    if (i > 200) throw new Error(`Traefik -> router -> Synapse did not answer /versions (last ${answer?.status}):\n${tail(traefik.logFile)}\n${tail(nginx.errorLog)}`);
+    if (i > 200) throw new Error(`Traefik -> router -> Synapse did not answer /versions (last ${answer?.status}):\n${tail(traefik.logFile)}\n${tail(nginx.logFile)}`);
     await sleep(100);
   }
   timings.push(`everything up (tools to first request through Traefik): ${seconds(started)}`);
@@ -250,6 +264,14 @@ test('every process of the large preset is up: main and each worker of the plan,
   // Every process holds connections to Redis (Synapse's replication bus).
   const clients = Number(/connected_clients:(\d+)/.exec(await redisCommand(redisPort, '127.0.0.1', 'INFO clients'))?.[1]);
   expect(clients).toBeGreaterThanOrEqual(w.processes.length);
+});
+
+test('Redis refuses no pod: protected mode is off, so a client from another address than loopback is served', async () => {
+  if (!redisAddress) {
+    console.warn('no non-loopback IPv4 address on this machine; the protected-mode check is skipped');
+    return;
+  }
+  expect(await redisCommand(redisPort, redisAddress, 'PING')).toBe('+PONG\r\n');
 });
 
 test('/sync lands on a synchrotron, the same one for a token every time (initial and incremental), and tokens spread over the synchrotrons', async () => {

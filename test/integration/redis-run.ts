@@ -10,7 +10,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readlinkSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { unpackDebianPackage } from './debian-packages';
 
@@ -18,6 +17,8 @@ const LIB = join('usr', 'lib', 'x86_64-linux-gnu');
 
 export interface RedisBinary {
   readonly binary: string;
+  /** redis-tools' redis-cli. */
+  readonly cli: string;
   readonly libraryPath: string;
   /** What `redis-server --version` prints. */
   readonly version: string;
@@ -32,7 +33,7 @@ export function redisBinary(): RedisBinary {
   const binary = join(tools, 'usr', 'bin', readlinkSync(join(server, 'usr', 'bin', 'redis-server')));
   const run = spawnSync(binary, ['--version'], { argv0: 'redis-server', env: { ...process.env, LD_LIBRARY_PATH: libraryPath }, encoding: 'utf8' });
   if (run.status !== 0 || !/^Redis server v=/.test(run.stdout)) throw new Error(`${binary} --version failed: ${run.stdout}${run.stderr}`);
-  return { binary, libraryPath, version: run.stdout.trim() };
+  return { binary, cli: join(tools, 'usr', 'bin', 'redis-cli'), libraryPath, version: run.stdout.trim() };
 }
 
 /**
@@ -72,23 +73,9 @@ export function startRedis(redis: RedisBinary, confFile: string, cwd: string, lo
   }
 }
 
-/** Sends one inline command (e.g. `PING`, `INFO server`) and resolves with the raw reply. */
-export function redisCommand(port: number, host: string, command: string, timeoutMs = 2_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host });
-    let reply = '';
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`redis ${host}:${port}: timeout`)));
-    socket.on('connect', () => socket.write(`${command}\r\n`));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('utf8');
-      // A simple string, an error, an integer, or a complete bulk string.
-      const bulk = /^\$(\d+)\r\n/.exec(reply);
-      if (/^[+\-:].*\r\n/.test(reply) || (bulk && reply.length >= bulk[0].length + Number(bulk[1]) + 2)) {
-        socket.end();
-        resolve(reply);
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(reply));
-  });
+/** Runs Debian's redis-cli against host:port; its output (a reply per line, errors as text). */
+export function redisCli(redis: RedisBinary, host: string, port: number, ...command: string[]): string {
+  const run = spawnSync(redis.cli, ['-h', host, '-p', String(port), ...command], { env: { ...process.env, LD_LIBRARY_PATH: redis.libraryPath }, encoding: 'utf8', timeout: 10_000 });
+  if (run.status !== 0) throw new Error(`redis-cli ${command.join(' ')} failed (${run.status ?? run.error?.message}): ${run.stdout}${run.stderr}`);
+  return run.stdout;
 }

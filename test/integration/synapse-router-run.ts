@@ -15,7 +15,7 @@
  * instead of the ACME resolver (certificates are test/integration/ingress.test.ts's subject).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { ANNOTATION, ingressToDynamicConfig, type IngressJson } from './ingress-routers';
@@ -49,11 +49,13 @@ export function startNginx(dir: string, conf: string): { child: ChildProcess; lo
   mkdirSync(dir, { recursive: true });
   const confFile = join(dir, 'nginx.conf');
   writeFileSync(confFile, conf);
-  const check = spawnSync('nginx', ['-t', '-c', confFile, '-p', dir, '-g', 'daemon off;'], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`nginx -t refused the rendered router configuration:\n${check.stderr}`);
   const logFile = join(dir, 'nginx.log');
   const out = openSync(logFile, 'a');
   try {
+    // Output to a file, not a pipe: the configuration opens /dev/stderr and /dev/stdout, which a
+    // socket (node's pipes) cannot be reopened as.
+    const check = spawnSync('nginx', ['-t', '-c', confFile, '-p', dir, '-g', 'daemon off;'], { stdio: ['ignore', out, out] });
+    if (check.status !== 0) throw new Error(`nginx -t refused the rendered router configuration:\n${readFileSync(logFile, 'utf8')}`);
     const child = spawn('nginx', ['-c', confFile, '-p', dir, '-g', 'daemon off;'], { detached: true, stdio: ['ignore', out, out] });
     return { child, logFile };
   } finally {

@@ -41,7 +41,7 @@ import type { IngressJson } from './ingress-routers';
 import type { ServiceHere } from './overlay';
 import { freePort, startPostgres, tail, type Postgres } from './postgres';
 import { stopProcessGroup } from './process-group';
-import { overlayRedisConf, redisBinary, redisCommand, startRedis } from './redis-run';
+import { overlayRedisConf, redisBinary, redisCli, startRedis, type RedisBinary } from './redis-run';
 import { httpsTo, overlayRouterConf, startNginx, startTraefik, type HttpAnswer } from './synapse-router-run';
 import { installSynapse } from './synapse-run';
 import { prepareWorkersRun, startSynapseProcess, waitForServer, waitHealthy, type WorkersRun } from './synapse-workers-run';
@@ -63,7 +63,9 @@ let traefikPort = 0;
 let routerPort = 0;
 let redisPort = 0;
 let redisAddress: string | undefined;
+let redisTools: RedisBinary | undefined;
 let matrixHost = '';
+let ingress: IngressJson | undefined;
 
 /** The synthesized apps stack's Ingress (what Traefik's kubernetesingress provider would read). */
 function synthesizedIngress(deploymentSpec: DeploymentSpec, out: string): IngressJson {
@@ -103,6 +105,7 @@ beforeAll(async () => {
   // Tools (cached outside the repository).
   const python = installSynapse();
   const redis = redisBinary();
+  redisTools = redis;
   const traefikBin = join(ensureTools('traefik'), 'traefik');
   timings.push(`tools ready (Synapse venv, ${redis.version.split(' ').slice(0, 3).join(' ')}, Traefik): ${seconds(started)}`);
 
@@ -126,7 +129,7 @@ beforeAll(async () => {
 
   // Synapse: main first (it creates the schema; workers refuse an uninitialised database), then every worker at once.
   run = await prepareWorkersRun(python, spec, pg, join(root, 'synapse'), { port: redisPort });
-  for (let i = 0; !(await redisCommand(redisPort, '127.0.0.1', 'PING').catch(() => '')).startsWith('+PONG'); i++) {
+  for (let i = 0; !/^PONG/.test(ping(redis, '127.0.0.1')); i++) {
     if (i > 100) throw new Error(`Redis did not answer PING:\n${tail(join(redisDir, 'redis.log'))}`);
     await sleep(100);
   }
@@ -156,7 +159,8 @@ beforeAll(async () => {
   // Traefik with the Ingress; Services other than Synapse's (MAS, Element Web, ...) lead nowhere here.
   const routerUrl = `http://127.0.0.1:${routerPort}`;
   const urls: Record<string, string> = { [SYNAPSE_PROCESS_HOSTS.router]: routerUrl, [SYNAPSE_PROCESS_HOSTS.main]: `http://127.0.0.1:${run.main.ports[PORTS.synapseHttp]}` };
-  const traefik = await startTraefik(traefikBin, join(root, 'traefik'), synthesizedIngress(spec, join(root, 'synth')), (service) => urls[service] ?? 'http://127.0.0.1:1');
+  ingress = synthesizedIngress(spec, join(root, 'synth'));
+  const traefik = await startTraefik(traefikBin, join(root, 'traefik'), ingress, (service) => urls[service] ?? 'http://127.0.0.1:1');
   children.push(traefik.child);
   traefikPort = traefik.entryPoints.websecure;
   if (!traefikPort) throw new Error('the Ingress names no websecure entry point');
@@ -176,6 +180,20 @@ afterAll(async () => {
   else if (root) timings.push(`kept ${root}`);
   console.log(`Synapse workers integration timings:\n  ${timings.join('\n  ')}`);
 }, 120_000);
+
+function requireRedis(): RedisBinary {
+  if (!redisTools) throw new Error('Redis was not set up (see beforeAll)');
+  return redisTools;
+}
+
+/** redis-cli PING from `host` (the address the client connects to is also the one it comes from). */
+function ping(redis: RedisBinary, host: string): string {
+  try {
+    return redisCli(redis, host, redisPort, 'PING');
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 function requireRun(): WorkersRun {
   if (!run) throw new Error('the deployment did not boot (see beforeAll)');
@@ -261,9 +279,20 @@ test('every process of the large preset is up: main and each worker of the plan,
   expect(planned).toHaveLength(18);
   expect(w.processes.map((p) => p.name).sort()).toEqual(['main', ...planned].sort());
   for (const p of w.processes) expect((await fetch(p.healthUrl)).status).toBe(200);
-  // Every process holds connections to Redis (Synapse's replication bus).
-  const clients = Number(/connected_clients:(\d+)/.exec(await redisCommand(redisPort, '127.0.0.1', 'INFO clients'))?.[1]);
-  expect(clients).toBeGreaterThanOrEqual(w.processes.length);
+  // Every process subscribes to the replication channel, which Synapse names after the server.
+  const numsub = redisCli(requireRedis(), '127.0.0.1', redisPort, 'PUBSUB', 'NUMSUB', spec.serverName).trim().split('\n');
+  expect(numsub).toEqual([spec.serverName, String(w.processes.length)]);
+});
+
+test('the Ingress sends the client and federation APIs to the router, and nothing to a Synapse process directly', () => {
+  if (!ingress) throw new Error('no Ingress synthesized (see beforeAll)');
+  const paths = ingress.spec.rules.filter((r) => r.host === matrixHost).flatMap((r) => r.http.paths);
+  for (const prefix of ['/_matrix', '/_synapse/client']) {
+    expect({ prefix, backend: paths.find((p) => p.path === prefix)?.backend.service }).toEqual({ prefix, backend: { name: SYNAPSE_PROCESS_HOSTS.router, port: { number: PORTS.synapseRouter } } });
+  }
+  const processServices = new Set(requireRun().processes.map((p) => serviceOf(p.name)));
+  const direct = ingress.spec.rules.flatMap((r) => r.http.paths).filter((p) => processServices.has(p.backend.service.name));
+  expect(direct).toEqual([]);
 });
 
 test('Redis refuses no pod: protected mode is off, so a client from another address than loopback is served', async () => {
@@ -271,7 +300,7 @@ test('Redis refuses no pod: protected mode is off, so a client from another addr
     console.warn('no non-loopback IPv4 address on this machine; the protected-mode check is skipped');
     return;
   }
-  expect(await redisCommand(redisPort, redisAddress, 'PING')).toBe('+PONG\r\n');
+  expect(ping(requireRedis(), redisAddress)).toBe('PONG\n');
 });
 
 test('/sync lands on a synchrotron, the same one for a token every time (initial and incremental), and tokens spread over the synchrotrons', async () => {

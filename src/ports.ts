@@ -19,6 +19,18 @@ export const PORTS = {
   synapseHttp: 8008,
   /** Synapse metrics; cluster-internal only. */
   synapseMetrics: 9000,
+  /**
+   * Synapse's HTTP replication listener on the main process and every stream writer (Synapse's
+   * documented example port, as ESS); only other Synapse processes reach it, never the ingress.
+   */
+  synapseReplication: 9093,
+  /**
+   * The nginx router between the ingress and Synapse's processes when there are workers (the
+   * unprivileged nginx image's default port); cluster-internal.
+   */
+  synapseRouter: 8080,
+  /** Redis, Synapse's replication bus and shared cache between its processes; cluster-internal. */
+  redis: 6379,
   postgres: 5432,
   /** postgres_exporter (Prometheus metrics of PostgreSQL; its upstream default); cluster-internal only. */
   postgresExporter: 9187,

@@ -97,6 +97,11 @@ function upstreamImages(versions: ComponentVersions) {
     livekit: `docker.io/livekit/livekit-server:v${CALL_VERSIONS.livekit}`,
     /** The MatrixRTC authorisation service (Element's image on GitHub's registry). */
     lkJwtService: `ghcr.io/element-hq/lk-jwt-service:${CALL_VERSIONS.lkJwtService}`,
+    /**
+     * Redis, the replication bus of Synapse's workers; not overridable per deployment. ESS pins the
+     * 7.4 line (redis:7.4-alpine); an exact patch tag keeps every deployment on the same build.
+     */
+    redis: 'docker.io/library/redis:7.4.7-alpine',
     /** Serves the .well-known delegation files; not overridable per deployment. */
     wellKnown: 'docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine',
   } as const;

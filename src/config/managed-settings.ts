@@ -18,6 +18,16 @@ export const MANAGED_SETTINGS = {
     federation_domain_whitelist: 'set federation.mode and federation.allow instead',
     matrix_authentication_service: 'set identity instead',
     enable_registration: 'accounts are managed by Matrix Authentication Service; set identity instead',
+    // Workers: the router's path table, the pods and these settings must agree.
+    instance_map: 'the worker processes are wired by the kit from scale.synapse_workers',
+    stream_writers: 'the worker processes are wired by the kit from scale.synapse_workers',
+    federation_sender_instances: 'the worker processes are wired by the kit from scale.synapse_workers',
+    pusher_instances: 'the worker processes are wired by the kit from scale.synapse_workers',
+    run_background_tasks_on: 'the worker processes are wired by the kit from scale.synapse_workers',
+    enable_media_repo: 'the media repository runs where scale.synapse_workers puts it',
+    media_instance_running_background_jobs: 'the media repository runs where scale.synapse_workers puts it',
+    redis: 'Redis is wired to the workers by the kit',
+    worker_replication_secret: 'secrets are generated at deploy time',
   },
   mas: {
     secrets: 'secrets are generated at deploy time',

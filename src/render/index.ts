@@ -10,7 +10,10 @@ import { renderMas } from './mas';
 import { renderBundledMonitoring } from './monitoring/bundled';
 import { renderKeycloakPostgresInit, renderMasPostgresInit, renderPostgresInit } from './postgres';
 import { renderPostgresExporterQueries, renderPostgresMetricsInit } from './postgres-exporter';
+import { renderRedis } from './redis';
 import { renderSynapse } from './synapse';
+import { renderSynapseRouter } from './synapse-router';
+import { renderSynapseWorkers } from './synapse-worker-files';
 import { renderTraefik } from './traefik';
 import { renderWebServer } from './web-server';
 import { renderWellKnown } from './well-known';
@@ -25,6 +28,9 @@ export type Renderer = (spec: DeploymentSpec) => RenderedFile[];
 const RENDERERS: readonly Renderer[] = [
   renderPostgresInit,
   renderSynapse,
+  renderSynapseWorkers,
+  renderSynapseRouter,
+  renderRedis,
   renderWellKnown,
   renderWebServer,
   renderElementWeb,

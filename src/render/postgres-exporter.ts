@@ -68,6 +68,9 @@ export function exporterDataSource(socketDir: string = BACKUP_PATHS.postgresSock
   return [`host=${socketDir}`, ...(port === undefined ? [] : [`port=${port}`]), `user=${METRICS_ROLE}`, `dbname=${METRICS_DATABASE}`, 'sslmode=disable'].join(' ');
 }
 
+/** The metrics role's CONNECTION LIMIT (postgres/init-metrics.sql); PostgreSQL's max_connections counts it. */
+export const METRICS_CONNECTION_LIMIT = 10;
+
 /** `postgres/init-metrics.sql`: the role, its rights, and the backup functions. Idempotent. */
 export function renderPostgresMetricsInit(_spec: DeploymentSpec): RenderedFile[] {
   const files = backupFilesFromPgdata();
@@ -81,7 +84,7 @@ export function renderPostgresMetricsInit(_spec: DeploymentSpec): RenderedFile[]
     '-- scram over the network needs a password, so it cannot log in from elsewhere. 0.18 holds up to',
     '-- two connections per scrape; the limit leaves room for two scrapers and keeps a runaway small.',
     `SELECT 'CREATE ROLE ${METRICS_ROLE}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${METRICS_ROLE}') \\gexec`,
-    `ALTER ROLE ${METRICS_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD NULL CONNECTION LIMIT 10;`,
+    `ALTER ROLE ${METRICS_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD NULL CONNECTION LIMIT ${METRICS_CONNECTION_LIMIT};`,
     '-- Statistics, settings and sizes of every database, and nothing else (no table of any service:',
     '-- the services\' databases refuse CONNECT to everyone but their owner).',
     `GRANT pg_monitor TO ${METRICS_ROLE};`,

@@ -1,8 +1,11 @@
 import type { DeploymentSpec } from '../config/spec';
+import { workerInstances } from '../config/synapse-workers';
 import type { RenderedFile } from './files';
-import { KEYCLOAK_DATABASE } from './keycloak';
-import { MAS_DATABASE } from './mas';
-import { SYNAPSE_DATABASE } from './synapse';
+import { KEYCLOAK_DATABASE, keycloakSettings } from './keycloak';
+import { MAS_DATABASE, masConfig } from './mas';
+import { METRICS_CONNECTION_LIMIT } from './postgres-exporter';
+import { SYNAPSE_DATABASE, synapseConfig } from './synapse';
+import { synapseWorkerConfig } from './synapse-worker-files';
 
 /** The psql variable that carries the Synapse database password into the init script. */
 export const SYNAPSE_PASSWORD_VARIABLE = 'synapse_password';
@@ -95,4 +98,64 @@ function initScript(
     `GRANT ALL ON DATABASE ${database} TO ${user};`,
     '',
   ].join('\n');
+}
+
+/** PostgreSQL's own default max_connections; the kit never sets less. */
+export const POSTGRES_DEFAULT_MAX_CONNECTIONS = 100;
+/** PostgreSQL's superuser_reserved_connections default: slots only the superuser may take. */
+export const POSTGRES_SUPERUSER_RESERVED = 3;
+/** MAS's database.max_connections default (its configuration reference). */
+export const MAS_DEFAULT_POOL = 10;
+/** Keycloak's db-pool-max-size default (KC_DB_POOL_MAX_SIZE); keycloak.ts leaves it unset. */
+export const KEYCLOAK_DEFAULT_POOL = 100;
+/** The backup agent: pgBackRest with process-max=1 holds one connection, two while starting a backup. */
+export const BACKUP_CONNECTIONS = 2;
+
+/** One client of PostgreSQL and the most connections it may hold. */
+export interface ConnectionUse {
+  readonly client: string;
+  readonly connections: number;
+}
+
+/** The cp_max of a Synapse `database` block. */
+function poolOf(database: unknown): number {
+  const args = (database as { args?: { cp_max?: unknown } } | undefined)?.args;
+  return typeof args?.cp_max === 'number' ? args.cp_max : 10;
+}
+
+/**
+ * Every client's worst case, read from the rendered configurations (so extra.* overrides count):
+ * each Synapse process's pool (main and every worker), MAS's and Keycloak's pools, the metrics
+ * role's limit, the backup agent, one Synapse pool of headroom for a restarting process whose
+ * successor connects before it has let go, and PostgreSQL's superuser-only slots.
+ */
+export function postgresConnectionBudget(spec: DeploymentSpec): ConnectionUse[] {
+  const main = poolOf(synapseConfig(spec).database);
+  const workers = workerInstances(spec.scale.workers).map(({ name, group }) => ({
+    client: `synapse ${name}`,
+    connections: poolOf(synapseWorkerConfig(spec, name, group.role).database),
+  }));
+  const mas = (masConfig(spec).database as { max_connections?: unknown } | undefined)?.max_connections;
+  const keycloak = Number(keycloakSettings(spec).KC_DB_POOL_MAX_SIZE ?? KEYCLOAK_DEFAULT_POOL);
+  const synapsePools = [main, ...workers.map((w) => w.connections)];
+  return [
+    { client: 'synapse main', connections: main },
+    ...workers,
+    { client: 'mas', connections: typeof mas === 'number' ? mas : MAS_DEFAULT_POOL },
+    ...(spec.identity.mode === 'keycloak' ? [{ client: 'keycloak', connections: keycloak }] : []),
+    { client: 'postgres_exporter', connections: METRICS_CONNECTION_LIMIT },
+    ...(spec.backup.enabled ? [{ client: 'backup agent', connections: BACKUP_CONNECTIONS }] : []),
+    { client: 'synapse restart overlap', connections: Math.max(...synapsePools) },
+    { client: 'superuser reserved', connections: POSTGRES_SUPERUSER_RESERVED },
+  ];
+}
+
+/**
+ * PostgreSQL's max_connections: the budget's sum, never below PostgreSQL's default (a small
+ * deployment keeps today's limit, and an operator's psql always finds a slot). The one place the
+ * bundled PostgreSQL (`-c max_connections=`) and a CloudNativePG Cluster's parameters read it.
+ */
+export function postgresMaxConnections(spec: DeploymentSpec): number {
+  const sum = postgresConnectionBudget(spec).reduce((total, use) => total + use.connections, 0);
+  return Math.max(POSTGRES_DEFAULT_MAX_CONNECTIONS, sum);
 }

@@ -5,6 +5,7 @@ import { PORTS } from '../ports';
 import type { RenderedFile } from './files';
 import { deepMerge } from './merge';
 import { synapseMatrixRtcSettings } from './matrix-rtc';
+import { mainReplicationListeners, synapseWorkerSettings, WORKER_SETTINGS_COMMENTS } from './synapse-workers';
 import { synapseTurnSettings } from './turn';
 
 /**
@@ -112,6 +113,7 @@ export function synapseConfig(spec: DeploymentSpec): Record<string, unknown> {
         tls: false,
         bind_addresses: ['0.0.0.0'],
       },
+      ...mainReplicationListeners(spec),
     ],
     enable_metrics: true,
     database: {
@@ -150,6 +152,7 @@ export function synapseConfig(spec: DeploymentSpec): Record<string, unknown> {
     caches: { global_factor: sizing.cacheFactor },
     ...synapseTurnSettings(spec),
     ...synapseMatrixRtcSettings(spec),
+    ...synapseWorkerSettings(spec),
   };
   return deepMerge(base, spec.extra.synapse);
 }
@@ -174,6 +177,7 @@ const COMMENTS: Readonly<Record<string, string>> = {
   federation_domain_whitelist: ' Federation: an empty list blocks every remote server; absent means open.',
   trusted_key_servers: ' No notary (the default would be matrix.org): keys are fetched from each server itself.',
   matrix_rtc: ' Group calls (calls.group): clients discover the MatrixRTC authorisation service here and in .well-known.',
+  ...WORKER_SETTINGS_COMMENTS,
 };
 
 /** homeserver.yaml and log.config. */

@@ -11,3 +11,11 @@ export const SIZES = ['small', 'medium', 'large'] as const;
 
 /** Hosts a sovereign deployment's rendered files must not contact or link unless `extra` adds them. */
 export const FOREIGN_HOSTS = ['matrix.org', 'vector.im', 'element.io', 'posthog', 'maptiler'] as const;
+
+/** Every size with open and closed federation: the worker presets as they resolve (none, medium, large; with and without federation roles). */
+export const SCALE_CASES = SIZES.flatMap((size) =>
+  (['open', 'closed'] as const).map((federation) => ({
+    name: `${size}, federation ${federation}`,
+    spec: specWith(`size: ${size}\nfederation:\n  mode: ${federation}\n`),
+  })),
+);

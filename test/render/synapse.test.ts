@@ -280,3 +280,43 @@ describe('synapse/log.config', () => {
     expect(log.loggers['synapse.storage.SQL'].level).toBe('INFO');
   });
 });
+
+describe('homeserver.yaml and workers', () => {
+  const WORKER_KEYS = [
+    'worker_replication_secret_path',
+    'instance_map',
+    'stream_writers',
+    'federation_sender_instances',
+    'pusher_instances',
+    'run_background_tasks_on',
+    'update_user_directory_from_worker',
+    'notify_appservices_from_worker',
+    'enable_media_repo',
+    'media_instance_running_background_jobs',
+    'redis',
+  ];
+
+  test.each(['', 'size: medium\nscale:\n  synapse_workers: none\n', 'size: large\nscale:\n  synapse_workers: none\n'])(
+    'one process: no worker setting, no replication listener (%j)',
+    (yaml) => {
+      const config = synapseConfig(specWith(yaml));
+      for (const key of WORKER_KEYS) expect(config).not.toHaveProperty(key);
+      expect((config.listeners as Obj[]).map((l) => l.port)).toEqual([PORTS.synapseHttp, PORTS.synapseMetrics]);
+    },
+  );
+
+  test('with workers: the shared settings, main\'s replication listener, and main keeps its own pool', () => {
+    const large = specWith('size: large\nfederation:\n  mode: open\n');
+    const config = synapseConfig(large);
+    for (const key of WORKER_KEYS) expect(config).toHaveProperty(key);
+    expect((config.listeners as Obj[]).map((l) => l.port)).toEqual([PORTS.synapseHttp, PORTS.synapseMetrics, PORTS.synapseReplication]);
+    expect((config.database as Obj).args.cp_max).toBe((synapseConfig(specWith('size: large\nscale:\n  synapse_workers: none\n')).database as Obj).args.cp_max);
+  });
+
+  test('the replication secret is a path, never a value, and extra.synapse may not override the wiring', () => {
+    const text = renderSynapse(specWith('size: large\n')).find((f) => f.path === 'synapse/homeserver.yaml')!.content;
+    expect(text).toMatch(/^worker_replication_secret_path: \/secrets\/synapse\/worker-replication-secret$/m);
+    expect(text).not.toMatch(/^worker_replication_secret:/m);
+    expect(() => specWith('size: large\nextra:\n  synapse:\n    stream_writers:\n      typing: [main]\n')).toThrow(/managed by the kit/);
+  });
+});

@@ -1,0 +1,118 @@
+import type { RouteTarget } from '../../src/render/synapse-routes';
+
+/** A room ID of another server, as clients send it in paths. */
+export const ROOM = '!abc:remote.example';
+
+/**
+ * One example request per documented endpoint group (Synapse 1.163.2 docs/workers.md), with the
+ * process docs/workers.md names for it in the large preset and in the medium preset.
+ */
+export const EXAMPLES: readonly (readonly [method: string, path: string, large: RouteTarget, medium: RouteTarget])[] = [
+  // Sync requests.
+  ['GET', '/_matrix/client/v3/sync', 'synchrotron', 'synchrotron'],
+  ['GET', '/_matrix/client/r0/sync', 'synchrotron', 'synchrotron'],
+  ['GET', '/_matrix/client/v3/events', 'synchrotron', 'synchrotron'],
+  ['GET', '/_matrix/client/v3/initialSync', 'synchrotron', 'synchrotron'],
+  ['GET', `/_matrix/client/v3/rooms/${ROOM}/initialSync`, 'synchrotron', 'synchrotron'],
+  ['POST', '/_matrix/client/unstable/org.matrix.simplified_msc3575/sync', 'synchrotron', 'synchrotron'],
+  // Federation.
+  ['PUT', '/_matrix/federation/v1/send/1700000000000', 'federation-inbound', 'federation-reader'],
+  ['GET', '/_matrix/federation/v1/version', 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/event/$event`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/state_ids/${ROOM}`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/make_join/${ROOM}/@u:remote.example`, 'federation-reader', 'federation-reader'],
+  ['PUT', `/_matrix/federation/v2/send_join/${ROOM}/$event`, 'federation-reader', 'federation-reader'],
+  ['PUT', `/_matrix/federation/v2/invite/${ROOM}/$event`, 'federation-reader', 'federation-reader'],
+  ['POST', '/_matrix/key/v2/query', 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/hierarchy/${ROOM}`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/state/${ROOM}`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/backfill/${ROOM}`, 'federation-reader', 'federation-reader'],
+  ['POST', `/_matrix/federation/v1/get_missing_events/${ROOM}`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/publicRooms`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/query/profile`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/make_leave/${ROOM}/@u:remote.example`, 'federation-reader', 'federation-reader'],
+  ['PUT', `/_matrix/federation/v2/send_leave/${ROOM}/$event`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/make_knock/${ROOM}/@u:remote.example`, 'federation-reader', 'federation-reader'],
+  ['PUT', `/_matrix/federation/v1/send_knock/${ROOM}/$event`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/event_auth/${ROOM}/$event`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/timestamp_to_event/${ROOM}`, 'federation-reader', 'federation-reader'],
+  ['PUT', `/_matrix/federation/v1/exchange_third_party_invite/${ROOM}`, 'federation-reader', 'federation-reader'],
+  ['GET', `/_matrix/federation/v1/user/devices/@u:ministry.example.eu`, 'federation-reader', 'federation-reader'],
+  // Not in the documented lists: main.
+  ['GET', '/_matrix/key/v2/server', 'main', 'main'],
+  ['GET', '/_matrix/federation/v1/openid/userinfo', 'main', 'main'],
+  // Client reads.
+  ['GET', `/_matrix/client/v3/rooms/${ROOM}/messages`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/rooms/${ROOM}/members`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/rooms/${ROOM}/state`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/rooms/${ROOM}/context/$event`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v1/rooms/${ROOM}/relations/$event`, 'client-reader', 'client-reader'],
+  ['GET', '/_matrix/client/versions', 'client-reader', 'client-reader'],
+  ['GET', '/_matrix/client/v3/account/whoami', 'client-reader', 'client-reader'],
+  ['GET', '/_matrix/client/v3/capabilities', 'client-reader', 'client-reader'],
+  ['POST', '/_matrix/client/v3/search', 'client-reader', 'client-reader'],
+  ['POST', '/_matrix/client/v3/keys/query', 'client-reader', 'client-reader'],
+  ['POST', '/_matrix/client/v3/keys/upload', 'client-reader', 'client-reader'],
+  ['POST', '/_matrix/client/v3/keys/claim', 'client-reader', 'client-reader'],
+  ['GET', '/_matrix/client/v3/devices', 'client-reader', 'client-reader'],
+  ['POST', '/_matrix/client/v3/user_directory/search', 'client-reader', 'client-reader'],
+  ['GET', '/_matrix/client/v3/voip/turnServer', 'client-reader', 'client-reader'],
+  ['POST', '/_matrix/client/unstable/org.matrix.msc4140/delayed_events/abc/restart', 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/publicRooms`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/rooms/${ROOM}/joined_members`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v1/rooms/${ROOM}/hierarchy`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v1/rooms/${ROOM}/threads`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/unstable/im.nheko.summary/summary/${ROOM}`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v1/room_summary/${ROOM}`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/account/3pid`, 'client-reader', 'client-reader'],
+  ['POST', `/_matrix/client/v3/account/deactivate`, 'client-reader', 'client-reader'],
+  ['POST', `/_matrix/client/v3/delete_devices`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/rooms/${ROOM}/event/$event`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/joined_rooms`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v1/rooms/${ROOM}/timestamp_to_event`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/rooms/${ROOM}/aliases`, 'client-reader', 'client-reader'],
+  ['POST', `/_matrix/client/v3/user/@u:ministry.example.eu/filter`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/directory/room/#a:ministry.example.eu`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/notifications`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/keys/changes`, 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/room_keys/version`, 'client-reader', 'client-reader'],
+  ['POST', `/_matrix/client/v3/keys/device_signing/upload`, 'client-reader', 'client-reader'],
+  ['POST', `/_matrix/client/v3/keys/signatures/upload`, 'client-reader', 'client-reader'],
+  // MAS's calls into Synapse.
+  ['POST', '/_synapse/mas/provision_user', 'client-reader', 'client-reader'],
+  // Event sending: the event creator when there is one.
+  ['PUT', `/_matrix/client/v3/rooms/${ROOM}/send/m.room.message/txn1`, 'event-creator', 'main'],
+  ['PUT', `/_matrix/client/v3/rooms/${ROOM}/state/m.room.name/`, 'event-creator', 'main'],
+  ['POST', `/_matrix/client/v3/rooms/${ROOM}/redact/$event/txn2`, 'event-creator', 'main'],
+  ['POST', `/_matrix/client/v3/rooms/${ROOM}/invite`, 'event-creator', 'main'],
+  ['POST', `/_matrix/client/v3/join/${ROOM}`, 'event-creator', 'main'],
+  ['POST', '/_matrix/client/v3/createRoom', 'event-creator', 'main'],
+  ['POST', `/_matrix/client/v3/knock/${ROOM}`, 'event-creator', 'main'],
+  ['PUT', '/_matrix/client/v3/profile/@u:ministry.example.eu/displayname', 'event-creator', 'main'],
+  // Stream writers: the stream-writer, else main (their writer) — never a reader.
+  ['PUT', `/_matrix/client/v3/rooms/${ROOM}/typing/@u:ministry.example.eu`, 'stream-writer', 'main'],
+  ['PUT', '/_matrix/client/v3/sendToDevice/m.room.encrypted/txn3', 'stream-writer', 'main'],
+  ['PUT', '/_matrix/client/v3/user/@u:ministry.example.eu/account_data/m.direct', 'stream-writer', 'main'],
+  ['PUT', `/_matrix/client/v3/user/@u:ministry.example.eu/rooms/${ROOM}/tags/u.work`, 'stream-writer', 'main'],
+  ['PUT', `/_matrix/client/v3/user/@u:ministry.example.eu/rooms/${ROOM}/account_data/m.x`, 'stream-writer', 'main'],
+  ['POST', `/_matrix/client/v3/rooms/${ROOM}/receipt/m.read/$event`, 'stream-writer', 'main'],
+  ['POST', `/_matrix/client/v3/rooms/${ROOM}/read_markers`, 'stream-writer', 'main'],
+  ['PUT', '/_matrix/client/v3/presence/@u:ministry.example.eu/status', 'stream-writer', 'main'],
+  ['PUT', '/_matrix/client/v3/pushrules/global/override/rule', 'stream-writer', 'main'],
+  // Their GET-only reads: any generic worker.
+  ['GET', '/_matrix/client/v3/pushrules/', 'client-reader', 'client-reader'],
+  ['GET', '/_matrix/client/v3/user/@u:ministry.example.eu/account_data/m.direct', 'client-reader', 'client-reader'],
+  ['GET', `/_matrix/client/v3/user/@u:ministry.example.eu/rooms/${ROOM}/tags`, 'client-reader', 'client-reader'],
+  ['GET', '/_matrix/client/v3/presence/@u:ministry.example.eu/status', 'client-reader', 'client-reader'],
+  // Media: the media worker, in every method.
+  ['GET', '/_matrix/media/v3/download/ministry.example.eu/abc', 'media-repository', 'media-repository'],
+  ['POST', '/_matrix/media/v3/upload', 'media-repository', 'media-repository'],
+  ['GET', '/_matrix/client/v1/media/thumbnail/ministry.example.eu/abc', 'media-repository', 'media-repository'],
+  ['GET', '/_matrix/client/v1/media/config', 'media-repository', 'media-repository'],
+  ['GET', '/_matrix/federation/v1/media/download/abc', 'media-repository', 'media-repository'],
+  // With MAS Synapse serves no login; what is left of /register (appservices) and the rest: main.
+  ['POST', '/_matrix/client/v3/register', 'main', 'main'],
+  ['GET', '/_synapse/client/rendezvous', 'main', 'main'],
+  ['GET', '/_matrix/client/v3/rooms/!r:x/unknown_endpoint', 'main', 'main'],
+];
+

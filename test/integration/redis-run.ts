@@ -57,13 +57,19 @@ export function overlayRedisConf(rendered: string, values: Readonly<Record<strin
   return result;
 }
 
-/** Starts redis-server with `confFile` (detached, its own process group); output to `logFile`. */
-export function startRedis(redis: RedisBinary, confFile: string, cwd: string, logFile: string): ChildProcess {
+/**
+ * Starts redis-server as its pod does: the pod's command (`podCommand`, synthesized, e.g.
+ * `redis-server /config/redis.conf`) with paths under /config moved to `configDir`. Detached, its
+ * own process group; output to `logFile`.
+ */
+export function startRedis(redis: RedisBinary, podCommand: readonly string[], configDir: string, logFile: string): ChildProcess {
+  if (podCommand[0] !== 'redis-server') throw new Error(`the Redis pod runs ${podCommand[0]}, not redis-server`);
+  const args = podCommand.slice(1).map((a) => (a.startsWith('/config/') ? join(configDir, a.slice('/config/'.length)) : a));
   const out = openSync(logFile, 'a');
   try {
-    return spawn(redis.binary, [confFile], {
+    return spawn(redis.binary, args, {
       argv0: 'redis-server',
-      cwd,
+      cwd: configDir,
       env: { ...process.env, LD_LIBRARY_PATH: redis.libraryPath },
       detached: true,
       stdio: ['ignore', out, out],

@@ -7,7 +7,7 @@
  * Router overlay (overlayRouterConf checks that nothing else changed): its listening port becomes a
  * free loopback port, every `<service>:<port>` of a Synapse process becomes 127.0.0.1 and that
  * process's port here, and its files under /tmp (pid, temporary files) go to the test's directory.
- * nginx runs it with `-g 'daemon off;'`, in the foreground as in its container.
+ * nginx runs with its pod's command (from the synthesized Deployment).
  *
  * Traefik overlay: only the entry points the Ingress names, on free loopback ports (websecure with
  * TLS, as the chart sets it), and the file provider instead of the Kubernetes one. The routers keep
@@ -44,19 +44,28 @@ export function overlayRouterConf(rendered: string, listen: { rendered: number; 
   return result;
 }
 
-/** Runs Debian's nginx on the (overlaid) router nginx.conf in the foreground, as the container does. */
-export function startNginx(dir: string, conf: string): { child: ChildProcess; logFile: string } {
-  mkdirSync(dir, { recursive: true });
-  const confFile = join(dir, 'nginx.conf');
-  writeFileSync(confFile, conf);
+/**
+ * Runs Debian's nginx as the router's pod does: its command (`podCommand`, synthesized) with the
+ * configuration it names under /config written here, overlaid.
+ */
+export function startNginx(dir: string, podCommand: readonly string[], conf: string): { child: ChildProcess; logFile: string } {
+  const configDir = join(dir, 'config');
+  mkdirSync(configDir, { recursive: true });
+  if (podCommand[0] !== 'nginx') throw new Error(`the router's pod runs ${podCommand[0]}, not nginx`);
+  const confPath = podCommand[podCommand.indexOf('-c') + 1];
+  if (!confPath?.startsWith('/config/')) throw new Error(`the router's pod names no configuration under /config: ${podCommand.join(' ')}`);
+  writeFileSync(join(configDir, confPath.slice('/config/'.length)), conf);
+  // -p: nginx's prefix for relative paths; the configuration has none, but nginx opens its
+  // compiled-in default error log under it before reading the configuration.
+  const args = [...podCommand.slice(1).map((a) => (a.startsWith('/config/') ? join(configDir, a.slice('/config/'.length)) : a)), '-p', dir];
   const logFile = join(dir, 'nginx.log');
   const out = openSync(logFile, 'a');
   try {
     // Output to a file, not a pipe: the configuration opens /dev/stderr and /dev/stdout, which a
     // socket (node's pipes) cannot be reopened as.
-    const check = spawnSync('nginx', ['-t', '-c', confFile, '-p', dir, '-g', 'daemon off;'], { stdio: ['ignore', out, out] });
+    const check = spawnSync('nginx', ['-t', ...args], { stdio: ['ignore', out, out] });
     if (check.status !== 0) throw new Error(`nginx -t refused the rendered router configuration:\n${readFileSync(logFile, 'utf8')}`);
-    const child = spawn('nginx', ['-c', confFile, '-p', dir, '-g', 'daemon off;'], { detached: true, stdio: ['ignore', out, out] });
+    const child = spawn('nginx', args, { detached: true, stdio: ['ignore', out, out] });
     return { child, logFile };
   } finally {
     closeSync(out);

@@ -15,12 +15,14 @@
  * backup-drill-matrix.ts, which checks the keys it changes): MAS, which no registry here serves,
  * is off and users are registered through the admin API with a shared secret.
  *
- * Each process logs to the console as the rendered log.config says; its output goes to a log file
- * of its own, which is how the tests tell which process served a request.
+ * Each process runs its pod's command (from the synthesized Deployment, `commandOf`) with the
+ * image's `python` as the venv's and the paths under the mount points moved like the files.
+ * It logs to the console as the rendered log.config says; its output goes to a log file of its
+ * own, which is how the tests tell which process served a request.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
 import type { DeploymentSpec } from '../../src/config/spec';
@@ -37,9 +39,10 @@ const SHARED_FILE = 'synapse/homeserver.yaml';
 export interface SynapseProcess {
   /** `main`, or the worker's `worker_name`. */
   readonly name: string;
-  /** The Python module it runs (`synapse.app.homeserver`, or the worker's `worker_app`). */
-  readonly module: string;
-  readonly configFiles: readonly string[];
+  /** Its pod's command, as synthesized. */
+  readonly podCommand: readonly string[];
+  /** The same command here: the venv's python, paths under the mount points moved. */
+  readonly argv: readonly string[];
   readonly logFile: string;
   /** Rendered listener port -> its port here. */
   readonly ports: Readonly<Record<number, number>>;
@@ -69,6 +72,12 @@ function listenersOf(config: Record<string, unknown>, key: 'listeners' | 'worker
   return listeners as Listener[];
 }
 
+/** An argument naming a path under a mount point, moved to its directory here; others unchanged. */
+function moveUnderMounts(arg: string, mounts: Readonly<Record<string, string>>): string {
+  for (const [mount, here] of Object.entries(mounts)) if (arg.startsWith(`${mount}/`)) return here + arg.slice(mount.length);
+  return arg;
+}
+
 /** Every string under /secrets in a parsed YAML value. */
 function secretPaths(value: unknown): string[] {
   if (typeof value === 'string') return value.startsWith('/secrets/') ? [value] : [];
@@ -82,7 +91,14 @@ function secretPaths(value: unknown): string[] {
  * configuration into `dir`. `redis` is where Redis listens here; `redisService` its Service name
  * (the rendered `redis.host`).
  */
-export async function prepareWorkersRun(python: string, spec: DeploymentSpec, db: Postgres, dir: string, redis: { port: number }): Promise<WorkersRun> {
+export async function prepareWorkersRun(
+  python: string,
+  spec: DeploymentSpec,
+  db: Postgres,
+  dir: string,
+  redis: { port: number },
+  commandOf: (process: string) => readonly string[],
+): Promise<WorkersRun> {
   const rendered = new Map(renderAll(spec).map((f) => [f.path, f.content]));
   const file = (path: string) => {
     const content = rendered.get(path);
@@ -152,10 +168,15 @@ export async function prepareWorkersRun(python: string, spec: DeploymentSpec, db
     return `http://127.0.0.1:${ports[http.port]}/health`;
   };
   const log = (name: string) => join(dir, 'logs', `${name}.log`);
+  const argvOf = (name: string) => {
+    const command = commandOf(name);
+    if (command[0] !== 'python') throw new Error(`${name}'s pod runs ${command[0]}, not the image's python`);
+    const argv = [python, ...command.slice(1).map((arg) => moveUnderMounts(arg, mounts))];
+    return { podCommand: command, argv };
+  };
   const main: SynapseProcess = {
     name: 'main',
-    module: 'synapse.app.homeserver',
-    configFiles: [sharedFile],
+    ...argvOf('main'),
     logFile: log('main'),
     ports: mainPorts,
     healthUrl: healthOf(listenersOf(sharedRendered, 'listeners'), mainPorts),
@@ -169,8 +190,7 @@ export async function prepareWorkersRun(python: string, spec: DeploymentSpec, db
     writeFileSync(workerFile, overlay(file(path), ports));
     processes.push({
       name,
-      module: String(config.worker_app),
-      configFiles: [sharedFile, workerFile],
+      ...argvOf(name),
       logFile: log(name),
       ports,
       healthUrl: healthOf(listenersOf(config, 'worker_listeners'), ports),
@@ -178,16 +198,22 @@ export async function prepareWorkersRun(python: string, spec: DeploymentSpec, db
     });
   }
 
+  // Every file a command names under /config is one the overlay wrote.
+  for (const p of processes) {
+    for (const arg of p.podCommand.filter((a) => a.startsWith('/config/'))) {
+      if (!existsSync(moveUnderMounts(arg, mounts))) throw new Error(`${p.name}'s pod reads ${arg}, which nothing rendered`);
+    }
+  }
   const keys = spawnSync(python, ['-m', 'synapse.app.homeserver', '-c', sharedFile, '--generate-keys'], { cwd: dir, encoding: 'utf8' });
   if (keys.status !== 0) throw new Error(`synapse --generate-keys failed:\n${keys.stdout}\n${keys.stderr}`);
   return { dir, processes, main, dbPassword, registrationSecret, services, shared: YAML.parse(sharedOverlaid) as Record<string, unknown> };
 }
 
 /** Starts one process (detached, its own process group) with its output to its log file. */
-export function startSynapseProcess(python: string, run: WorkersRun, p: SynapseProcess): ChildProcess {
+export function startSynapseProcess(run: WorkersRun, p: SynapseProcess): ChildProcess {
   const out = openSync(p.logFile, 'a');
   try {
-    return spawn(python, ['-m', p.module, ...p.configFiles.flatMap((f) => ['-c', f])], {
+    return spawn(p.argv[0], p.argv.slice(1), {
       cwd: run.dir,
       env: { ...process.env, PGPASSWORD: run.dbPassword },
       detached: true,

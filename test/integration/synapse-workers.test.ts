@@ -26,7 +26,7 @@ import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadDeploymentFile } from '../../src/config/load';
 import type { DeploymentSpec } from '../../src/config/spec';
 import { workerInstances } from '../../src/config/synapse-workers';
@@ -34,13 +34,15 @@ import { PORTS } from '../../src/ports';
 import { renderAll } from '../../src/render';
 import { postgresMaxConnections } from '../../src/render/postgres';
 import { routeRequest, type RouteTarget } from '../../src/render/synapse-routes';
+import { REDIS_CONFIG_FILE } from '../../src/render/redis';
+import { SYNAPSE_ROUTER_FILE } from '../../src/render/synapse-router';
 import { SYNAPSE_PROCESS_HOSTS, synapseWorkerHost } from '../../src/render/synapse-workers';
-import { synthesize } from '../../stacks/synth';
 import { MatrixClient, sleep } from './backup-drill-matrix';
 import type { IngressJson } from './ingress-routers';
 import type { ServiceHere } from './overlay';
 import { freePort, startPostgres, tail, type Postgres } from './postgres';
 import { stopProcessGroup } from './process-group';
+import { containerCommand, ingressOf, synthesizedApps, type Manifest } from './synthesized-apps';
 import { overlayRedisConf, redisBinary, redisCli, startRedis, type RedisBinary } from './redis-run';
 import { httpsTo, overlayRouterConf, startNginx, startTraefik, type HttpAnswer } from './synapse-router-run';
 import { installSynapse } from './synapse-run';
@@ -66,17 +68,13 @@ let redisAddress: string | undefined;
 let redisTools: RedisBinary | undefined;
 let matrixHost = '';
 let ingress: IngressJson | undefined;
+let manifests: Manifest[] = [];
+let podMaxConnections: number | undefined;
 
-/** The synthesized apps stack's Ingress (what Traefik's kubernetesingress provider would read). */
-function synthesizedIngress(deploymentSpec: DeploymentSpec, out: string): IngressJson {
-  const apps = synthesize([deploymentSpec], out).find((s) => s.layer === 'apps');
-  if (!apps) throw new Error('no apps stack synthesized');
-  const json = JSON.parse(readFileSync(join(out, apps.file), 'utf8')) as { resource: Record<string, Record<string, { manifest?: { kind: string } }>> };
-  const ingresses = Object.values(json.resource.kubernetes_manifest ?? {})
-    .map((r) => r.manifest!)
-    .filter((m) => m.kind === 'Ingress');
-  if (ingresses.length !== 1) throw new Error(`expected one Ingress, got ${ingresses.length}`);
-  return ingresses[0] as unknown as IngressJson;
+/** `-c max_connections=N` in PostgreSQL's command, if there. */
+function maxConnectionsOf(command: readonly string[]): number | undefined {
+  const i = command.findIndex((arg, j) => command[j - 1] === '-c' && arg.startsWith('max_connections='));
+  return i < 0 ? undefined : Number(command[i].slice('max_connections='.length));
 }
 
 /** This machine's first non-loopback IPv4 address, if any. */
@@ -109,32 +107,34 @@ beforeAll(async () => {
   const traefikBin = join(ensureTools('traefik'), 'traefik');
   timings.push(`tools ready (Synapse venv, ${redis.version.split(' ').slice(0, 3).join(' ')}, Traefik): ${seconds(started)}`);
 
-  // PostgreSQL with the kit's max_connections (every process's pool at once), as the pod's `-c` sets it.
+  // The apps stack as synthesized: the Ingress, and the command of every pod booted below.
+  manifests = synthesizedApps(spec, join(root, 'synth'));
+
+  // PostgreSQL with the max_connections its pod sets (`-c max_connections=`; PostgreSQL's default without).
   const pgStarted = Date.now();
-  const maxConnections = postgresMaxConnections(spec);
-  pg = await startPostgres(join(root, 'postgres'), { max_connections: maxConnections });
-  timings.push(`PostgreSQL ${pg.serverVersion} (max_connections ${maxConnections}): ${seconds(pgStarted)}`);
+  podMaxConnections = maxConnectionsOf(containerCommand(manifests, 'postgres', 'postgres'));
+  pg = await startPostgres(join(root, 'postgres'), podMaxConnections === undefined ? {} : { max_connections: podMaxConnections });
+  timings.push(`PostgreSQL ${pg.serverVersion} (max_connections ${podMaxConnections ?? 'default'}): ${seconds(pgStarted)}`);
 
   // Redis with the rendered redis.conf.
   redisPort = await freePort();
   const redisDir = join(root, 'redis');
-  mkdirSync(redisDir);
-  const redisConf = join(redisDir, 'redis.conf');
+  mkdirSync(join(redisDir, 'config'), { recursive: true });
   // Bound to loopback and, when there is one, this machine's other address: a client from there is
   // what a pod is to Redis (protected mode would refuse it).
   redisAddress = firstNonLoopbackIpv4();
-  writeFileSync(redisConf, overlayRedisConf(file('synapse-redis/redis.conf'), { port: String(redisPort), bind: ['127.0.0.1', ...(redisAddress ? [redisAddress] : [])].join(' '), dir: redisDir }));
-  const redisProcess = startRedis(redis, redisConf, redisDir, join(redisDir, 'redis.log'));
-  children.push(redisProcess);
+  const redisConf = overlayRedisConf(file(REDIS_CONFIG_FILE), { port: String(redisPort), bind: ['127.0.0.1', ...(redisAddress ? [redisAddress] : [])].join(' '), dir: redisDir });
+  writeFileSync(join(redisDir, 'config', basename(REDIS_CONFIG_FILE)), redisConf);
+  children.push(startRedis(redis, containerCommand(manifests, SYNAPSE_PROCESS_HOSTS.redis), join(redisDir, 'config'), join(redisDir, 'redis.log')));
 
   // Synapse: main first (it creates the schema; workers refuse an uninitialised database), then every worker at once.
-  run = await prepareWorkersRun(python, spec, pg, join(root, 'synapse'), { port: redisPort });
+  run = await prepareWorkersRun(python, spec, pg, join(root, 'synapse'), { port: redisPort }, (name) => containerCommand(manifests, serviceOf(name), 'synapse'));
   for (let i = 0; !/^PONG/.test(ping(redis, '127.0.0.1')); i++) {
     if (i > 100) throw new Error(`Redis did not answer PING:\n${tail(join(redisDir, 'redis.log'))}`);
     await sleep(100);
   }
   const bootStarted = Date.now();
-  const main = startSynapseProcess(python, run, run.main);
+  const main = startSynapseProcess(run, run.main);
   children.push(main);
   await waitHealthy('main', run.main.healthUrl, main, run.main.logFile, BOOT_TIMEOUT_MS);
   timings.push(`Synapse main healthy (fresh database): ${seconds(bootStarted)}`);
@@ -142,7 +142,7 @@ beforeAll(async () => {
   const workers = run.processes.filter((p) => p.name !== 'main');
   await Promise.all(
     workers.map((p) => {
-      const child = startSynapseProcess(python, run!, p);
+      const child = startSynapseProcess(run!, p);
       children.push(child);
       return waitHealthy(p.name, p.healthUrl, child, p.logFile, BOOT_TIMEOUT_MS);
     }),
@@ -153,13 +153,14 @@ beforeAll(async () => {
   const services: Record<string, ServiceHere> = Object.fromEntries(run.processes.map((p) => [serviceOf(p.name), { host: '127.0.0.1', ports: p.ports }]));
   routerPort = await freePort();
   const routerDir = join(root, 'router');
-  const nginx = startNginx(routerDir, overlayRouterConf(file('synapse-router/nginx.conf'), { rendered: PORTS.synapseRouter, here: routerPort }, services, routerDir));
+  const routerConf = overlayRouterConf(file(SYNAPSE_ROUTER_FILE), { rendered: PORTS.synapseRouter, here: routerPort }, services, routerDir);
+  const nginx = startNginx(routerDir, containerCommand(manifests, SYNAPSE_PROCESS_HOSTS.router), routerConf);
   children.push(nginx.child);
 
   // Traefik with the Ingress; Services other than Synapse's (MAS, Element Web, ...) lead nowhere here.
   const routerUrl = `http://127.0.0.1:${routerPort}`;
   const urls: Record<string, string> = { [SYNAPSE_PROCESS_HOSTS.router]: routerUrl, [SYNAPSE_PROCESS_HOSTS.main]: `http://127.0.0.1:${run.main.ports[PORTS.synapseHttp]}` };
-  ingress = synthesizedIngress(spec, join(root, 'synth'));
+  ingress = ingressOf(manifests);
   const traefik = await startTraefik(traefikBin, join(root, 'traefik'), ingress, (service) => urls[service] ?? 'http://127.0.0.1:1');
   children.push(traefik.child);
   traefikPort = traefik.entryPoints.websecure;
@@ -293,6 +294,13 @@ test('the Ingress sends the client and federation APIs to the router, and nothin
   const processServices = new Set(requireRun().processes.map((p) => serviceOf(p.name)));
   const direct = ingress.spec.rules.flatMap((r) => r.http.paths).filter((p) => processServices.has(p.backend.service.name));
   expect(direct).toEqual([]);
+});
+
+test("PostgreSQL's pod allows the connections of every Synapse process's pool at once", () => {
+  // The kit's budget: every pool, MAS, Keycloak, the exporter, the backup agent, headroom.
+  expect(podMaxConnections).toBe(postgresMaxConnections(spec));
+  const pools = requireRun().processes.map((p) => Number((p.rendered.database as { args: { cp_max: number } } | undefined)?.args.cp_max ?? (requireRun().shared.database as { args: { cp_max: number } }).args.cp_max));
+  expect(podMaxConnections).toBeGreaterThan(pools.reduce((a, b) => a + b, 0));
 });
 
 test('Redis refuses no pod: protected mode is off, so a client from another address than loopback is served', async () => {

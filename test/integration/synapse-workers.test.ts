@@ -14,10 +14,12 @@
  * and incremental), creating rooms, sending, /messages, typing, account data, media upload and
  * download, federation endpoints. Every request carries a User-Agent of its own; the process whose
  * access log has that User-Agent served it. Each request must have been served by exactly one
- * process, of the group that Synapse's documentation names for it (written out below) and that the
- * kit's routing table (src/render/synapse-routes.ts) names; sticky routes must stick (a token's
- * /sync, a room's /messages and event sending on one instance) and spread (several instances
- * used). Events must have been persisted by an event persister (events.instance_name).
+ * process, of the group written out for it below (Synapse's worker documentation, and the kit's
+ * split of it: createRoom with the event creators, as ESS does) and named by the kit's routing
+ * table (src/render/synapse-routes.ts); sticky routes must stick (a token's /sync, a room's
+ * /messages and event sending on one instance) and spread (several instances used). Events must
+ * have been persisted by an event persister (events.instance_name) and reach /sync on a
+ * synchrotron (replication through Redis).
  *
  * Users are registered on the main process's admin API with a shared secret (the backup drill's
  * adaptation: no MAS here), never through the router, which must refuse the admin API.
@@ -223,10 +225,10 @@ function instancesOf(target: RouteTarget): string[] {
 
 /**
  * Sends a request through Traefik and returns the one process that served it. Asserts that
- * exactly one process logged it, that the kit's routing table sends it to `documented` (the group
- * Synapse's documentation names for this request), and that the process is an instance of it.
+ * exactly one process logged it, that the kit's routing table sends it to `expected` (the group
+ * this test names for the request), and that the process is an instance of that group.
  */
-async function send(method: string, path: string, documented: RouteTarget, opts: { token?: string; json?: unknown; body?: Buffer; contentType?: string; status?: number | readonly number[] } = {}): Promise<Landed> {
+async function send(method: string, path: string, expected: RouteTarget, opts: { token?: string; json?: unknown; body?: Buffer; contentType?: string; status?: number | readonly number[] } = {}): Promise<Landed> {
   const w = requireRun();
   requests += 1;
   const userAgent = `sm-workers-it/${requests}-${randomBytes(6).toString('hex')}`;
@@ -246,9 +248,11 @@ async function send(method: string, path: string, documented: RouteTarget, opts:
   const served = await waitForServer(w, userAgent);
   const decoded = decodeURIComponent(path.split('?')[0]);
   const route = routeRequest(spec.scale.workers, method, decoded);
-  expect({ request: `${method} ${decoded}`, table: route === 'refused' ? route : route.target }).toEqual({ request: `${method} ${decoded}`, table: documented });
-  expect({ request: `${method} ${decoded}`, servedBy: served }).toEqual({ request: `${method} ${decoded}`, servedBy: [expect.any(String)] });
-  expect(instancesOf(documented)).toContain(served[0]);
+  const request = `${method} ${decoded}`;
+  expect({ request, table: route === 'refused' ? route : route.target }).toEqual({ request, table: expected });
+  expect({ request, servedBy: served }).toEqual({ request, servedBy: [expect.any(String)] });
+  const group = instancesOf(expected);
+  expect({ request, servedBy: served[0] }).toEqual({ request, servedBy: group.includes(served[0]) ? served[0] : `one of ${group.join(', ')}` });
   return { answer, process: served[0], json: () => JSON.parse(answer.body.toString('utf8')) };
 }
 
@@ -299,7 +303,9 @@ test('the Ingress sends the client and federation APIs to the router, and nothin
 test("PostgreSQL's pod allows the connections of every Synapse process's pool at once", () => {
   // The kit's budget: every pool, MAS, Keycloak, the exporter, the backup agent, headroom.
   expect(podMaxConnections).toBe(postgresMaxConnections(spec));
-  const pools = requireRun().processes.map((p) => Number((p.rendered.database as { args: { cp_max: number } } | undefined)?.args.cp_max ?? (requireRun().shared.database as { args: { cp_max: number } }).args.cp_max));
+  // Each process's pool as it runs: its worker file's `database`, else the shared one (main).
+  const poolOf = (config: Record<string, unknown>) => (config.database as { args: { cp_max: number } } | undefined)?.args.cp_max;
+  const pools = requireRun().processes.map((p) => poolOf(p.rendered) ?? poolOf(requireRun().shared)!);
   expect(podMaxConnections).toBeGreaterThan(pools.reduce((a, b) => a + b, 0));
 });
 
@@ -331,9 +337,11 @@ const ROOMS = 12;
 const rooms: string[] = [];
 const sent = new Map<string, string[]>();
 
-test('room creation and event sending land on an event creator, one per room; the events are persisted by the event persisters', async () => {
+test('room creation and event sending land on an event creator, one per room; the event persisters write the events, and /sync on a synchrotron sees them', async () => {
   await registerUsers();
   const [alice] = users;
+  const syncFilter = encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 50 } } }));
+  const before = (await send('GET', `${V3}/sync?timeout=0&filter=${syncFilter}`, 'synchrotron', { token: alice.token })).json().next_batch as string;
   const creators = new Map<string, Set<string>>();
   for (let i = 0; i < ROOMS; i++) {
     const created = await send('POST', `${V3}/createRoom`, 'event-creator', { token: alice.token, json: { name: `workers ${i}`, preset: 'private_chat' } });
@@ -368,6 +376,16 @@ test('room creation and event sending land on an event creator, one per room; th
     expect(persisters).toContain([...writers][0]);
   }
   expect(new Set([...writersByRoom.values()].flatMap((s) => [...s])).size).toBe(persisters.length);
+
+  // Alice's incremental sync, on her synchrotron, carries every message once replication has brought it there.
+  const expectedIds = [...sent.values()].flat();
+  let seen = new Set<string>();
+  for (let attempt = 0; attempt < 40 && !expectedIds.every((id) => seen.has(id)); attempt++) {
+    if (attempt > 0) await sleep(250);
+    const joined = (await send('GET', `${V3}/sync?timeout=0&filter=${syncFilter}&since=${encodeURIComponent(before)}`, 'synchrotron', { token: alice.token })).json().rooms?.join ?? {};
+    seen = new Set(Object.values(joined as Record<string, { timeline: { events: { event_id: string }[] } }>).flatMap((r) => r.timeline.events.map((e) => e.event_id)));
+  }
+  expect(expectedIds.filter((id) => !seen.has(id))).toEqual([]);
 }, 600_000);
 
 test('/messages of a room lands on a client reader, always the same one for that room, and rooms spread over the readers', async () => {

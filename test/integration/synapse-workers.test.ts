@@ -87,6 +87,12 @@ function firstNonLoopbackIpv4(): string | undefined {
   return undefined;
 }
 
+/** A process's resident memory in MiB (Linux /proc). */
+function residentMiB(child: ChildProcess): number {
+  const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+  return Math.round(Number(kib) / 1024);
+}
+
 /** The Service name of a Synapse process (main, or a worker instance). */
 const serviceOf = (name: string) => (name === 'main' ? SYNAPSE_PROCESS_HOSTS.main : synapseWorkerHost(name));
 
@@ -142,14 +148,12 @@ beforeAll(async () => {
   timings.push(`Synapse main healthy (fresh database): ${seconds(bootStarted)}`);
   const workersStarted = Date.now();
   const workers = run.processes.filter((p) => p.name !== 'main');
-  await Promise.all(
-    workers.map((p) => {
-      const child = startSynapseProcess(run!, p);
-      children.push(child);
-      return waitHealthy(p.name, p.healthUrl, child, p.logFile, BOOT_TIMEOUT_MS);
-    }),
-  );
+  const workerChildren = workers.map((p) => startSynapseProcess(run!, p));
+  children.push(...workerChildren);
+  await Promise.all(workers.map((p, i) => waitHealthy(p.name, p.healthUrl, workerChildren[i], p.logFile, BOOT_TIMEOUT_MS)));
   timings.push(`${workers.length} workers healthy in parallel: ${seconds(workersStarted)} (Synapse total ${seconds(bootStarted)})`);
+  const rss = [main, ...workerChildren].map(residentMiB);
+  timings.push(`resident memory when healthy: main ${rss[0]} MiB, workers ${Math.min(...rss.slice(1))}-${Math.max(...rss.slice(1))} MiB each, ${rss.reduce((a, b) => a + b, 0)} MiB in all`);
 
   // The router, with every Synapse process's Service moved here.
   const services: Record<string, ServiceHere> = Object.fromEntries(run.processes.map((p) => [serviceOf(p.name), { host: '127.0.0.1', ports: p.ports }]));

@@ -21,6 +21,11 @@
  * have been persisted by an event persister (events.instance_name) and reach /sync on a
  * synchrotron (replication through Redis).
  *
+ * Every program runs its pod's command as synthesized (test/integration/synthesized-apps.ts):
+ * Synapse's processes, Redis, the router, PostgreSQL's max_connections. Redis is bound to
+ * loopback and this machine's first other IPv4 address for the suite's duration (no password, as
+ * rendered): a client from there is to Redis what another pod is, which protected mode would refuse.
+ *
  * Users are registered on the main process's admin API with a shared secret (the backup drill's
  * adaptation: no MAS here), never through the router, which must refuse the admin API.
  */

@@ -6,8 +6,11 @@
 #   ${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}/synapse-<version>/
 #
 # The version is read from src/versions.ts (PINNED_VERSIONS.synapse), so there is one pin.
-# Idempotent: every step checks first and does nothing when it is already done. The last line
-# printed on stdout is the venv's python interpreter, for the caller to use.
+# Besides the `postgres` extra, the venv has Synapse's `redis` extra (txredisapi, hiredis) at the
+# versions pinned below: workers talk to each other through Redis (test/integration/synapse-workers.test.ts).
+# Idempotent: every step checks first and does nothing when it is already done. The venv records
+# the requirement lines it was built from (.requirements); when they change, it is rebuilt. The
+# last line printed on stdout is the venv's python interpreter, for the caller to use.
 #
 # Usage: scripts/integration/synapse.sh
 set -euo pipefail
@@ -22,6 +25,11 @@ if [[ -z "$VERSION" ]]; then
 fi
 TOOLS="${SOVEREIGN_MATRIX_TOOLS:-$HOME/.cache/sovereign-matrix/tools}"
 VENV="$TOOLS/synapse-$VERSION"
+# The `redis` extra's packages, pinned inside Synapse's own bounds (1.163.2: txredisapi>=1.4.12,<1.6.0;
+# hiredis>=0.3), newest releases that fit on 2026-12-07.
+REQUIREMENTS="matrix-synapse[postgres,redis]==$VERSION
+txredisapi==1.5.0
+hiredis==3.5.0"
 
 # --- system packages --------------------------------------------------------------------
 # python3-venv: `python3 -m venv` on Debian. Synapse and psycopg2-binary come as wheels,
@@ -50,11 +58,11 @@ fi
 
 # --- Synapse virtualenv -----------------------------------------------------------------
 PY="$VENV/bin/python"
-if [[ -x "$PY" ]] && "$PY" - "$VERSION" >/dev/null 2>&1 <<'PYEOF'
+if [[ -x "$PY" ]] && [[ "$(cat "$VENV/.requirements" 2>/dev/null)" == "$REQUIREMENTS" ]] && "$PY" - "$VERSION" >/dev/null 2>&1 <<'PYEOF'
 import sys
 from importlib.metadata import version
 assert version("matrix-synapse") == sys.argv[1]
-import psycopg2, synapse.app.homeserver  # noqa: F401
+import psycopg2, txredisapi, hiredis, synapse.app.homeserver  # noqa: F401
 PYEOF
 then
   log "matrix-synapse $VERSION already installed in $VENV"
@@ -68,10 +76,13 @@ else
   log "creating venv $VENV"
   python3 -m venv "$VENV"
   t0=$SECONDS
-  log "pip install matrix-synapse[postgres]==$VERSION (a minute or two)"
+  log "pip install $(echo "$REQUIREMENTS" | tr '\n' ' ')(a minute or two)"
   "$PY" -m pip install --quiet --upgrade pip >&2
-  "$PY" -m pip install --quiet "matrix-synapse[postgres]==$VERSION" >&2
-  "$PY" -c 'import psycopg2, synapse.app.homeserver' >&2
+  mapfile -t requirements <<<"$REQUIREMENTS"
+  "$PY" -m pip install --quiet "${requirements[@]}" >&2
+  "$PY" -c 'import psycopg2, txredisapi, hiredis, synapse.app.homeserver' >&2
+  # Written last: an interrupted install has no stamp and is redone.
+  echo "$REQUIREMENTS" >"$VENV/.requirements"
   log "pip install done in $((SECONDS - t0)) s"
 fi
 echo "$PY"

@@ -7,8 +7,12 @@ import { ENV_PLACEHOLDER_PATTERN } from '../../src/render/files';
  *
  * - filesystem paths under the container's mount points (`/data`, `/config`, `/secrets`), which
  *   become temporary directories;
- * - listener and database ports, which become free ports on this machine;
+ * - listener (`listeners`, a worker's `worker_listeners`) and database ports, which become free
+ *   ports on this machine;
  * - the database host (the in-namespace Service `postgres`), which becomes 127.0.0.1;
+ * - with workers: a `host` that names another in-namespace Service listed in `services` (an
+ *   `instance_map` entry, `redis`), and the `port` beside it, which become where that process
+ *   listens here (every pod has the same ports; on one machine each process needs its own);
  * - `@@NAME@@` environment placeholders, which are replaced from `placeholders`.
  *
  * After rewriting, it compares the result with the original leaf by leaf and throws if anything
@@ -22,6 +26,13 @@ export interface SynapseOverlay {
   readonly ports: Readonly<Record<number, number>>;
   readonly databaseHost: string;
   readonly placeholders?: Readonly<Record<string, string>>;
+  /** Service name -> the host here and its ports (rendered -> here), for `host`/`port` pairs. */
+  readonly services?: Readonly<Record<string, ServiceHere>>;
+}
+
+export interface ServiceHere {
+  readonly host: string;
+  readonly ports: Readonly<Record<number, number>>;
 }
 
 export const OVERLAY_MOUNT_POINTS = ['/data', '/config', '/secrets'] as const;
@@ -38,11 +49,14 @@ export function overlaySynapseConfig(rendered: string, overlay: SynapseOverlay):
   return YAML.stringify(changed, { lineWidth: 0 });
 }
 
-function rewrite(value: unknown, path: Path, overlay: SynapseOverlay): unknown {
-  if (Array.isArray(value)) return value.map((v, i) => rewrite(v, [...path, i], overlay));
+function rewrite(value: unknown, path: Path, overlay: SynapseOverlay, parent?: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => rewrite(v, [...path, i], overlay, value));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v, [...path, k], overlay)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v, [...path, k], overlay, value)]));
   }
+  const service = serviceOf(path, parent, overlay);
+  if (service && path[path.length - 1] === 'host') return service.host;
+  if (service && path[path.length - 1] === 'port' && typeof value === 'number') return service.ports[value] ?? value;
   if (typeof value === 'number' && isPortKey(path)) return overlay.ports[value] ?? value;
   if (typeof value === 'string' && isDatabaseHost(path)) return overlay.databaseHost;
   if (typeof value === 'string') return rewriteString(value, overlay);
@@ -61,10 +75,17 @@ function rewriteString(value: string, overlay: SynapseOverlay): string {
   });
 }
 
-/** `listeners[i].port` and `database.args.port`. */
+/** `listeners[i].port`, `worker_listeners[i].port` and `database.args.port`. */
 function isPortKey(path: Path): boolean {
   const key = path[path.length - 1];
-  return key === 'port' && ((path[0] === 'listeners' && path.length === 3) || path.join('.') === 'database.args.port');
+  return key === 'port' && (((path[0] === 'listeners' || path[0] === 'worker_listeners') && path.length === 3) || path.join('.') === 'database.args.port');
+}
+
+/** The service a (rendered) object's `host` names, when the overlay lists it (the database has its own rule). */
+function serviceOf(path: Path, parent: unknown, overlay: SynapseOverlay): ServiceHere | undefined {
+  if (path[0] === 'database' || parent === null || typeof parent !== 'object' || Array.isArray(parent)) return undefined;
+  const host = (parent as Record<string, unknown>).host;
+  return typeof host === 'string' ? overlay.services?.[host] : undefined;
 }
 
 function isDatabaseHost(path: Path): boolean {
@@ -72,11 +93,11 @@ function isDatabaseHost(path: Path): boolean {
 }
 
 /** Throws unless every difference between `a` (rendered) and `b` (overlaid) is an allowed one. */
-function verify(a: unknown, b: unknown, path: Path, overlay: SynapseOverlay): void {
+function verify(a: unknown, b: unknown, path: Path, overlay: SynapseOverlay, parent?: unknown): void {
   const where = path.join('.') || '(root)';
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) throw new Error(`overlay changed ${where}`);
-    a.forEach((v, i) => verify(v, b[i], [...path, i], overlay));
+    a.forEach((v, i) => verify(v, b[i], [...path, i], overlay, a));
     return;
   }
   if (a !== null && typeof a === 'object') {
@@ -84,12 +105,16 @@ function verify(a: unknown, b: unknown, path: Path, overlay: SynapseOverlay): vo
     const ka = Object.keys(a);
     const kb = Object.keys(b);
     if (ka.join('\0') !== kb.join('\0')) throw new Error(`overlay changed the keys of ${where}`);
-    for (const k of ka) verify((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], [...path, k], overlay);
+    for (const k of ka) verify((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], [...path, k], overlay, a);
     return;
   }
   if (a === b) return;
   if (typeof a !== typeof b) throw new Error(`overlay changed the type of ${where}`);
+  const service = serviceOf(path, parent, overlay);
+  const key = path[path.length - 1];
   const allowed =
+    (service !== undefined && key === 'host' && b === service.host) ||
+    (service !== undefined && key === 'port' && typeof a === 'number' && service.ports[a] === b) ||
     (typeof a === 'number' && isPortKey(path) && overlay.ports[a] === b) ||
     (typeof a === 'string' && isDatabaseHost(path) && b === overlay.databaseHost) ||
     (typeof a === 'string' && !isDatabaseHost(path) && (isUnderMount(a) || new RegExp(ENV_PLACEHOLDER_PATTERN.source).test(a)) && rewriteString(a, overlay) === b);

@@ -23,14 +23,15 @@ export interface Postgres {
 }
 
 /**
- * initdb in `dir` (UTF8, C locale; scram passwords over TCP) and start on a free port on 127.0.0.1,
+ * initdb in `dir` (UTF8, C locale; scram passwords over TCP) and start on a free port on 127.0.0.1
+ * (with `settings` as server options, e.g. the kit's max_connections; plain names and values only),
  * with PostgreSQL POSTGRES_MAJOR from scripts/integration/postgres.sh (Debian trixie's build,
  * unpacked with its own libraries; run here when not installed yet).
  * As root the server runs as the `postgres` system user, because PostgreSQL refuses root; `dir`'s
  * parent is then opened for traversal, and when that user cannot reach the installed tree (it
  * lives under root's home, mode 0700) the tree is hard-linked (or copied) into `dir` first.
  */
-export async function startPostgres(dir: string): Promise<Postgres> {
+export async function startPostgres(dir: string, settings: Readonly<Record<string, string | number>> = {}): Promise<Postgres> {
   const installed = postgresBinDir();
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'socket');
@@ -51,7 +52,14 @@ export async function startPostgres(dir: string): Promise<Postgres> {
   closeSync(openSync(log, 'a'));
   if (asUser) chownSync(log, asUser.uid, asUser.gid);
   try {
-    run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', log, '-w', '-t', '60', '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`, 'start']);
+    // pg_ctl hands -o to a shell: plain names and values only.
+    const extra = Object.entries(settings)
+      .map(([name, value]) => {
+        if (!/^[a-z_]+$/.test(name) || !/^[A-Za-z0-9._]+$/.test(String(value))) throw new Error(`unexpected server setting ${name}=${value}`);
+        return ` -c ${name}=${value}`;
+      })
+      .join('');
+    run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', log, '-w', '-t', '60', '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1${extra}`, 'start']);
   } catch (error) {
     throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${tail(log)}`);
   }

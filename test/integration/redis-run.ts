@@ -58,12 +58,20 @@ export function overlayRedisConf(rendered: string, values: Readonly<Record<strin
 }
 
 /**
- * Starts redis-server as its pod does: the pod's command (`podCommand`, synthesized, e.g.
- * `redis-server /config/redis.conf`) with paths under /config moved to `configDir`. Detached, its
- * own process group; output to `logFile`.
+ * The servers the pod may run, each standing for Debian's redis-server here: the kit deploys
+ * Valkey (src/versions.ts: BSD-licensed, a fork of Redis OSS 7.2.4 speaking the same protocol,
+ * reading the same redis.conf directives); bookworm ships Redis 7.0 and no Valkey, so Redis 7.0
+ * boots the same rendered file with the pod's arguments. Synapse uses pub/sub and plain keys only.
+ */
+const SERVERS = ['valkey-server', 'redis-server'];
+
+/**
+ * Starts the server as its pod does: the pod's command (`podCommand`, synthesized, e.g.
+ * `valkey-server /config/redis.conf`) with paths under /config moved to `configDir`, run by
+ * Debian's redis-server (SERVERS). Detached, its own process group; output to `logFile`.
  */
 export function startRedis(redis: RedisBinary, podCommand: readonly string[], configDir: string, logFile: string): ChildProcess {
-  if (podCommand[0] !== 'redis-server') throw new Error(`the Redis pod runs ${podCommand[0]}, not redis-server`);
+  if (!SERVERS.includes(podCommand[0])) throw new Error(`the Redis pod runs ${podCommand[0]}, not one of ${SERVERS.join(', ')}`);
   const args = podCommand.slice(1).map((a) => (a.startsWith('/config/') ? join(configDir, a.slice('/config/'.length)) : a));
   const out = openSync(logFile, 'a');
   try {

@@ -4,7 +4,7 @@
  * with the rendered files:
  *
  * - PostgreSQL (test/integration/postgres.ts) with the rendered init-synapse.sql;
- * - Redis from Debian (test/integration/redis-run.ts) with synapse-redis/redis.conf;
+ * - Redis from Debian (test/integration/redis-run.ts; the pod runs Valkey, same protocol) with synapse-redis/redis.conf;
  * - Synapse's main process and every worker (test/integration/synapse-workers-run.ts) with
  *   synapse/homeserver.yaml and synapse/worker-<name>.yaml through the documented overlay;
  * - Debian's nginx with synapse-router/nginx.conf and real Traefik with the synthesized Ingress

@@ -94,8 +94,11 @@ export function routes(synth: Synthesized): RouteFact[] {
 export function describeSelector(selector: Record<string, any> | undefined): string {
   const names = selectedNames(selector);
   if (names.length === 1) return names[0];
-  // Synapse's processes with workers: the main process and each worker instance, by name.
-  if (names.length > 1) return `${names[0]} and ${names.length - 1} more (${names.slice(1).join(', ')})`;
+  // Synapse's processes with workers: the main process and its workers (`synapse-<instance>`,
+  // listed in the Sizing section); any other set of names, all of them.
+  const [first, ...rest] = names;
+  if (rest.length > 0 && rest.every((n) => n.startsWith(`${first}-`))) return `${first} and its ${rest.length} workers`;
+  if (rest.length > 0) return names.join(', ');
   const labels = (selector?.matchLabels ?? {}) as Record<string, string>;
   return Object.keys(labels).length === 0 ? 'every pod' : JSON.stringify(labels);
 }

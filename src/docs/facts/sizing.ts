@@ -1,5 +1,6 @@
 import { NODE_OVERHEAD, nodeRequirement, serverType as serverTypeOf } from '../../config/sizing';
 import { workerInstances, type WorkerPlan } from '../../config/synapse-workers';
+import { synapseWorkerHost } from '../../render/synapse-workers';
 import type { Resources } from '../../config/sizing';
 import { resourcesOf, type Synthesized } from '../read-back';
 import { hetznerServer } from './platform';
@@ -20,10 +21,19 @@ export function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): 
     const c = workloads.find((w) => w.name === name)?.object.manifest.spec?.template?.spec?.containers?.[0];
     return c ? `${String(c.resources?.requests?.cpu)} CPU, ${String(c.resources?.requests?.memory)} memory requested` : 'not deployed';
   };
+  // With workers, what all of Synapse's processes request together (read from their pods).
+  const synapseRequests = () => {
+    const names = new Set(['synapse', ...workerInstances(spec.scale.workers).map((i) => synapseWorkerHost(i.name))]);
+    const pods = workloads.filter((w) => names.has(w.name)).map((w) => w.object.manifest.spec?.template?.spec?.containers?.[0]?.resources?.requests ?? {});
+    if (pods.length <= 1) return requests('synapse');
+    const cpu = pods.reduce((sum, r) => sum + cpuCores(String(r.cpu)), 0);
+    const mebibytes = pods.reduce((sum, r) => sum + mebibytesOf(String(r.memory)), 0);
+    return `${Math.round(cpu * 1000) / 1000} CPU, ${mebibytes}Mi memory requested by ${pods.length} processes together`;
+  };
   const rows: [string, string][] = [
     ['Users', `${p.users.min.toLocaleString('en')}–${p.users.max.toLocaleString('en')} (profile \`${p.name}\`)`],
     ['Federation', `\`${spec.federation.mode}\`: how open federation is drives load as much as user count (large federated rooms dominate)`],
-    ['Synapse (Element ESS sizing)', `${p.synapse.cpu} vCPU, ${p.synapse.memoryGiB} GiB; deployed: ${requests('synapse')}`],
+    ['Synapse (Element ESS sizing)', `${p.synapse.cpu} vCPU, ${p.synapse.memoryGiB} GiB; deployed: ${synapseRequests()}`],
     ['Synapse processes', synapseProcesses(spec.scale.workers)],
     ['PostgreSQL (Element ESS sizing)', `${p.postgres.cpu} vCPU, ${p.postgres.memoryGiB} GiB; deployed: ${requests('postgres')}`],
   ];
@@ -57,6 +67,18 @@ function synapseProcesses(plan: WorkerPlan): string {
   if (plan.groups.length === 0) return 'one process (Synapse’s documentation recommends the monolith for small servers)';
   const each = (r: Resources) => `${r.cpu} vCPU, ${Math.round(r.memoryGiB * 1024)} MiB`;
   const groups = plan.groups.map((g) => `${g.count} × ${g.role} (${each(g.resources)} each)`);
-  const extra = [plan.redis ? `Redis (${each(plan.redis)})` : '', plan.router ? `the nginx router (${each(plan.router)})` : ''].filter(Boolean);
+  const extra = [plan.redis ? `Valkey (${each(plan.redis)})` : '', plan.router ? `the nginx router (${each(plan.router)})` : ''].filter(Boolean);
   return `preset \`${plan.preset}\`: the main process (${each(plan.main)}) and ${workerInstances(plan).length} workers: ${groups.join('; ')}; plus ${extra.join(' and ')}. Every worker runs on the main process’s node (it reads the signing key from Synapse’s volume)`;
+}
+
+/** Cores of a Kubernetes CPU quantity (`2`, `1224m`). */
+function cpuCores(quantity: string): number {
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+}
+
+/** MiB of a Kubernetes memory quantity as the kit writes them (`952Mi`, `2Gi`). */
+function mebibytesOf(quantity: string): number {
+  const match = /^([0-9.]+)(Mi|Gi)$/.exec(quantity);
+  if (!match) return 0;
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }

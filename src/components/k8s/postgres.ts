@@ -16,6 +16,7 @@ import { PORTS } from '../../ports';
 import { postgresArchiveSettings } from '../../render/backup';
 import { EXPORTER_QUERIES_FILE, exporterDataSource, postgresExporterArgs } from '../../render/postgres-exporter';
 import { backupAgent } from './backup';
+import type { DeploymentSpec } from '../../config/spec';
 
 import { METRICS_PORT_NAMES, METRICS_PORTS } from './scraper';
 import { type AppsContext, UID } from './apps-context';
@@ -48,7 +49,10 @@ export class Postgres extends Construct {
     const backup = backupAgent(ctx, 'postgres', UID.postgres, dataMounts);
     const exporter = exporterSidecar(ctx, dataMounts[1]);
     // WAL goes to the backup agent (archive_command); without backups PostgreSQL runs as before.
-    const settings = ctx.spec.backup.enabled ? Object.entries(postgresArchiveSettings()).flatMap(([key, value]) => ['-c', `${key}=${value}`]) : [];
+    const settings = Object.entries({ ...postgresServerSettings(ctx.spec), ...(ctx.spec.backup.enabled ? postgresArchiveSettings() : {}) }).flatMap(([key, value]) => [
+      '-c',
+      `${key}=${value}`,
+    ]);
     new KubeObject(this, 'statefulset', {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -107,6 +111,16 @@ export class Postgres extends Construct {
       },
     }, { waitForRollout: true });
   }
+}
+
+/**
+ * PostgreSQL's server settings besides WAL archiving, for either engine: `-c` arguments of the
+ * bundled StatefulSet, `postgresql.parameters` of the CloudNativePG Cluster, so the two cannot
+ * drift. None today (PostgreSQL's defaults); settings that follow the deployment (max_connections
+ * for Synapse's workers) belong here.
+ */
+export function postgresServerSettings(_spec: DeploymentSpec): Record<string, string> {
+  return {};
 }
 
 /** Where the exporter finds its custom queries (the postgres-config ConfigMap's file). */

@@ -138,8 +138,12 @@ export function monitoringSetOf(c: IConstruct): MonitoringSet | undefined {
   return undefined;
 }
 
-/** Kinds whose pods the controllers start: applied after every other object of their namespace. */
-const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet']);
+/**
+ * Kinds whose pods the controllers start: applied after every other object of their namespace.
+ * A CloudNativePG Cluster is one: its operator starts pods that need the superuser Secret and the
+ * network policies (the API server, each other) from the first one.
+ */
+const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'Cluster']);
 
 /**
  * One Kubernetes API object of a deployment. Components add them to the construct tree; the apps

@@ -171,7 +171,8 @@ export class NetworkPolicies extends Construct {
  *   operator's choice (cnpg-system for the release manifest, any for the Helm chart), so the
  *   operator's pods are admitted by their label in any namespace, as an existing cluster's
  *   ingress controller is: the status port's sensitive endpoints need the operator's client
- *   certificate, and 5432 a password, so a pod that copies the label gains nothing;
+ *   certificate and 5432 a password, so a pod that copies the label reaches only the status and
+ *   health answers the kubelet's probes read too;
  * - the instances out to the Kubernetes API: the instance manager reads its Cluster and Secrets and
  *   reports status there. The API server's address is the cluster's (a node, or a control-plane
  *   load balancer, usually on a private address) and unknown to the kit, and policies match the

@@ -242,6 +242,13 @@ CRDS=(
   # holds controller-gen's plain YAML (no template lines), so nothing is stripped.
   "github.com/prometheus-operator/prometheus-operator v0.85.0 example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"
   "github.com/prometheus-operator/prometheus-operator v0.85.0 example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"
+  # CloudNativePG's Cluster (postgresql.cnpg.io/v1), for scale.postgres.engine cloudnative-pg
+  # (src/versions.ts CLOUDNATIVE_PG_VERSION says the same release). The proxy answers 403 for the
+  # version list and @latest, but serves explicit versions; v1.30.1 is the newest that downloads
+  # (probed 2026-12: v1.30.2, v1.30.3 and v1.31.0 are 403). config/crd/bases holds
+  # controller-gen's plain YAML (about 470 kB: too large for client-side apply's annotation,
+  # which is why the control plane applies CRDs server-side).
+  "github.com/cloudnative-pg/cloudnative-pg v1.30.1 config/crd/bases/postgresql.cnpg.io_clusters.yaml"
 )
 
 # Tools whose failure is reported as a warning and does not fail the script

@@ -59,6 +59,13 @@ export const CALL_VERSIONS = {
 } as const;
 
 /**
+ * CloudNativePG (scale.postgres.engine cloudnative-pg): the kit does not install the operator, it
+ * creates a Cluster for the cluster's own. This is the release whose Cluster CRD the control-plane
+ * test validates the kit's Cluster against (scripts/tools.sh copies it from the Go module).
+ */
+export const CLOUDNATIVE_PG_VERSION = '1.30.1';
+
+/**
  * Container images, by registry path; the tag comes from the (possibly overridden) version. With a
  * registry mirror every reference is pulled through it as `<mirror>/<reference>`, so one mirror
  * holds every upstream registry's images under their own paths.
@@ -82,6 +89,15 @@ function upstreamImages(versions: ComponentVersions) {
     coturn: `docker.io/coturn/coturn:${versions.coturn}`,
     /** The PostgreSQL backup agent (pgBackRest); not overridable per deployment. */
     pgbackrest: `docker.io/woblerr/pgbackrest:${BACKUP_TOOL_VERSIONS.pgbackrest}`,
+    /**
+     * PostgreSQL under CloudNativePG (scale.postgres.engine cloudnative-pg): CloudNativePG's own
+     * operand image, not the library image (its instance manager expects that image's layout and
+     * user, uid 26). The same PostgreSQL release as the bundled one, so a deployment file's
+     * `versions.postgres` moves both. `standard`: PostgreSQL and its usual extensions on Debian
+     * trixie; the `system` flavour (CloudNativePG 1.30's default, with Barman in the image) is
+     * deprecated upstream, and the kit does not use in-image Barman.
+     */
+    cloudnativePgPostgres: `ghcr.io/cloudnative-pg/postgresql:${versions.postgres}-standard-trixie`,
     /** The files backup agent (restic's official image); not overridable per deployment. */
     restic: `docker.io/restic/restic:${BACKUP_TOOL_VERSIONS.restic}`,
     /**

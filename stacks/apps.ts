@@ -10,6 +10,8 @@ import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { applyDependencies, KubeObject, KubeSecret, type MonitoringSet, type SecretValue } from '../src/components/k8s/kube-object';
 import { MatrixApps } from '../src/components/k8s/matrix-apps';
+import { usesCloudNativePg } from '../src/components/k8s/cloudnative-pg';
+import { CLOUDNATIVE_PG_VERSION } from '../src/versions';
 import type { DeploymentSpec } from '../src/config/spec';
 import { appsContractKeys, type ContractKey } from './contract';
 import { importContract } from './contract-terraform';
@@ -24,6 +26,12 @@ export const SERVICE_MONITOR_CRD = 'servicemonitors.monitoring.coreos.com';
 
 /** The data source that lists SERVICE_MONITOR_CRD (one object when the cluster has it, none otherwise). */
 export const MONITORING_PROBE_ID = 'prometheus_operator_crd';
+
+/** The CustomResourceDefinition of CloudNativePG's Cluster: its operator is installed where it exists. */
+export const CLOUDNATIVE_PG_CRD = 'clusters.postgresql.cnpg.io';
+
+/** The data source that checks for CLOUDNATIVE_PG_CRD (scale.postgres.engine cloudnative-pg). */
+export const CLOUDNATIVE_PG_PROBE_ID = 'cloudnative_pg_crd';
 
 /**
  * The Matrix applications on Kubernetes. Cloud-independent: the same stack runs on the k3s node
@@ -59,12 +67,13 @@ export class AppsStack extends DeploymentStack {
         new Manifest(this, key, {
           manifest: body,
           ...(set !== undefined && count !== undefined ? { count: count[set] } : {}),
-          dependsOn: dependencies.get(key)!.map((k) => resources.get(k)!),
+          dependsOn: [...dependencies.get(key)!.map((k) => resources.get(k)!), ...(body.kind === 'Cluster' && operatorCheck ? [operatorCheck] : [])],
           fieldManager: { name: FIELD_MANAGER, forceConflicts: true },
           ...(waitForRollout ? { wait: { rollout: true } } : {}),
         }),
       );
     };
+    const operatorCheck = this.cloudNativePgCheck();
     const ordered = [...objects.filter((o) => o.kind === 'Namespace'), ...secrets, ...objects.filter((o) => o.kind !== 'Namespace')];
     for (const item of sortByDependencies(ordered, dependencies)) {
       if (item instanceof KubeSecret) manifest(item.key, this.secretObject(item), item.onlyWith);
@@ -99,6 +108,29 @@ export class AppsStack extends DeploymentStack {
       'prometheus-operator': Token.asNumber(`\${${found} > 0 ? 1 : 0}`),
       bundled: Token.asNumber(`\${${found} == 0 ? 1 : 0}`),
     };
+  }
+
+  /**
+   * With scale.postgres.engine cloudnative-pg, the plan stops with one clear error when the
+   * cluster lacks CloudNativePG (no CLOUDNATIVE_PG_CRD): kubernetes_manifest would otherwise fail
+   * on the Cluster's unknown kind with the provider's own message. The kit does not install the
+   * operator. The Cluster depends on this check, so it is read first.
+   */
+  private cloudNativePgCheck(): DataKubernetesResources | undefined {
+    if (!usesCloudNativePg(this.spec)) return undefined;
+    return new DataKubernetesResources(this, CLOUDNATIVE_PG_PROBE_ID, {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      fieldSelector: `metadata.name=${CLOUDNATIVE_PG_CRD}`,
+      lifecycle: {
+        postcondition: [
+          {
+            condition: '${length(self.objects) > 0}',
+            errorMessage: `scale.postgres.engine is cloudnative-pg, but this cluster has no CloudNativePG operator (no CustomResourceDefinition ${CLOUDNATIVE_PG_CRD}). Install CloudNativePG ${CLOUDNATIVE_PG_VERSION} or newer first (docs/operations.md), or set scale.postgres.engine: bundled.`,
+          },
+        ],
+      },
+    });
   }
 
   /** A Secret with its values as Terraform references, base64 as the API's `data` field wants. */

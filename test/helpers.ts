@@ -102,3 +102,15 @@ backup: { enabled: false }
 monitoring: { stack: ${stack} }
 ${extra}`);
 }
+
+/**
+ * A deployment on an existing cluster with PostgreSQL under CloudNativePG (3 instances): backups
+ * off, as the rules require for that engine.
+ */
+export const CNPG_YAML = `${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n')}backup:
+  enabled: false
+scale:
+  postgres:
+    engine: cloudnative-pg
+    instances: 3
+`;

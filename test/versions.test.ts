@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CALL_VERSIONS, images, MONITORING_VERSIONS, PINNED_VERSIONS, PROVIDER_VERSIONS } from '../src/versions';
+import { CALL_VERSIONS, CLOUDNATIVE_PG_VERSION, images, MONITORING_VERSIONS, PINNED_VERSIONS, PROVIDER_VERSIONS } from '../src/versions';
 
 const ROOT = join(__dirname, '..');
 
@@ -48,5 +48,16 @@ describe('the LiveKit release', () => {
   it('is the one scripts/tools.sh builds for the integration suite', () => {
     const script = readFileSync(join(ROOT, 'scripts', 'tools.sh'), 'utf8');
     expect(script.match(/^LIVEKIT_VERSION=(\S+)$/m)?.[1]).toBe(CALL_VERSIONS.livekit);
+  });
+});
+
+describe('the CloudNativePG release', () => {
+  it("is the one whose Cluster CRD scripts/tools.sh copies for the control-plane test", () => {
+    const script = readFileSync(join(ROOT, 'scripts', 'tools.sh'), 'utf8');
+    expect(script.match(/^\s+"github\.com\/cloudnative-pg\/cloudnative-pg v(\S+) config\/crd\/bases\/postgresql\.cnpg\.io_clusters\.yaml"$/m)?.[1]).toBe(CLOUDNATIVE_PG_VERSION);
+  });
+
+  it("runs PostgreSQL from CloudNativePG's operand image of the bundled release", () => {
+    expect(images({ ...PINNED_VERSIONS, postgres: '17.10' }).cloudnativePgPostgres).toBe('ghcr.io/cloudnative-pg/postgresql:17.10-standard-trixie');
   });
 });

@@ -246,6 +246,12 @@ function kindsOf(only: string | undefined): BackupKind[] {
 
 function open(file: string, options: AccessOptions): { spec: DeploymentSpec; cluster: Cluster } {
   const [{ spec }] = loadDeploymentFiles([file]);
+  if (spec.scale.postgres.engine === 'cloudnative-pg') {
+    throw new Refusal(
+      `${spec.name} runs PostgreSQL as a CloudNativePG Cluster (scale.postgres.engine in ${file}); the kit's backup, restore and drill cover the bundled PostgreSQL only: use CloudNativePG's own backups (docs/backups.md)`,
+      EXIT.usage,
+    );
+  }
   if (!spec.backup.enabled) throw new Refusal(`${spec.name} has backups turned off (backup.enabled: false in ${file})`, EXIT.usage);
   const target = spec.target;
   const access: ClusterAccess =

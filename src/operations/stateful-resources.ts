@@ -37,6 +37,10 @@ const KUBERNETES_OBJECTS = [
   { kind: 'StatefulSet', reason: 'a StatefulSet holds PostgreSQL or another service with data: its pods own persistent volumes' },
   { kind: 'PersistentVolumeClaim', reason: 'a persistent volume claim: deleting it deletes its volume (reclaim policy Delete)' },
   { kind: 'Namespace', reason: 'deleting the namespace deletes everything in it, persistent volume claims included' },
+  {
+    kind: 'Cluster',
+    reason: "a CloudNativePG Cluster holds PostgreSQL: its instances' persistent volume claims are the operator's and go with it (owner references)",
+  },
 ];
 
 /** The typed resources earlier kits applied a kind as: kit 0.1's `_v1` names and the provider's older names without `_v1`. */

@@ -5,7 +5,7 @@
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLUSTER_BACKUP_YAML, cli, tempDir, VALID_YAML } from '../helpers';
+import { CLUSTER_BACKUP_YAML, cli, CNPG_YAML, tempDir, VALID_YAML } from '../helpers';
 import { PGBACKREST_INFO, RESTIC_SNAPSHOTS, T } from './samples';
 
 let dir: string;
@@ -153,7 +153,7 @@ describe('backups and backup', () => {
     expect((await cli('backup', file, '--only', 'media')).code).toBe(2);
   });
 
-  it('needs the cluster credentials on Hetzner, and refuses a deployment without backups', async () => {
+  it('needs the cluster credentials on Hetzner, and refuses a deployment without backups or with CloudNativePG', async () => {
     const hetzner = join(dir, 'hetzner.yaml');
     writeFileSync(hetzner, VALID_YAML);
     const result = await cli('backups', hetzner);
@@ -162,6 +162,14 @@ describe('backups and backup', () => {
     const off = join(dir, 'off.yaml');
     writeFileSync(off, `${VALID_YAML}backup:\n  enabled: false\n`);
     expect((await cli('backups', off)).stderr).toMatch(/has backups turned off/);
+    const cnpg = join(dir, 'cnpg.yaml');
+    writeFileSync(cnpg, CNPG_YAML);
+    for (const args of [['backups'], ['backup'], ['restore', '--to', 'latest']]) {
+      const refused = await cli(args[0]!, cnpg, ...args.slice(1));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/runs PostgreSQL as a CloudNativePG Cluster .*cover the bundled PostgreSQL only/);
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+    }
     expect(calls()).toEqual([]);
   });
 });

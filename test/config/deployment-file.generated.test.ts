@@ -33,7 +33,8 @@ const KUBERNETES_YAML = `${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  
 const ALERT_EMAIL_YAML = `${VALID_YAML}monitoring:\n  alert_email:\n    smarthost: mail.example.eu:587\n    from: a@example.eu\n    username: alerts\n`;
 // Group calls are off for the default size (small); a medium deployment runs them with every default.
 const GROUP_CALLS_YAML = `${VALID_YAML}size: medium\n`;
-const CNPG_YAML = `${KUBERNETES_YAML}scale:\n  postgres:\n    engine: cloudnative-pg\n`;
+// Backups off: the kit's backups cover the bundled PostgreSQL only (scale-rules.ts).
+const CNPG_YAML = `${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n')}backup:\n  enabled: false\nscale:\n  postgres:\n    engine: cloudnative-pg\n`;
 const OIDC_YAML = `${VALID_YAML}identity:\n  mode: oidc\n  oidc:\n    issuer: https://id.example.eu/realms/x\n    client_id: m\n    client_secret_env: S\n`;
 
 /**

@@ -40,6 +40,8 @@ interface Case {
   readonly fires?: Readonly<Record<string, string>>;
   /** Only for deployments on this target. */
   readonly target?: 'hetzner' | 'kubernetes';
+  /** Only for deployments whose PostgreSQL this engine runs (scale.postgres.engine). */
+  readonly engine?: 'bundled' | 'cloudnative-pg';
 }
 
 const SYNAPSE = 'job="synapse",instance="synapse:9000"';
@@ -118,8 +120,9 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
       ],
       evalTime: '3m',
       fires: { job: 'postgres', instance: 'postgres:9187' },
+      engine: 'bundled',
     },
-    { name: 'the exporter itself unreachable for 3 minutes', series: [{ series: `up{${POSTGRES}}`, values: '0x5' }], evalTime: '3m', fires: { job: 'postgres', instance: 'postgres:9187' } },
+    { name: 'the exporter itself unreachable for 3 minutes', series: [{ series: `up{${POSTGRES}}`, values: '0x5' }], evalTime: '3m', fires: { job: 'postgres', instance: 'postgres:9187' }, engine: 'bundled' },
     {
       name: 'PostgreSQL up',
       series: [
@@ -127,6 +130,29 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
         { series: `up{${POSTGRES}}`, values: '1x5' },
       ],
       evalTime: '3m',
+      engine: 'bundled',
+    },
+
+    // CloudNativePG: the primary's instance manager (its own cnpg_collector_up), through the `postgres` Service.
+    {
+      name: 'CloudNativePG: the primary reports PostgreSQL down for 3 minutes',
+      series: [
+        { series: `cnpg_collector_up{${POSTGRES},cluster="postgres"}`, values: '0x5' },
+        { series: `up{${POSTGRES}}`, values: '1x5' },
+      ],
+      evalTime: '3m',
+      fires: { job: 'postgres', instance: 'postgres:9187', cluster: 'postgres' },
+      engine: 'cloudnative-pg',
+    },
+    { name: 'CloudNativePG: no primary to scrape for 3 minutes', series: [{ series: `up{job="synapse",instance="synapse:9000"}`, values: '1x5' }], evalTime: '3m', fires: { job: 'postgres' }, engine: 'cloudnative-pg' },
+    {
+      name: 'CloudNativePG: the primary up',
+      series: [
+        { series: `cnpg_collector_up{${POSTGRES},cluster="postgres"}`, values: '1x5' },
+        { series: `up{${POSTGRES}}`, values: '1x5' },
+      ],
+      evalTime: '3m',
+      engine: 'cloudnative-pg',
     },
   ],
   PostgresConnectionsHigh: [
@@ -139,6 +165,7 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
       ],
       evalTime: '10m',
       fires: { instance: 'postgres:9187' },
+      engine: 'bundled',
     },
     {
       name: '50 of 100 connections in use',
@@ -148,6 +175,58 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
         { series: `pg_settings_max_connections{${POSTGRES}}`, values: '100x10' },
       ],
       evalTime: '10m',
+      engine: 'bundled',
+    },
+    {
+      name: 'CloudNativePG: 85 of 100 connections in use on the primary for 10 minutes',
+      series: [
+        { series: `cnpg_backends_total{${POSTGRES},datname="synapse",usename="synapse",application_name="",state="idle"}`, values: '50x10' },
+        { series: `cnpg_backends_total{${POSTGRES},datname="mas",usename="mas",application_name="",state="active"}`, values: '35x10' },
+        { series: `cnpg_pg_settings_setting{${POSTGRES},name="max_connections"}`, values: '100x10' },
+        { series: `cnpg_pg_settings_setting{${POSTGRES},name="max_wal_senders"}`, values: '10x10' },
+      ],
+      evalTime: '10m',
+      fires: { instance: 'postgres:9187' },
+      engine: 'cloudnative-pg',
+    },
+    {
+      name: 'CloudNativePG: 50 of 100 connections in use',
+      series: [
+        { series: `cnpg_backends_total{${POSTGRES},datname="synapse",usename="synapse",application_name="",state="idle"}`, values: '50x10' },
+        { series: `cnpg_pg_settings_setting{${POSTGRES},name="max_connections"}`, values: '100x10' },
+      ],
+      evalTime: '10m',
+      engine: 'cloudnative-pg',
+    },
+  ],
+  PostgresReplicaMissing: [
+    {
+      name: 'CloudNativePG: one of two standbys gone for 15 minutes',
+      series: [
+        { series: `cnpg_pg_replication_streaming_replicas{${POSTGRES}}`, values: '1x20' },
+        { series: `cnpg_pg_replication_in_recovery{${POSTGRES}}`, values: '0x20' },
+      ],
+      evalTime: '15m',
+      fires: { job: 'postgres', instance: 'postgres:9187' },
+      engine: 'cloudnative-pg',
+    },
+    {
+      name: 'CloudNativePG: both standbys streaming',
+      series: [
+        { series: `cnpg_pg_replication_streaming_replicas{${POSTGRES}}`, values: '2x20' },
+        { series: `cnpg_pg_replication_in_recovery{${POSTGRES}}`, values: '0x20' },
+      ],
+      evalTime: '15m',
+      engine: 'cloudnative-pg',
+    },
+    {
+      name: 'CloudNativePG: one standby gone for 5 minutes only (pending, not firing)',
+      series: [
+        { series: `cnpg_pg_replication_streaming_replicas{${POSTGRES}}`, values: '1x20' },
+        { series: `cnpg_pg_replication_in_recovery{${POSTGRES}}`, values: '0x20' },
+      ],
+      evalTime: '5m',
+      engine: 'cloudnative-pg',
     },
   ],
   MasDown: [
@@ -400,6 +479,11 @@ const specs: readonly DeploymentSpec[] = [
     'name: operator\nserver_name: operator.example.eu\ntarget:\n  kubernetes:\n    context: test\nadmin_contact: ops@example.eu\nbackup:\n  s3:\n    endpoint: https://s3.example-eu.eu\n    bucket: operator-backups\n    region: eu-west\nmonitoring:\n  stack: prometheus-operator\n',
     'operator.yaml',
   ),
+  // PostgreSQL under CloudNativePG (three instances): its own series, and the replica alert.
+  parseDeployment(
+    'name: replicated\nserver_name: replicated.example.eu\ntarget:\n  kubernetes:\n    context: test\nadmin_contact: ops@example.eu\nbackup:\n  enabled: false\nscale:\n  postgres:\n    engine: cloudnative-pg\n    instances: 3\n',
+    'replicated.yaml',
+  ),
 ];
 
 /** The cases of `alert` that apply to `spec`, with its namespace in place of @NS@. */
@@ -407,7 +491,7 @@ function casesFor(spec: DeploymentSpec, alert: string): Case[] {
   const ns = namespaceName(spec);
   const fill = (text: string) => text.split('@NS@').join(ns);
   return (CASES[alert] ?? [])
-    .filter((c) => c.target === undefined || c.target === spec.target.kind)
+    .filter((c) => (c.target === undefined || c.target === spec.target.kind) && (c.engine === undefined || c.engine === spec.scale.postgres.engine))
     .map((c) => ({
       ...c,
       series: c.series.map((x) => ({ series: fill(x.series), values: x.values })),

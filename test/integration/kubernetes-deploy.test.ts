@@ -289,4 +289,37 @@ if (!PROVIDER) console.warn(`kubernetes-deploy.test.ts: ${NOT_RUN}`);
       console.log(`auto plan without the CRD: ${counted.absent.length} bundled objects planned, no operator object, in ${Date.now() - started} ms`);
     });
   });
+  describe('scale.postgres.engine cloudnative-pg', () => {
+    const CLUSTER = 'kubernetes_manifest.cluster_matrix-replicated_postgres';
+    /** The CloudNativePG fixture, pointed at the test control plane (bundled monitoring: no CRD of its own needed). */
+    const cnpgFile = (dir: string): string => {
+      mkdirSync(dir, { recursive: true });
+      const text = readFileSync(join(ROOT, 'test', 'fixtures', 'valid', 'cloudnative-pg.yaml'), 'utf8')
+        .replace('    context: platform\n', `    context: test\n    kubeconfig: ${cp.kubeconfig}\n`)
+        .replace(/monitoring:\n(  .*\n)+/, 'monitoring:\n  stack: bundled\n');
+      const file = join(dir, 'replicated.yaml');
+      writeFileSync(file, text);
+      return file;
+    };
+
+    it("plans the Cluster when the cluster serves CloudNativePG's CRD", async () => {
+      const dir = join(work, 'cnpg-with-operator');
+      const result = await sovereignMatrix(dir, 'plan', cnpgFile(dir), '--json');
+      expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+      const apps = JSON.parse(result.stdout).stacks.find((st: Json) => st.stack === 'replicated-apps');
+      expect(apps.create).toContain(CLUSTER);
+      expect(apps.create).not.toContain('kubernetes_manifest.statefulset_matrix-replicated_postgres');
+    });
+
+    it('stops the plan with one clear error, no stack trace, when the cluster has no CloudNativePG', async () => {
+      await cp.kubectlOk(['delete', 'crd', 'clusters.postgresql.cnpg.io', '--wait=true', '--timeout=120s']);
+      const dir = join(work, 'cnpg-without-operator');
+      const result = await sovereignMatrix(dir, 'plan', cnpgFile(dir));
+      expect(result.code).not.toBe(0);
+      // OpenTofu wraps the message at 80 columns.
+      expect(result.stderr.replace(/\s+/g, ' ')).toMatch(/this cluster has no CloudNativePG operator \(no CustomResourceDefinition clusters\.postgresql\.cnpg\.io\)\. Install CloudNativePG 1\.30\.1 or newer first/);
+      expect(result.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+      console.log(`plan without CloudNativePG ends with:\n${result.stderr.trim().split('\n').slice(-12).join('\n')}`);
+    });
+  });
 });

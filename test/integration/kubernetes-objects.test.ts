@@ -2,8 +2,8 @@
  * The apps layer's Kubernetes objects, judged by a real Kubernetes control plane: etcd,
  * kube-apiserver and kube-controller-manager at the Kubernetes minor of the pinned k3s, built from
  * the Go module proxy by scripts/tools.sh and started on loopback (kube-control-plane.ts), with the
- * CRDs the kit expects (k3s's HelmChartConfig, cert-manager's, the Prometheus Operator's) from
- * their Go modules.
+ * CRDs the kit expects (k3s's HelmChartConfig, cert-manager's, the Prometheus Operator's,
+ * CloudNativePG's Cluster) from their Go modules.
  *
  * For every example deployment: `sovereign-matrix manifests` output is applied server-side with
  * kubectl; every object must be accepted; create-secrets.sh makes the Secrets; every pod the
@@ -120,6 +120,31 @@ describe.each(EXAMPLES)('the objects of %s on a real API server', (file) => {
     expect(refused.stderr).toMatch(/relabelings\[0\]\.action/);
   });
 
+  it("has its CloudNativePG Cluster (engine cloudnative-pg) taken whole by CloudNativePG's CRD, which refuses a broken one", async () => {
+    const written = objects.filter((o) => o.kind === 'Cluster');
+    if (spec.scale.postgres.engine !== 'cloudnative-pg') return expect(written).toEqual([]);
+    expect(written.map((o) => o.metadata.name)).toEqual(['postgres']);
+    const stored = (await current()).find((l) => l.kind === 'Cluster')!;
+    // The structural schema drops unknown fields silently and adds its defaults: every field the
+    // kit wrote must still be there with its value.
+    expect(stored.spec).toMatchObject(written[0]!.spec);
+    expect(stored.spec.bootstrap.initdb).toMatchObject({ encoding: 'UTF8', localeCollate: 'C', localeCType: 'C' });
+    // The CRD judges: fewer than one instance, a negative synchronous replica count, and a
+    // superuser switch that is not a boolean are refused.
+    for (const [field, value, message] of [
+      ['instances', 0, /spec\.instances/],
+      ['minSyncReplicas', -1, /spec\.minSyncReplicas/],
+      ['enableSuperuserAccess', 'yes', /spec\.enableSuperuserAccess/],
+    ] as const) {
+      const broken = JSON.parse(JSON.stringify(written[0]));
+      broken.spec[field] = value;
+      const brokenFile = join(tempDir(), 'broken-cluster.json');
+      writeFileSync(brokenFile, JSON.stringify(broken));
+      const refused = await cp.kubectl(['apply', '--server-side', '--dry-run=server', '--field-manager=sovereign-matrix', '-f', brokenFile]);
+      expect({ field, code: refused.code === 0 ? 0 : 1, stderr: refused.stderr }).toEqual({ field, code: 1, stderr: expect.stringMatching(message) });
+    }
+  });
+
   it('creates the Secrets with create-secrets.sh, once, with well-formed and shared values', async () => {
     // What the operator gives (the OIDC client secret, the backup bucket's key and passphrase).
     const given = Object.fromEntries(Object.values(operatorSecrets(spec)).map((name) => [name, `${name.toLowerCase()}-from-the-operator`]));
@@ -140,6 +165,8 @@ describe.each(EXAMPLES)('the objects of %s on a real API server', (file) => {
     };
     const ns = `matrix-${spec.name}`;
     expect(value(ns, 'postgres-superuser', 'password')).toMatch(/^[A-Za-z0-9]{48}$/);
+    // CloudNativePG takes the superuser only from a Secret whose username is postgres.
+    if (spec.scale.postgres.engine === 'cloudnative-pg') expect(value(ns, 'postgres-superuser', 'username')).toBe('postgres');
     expect(value(ns, 'mas-secrets', 'encryption-key')).toMatch(/^[0-9a-f]{64}$/);
     const key = createPrivateKey(value(ns, 'mas-secrets', 'signing-key-rsa.pem'));
     expect(key.asymmetricKeyType).toBe('rsa');
@@ -154,7 +181,10 @@ describe.each(EXAMPLES)('the objects of %s on a real API server', (file) => {
       expect(value(ns, 'backup-credentials', 'access-key-id')).toBe(given.SOVEREIGN_MATRIX_BACKUP_ACCESS_KEY_ID);
     }
     // No value ever reaches the script's output.
-    for (const s of all) for (const v of Object.values(s.data as Record<string, string>)) expect(first.stdout).not.toContain(Buffer.from(v, 'base64').toString().slice(0, 16));
+    // (User names are not secret: CloudNativePG's superuser is `postgres`, like the Secret's name.)
+    for (const s of all) {
+      for (const [k, v] of Object.entries(s.data as Record<string, string>)) if (k !== 'username') expect(first.stdout).not.toContain(Buffer.from(v, 'base64').toString().slice(0, 16));
+    }
 
     const before = all.map((s) => `${s.metadata.name}@${s.metadata.resourceVersion}`).sort();
     const again = spawnSync('bash', [script, '--kubeconfig', cp.kubeconfig], { env, encoding: 'utf8' });

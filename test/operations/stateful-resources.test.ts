@@ -38,7 +38,7 @@ describe('stateful resources', () => {
     for (const type of ['hcloud_server', 'hcloud_volume', 'hcloud_primary_ip', 'kubernetes_stateful_set_v1', 'kubernetes_persistent_volume_claim_v1', 'random_password', 'tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']) {
       expect(statefulEntry(type)?.reason).toMatch(/\w{10}/);
     }
-    for (const kind of ['StatefulSet', 'PersistentVolumeClaim', 'Namespace']) {
+    for (const kind of ['StatefulSet', 'PersistentVolumeClaim', 'Namespace', 'Cluster']) {
       expect(statefulEntry('kubernetes_manifest', STATEFUL_RESOURCES, kind)?.reason).toMatch(/\w{10}/);
     }
     expect(statefulEntry('kubernetes_config_map_v1')).toBeUndefined();
@@ -62,6 +62,7 @@ describe('stateful resources', () => {
       'kubernetes_manifest Namespace',
       'kubernetes_namespace_v1',
       'kubernetes_namespace',
+      'kubernetes_manifest Cluster',
     ]);
     expect(STATEFUL_RESOURCES.filter((e) => e.protectionAttribute).map((e) => e.type)).toEqual(['hcloud_volume', 'hcloud_primary_ip']);
   });

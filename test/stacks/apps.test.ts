@@ -8,7 +8,7 @@ import { MatrixApps } from '../../src/components/k8s/matrix-apps';
 import { loadDeploymentFile } from '../../src/config/load';
 import { renderAll } from '../../src/render';
 import { images } from '../../src/versions';
-import { clusterWithMonitoring, specOf, VALID_YAML } from '../helpers';
+import { clusterWithMonitoring, CNPG_YAML, specOf, VALID_YAML } from '../helpers';
 import { containers, EXAMPLES, type Json, manifests, objects, podSpecs, resources, ROOT, synth } from '../components/k8s/helpers';
 
 /** A memory quantity (`Mi`, `Gi`) in MiB. */
@@ -293,5 +293,35 @@ describe('the monitoring stacks: chosen by the deployment file, or with auto by 
     expect(counts(bundled)).toEqual({});
     expect(objects(bundled, 'ServiceMonitor')).toEqual({});
     expect(objects(bundled, 'StatefulSet').prometheus).toBeDefined();
+  });
+});
+
+describe('the CloudNativePG check (scale.postgres.engine cloudnative-pg)', () => {
+  const json = synth(specOf(CNPG_YAML));
+
+  it("lists CloudNativePG's Cluster CRD by name and stops the plan with one message when there is none", () => {
+    const probe = json.data.kubernetes_resources.cloudnative_pg_crd;
+    expect(probe).toMatchObject({ api_version: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', field_selector: 'metadata.name=clusters.postgresql.cnpg.io' });
+    expect(probe.lifecycle.postcondition).toEqual([
+      {
+        condition: '${length(self.objects) > 0}',
+        error_message: expect.stringMatching(/^scale\.postgres\.engine is cloudnative-pg, but this cluster has no CloudNativePG operator \(no CustomResourceDefinition clusters\.postgresql\.cnpg\.io\)\. Install CloudNativePG 1\.30\.1 or newer/),
+      },
+    ]);
+  });
+
+  it('plans the Cluster only after the check, and after its Secret and the network policies', () => {
+    const cluster = resources(json, 'kubernetes_manifest')['cluster_matrix-ministry_postgres']!;
+    expect(cluster.depends_on).toEqual(
+      expect.arrayContaining([
+        'data.kubernetes_resources.cloudnative_pg_crd',
+        'kubernetes_manifest.secret_matrix-ministry_postgres-superuser',
+        'kubernetes_manifest.networkpolicy_matrix-ministry_allow-postgres-egress',
+      ]),
+    );
+  });
+
+  it('is not there with the bundled PostgreSQL', () => {
+    expect(JSON.stringify(synth(specOf(VALID_YAML)).data ?? {})).not.toContain('cnpg');
   });
 });

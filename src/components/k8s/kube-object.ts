@@ -7,6 +7,7 @@ import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/Endpo
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
@@ -57,6 +58,30 @@ export interface IPrometheusRule {
   };
 }
 
+/**
+ * CloudNativePG's Cluster (postgresql.cnpg.io/v1), only the fields the kit sets; the control-plane
+ * test checks it against the operator's own CRD (scripts/tools.sh, CLOUDNATIVE_PG_VERSION).
+ */
+export interface ICnpgCluster {
+  apiVersion: 'postgresql.cnpg.io/v1';
+  kind: 'Cluster';
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: {
+    instances: number;
+    imageName: string;
+    minSyncReplicas: number;
+    maxSyncReplicas: number;
+    enableSuperuserAccess: boolean;
+    superuserSecret: { name: string };
+    bootstrap: { initdb: { encoding: string; localeCollate: string; localeCType: string } };
+    postgresql: { parameters: Record<string, string> };
+    storage: { size: string; storageClass?: string };
+    resources: IResourceRequirements;
+    affinity: { enablePodAntiAffinity: boolean; podAntiAffinityType: 'required' | 'preferred'; topologyKey: string };
+    inheritedMetadata: { labels: Record<string, string> };
+  };
+}
+
 export type KubeObjectData =
   | INamespace
   | IConfigMap
@@ -71,7 +96,8 @@ export type KubeObjectData =
   | ICertificate
   | IHelmChartConfig
   | IServiceMonitor
-  | IPrometheusRule;
+  | IPrometheusRule
+  | ICnpgCluster;
 
 export interface KubeObjectOptions {
   /**
@@ -112,8 +138,12 @@ export function monitoringSetOf(c: IConstruct): MonitoringSet | undefined {
   return undefined;
 }
 
-/** Kinds whose pods the controllers start: applied after every other object of their namespace. */
-const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet']);
+/**
+ * Kinds whose pods the controllers start: applied after every other object of their namespace.
+ * A CloudNativePG Cluster is one: its operator starts pods that need the superuser Secret and the
+ * network policies (the API server, each other) from the first one.
+ */
+const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'Cluster']);
 
 /**
  * One Kubernetes API object of a deployment. Components add them to the construct tree; the apps

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { AppsContext, type DeployInputs } from './apps-context';
 import { Backup } from './backup';
+import { CloudNativePg, usesCloudNativePg } from './cloudnative-pg';
 import { Coturn } from './coturn';
 import { GroupCalls } from './group-calls';
 import { Ingress } from './ingress';
@@ -53,7 +54,9 @@ export class MatrixApps extends Construct {
       },
     });
     new Secrets(this, 'secrets', { context });
-    new Postgres(this, 'postgres', { context });
+    // The bundled StatefulSet, or a Cluster for the cluster's CloudNativePG operator (never both).
+    if (usesCloudNativePg(spec)) new CloudNativePg(this, 'postgres', { context });
+    else new Postgres(this, 'postgres', { context });
     const synapse = new Synapse(this, 'synapse', { context });
     new SynapseWorkers(this, 'synapse-workers', { context, process: synapse.process });
     new Mas(this, 'mas', { context });

@@ -6,6 +6,7 @@ import { BACKUP_POD_COMPONENT } from './backup';
 import { METRICS_PORTS, scraperPeers } from './scraper';
 import { synapseFrontService, synapseProcessPods } from './synapse-workers';
 import { workerEgress, workerPolicies } from './synapse-worker-policies';
+import { CNPG_OPERATOR_POD_LABELS, CNPG_STATUS_PORT, postgresPods, usesCloudNativePg } from './cloudnative-pg';
 
 import { type AppsContext } from './apps-context';
 
@@ -81,8 +82,10 @@ export class NetworkPolicies extends Construct {
       });
     }
     const databaseClients = [synapse, pods('mas'), ...(ctx.spec.identity.mode === 'keycloak' ? [pods('keycloak')] : [])];
+    // The database's pods: the bundled StatefulSet's, or every pod of the CloudNativePG Cluster.
+    const database = postgresPods(ctx);
     policy('allow-postgres-from-clients', {
-      podSelector: pods('postgres'),
+      podSelector: database,
       policyTypes: ['Ingress'],
       ingress: [{ from: databaseClients.map((podSelector) => ({ podSelector })), ports: [{ port: PORTS.postgres, protocol: 'TCP' }] }],
     });
@@ -97,7 +100,7 @@ export class NetworkPolicies extends Construct {
     const metrics = Object.entries(METRICS_PORTS);
     for (const [component, port] of metrics) {
       policy(`allow-metrics-${component}`, {
-        podSelector: component === 'synapse' ? synapse : pods(component),
+        podSelector: component === 'synapse' ? synapse : component === 'postgres' ? database : pods(component),
         policyTypes: ['Ingress'],
         ingress: [{ from: scraperPeers(ctx), ports: [{ port, protocol: 'TCP' }] }],
       });
@@ -107,7 +110,7 @@ export class NetworkPolicies extends Construct {
       podSelector: pods('mas'),
       policyTypes: ['Egress'],
       egress: [
-        { to: [{ podSelector: pods('postgres') }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
+        { to: [{ podSelector: database }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
         { to: [{ podSelector: pods('synapse') }], ports: [{ port: PORTS.synapseHttp, protocol: 'TCP' }] },
         // The upstream identity provider (Keycloak too) is reached at its public https URL.
         { to: publicInternet, ports: [{ port: PORTS.https, protocol: 'TCP' }] },
@@ -118,12 +121,13 @@ export class NetworkPolicies extends Construct {
         podSelector: pods('keycloak'),
         policyTypes: ['Egress'],
         egress: [
-          { to: [{ podSelector: pods('postgres') }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
+          { to: [{ podSelector: database }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
           // Back-channel logout to MAS at its public https URL.
           { to: publicInternet, ports: [{ port: PORTS.https, protocol: 'TCP' }] },
         ],
       });
     }
+    if (usesCloudNativePg(ctx.spec)) cloudNativePgPolicies(policy, database);
     if (ctx.spec.backup.enabled) {
       // The backup agents beside PostgreSQL and Synapse reach the bucket. Policies match
       // addresses, not names: the bucket's port on public addresses, private ranges closed.
@@ -151,7 +155,7 @@ export class NetworkPolicies extends Construct {
       podSelector: synapse,
       policyTypes: ['Egress'],
       egress: [
-        { to: [{ podSelector: pods('postgres') }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
+        { to: [{ podSelector: database }], ports: [{ port: PORTS.postgres, protocol: 'TCP' }] },
         ...workerEgress(ctx, synapse, pods),
         { to: [{ podSelector: pods('mas') }], ports: [{ port: PORTS.masHttp, protocol: 'TCP' }] },
         {
@@ -164,4 +168,51 @@ export class NetworkPolicies extends Construct {
       ],
     });
   }
+}
+
+/**
+ * What a CloudNativePG Cluster needs beyond its clients and the scraper (CloudNativePG's
+ * networking.md and security.md, "Exposed Ports"):
+ * - the instances to each other: streaming replication and the join job's base backup on 5432,
+ *   and the instance manager's status port, which the primary's isolation check calls;
+ * - the operator to every instance, on the status port and 5432. Its namespace is the cluster
+ *   operator's choice (cnpg-system for the release manifest, any for the Helm chart), so the
+ *   operator's pods are admitted by their label in any namespace, as an existing cluster's
+ *   ingress controller is: the status port's sensitive endpoints need the operator's client
+ *   certificate and 5432 a password, so a pod that copies the label reaches only the status and
+ *   health answers the kubelet's probes read too;
+ * - the instances out to the Kubernetes API: the instance manager reads its Cluster and Secrets and
+ *   reports status there. The API server's address is the cluster's (a node, or a control-plane
+ *   load balancer, usually on a private address) and unknown to the kit, and policies match the
+ *   address behind the `kubernetes` Service, so its two usual ports are opened to any address.
+ */
+function cloudNativePgPolicies(policy: (name: string, spec: INetworkPolicySpec) => void, database: { matchLabels: Record<string, string> }): void {
+  const instancePorts = [
+    { port: PORTS.postgres, protocol: 'TCP' as const },
+    { port: CNPG_STATUS_PORT, protocol: 'TCP' as const },
+  ];
+  policy('allow-postgres-replication', {
+    podSelector: database,
+    policyTypes: ['Ingress'],
+    ingress: [{ from: [{ podSelector: database }], ports: instancePorts }],
+  });
+  policy('allow-postgres-from-operator', {
+    podSelector: database,
+    policyTypes: ['Ingress'],
+    ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { ...CNPG_OPERATOR_POD_LABELS } } }], ports: instancePorts }],
+  });
+  policy('allow-postgres-egress', {
+    podSelector: database,
+    policyTypes: ['Egress'],
+    egress: [
+      { to: [{ podSelector: database }], ports: instancePorts },
+      {
+        to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }],
+        ports: [
+          { port: PORTS.https, protocol: 'TCP' },
+          { port: PORTS.kubernetesApi, protocol: 'TCP' },
+        ],
+      },
+    ],
+  });
 }

@@ -17,6 +17,7 @@ import { postgresArchiveSettings } from '../../render/backup';
 import { EXPORTER_QUERIES_FILE, exporterDataSource, postgresExporterArgs } from '../../render/postgres-exporter';
 import { POSTGRES_DEFAULT_MAX_CONNECTIONS, postgresMaxConnections } from '../../render/postgres';
 import { backupAgent } from './backup';
+import type { DeploymentSpec } from '../../config/spec';
 
 import { METRICS_PORT_NAMES, METRICS_PORTS } from './scraper';
 import { type AppsContext, UID } from './apps-context';
@@ -49,13 +50,10 @@ export class Postgres extends Construct {
     const backup = backupAgent(ctx, 'postgres', UID.postgres, dataMounts);
     const exporter = exporterSidecar(ctx, dataMounts[1]);
     // WAL goes to the backup agent (archive_command); without backups PostgreSQL runs as before.
-    // Synapse's workers each have a pool: max_connections holds them all (postgresConnectionBudget).
-    // At PostgreSQL's default it is left out, so a single-process deployment's pod is unchanged.
-    const maxConnections = postgresMaxConnections(ctx.spec);
-    const settings = [
-      ...(ctx.spec.backup.enabled ? Object.entries(postgresArchiveSettings()) : []),
-      ...(maxConnections > POSTGRES_DEFAULT_MAX_CONNECTIONS ? [['max_connections', String(maxConnections)]] : []),
-    ].flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+    const settings = Object.entries({ ...postgresServerSettings(ctx.spec), ...(ctx.spec.backup.enabled ? postgresArchiveSettings() : {}) }).flatMap(([key, value]) => [
+      '-c',
+      `${key}=${value}`,
+    ]);
     new KubeObject(this, 'statefulset', {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -114,6 +112,17 @@ export class Postgres extends Construct {
       },
     }, { waitForRollout: true });
   }
+}
+
+/**
+ * PostgreSQL's server settings besides WAL archiving, for either engine: `-c` arguments of the
+ * bundled StatefulSet, `postgresql.parameters` of the CloudNativePG Cluster, so the two cannot
+ * drift. max_connections holds every Synapse process's pool (postgresConnectionBudget); at
+ * PostgreSQL's default it is left out, so a single-process deployment's pod is unchanged.
+ */
+export function postgresServerSettings(spec: DeploymentSpec): Record<string, string> {
+  const maxConnections = postgresMaxConnections(spec);
+  return maxConnections > POSTGRES_DEFAULT_MAX_CONNECTIONS ? { max_connections: String(maxConnections) } : {};
 }
 
 /** Where the exporter finds its custom queries (the postgres-config ConfigMap's file). */

@@ -5,6 +5,7 @@ import { masUpstreamClientSecretSource } from '../../render/mas';
 import { BACKUP_SECRET } from './backup';
 import { REPLICATION_SECRET_KEY } from './synapse';
 import { hasWorkers } from '../../render/synapse-workers';
+import { usesCloudNativePg } from './cloudnative-pg';
 import { type AppsContext } from './apps-context';
 
 /** The generated values the Secrets share; each id is also the value's Terraform resource name. */
@@ -36,7 +37,10 @@ export class Secrets extends Construct {
     const secret = (name: string, data: Record<string, SecretValue>) =>
       new KubeSecret(this, name, { name, namespace: ctx.ns, labels: ctx.labels, data });
 
-    secret('postgres-superuser', { password: password('postgres-superuser') });
+    // CloudNativePG reads the superuser from a basic-auth style Secret and refuses one whose
+    // `username` is not postgres (the instance manager's reconcileUser); the bundled image needs none.
+    const superuserName: Record<string, SecretValue> = usesCloudNativePg(ctx.spec) ? { username: { kind: 'literal', value: 'postgres' } } : {};
+    secret('postgres-superuser', { ...superuserName, password: password('postgres-superuser') });
     secret('synapse-database', { password: password('synapse-database') });
     secret('synapse-secrets', {
       'macaroon-secret-key': password('synapse-macaroon-secret-key'),

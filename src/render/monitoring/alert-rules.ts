@@ -4,6 +4,7 @@ import { MAS_UPSTREAMS } from '../mas';
 import { namespaceName } from '../namespace';
 import { SYNAPSE_UPSTREAMS } from '../synapse';
 import { backupRules } from './backup-rules';
+import { cloudNativePgRules } from './cloudnative-pg-rules';
 import { clusterRules, k3sNodeRules } from './platform-rules';
 import type { AlertRule, RuleEvaluator, RuleFile, RuleGroup } from './rule-types';
 import { SCRAPE_JOBS } from './scrape-config';
@@ -45,7 +46,7 @@ export function alertRules(spec: DeploymentSpec, evaluator: RuleEvaluator = defa
   const ns = namespaceName(spec);
   const groups: RuleGroup[] = [
     { name: 'synapse', rules: synapseRules(spec, ns) },
-    { name: 'postgres', rules: postgresRules(ns) },
+    { name: 'postgres', rules: spec.scale.postgres.engine === 'cloudnative-pg' ? cloudNativePgRules(spec, ns) : postgresRules(ns) },
     { name: 'mas', rules: masRules(ns) },
   ];
   // The kit's k3s node: its data volume, its ingress and certificates (always the bundled stack).

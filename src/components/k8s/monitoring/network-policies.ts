@@ -10,6 +10,7 @@ import { DEPLOYMENT_COMPONENTS } from '../../../render/monitoring/scrape-config'
 import { NODE_NETWORK } from '../../../render/k3s-node';
 import { TRAEFIK_METRICS } from '../../../render/traefik';
 import { METRICS_PORTS } from '../scraper';
+import { postgresPods } from '../cloudnative-pg';
 
 /**
  * Scrape targets outside the deployment's namespace: on the kit's k3s node, node_exporter on the
@@ -67,8 +68,11 @@ export class MonitoringNetworkPolicies extends Construct {
       ...pods(C.prometheus),
       policyTypes: ['Egress'],
       egress: [
-        // postgres_exporter runs beside PostgreSQL, in its pod.
-        ...DEPLOYMENT_COMPONENTS.map((component) => ({ to: [pods(component)], ports: tcp(METRICS_PORTS[component]) })),
+        // postgres_exporter runs beside PostgreSQL, in its pod; CloudNativePG's instances export their own.
+        ...DEPLOYMENT_COMPONENTS.map((component) => ({
+          to: [component === 'postgres' ? { podSelector: postgresPods(ctx) } : pods(component)],
+          ports: tcp(METRICS_PORTS[component]),
+        })),
         { to: [pods(C.alertmanager)], ports: tcp(PORTS.alertmanager) },
         ...clusterScrapeEgress(ctx),
       ],

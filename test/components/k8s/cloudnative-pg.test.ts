@@ -1,6 +1,8 @@
 import YAML from 'yaml';
 import { AppsContext } from '../../../src/components/k8s/apps-context';
 import { syncReplicas } from '../../../src/components/k8s/cloudnative-pg';
+import { postgresServerSettings } from '../../../src/components/k8s/postgres';
+import { postgresMaxConnections } from '../../../src/render/postgres';
 import { namespaceName } from '../../../src/render/namespace';
 import type { DeploymentSpec } from '../../../src/config/spec';
 import { CNPG_YAML, specOf } from '../../helpers';
@@ -70,8 +72,11 @@ describe('CloudNativePG Cluster', () => {
     expect(Object.keys(objects(json, 'ConfigMap')['postgres-config']!.data)).toEqual(expect.arrayContaining(['init-synapse.sql', 'init-mas.sql', 'init-keycloak.sql']));
   });
 
-  it("sets PostgreSQL's parameters from the same settings as the bundled pod", () => {
-    expect(cluster.spec.postgresql).toEqual({ parameters: {} });
+  it("sets PostgreSQL's parameters from the same settings as the bundled pod: max_connections holds every client's pool", () => {
+    expect(cluster.spec.postgresql).toEqual({ parameters: postgresServerSettings(spec) });
+    // Keycloak's pool of 100 alone takes this deployment past PostgreSQL's default of 100.
+    expect(postgresMaxConnections(spec)).toBeGreaterThan(100);
+    expect(cluster.spec.postgresql.parameters.max_connections).toBe(String(postgresMaxConnections(spec)));
   });
 });
 

@@ -11,6 +11,7 @@ import { answersFromFlags, askAnswers, InitUsageError, type AnswerCheck, type In
 import { deploymentYaml, type InitAnswers } from './generate';
 import { PromptInterrupted, type InitIO } from './prompt';
 import { schemaReference } from './schema-ref';
+import { nodePlace, ownsNode } from '../config/node-target';
 
 /** Where `init` writes when no FILE is given. */
 export const INIT_DIR = 'deployments';
@@ -89,7 +90,7 @@ const checkAnswers: AnswerCheck = (answers, fields) => {
 };
 
 function printNextSteps(output: Output, path: string, spec: DeploymentSpec): void {
-  const where = spec.target.kind === 'hetzner' ? `hetzner ${spec.target.location}` : `kubernetes context ${spec.target.context}`;
+  const where = ownsNode(spec.target) ? nodePlace(spec.target) : `kubernetes context ${spec.target.context}`;
   output.out(`Wrote ${path} (${spec.name}: ${spec.serverName}, ${where}, identity ${spec.identity.mode}, federation ${spec.federation.mode}).`);
   const file = shellWord(path);
   const steps = [

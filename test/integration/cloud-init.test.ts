@@ -43,7 +43,7 @@ beforeAll(() => {
   const server = pem('server-ca');
   const client = pem('client-ca');
   inputs = {
-    volumeId: '100200300',
+    dataDevice: '/dev/disk/by-id/scsi-0HC_Volume_100200300',
     publicIpv4: '203.0.113.10',
     privateIpv4: '10.0.1.2',
     serverCaCertPem: server.cert,

@@ -6,6 +6,7 @@ import { BACKUP_POD_COMPONENT } from './backup';
 import { METRICS_PORTS, scraperPeers } from './scraper';
 
 import { type AppsContext } from './apps-context';
+import { ownsNode } from '../../config/node-target';
 
 /** The port cert-manager's HTTP-01 solver pods listen on. */
 const ACME_SOLVER_PORT = 8089;
@@ -32,7 +33,7 @@ export class NetworkPolicies extends Construct {
     const policy = (name: string, spec: INetworkPolicySpec) => ctx.networkPolicy(this, name, spec);
     const pods = (component: string) => ({ matchLabels: selectorLabels(ctx.spec.name, component) });
     const ingressController =
-      ctx.spec.target.kind === 'hetzner'
+      ownsNode(ctx.spec.target)
         ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { [LABEL.name]: 'traefik' } } }]
         : // On an existing cluster the ingress controller's namespace is the operator's choice.
           [{ namespaceSelector: {} }];

@@ -10,6 +10,7 @@ import { DEPLOYMENT_COMPONENTS } from '../../../render/monitoring/scrape-config'
 import { NODE_NETWORK } from '../../../render/k3s-node';
 import { TRAEFIK_METRICS } from '../../../render/traefik';
 import { METRICS_PORTS } from '../scraper';
+import { ownsNode } from '../../../config/node-target';
 
 /**
  * Scrape targets outside the deployment's namespace: on the kit's k3s node, node_exporter on the
@@ -17,7 +18,7 @@ import { METRICS_PORTS } from '../scraper';
  * kube-system. An existing cluster's nodes and ingress are its operator's to watch.
  */
 export function clusterScrapeEgress(ctx: AppsContext): INetworkPolicyEgressRule[] {
-  if (ctx.spec.target.kind !== 'hetzner') return [];
+  if (!ownsNode(ctx.spec.target)) return [];
   return [
     { to: [{ ipBlock: { cidr: `${NODE_NETWORK.nodeIp}/32` } }], ports: [{ port: PORTS.nodeExporter, protocol: 'TCP' }] },
     {

@@ -11,7 +11,6 @@ import { answersFromFlags, askAnswers, InitUsageError, type AnswerCheck, type In
 import { deploymentYaml, type InitAnswers } from './generate';
 import { PromptInterrupted, type InitIO } from './prompt';
 import { schemaReference } from './schema-ref';
-import { nodePlace, ownsNode } from '../config/node-target';
 
 /** Where `init` writes when no FILE is given. */
 export const INIT_DIR = 'deployments';
@@ -90,7 +89,12 @@ const checkAnswers: AnswerCheck = (answers, fields) => {
 };
 
 function printNextSteps(output: Output, path: string, spec: DeploymentSpec): void {
-  const where = ownsNode(spec.target) ? nodePlace(spec.target) : `kubernetes context ${spec.target.context}`;
+  const where =
+    spec.target.kind === 'hetzner'
+      ? `hetzner ${spec.target.location}`
+      : spec.target.kind === 'openstack'
+        ? `openstack ${spec.target.cloud} ${spec.target.region}`
+        : `kubernetes context ${spec.target.context}`;
   output.out(`Wrote ${path} (${spec.name}: ${spec.serverName}, ${where}, identity ${spec.identity.mode}, federation ${spec.federation.mode}).`);
   const file = shellWord(path);
   const steps = [

@@ -71,7 +71,7 @@ export const OPENSTACK_CLOUDS: Readonly<Record<KnownCloudName, CloudProfile>> = 
     name: 'ovhcloud',
     title: 'OVHcloud Public Cloud (OpenStack)',
     operator: {
-      name: 'OVHcloud (OVH SAS)',
+      name: 'OVHcloud',
       seat: 'Roubaix, France',
       source: 'https://csf.hop3.abilian.com/providers/ovhcloud.html (citing https://corporate.ovhcloud.com/en/trusted-cloud/security-certifications/)',
     },

@@ -146,6 +146,10 @@ export class OpenStackInfraStack extends DeploymentStack {
       metadata: { ...hetznerLabels(spec.name, 'node'), [OPENSTACK_CLOUD_METADATA]: target.cloud },
       tags: tags('node'),
       dependsOn: [routerInterface],
+      // A block device's source is ForceNew: without this, every newer image the cloud publishes
+      // under the same name would replace the node. The node updates its packages itself; to move
+      // to a new image, replace the server on purpose (tofu apply -replace).
+      lifecycle: { ignoreChanges: ['block_device[0].uuid'] },
     });
 
     this.addDnsRecords();

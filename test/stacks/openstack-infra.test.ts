@@ -118,6 +118,10 @@ describe('OpenStack infrastructure of deployments/ministry-openstack.yaml', () =
     expect(server.stop_before_destroy).toBe(true);
   });
 
+  it('does not replace the node when the cloud publishes a newer image under the same name', () => {
+    expect(server.lifecycle).toEqual({ ignore_changes: ['block_device[0].uuid'] });
+  });
+
   it('runs the profile flavour with the key pair, and names the cloud for pricing', () => {
     expect(server.flavor_name).toBe('b3-32');
     expect(server.key_pair).toBe('ops-team');

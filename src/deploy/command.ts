@@ -77,7 +77,7 @@ export function registerDeployCommands(program: Command, output: Output, io: Dep
       guard(output, 'deploy', () => deployCommand(file, options, output, io)),
     );
 
-  common(program.command('kubeconfig').description("Hetzner: write a kubeconfig for the deployment's k3s node from the infra stack's outputs (mode 0600; never replaces a file)."))
+  common(program.command('kubeconfig').description("Hetzner, OpenStack: write a kubeconfig for the deployment's k3s node from the infra stack's outputs (mode 0600; never replaces a file)."))
     .requiredOption('--write <path>', 'the kubeconfig file to create')
     .action((file: string, options: CommonOptions & { write: string }) => guard(output, 'kubeconfig', () => kubeconfigCommand(file, options, output)));
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Generates typed cdktf bindings for the Hetzner Cloud provider from its committed schema
- * (src/providers/hcloud/schema.json, written by scripts/provider-schema.sh from the provider
- * binary built by scripts/tools.sh). There is no prebuilt cdktf package for hcloud on npm, and
- * `cdktf get` needs the Terraform registry, which we do not rely on.
+ * Generates typed cdktf bindings for the Hetzner Cloud and OpenStack providers from their
+ * committed schemas (src/providers/<dir>/schema.json, written by scripts/provider-schema.sh from
+ * the provider binaries built by scripts/tools.sh). There is no prebuilt cdktf package for either
+ * on npm at the pinned versions, and `cdktf get` needs the Terraform registry, which we do not rely on.
  *
- *   npm run providers:generate        regenerate src/providers/hcloud/bindings
- *   generate(dir)                      write the bindings under dir (used by the staleness test)
+ *   npm run providers:generate        regenerate src/providers/<dir>/bindings for every provider
+ *   generate(dir, provider)            write one provider's bindings under dir (the staleness test)
  */
 const { mkdtempSync, readFileSync, rmSync, renameSync, existsSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -17,28 +17,37 @@ const PROVIDERS_DIR = join(__dirname, '..', 'src', 'providers');
 
 /** Provider source and the exact version the stacks require; the schema was read from that build. */
 const HCLOUD = { dir: 'hcloud', constraint: 'hetznercloud/hcloud@1.68.0', fqpn: 'registry.terraform.io/hetznercloud/hcloud' };
+const OPENSTACK = {
+  dir: 'openstack',
+  constraint: 'terraform-provider-openstack/openstack@3.4.0',
+  fqpn: 'registry.terraform.io/terraform-provider-openstack/openstack',
+};
+const PROVIDERS = [HCLOUD, OPENSTACK];
 
-async function generate(outdir) {
+/** Writes the bindings of one provider (default hcloud) under outdir/providers/<dir>. */
+async function generate(outdir, provider = HCLOUD) {
   const { TerraformProviderGenerator, CodeMaker } = require('@cdktf/provider-generator');
   const { ConstructsMakerProviderTarget, TerraformProviderConstraint, LANGUAGES } = require('@cdktf/commons');
-  const schema = JSON.parse(readFileSync(join(PROVIDERS_DIR, HCLOUD.dir, 'schema.json'), 'utf8'));
+  const schema = JSON.parse(readFileSync(join(PROVIDERS_DIR, provider.dir, 'schema.json'), 'utf8'));
   const code = new CodeMaker();
   const generator = new TerraformProviderGenerator(code, schema);
-  generator.generate(new ConstructsMakerProviderTarget(new TerraformProviderConstraint(HCLOUD.constraint), LANGUAGES[0]));
+  generator.generate(new ConstructsMakerProviderTarget(new TerraformProviderConstraint(provider.constraint), LANGUAGES[0]));
   await code.save(outdir);
 }
 
-module.exports = { generate, HCLOUD, PROVIDERS_DIR };
+module.exports = { generate, HCLOUD, OPENSTACK, PROVIDERS, PROVIDERS_DIR };
 
 if (require.main === module) {
   (async () => {
-    const work = mkdtempSync(join(tmpdir(), 'sm-providers-'));
-    await generate(work);
-    const target = join(PROVIDERS_DIR, HCLOUD.dir, 'bindings');
-    if (existsSync(target)) rmSync(target, { recursive: true });
-    renameSync(join(work, 'providers', HCLOUD.dir), target);
-    rmSync(work, { recursive: true, force: true });
-    console.log(`providers: wrote ${target}`);
+    for (const provider of PROVIDERS) {
+      const work = mkdtempSync(join(tmpdir(), 'sm-providers-'));
+      await generate(work, provider);
+      const target = join(PROVIDERS_DIR, provider.dir, 'bindings');
+      if (existsSync(target)) rmSync(target, { recursive: true });
+      renameSync(join(work, 'providers', provider.dir), target);
+      rmSync(work, { recursive: true, force: true });
+      console.log(`providers: wrote ${target}`);
+    }
   })().catch((error) => {
     console.error(`providers: generation failed: ${error.message}`);
     process.exit(1);

@@ -11,6 +11,7 @@
 # Usage:
 #   scripts/tools.sh                 # build/check every pinned tool
 #   scripts/tools.sh tofu hcloud     # only the named tools
+#   scripts/tools.sh openstack       # only the OpenStack provider
 #   scripts/tools.sh traefik pebble  # only the ingress test's servers
 #   scripts/tools.sh etcd kube crds  # only the control plane test's tools
 #   scripts/tools.sh versitygw       # only the object store
@@ -81,12 +82,19 @@ PROVIDERS=(
   "random     hashicorp    3.9.0  github.com/terraform-providers/terraform-provider-random v1.3.2-0.20260513075824-f8d869dc98d9"
   # newest 4.x tag v4.2.1 = commit 857b38cda3fca4b6539f23b6dfc9724c6537f7e7.
   "tls        hashicorp    4.2.1  github.com/hashicorp/terraform-provider-tls v1.2.1-0.20260130152455-857b38cda3fc"
+  # The OpenStack provider (OVHcloud, Open Telekom Cloud, Cleura, private
+  # clouds): tag v3.4.0 = commit 4fd8eba1f85edfdc7aed2d17bae3f3c814abad41, the
+  # only v3 version `go list -m -versions` lists here (2026-12). A /v3 module,
+  # so the proxy serves the tag; go.mod has no replace directive.
+  "openstack  terraform-provider-openstack 3.4.0 github.com/terraform-provider-openstack/terraform-provider-openstack/v3 v3.4.0"
 )
 
 # Extra -X flags per provider, where its goreleaser config sets a version
-# variable. Only hcloud has one: kubernetes' main.Version is a const (cannot be
-# set by the linker), random and tls report no version.
+# variable. hcloud sets Version and Commit; kubernetes' main.Version is a const (cannot be
+# set by the linker), random and tls report no version. openstack: its
+# .goreleaser.yml sets openstack.version (sent in its User-Agent).
 declare -A PROVIDER_LDFLAGS=(
+  [openstack]="-X github.com/terraform-provider-openstack/terraform-provider-openstack/v3/openstack.version=3.4.0"
   [hcloud]="-X github.com/hetznercloud/terraform-provider-hcloud/hcloud.Version=1.68.0 -X github.com/hetznercloud/terraform-provider-hcloud/hcloud.Commit=93291f4960a23079d89574ab37b025b8e69da82d"
 )
 

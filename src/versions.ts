@@ -141,6 +141,7 @@ function upstreamImages(versions: ComponentVersions) {
 export const PROVIDER_VERSIONS: Readonly<Record<string, string>> = {
   hcloud: '1.68.0',
   kubernetes: '2.38.0',
+  openstack: '3.4.0',
   random: '3.9.0',
   tls: '4.2.1',
 };

@@ -1,7 +1,8 @@
+import { ownsNode } from '../src/config/node-target';
 import type { DeploymentSpec } from '../src/config/spec';
 
 /**
- * The contract between the two stacks of a Hetzner deployment: the values the infra stack exports
+ * The contract between the two stacks of a deployment on the kit's own node (Hetzner, OpenStack): the values the infra stack exports
  * as outputs and the apps stack declares as variables; deploy reads the outputs after the infra
  * apply and hands them to the apps stack as TF_VAR_<variable>. One entry per value, keyed by the
  * apps stack's variable name. stacks/contract-terraform.ts makes the outputs and variables from
@@ -69,7 +70,7 @@ export const CONTRACT = {
     sensitive: { output: false, variable: false },
     description: {
       output: 'Public IPv4 address of the node.',
-      variable: `Public IPv4 address of the node that runs coturn (the infra stack output ${NODE_IPV4_OUTPUT} on Hetzner).`,
+      variable: `Public IPv4 address of the node that runs coturn (the infra stack output ${NODE_IPV4_OUTPUT} on Hetzner and OpenStack).`,
     },
   },
 } as const satisfies Record<string, ContractEntry>;
@@ -86,7 +87,7 @@ export const CLUSTER_CREDENTIALS = ['kube_host', 'kube_cluster_ca_certificate', 
  * `variableEnv`).
  */
 export function appsContractKeys(spec: DeploymentSpec): ContractKey[] {
-  return [...(spec.target.kind === 'hetzner' ? CLUSTER_CREDENTIALS : []), ...(spec.calls.turn ? (['turn_public_ipv4'] as const) : [])];
+  return [...(ownsNode(spec.target) ? CLUSTER_CREDENTIALS : []), ...(spec.calls.turn ? (['turn_public_ipv4'] as const) : [])];
 }
 
 /** The environment variable Terraform and OpenTofu read a root module's variable from. */

@@ -2,12 +2,11 @@ import { TerraformOutput, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { cloudConfig, cloudConfigForTerraform, nodeHostname } from '../src/components/cloud-init';
-import { addressRecords, DNS_TTL_SECONDS, recordLine, relativeName } from '../src/components/dns-records';
-import { inboundRules } from '../src/components/firewall-rules';
+import { addressRecords, DNS_TTL_SECONDS, relativeName } from '../src/components/dns-records';
+import { hcloudFirewallRules } from '../src/components/firewall-rules';
 import { K3sCredentials } from '../src/components/k3s-credentials';
 import { hetznerLabels } from '../src/components/labels';
 import type { DeploymentSpec, HetznerTarget } from '../src/config/spec';
-import { PORTS } from '../src/ports';
 import { NODE_NETWORK } from '../src/render/k3s-node';
 import { Firewall } from '../src/providers/hcloud/bindings/firewall';
 import { Network } from '../src/providers/hcloud/bindings/network';
@@ -21,8 +20,8 @@ import { Volume } from '../src/providers/hcloud/bindings/volume';
 import { VolumeAttachment } from '../src/providers/hcloud/bindings/volume-attachment';
 import { ZoneRrset } from '../src/providers/hcloud/bindings/zone-rrset';
 import { HETZNER_IMAGE } from '../src/versions';
-import { exportContract } from './contract-terraform';
 import { DeploymentStack } from './deployment-stack';
+import { addNodeOutputs, dnsRecordId } from './node-outputs';
 
 /**
  * Hetzner Cloud infrastructure of one deployment: a private network, a least-exposure firewall,
@@ -57,13 +56,7 @@ export class HetznerInfraStack extends DeploymentStack {
     this.firewall = new Firewall(this, 'firewall', {
       name: name('fw'),
       labels: labels('firewall'),
-      rule: inboundRules(spec).map((rule) => ({
-        direction: 'in',
-        protocol: rule.protocol,
-        port: rule.port,
-        sourceIps: [...rule.sourceIps],
-        description: rule.description,
-      })),
+      rule: hcloudFirewallRules(spec),
     });
 
     // Addresses are their own resources so they survive a server replacement; never deleted by accident.
@@ -93,7 +86,8 @@ export class HetznerInfraStack extends DeploymentStack {
     const credentials = new K3sCredentials(this, 'k3s-credentials', { name: spec.name, validityHours: 5 * 365 * 24 });
 
     const userData = cloudConfig(spec, {
-      volumeId: this.volume.id,
+      // The stable device path Hetzner gives a volume.
+      dataDevice: `/dev/disk/by-id/scsi-0HC_Volume_${this.volume.id}`,
       publicIpv4: this.ipv4.ipAddress,
       privateIpv4: NODE_NETWORK.nodeIp,
       serverCaCertPem: credentials.serverCa.certPem,
@@ -143,7 +137,7 @@ export class HetznerInfraStack extends DeploymentStack {
     if (dns.mode !== 'hetzner') return;
     for (const record of addressRecords(this.spec)) {
       const relative = relativeName(record.fqdn, dns.zone);
-      new ZoneRrset(this, `dns-${record.type.toLowerCase()}-${relative === '@' ? 'apex' : relative.replace(/\./g, '-')}`, {
+      new ZoneRrset(this, dnsRecordId(record, relative), {
         zone: dns.zone,
         name: relative,
         type: record.type,
@@ -156,18 +150,6 @@ export class HetznerInfraStack extends DeploymentStack {
 
   private addOutputs(credentials: K3sCredentials): void {
     new TerraformOutput(this, 'ipv6', { value: this.server.ipv6Address, description: 'Public IPv6 address of the node.' });
-    new TerraformOutput(this, 'hostnames', { value: this.spec.hostnames, description: 'Public hostnames of the services.' });
-    new TerraformOutput(this, 'dns_records', {
-      description: 'Address records the deployment needs (create them by hand with dns.mode manual).',
-      value: addressRecords(this.spec).map((r) => recordLine(r.fqdn, r.type, this.addressOf(r.address))),
-    });
-    // What the apps stack takes as its variables (stacks/contract.ts).
-    exportContract(this, {
-      kube_host: `https://${this.ipv4.ipAddress}:${PORTS.kubernetesApi}`,
-      kube_cluster_ca_certificate: credentials.serverCa.certPem,
-      kube_client_certificate: credentials.client.certPem,
-      kube_client_key: credentials.client.keyPem,
-      turn_public_ipv4: this.ipv4.ipAddress,
-    });
+    addNodeOutputs(this, this.spec, { ipv4: this.ipv4.ipAddress, addressOf: (kind) => this.addressOf(kind), credentials });
   }
 }

@@ -4,6 +4,7 @@ import { App } from 'cdktf';
 import { AppsStack } from './apps';
 import type { DeploymentStack } from './deployment-stack';
 import { HetznerInfraStack } from './hetzner-infra';
+import { OpenStackInfraStack } from './openstack-infra';
 import type { DeploymentSpec } from '../src/config/spec';
 
 /** What one synthesized stack contains, for the CLI's summary. */
@@ -20,6 +21,7 @@ export interface StackSummary {
 export function addDeploymentStacks(app: App, spec: DeploymentSpec): DeploymentStack[] {
   const stacks: DeploymentStack[] = [];
   if (spec.target.kind === 'hetzner') stacks.push(new HetznerInfraStack(app, spec));
+  if (spec.target.kind === 'openstack') stacks.push(new OpenStackInfraStack(app, spec));
   stacks.push(new AppsStack(app, spec));
   return stacks;
 }

@@ -83,7 +83,7 @@ describe('sovereign-matrix CLI', () => {
     try {
       const result = await cli('synth', '--out', out);
       expect(result.code).toBe(EXIT.ok);
-      expect(result.stdout).toMatch(/Synthesized 3 deployments/);
+      expect(result.stdout).toMatch(/Synthesized 4 deployments/);
     } finally {
       process.chdir(cwd);
     }

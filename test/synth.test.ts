@@ -11,10 +11,10 @@ const deploymentFiles = readdirSync(DEPLOYMENTS).filter((f) => f.endsWith('.yaml
 describe('synthesis', () => {
   const specs = deploymentFiles.map(loadDeploymentFile);
 
-  it('writes one stack per deployment and layer, infra only for Hetzner', () => {
+  it('writes one stack per deployment and layer, infra only where the kit builds the node (Hetzner, OpenStack)', () => {
     const out = tempDir();
     const stacks = synthesize(specs, out);
-    const expected = specs.flatMap((s) => (s.target.kind === 'hetzner' ? [`${s.name}-infra`, `${s.name}-apps`] : [`${s.name}-apps`]));
+    const expected = specs.flatMap((s) => (s.target.kind !== 'kubernetes' ? [`${s.name}-infra`, `${s.name}-apps`] : [`${s.name}-apps`]));
     expect(stacks.map((s) => s.stack)).toEqual(expected);
     for (const s of stacks) {
       const json = JSON.parse(readFileSync(join(out, s.file), 'utf8'));

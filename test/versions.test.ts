@@ -20,6 +20,11 @@ describe('pinned provider versions', () => {
     const generator = readFileSync(join(ROOT, 'scripts', 'generate-providers.js'), 'utf8');
     expect(generator).toContain(`hetznercloud/hcloud@${PROVIDER_VERSIONS.hcloud}`);
   });
+
+  it('include the openstack version the bindings were generated for', () => {
+    const generator = readFileSync(join(ROOT, 'scripts', 'generate-providers.js'), 'utf8');
+    expect(generator).toContain(`terraform-provider-openstack/openstack@${PROVIDER_VERSIONS.openstack}`);
+  });
 });
 
 describe('the bundled monitoring stack', () => {

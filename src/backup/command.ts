@@ -4,6 +4,7 @@ import type { Output } from '../shared/output';
 import { loadDeploymentFiles } from '../config/load';
 import { workerInstances } from '../config/synapse-workers';
 import { synapseWorkerHost } from '../render/synapse-workers';
+import { ownsNode } from '../config/node-target';
 import type { DeploymentSpec } from '../config/spec';
 import type { BackupKind } from '../components/k8s/backup';
 import { BACKUP_FILES, BACKUP_PATHS, PGBACKREST_STANZA } from '../render/backup';
@@ -258,9 +259,9 @@ function open(file: string, options: AccessOptions): { spec: DeploymentSpec; clu
     target.kind === 'kubernetes'
       ? { context: options.context ?? target.context, kubeconfig: options.kubeconfig ?? target.kubeconfig }
       : { context: options.context, kubeconfig: options.kubeconfig };
-  if (target.kind === 'hetzner' && !options.kubeconfig && !options.context) {
+  if (ownsNode(target) && !options.kubeconfig && !options.context) {
     throw new Refusal(
-      `on Hetzner the cluster is the deployment's k3s node: pass --kubeconfig for it (write one with: sovereign-matrix kubeconfig ${file} --write <path>; it is made from the outputs ${credentialOutputs()} of ${stackName(spec, 'infra')})`,
+      `on ${target.kind === 'hetzner' ? 'Hetzner' : 'OpenStack'} the cluster is the deployment's k3s node: pass --kubeconfig for it (write one with: sovereign-matrix kubeconfig ${file} --write <path>; it is made from the outputs ${credentialOutputs()} of ${stackName(spec, 'infra')})`,
       EXIT.usage,
     );
   }

@@ -1,6 +1,7 @@
 import { loadDeploymentFiles } from '../config/load';
 import { deployPreview } from '../operations/preview';
 import type { Output } from '../shared/output';
+import { nodePlace, ownsNode } from '../config/node-target';
 
 /**
  * `validate`: every problem of every file (loading throws them all at once), and for each valid
@@ -9,7 +10,7 @@ import type { Output } from '../shared/output';
  */
 export function runValidateCommand(files: readonly string[], output: Output): void {
   for (const { file, spec } of loadDeploymentFiles(files)) {
-    const where = spec.target.kind === 'hetzner' ? `hetzner ${spec.target.location} ${spec.target.serverType}` : `kubernetes context ${spec.target.context}`;
+    const where = ownsNode(spec.target) ? nodePlace(spec.target) : `kubernetes context ${spec.target.context}`;
     output.out(`${file}: ok (${spec.name}: ${spec.serverName}, ${where}, size ${spec.size.name}, federation ${spec.federation.mode}, identity ${spec.identity.mode})`);
     deployPreview(spec).forEach((line) => output.out(`  ${line}`));
   }

@@ -28,8 +28,21 @@ export interface CloudConfig {
   readonly package_upgrade: boolean;
   readonly packages: readonly string[];
   readonly write_files: readonly WriteFile[];
+  /** Only where the cloud hands over an unformatted volume (OpenStack); Hetzner formats it. */
+  readonly fs_setup?: readonly FsSetup[];
   readonly mounts: readonly (readonly string[])[];
   readonly runcmd: readonly (readonly string[])[];
+}
+
+/** cloud-init's cc_disk_setup filesystem entry. */
+export interface FsSetup {
+  readonly label: string;
+  readonly filesystem: 'ext4';
+  readonly device: string;
+  /** The whole device, no partition table. */
+  readonly partition: 'none';
+  /** Never: a filesystem already on the volume (a rebuilt server) is kept. */
+  readonly overwrite: false;
 }
 
 export interface WriteFile {
@@ -41,8 +54,10 @@ export interface WriteFile {
 
 /** Values only Terraform knows: tokens in the stack, sample values in tests. */
 export interface NodeInputs {
-  /** Hetzner volume ID, for the stable device path /dev/disk/by-id/scsi-0HC_Volume_<id>. */
-  readonly volumeId: string;
+  /** Stable device path of the data volume (/dev/disk/by-id/...), as the cloud names it. */
+  readonly dataDevice: string;
+  /** Make an ext4 filesystem on the volume when it has none (a new OpenStack volume is blank). */
+  readonly formatDataDevice?: boolean;
   readonly publicIpv4: string;
   readonly privateIpv4: string;
   readonly serverCaCertPem: string;
@@ -55,9 +70,11 @@ export interface NodeInputs {
 export const K3S_DATA_DIR = `${DATA_MOUNT}/k3s`;
 /** Where k3s's local-path provisioner creates persistent volumes (PostgreSQL, media). */
 export const STORAGE_DIR = `${DATA_MOUNT}/storage`;
+/** Filesystem label of the data volume where cloud-init formats it. */
+export const DATA_LABEL = 'sm-data';
 /** Pod network of k3s (its default cluster CIDR). */
 export const POD_CIDR = '10.42.0.0/16';
-/** Hetzner's metadata service, which serves the user data (with the CA keys) to anything on the host. */
+/** The cloud's metadata service (Hetzner, OpenStack), which serves the user data (with the CA keys) to anything on the host. */
 export const METADATA_ADDRESS = '169.254.169.254/32';
 
 const CA_FILES = ['server-ca.crt', 'server-ca.key', 'client-ca.crt', 'client-ca.key'] as const;
@@ -146,9 +163,12 @@ export function cloudConfig(spec: DeploymentSpec, inputs: NodeInputs): CloudConf
         content: ['PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'X11Forwarding no', ''].join('\n'),
       },
     ],
+    ...(inputs.formatDataDevice
+      ? { fs_setup: [{ label: DATA_LABEL, filesystem: 'ext4', device: inputs.dataDevice, partition: 'none', overwrite: false } as const] }
+      : {}),
     mounts: [
       [
-        `/dev/disk/by-id/scsi-0HC_Volume_${inputs.volumeId}`,
+        inputs.dataDevice,
         DATA_MOUNT,
         'ext4',
         // nofail: boot does not hang while Terraform attaches the volume; k3s waits for the mount instead.

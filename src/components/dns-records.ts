@@ -24,10 +24,15 @@ export function publicNames(spec: DeploymentSpec): string[] {
   return [...new Set(names)];
 }
 
+/**
+ * The A and AAAA records of every public name. On OpenStack the node is reached through one
+ * floating IPv4 address (its private network has no public IPv6 prefix), so there is no AAAA.
+ */
 export function addressRecords(spec: DeploymentSpec): AddressRecord[] {
+  const ipv6 = spec.target.kind !== 'openstack';
   return publicNames(spec).flatMap((fqdn) => [
     { fqdn, type: 'A' as const, address: 'ipv4' as const },
-    { fqdn, type: 'AAAA' as const, address: 'ipv6' as const },
+    ...(ipv6 ? [{ fqdn, type: 'AAAA' as const, address: 'ipv6' as const }] : []),
   ]);
 }
 

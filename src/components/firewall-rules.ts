@@ -1,10 +1,14 @@
+import { nodeTarget } from '../config/node-target';
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 
 /** The whole internet, IPv4 and IPv6. */
 export const ANYWHERE = ['0.0.0.0/0', '::/0'] as const;
 
-/** One inbound rule of the Hetzner Cloud firewall, in the provider's vocabulary. */
+/**
+ * One inbound rule of the node's least-exposure firewall, cloud-neutral: the one rule table that
+ * the Hetzner Cloud firewall and the OpenStack security group are both rendered from.
+ */
 export interface InboundRule {
   readonly protocol: 'tcp' | 'udp' | 'icmp';
   /** A port or `from-to` range; absent for ICMP. */
@@ -19,8 +23,7 @@ export interface InboundRule {
  * arbitrary addresses and ports.
  */
 export function inboundRules(spec: DeploymentSpec): InboundRule[] {
-  if (spec.target.kind !== 'hetzner') throw new Error('inboundRules needs a Hetzner target');
-  const admins = spec.target.adminCidrs;
+  const admins = nodeTarget(spec).adminCidrs;
   const rules: InboundRule[] = [
     { protocol: 'tcp', port: String(PORTS.http), sourceIps: ANYWHERE, description: 'HTTP: ACME challenges and redirect to HTTPS' },
     { protocol: 'tcp', port: String(PORTS.https), sourceIps: ANYWHERE, description: 'HTTPS: Matrix client and federation APIs, Element Web, MAS' },
@@ -44,4 +47,56 @@ export function inboundRules(spec: DeploymentSpec): InboundRule[] {
     rules.push({ protocol: 'tcp', port: String(group.tcpPort), sourceIps: ANYWHERE, description: 'SFU media over TCP where UDP is blocked (calls.group.tcp_port)' });
   }
   return rules;
+}
+
+/** One rule of the Hetzner Cloud firewall (`hcloud_firewall.rule`), as the provider takes it. */
+export interface HcloudFirewallRule {
+  readonly direction: 'in';
+  readonly protocol: InboundRule['protocol'];
+  readonly port?: string;
+  readonly sourceIps: string[];
+  readonly description: string;
+}
+
+export function hcloudFirewallRules(spec: DeploymentSpec): HcloudFirewallRule[] {
+  return inboundRules(spec).map((rule) => ({
+    direction: 'in',
+    protocol: rule.protocol,
+    port: rule.port,
+    sourceIps: [...rule.sourceIps],
+    description: rule.description,
+  }));
+}
+
+/**
+ * One OpenStack security group rule (`openstack_networking_secgroup_rule_v2`): Neutron takes one
+ * remote prefix per rule and an address family (ethertype) that must match it, and calls ICMP
+ * over IPv6 `ipv6-icmp`.
+ */
+export interface SecurityGroupRule {
+  readonly direction: 'ingress';
+  readonly ethertype: 'IPv4' | 'IPv6';
+  readonly protocol: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp';
+  readonly portRangeMin?: number;
+  readonly portRangeMax?: number;
+  readonly remoteIpPrefix: string;
+  readonly description: string;
+}
+
+/** The same inbound rules as security group rules, one per rule and source network. */
+export function securityGroupRules(spec: DeploymentSpec): SecurityGroupRule[] {
+  return inboundRules(spec).flatMap((rule) =>
+    rule.sourceIps.map((cidr): SecurityGroupRule => {
+      const ethertype = cidr.includes(':') ? 'IPv6' : 'IPv4';
+      const [min, max = min] = rule.port === undefined ? [] : rule.port.split('-').map(Number);
+      return {
+        direction: 'ingress',
+        ethertype,
+        protocol: rule.protocol === 'icmp' && ethertype === 'IPv6' ? 'ipv6-icmp' : rule.protocol,
+        ...(min === undefined ? {} : { portRangeMin: min, portRangeMax: max }),
+        remoteIpPrefix: cidr,
+        description: rule.description,
+      };
+    }),
+  );
 }

@@ -35,3 +35,14 @@ export function componentLabels(deployment: string, component: string): Record<s
 export function hetznerLabels(deployment: string, component: string): Record<string, string> {
   return { 'managed-by': KIT_LABEL_VALUE, deployment, component };
 }
+
+/**
+ * Tags on every OpenStack resource that takes them (Neutron, Nova): a list of strings, so each
+ * label is written `key=value`; the same labels as on Hetzner. Volumes take them as metadata.
+ */
+export function openstackTags(deployment: string, component: string): string[] {
+  return Object.entries(hetznerLabels(deployment, component)).map(([key, value]) => `${key}=${value}`);
+}
+
+/** Metadata key on the OpenStack instance naming the cloud profile (ovhcloud, otc, ...), which prices it. */
+export const OPENSTACK_CLOUD_METADATA = 'openstack-cloud';

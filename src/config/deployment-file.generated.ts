@@ -47,7 +47,7 @@ export interface DeploymentFile {
     rtc?: string;
   };
   /**
-   * Where the deployment runs: exactly one of hetzner or kubernetes.
+   * Where the deployment runs: exactly one of hetzner, openstack or kubernetes.
    */
   target: {
     /**
@@ -78,6 +78,53 @@ export interface DeploymentFile {
        * Size of the data volume (PostgreSQL and media) in GiB. Default: from the size profile.
        */
       volume_size_gib?: number;
+    };
+    /**
+     * A new server running k3s on an OpenStack cloud in an EU region: OVHcloud, Open Telekom Cloud, Cleura, or an administration's own cloud. Credentials come only from the environment (OS_CLOUD with clouds.yaml, or the OS_* variables), never from this file.
+     */
+    openstack?: {
+      /**
+       * Which cloud: ovhcloud, otc (Open Telekom Cloud), cleura, or generic (any other OpenStack cloud; then auth_url is required and the region is not checked against a list).
+       */
+      cloud: 'ovhcloud' | 'otc' | 'cleura' | 'generic';
+      /**
+       * Identity (Keystone v3) endpoint of the cloud. Required with cloud generic; for a known cloud it may come from the environment instead (OS_AUTH_URL or clouds.yaml). An address, not a credential.
+       */
+      auth_url?: string;
+      /**
+       * Region, as the cloud spells it. Known clouds allow only their EU regions: ovhcloud GRA<n>, SBG<n>, DE<n>, WAW<n>, EU-WEST-PAR; otc eu-de, eu-nl; cleura Kna1, Sto2, Fra1. A region outside the EU is refused with its place named.
+       */
+      region: string;
+      /**
+       * Flavour of the server. Default: the smallest flavour the kit knows on that cloud that fits the size profile; required where the kit knows none that fits (cloud generic or otc, and the larger profiles).
+       */
+      flavor?: string;
+      /**
+       * Name of a Debian 12 image of the cloud (the node's cloud-init is written for Debian, as on Hetzner).
+       */
+      image: string;
+      /**
+       * Name of the cloud's external (public) network: the router's gateway and the pool of the floating IP.
+       */
+      external_network: string;
+      /**
+       * Name of an SSH key pair already in the project, installed for the administrator.
+       */
+      key_pair: string;
+      /**
+       * Networks allowed to reach SSH and the Kubernetes API. There is no default: the kit never opens them to the world.
+       *
+       * @minItems 1
+       */
+      admin_cidrs: [Cidr, ...Cidr[]];
+      /**
+       * Size of the data volume (PostgreSQL and media) in GiB. Default: from the size profile.
+       */
+      volume_size_gib?: number;
+      /**
+       * Block storage type of the data volume. Default: the cloud's default type.
+       */
+      volume_type?: string;
     };
     /**
      * An existing Kubernetes cluster, reached through a kubeconfig context. Only the application layer is deployed.
@@ -172,12 +219,12 @@ export interface DeploymentFile {
     group?: GroupCalls;
   };
   /**
-   * DNS records. hetzner: the kit manages records in a Hetzner DNS zone; manual: the CLI prints the records to create.
+   * DNS records. hetzner: the kit manages records in a Hetzner DNS zone; designate: in a zone of the OpenStack cloud's DNS service (Designate), on target openstack; manual: the CLI prints the records to create.
    */
   dns?: {
-    mode: 'hetzner' | 'manual';
+    mode: 'hetzner' | 'designate' | 'manual';
     /**
-     * The Hetzner DNS zone (mode hetzner). Default: server_name.
+     * The DNS zone (modes hetzner and designate); it must exist already. Default: server_name.
      */
     zone?: string;
   };

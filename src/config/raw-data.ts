@@ -1,6 +1,6 @@
 /**
- * Readers of the raw, not yet validated deployment data. Rules run even when the schema found
- * problems elsewhere, so every read is defensive: a missing or mistyped value is undefined.
+ * Defensive readers of the raw YAML data, for the rules: they run even when the schema found
+ * problems elsewhere, so any value may be of any shape.
  */
 
 export function get(data: unknown, path: readonly string[]): unknown {
@@ -19,4 +19,11 @@ export function str(data: unknown, path: readonly string[]): string | undefined 
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Which node target the file names, if any: the kit builds its own k3s node on these. */
+export function nodeTargetKey(data: unknown): 'hetzner' | 'openstack' | undefined {
+  if (get(data, ['target', 'hetzner']) !== undefined) return 'hetzner';
+  if (get(data, ['target', 'openstack']) !== undefined) return 'openstack';
+  return undefined;
 }

@@ -1,8 +1,9 @@
 import { PINNED_VERSIONS, type ComponentVersions } from '../versions';
+import { profileFlavour } from './openstack-clouds';
 import { GROUP_CALLS_BY_SIZE, sizeProfile, type FederationMode, type SizeName, type SizeProfile } from './sizing';
 import { WORKER_PRESET_BY_SIZE, workerPlan } from './synapse-workers';
 import { DEPLOYMENT_DEFAULTS, type BackupBucket, type DeploymentFile, type StateBucket } from './deployment-file.generated';
-import type { Backup, DeploymentSpec, Scale, GroupCalls, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, StateBackend } from './spec';
+import type { Backup, DeploymentSpec, Scale, GroupCalls, Monitoring, Federation, HetznerTarget, Identity, KubernetesTarget, OpenStackTarget, StateBackend } from './spec';
 
 /** An S3 location as the deployment file writes it (`state.s3`, `backup.s3`). */
 type S3File = StateBucket | BackupBucket;
@@ -22,7 +23,8 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
   const federation = resolveFederation(file);
   const sizeName = file.size ?? D['size'];
   // Group calls take node capacity of their own, so they are part of the size.
-  const size = sizeProfile(sizeName, federation.mode, file.calls?.group?.enabled ?? GROUP_CALLS_BY_SIZE[sizeName]);
+  const groupCalls = file.calls?.group?.enabled ?? GROUP_CALLS_BY_SIZE[sizeName];
+  const size = sizeProfile(sizeName, federation.mode, groupCalls);
   const hostnames = {
     matrix: file.hostnames?.matrix ?? `matrix.${serverName}`,
     web: file.hostnames?.web ?? `chat.${serverName}`,
@@ -35,7 +37,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
     name: file.name,
     serverName,
     hostnames,
-    target: resolveTarget(file, size.hetznerServerType, size.volumeSizeGiB),
+    target: resolveTarget(file, size, groupCalls),
     size,
     federation,
     identity: resolveIdentity(file),
@@ -44,10 +46,7 @@ export function resolveDeployment(file: DeploymentFile): DeploymentSpec {
       relayPorts: file.calls?.relay_ports ?? D['calls.relay_ports'],
       group: resolveGroupCalls(file, size.name),
     },
-    dns:
-      (file.dns ?? D['dns']).mode === 'hetzner'
-        ? { mode: 'hetzner', zone: file.dns?.zone ?? serverName }
-        : { mode: 'manual' },
+    dns: resolveDns(file, serverName),
     tls: {
       acmeServer: file.tls?.acme_server ?? D['tls.acme_server'],
       acmeEmail: file.tls?.acme_email ?? file.admin_contact,
@@ -112,7 +111,7 @@ function resolveBackup(file: DeploymentFile): Backup {
     (hetzner
       ? { endpoint: `https://${hetzner.location}.your-objectstorage.com`, bucket: `${file.name}-backups`, region: hetzner.location }
       : undefined);
-  if (!s3) throw new Error('resolveDeployment called on a kubernetes deployment without backup.s3 (the rules refuse it)');
+  if (!s3) throw new Error('resolveDeployment called without backup.s3 on a target with no default bucket (the rules refuse it)');
   return {
     enabled: true,
     s3: resolveS3(file, s3),
@@ -134,7 +133,8 @@ function resolveMonitoring(file: DeploymentFile, size: SizeName): Monitoring {
   const monitoring = file.monitoring ?? {};
   const email = monitoring.alert_email;
   return {
-    stack: file.target.hetzner ? 'bundled' : (monitoring.stack ?? D['monitoring.stack']),
+    // The kit's own k3s node has no Prometheus Operator (a rule refuses it).
+    stack: file.target.hetzner || file.target.openstack ? 'bundled' : (monitoring.stack ?? D['monitoring.stack']),
     retentionDays: monitoring.retention_days ?? MONITORING_RETENTION_DAYS[size],
     ...(email === undefined
       ? {}
@@ -191,8 +191,13 @@ function resolveIdentity(file: DeploymentFile): Identity {
   return { mode: mode === 'oidc' ? 'local' : mode };
 }
 
-function resolveTarget(file: DeploymentFile, serverType: string, volumeSizeGiB: number): HetznerTarget | KubernetesTarget {
-  const { hetzner, kubernetes } = file.target;
+function resolveDns(file: DeploymentFile, serverName: string): DeploymentSpec['dns'] {
+  const mode = (file.dns ?? D['dns']).mode;
+  return mode === 'manual' ? { mode } : { mode, zone: file.dns?.zone ?? serverName };
+}
+
+function resolveTarget(file: DeploymentFile, size: SizeProfile, groupCalls: boolean): HetznerTarget | OpenStackTarget | KubernetesTarget {
+  const { hetzner, openstack, kubernetes } = file.target;
   if (hetzner) {
     return {
       kind: 'hetzner',
@@ -200,8 +205,26 @@ function resolveTarget(file: DeploymentFile, serverType: string, volumeSizeGiB: 
       networkZone: 'eu-central',
       sshKeys: hetzner.ssh_keys,
       adminCidrs: hetzner.admin_cidrs,
-      serverType: hetzner.server_type ?? serverType,
-      volumeSizeGiB: hetzner.volume_size_gib ?? volumeSizeGiB,
+      serverType: hetzner.server_type ?? size.hetznerServerType,
+      volumeSizeGiB: hetzner.volume_size_gib ?? size.volumeSizeGiB,
+    };
+  }
+  if (openstack) {
+    // Same rule as the Hetzner server type: the smallest known flavour that fits the profile.
+    const flavor = openstack.flavor ?? profileFlavour(openstack.cloud, size, groupCalls)?.name;
+    if (!flavor) throw new Error('resolveDeployment called without a flavour where none is known to fit (the rules refuse it)');
+    return {
+      kind: 'openstack',
+      cloud: openstack.cloud,
+      ...(openstack.auth_url === undefined ? {} : { authUrl: openstack.auth_url }),
+      region: openstack.region,
+      flavor,
+      image: openstack.image,
+      externalNetwork: openstack.external_network,
+      keyPair: openstack.key_pair,
+      adminCidrs: openstack.admin_cidrs,
+      volumeSizeGiB: openstack.volume_size_gib ?? size.volumeSizeGiB,
+      ...(openstack.volume_type === undefined ? {} : { volumeType: openstack.volume_type }),
     };
   }
   if (!kubernetes) throw new Error('resolveDeployment called on a file without a target');

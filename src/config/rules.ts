@@ -1,11 +1,10 @@
-import { hasHostBits, networkOf, parseCidr } from './cidr';
 import { MANAGED_SETTINGS, SECRET_KEY_PATTERN, type ExtraComponent } from './managed-settings';
 import { DEPLOYMENT_DEFAULTS } from './deployment-file.generated';
 import type { Problem } from './problems';
-import { GROUP_CALLS_BY_SIZE, nodeRequirement, serverType, sizeProfile, type FederationMode, type SizeName } from './sizing';
+import { get, isRecord, nodeTargetKey, str } from './raw-data';
+import { checkTargetRules } from './target-rules';
 import { PORTS } from '../ports';
 import type { FieldPath, YamlSource } from './yaml-source';
-import { get, isRecord, str } from './raw-data';
 import { scaleRule } from './scale-rules';
 
 /**
@@ -155,16 +154,18 @@ const DEFAULT_RELAY_PORTS = DEPLOYMENT_DEFAULTS['calls.relay_ports'];
 const dnsRule: Rule = (src) => {
   const mode = str(src.data, ['dns', 'mode']);
   const zone = str(src.data, ['dns', 'zone']);
+  const node = nodeTargetKey(src.data);
   const problems: Problem[] = [];
-  if (mode === 'hetzner' && get(src.data, ['target', 'kubernetes']) !== undefined) {
-    problems.push(
-      src.problem(['dns', 'mode'], 'hetzner DNS needs target hetzner (on an existing cluster the ingress address is not known to the kit; use mode manual)'),
-    );
+  // Each managed mode needs its own cloud: the records point at the node that cloud builds.
+  const needs: Record<string, string> = { hetzner: 'hetzner', designate: 'openstack' };
+  if (mode !== undefined && needs[mode] !== undefined && node !== needs[mode] && get(src.data, ['target']) !== undefined) {
+    const why = node === undefined ? 'on an existing cluster the ingress address is not known to the kit; ' : '';
+    problems.push(src.problem(['dns', 'mode'], `${mode} DNS needs target ${needs[mode]} (${why}use mode manual)`));
   }
   if (mode === 'manual' && zone !== undefined) {
-    problems.push(src.problem(['dns', 'zone'], 'only used with mode hetzner', true));
+    problems.push(src.problem(['dns', 'zone'], 'only used with modes hetzner and designate', true));
   }
-  if (mode === 'hetzner') {
+  if (mode === 'hetzner' || mode === 'designate') {
     const effectiveZone = zone ?? str(src.data, ['server_name']);
     if (effectiveZone !== undefined) {
       for (const [path, name] of namesUnderZone(src)) {
@@ -203,51 +204,6 @@ const hostnamesRule: Rule = (src) => {
     }
   }
   return problems;
-};
-
-const adminCidrsRule: Rule = (src) => {
-  const cidrs = get(src.data, ['target', 'hetzner', 'admin_cidrs']);
-  if (!Array.isArray(cidrs)) return [];
-  const problems: Problem[] = [];
-  cidrs.forEach((text, index) => {
-    if (typeof text !== 'string') return;
-    const cidr = parseCidr(text);
-    const path = ['target', 'hetzner', 'admin_cidrs', index];
-    if (!cidr) {
-      // Shape errors are the schema's; this catches well-shaped but impossible addresses.
-      if (/^[0-9a-fA-F.:]+\/\d+$/.test(text)) {
-        problems.push(src.problem(path, `'${text}' is not a valid network (expected for example 198.51.100.0/24 or 2001:db8::/48)`));
-      }
-      return;
-    }
-    if (cidr.prefix === 0) {
-      problems.push(
-        src.problem(path, `'${text}' opens SSH and the Kubernetes API to the whole internet (expected your administration networks only)`),
-      );
-    } else if (hasHostBits(cidr)) {
-      problems.push(src.problem(path, `'${text}' has host bits set (expected the network address ${networkOf(cidr)})`));
-    }
-  });
-  return problems;
-};
-
-const serverTypeRule: Rule = (src) => {
-  const name = str(src.data, ['target', 'hetzner', 'server_type']);
-  const type = name === undefined ? undefined : serverType(name);
-  if (!type) return [];
-  const size = (str(src.data, ['size']) ?? 'small') as SizeName;
-  const federation = (str(src.data, ['federation', 'mode']) ?? 'closed') as FederationMode;
-  if (!['small', 'medium', 'large'].includes(size) || !['closed', 'allow_list', 'open'].includes(federation)) return [];
-  const groupCalls = get(src.data, ['calls', 'group', 'enabled']) ?? GROUP_CALLS_BY_SIZE[size];
-  const profile = sizeProfile(size, federation, groupCalls === true);
-  const need = nodeRequirement(profile.synapse, profile.postgres, groupCalls === true);
-  if (type.cpu >= need.cpu && type.memoryGiB >= need.memoryGiB) return [];
-  return [
-    src.problem(
-      ['target', 'hetzner', 'server_type'],
-      `${name} has ${type.cpu} vCPU and ${type.memoryGiB} GiB, too small for size ${size} with federation ${federation} (expected at least ${need.cpu} vCPU and ${need.memoryGiB} GiB, such as ${profile.hetznerServerType})`,
-    ),
-  ];
 };
 
 const extraRule: Rule = (src) => {
@@ -304,7 +260,7 @@ const k3sVersionRule: Rule = (src) => {
 const tlsRule: Rule = (src) => {
   const issuer = get(src.data, ['tls', 'cluster_issuer']);
   if (issuer === undefined) return [];
-  if (get(src.data, ['target', 'hetzner']) !== undefined) {
+  if (nodeTargetKey(src.data) !== undefined) {
     return [
       src.problem(
         ['tls', 'cluster_issuer'],
@@ -328,27 +284,28 @@ const backupRule: Rule = (src) => {
     const unused = isRecord(backup) ? Object.keys(backup).filter((key) => key !== 'enabled') : [];
     return unused.map((key) => src.problem(['backup', key], 'not used: backup.enabled is false', true));
   }
-  const onCluster = get(src.data, ['target', 'kubernetes']) !== undefined && get(src.data, ['target', 'hetzner']) === undefined;
-  if (!onCluster || get(src.data, ['backup', 's3']) !== undefined) return [];
-  const message =
-    'an existing cluster has no default backup bucket: set backup.s3 (endpoint, bucket and region of an S3-compatible store in the EU), or backup.enabled: false for a throwaway deployment';
-  return [backup === undefined ? src.problem(['target', 'kubernetes'], message, true) : src.problem(['backup'], message, true)];
+  // Only Hetzner has an object store the kit can name by the node's location.
+  const where = get(src.data, ['target', 'kubernetes']) !== undefined ? 'kubernetes' : get(src.data, ['target', 'openstack']) !== undefined ? 'openstack' : undefined;
+  if (where === undefined || get(src.data, ['target', 'hetzner']) !== undefined || get(src.data, ['backup', 's3']) !== undefined) return [];
+  const what = where === 'kubernetes' ? 'an existing cluster' : 'an OpenStack cloud';
+  const message = `${what} has no default backup bucket: set backup.s3 (endpoint, bucket and region of an S3-compatible store in the EU), or backup.enabled: false for a throwaway deployment`;
+  return [backup === undefined ? src.problem(['target', where], message, true) : src.problem(['backup'], message, true)];
 };
 
 /**
- * The kit's own k3s has no Prometheus Operator, so Hetzner deployments always run the bundled
+ * The kit's own k3s has no Prometheus Operator, so Hetzner and OpenStack deployments always run the bundled
  * stack. Settings for the stack that does not run would do nothing.
  */
 const monitoringRule: Rule = (src) => {
   const stack = str(src.data, ['monitoring', 'stack']);
-  const onHetzner = get(src.data, ['target', 'hetzner']) !== undefined;
+  const node = nodeTargetKey(src.data);
   const problems: Problem[] = [];
-  if (onHetzner && stack === 'prometheus-operator') {
-    problems.push(src.problem(['monitoring', 'stack'], "the kit's k3s node has no Prometheus Operator (expected auto or bundled on target.hetzner)"));
+  if (node && stack === 'prometheus-operator') {
+    problems.push(src.problem(['monitoring', 'stack'], `the kit's k3s node has no Prometheus Operator (expected auto or bundled on target.${node})`));
   }
-  const operatorUnused = stack === 'bundled' || (onHetzner && stack !== 'prometheus-operator');
+  const operatorUnused = stack === 'bundled' || (node !== undefined && stack !== 'prometheus-operator');
   if (operatorUnused && get(src.data, ['monitoring', 'prometheus_operator']) !== undefined) {
-    problems.push(src.problem(['monitoring', 'prometheus_operator'], `not used: the bundled stack scrapes${onHetzner ? ' on target.hetzner' : ' (stack is bundled)'}`, true));
+    problems.push(src.problem(['monitoring', 'prometheus_operator'], `not used: the bundled stack scrapes${node ? ` on target.${node}` : ' (stack is bundled)'}`, true));
   }
   const bundledUnused = stack === 'prometheus-operator';
   for (const key of ['retention_days', 'alert_email']) {
@@ -369,8 +326,6 @@ const RULES: readonly Rule[] = [
   groupCallsRule,
   dnsRule,
   hostnamesRule,
-  adminCidrsRule,
-  serverTypeRule,
   extraRule,
   k3sVersionRule,
   tlsRule,
@@ -380,5 +335,5 @@ const RULES: readonly Rule[] = [
 ];
 
 export function checkRules(source: YamlSource): Problem[] {
-  return RULES.flatMap((rule) => rule(source));
+  return [...RULES.flatMap((rule) => rule(source)), ...checkTargetRules(source)];
 }

@@ -1,4 +1,5 @@
 import type { ComponentVersions } from '../versions';
+import type { OpenStackCloudName } from './openstack-clouds';
 import type { SizeProfile } from './sizing';
 import type { WorkerPlan } from './synapse-workers';
 
@@ -12,7 +13,7 @@ export interface DeploymentSpec {
   /** Matrix server name (the domain in user IDs). */
   readonly serverName: string;
   readonly hostnames: Hostnames;
-  readonly target: HetznerTarget | KubernetesTarget;
+  readonly target: HetznerTarget | OpenStackTarget | KubernetesTarget;
   readonly size: SizeProfile;
   readonly federation: Federation;
   readonly identity: Identity;
@@ -61,6 +62,26 @@ export interface HetznerTarget {
   readonly serverType: string;
   readonly volumeSizeGiB: number;
 }
+
+/** A k3s node on an OpenStack cloud; credentials only ever come from the environment. */
+export interface OpenStackTarget {
+  readonly kind: 'openstack';
+  readonly cloud: OpenStackCloudName;
+  /** Keystone endpoint when the file names one; otherwise OS_AUTH_URL or clouds.yaml. */
+  readonly authUrl?: string;
+  readonly region: string;
+  readonly flavor: string;
+  readonly image: string;
+  readonly externalNetwork: string;
+  readonly keyPair: string;
+  readonly adminCidrs: readonly string[];
+  readonly volumeSizeGiB: number;
+  /** Undefined means the cloud's default volume type. */
+  readonly volumeType?: string;
+}
+
+/** The targets where the kit builds the k3s node itself (infra stack, firewall, cloud-init). */
+export type NodeTarget = HetznerTarget | OpenStackTarget;
 
 export interface KubernetesTarget {
   readonly kind: 'kubernetes';
@@ -112,7 +133,10 @@ export type GroupCalls =
       readonly whoMayStart: 'local' | 'federation';
     };
 
-export type Dns = { readonly mode: 'hetzner'; readonly zone: string } | { readonly mode: 'manual' };
+export type Dns =
+  | { readonly mode: 'hetzner'; readonly zone: string }
+  | { readonly mode: 'designate'; readonly zone: string }
+  | { readonly mode: 'manual' };
 
 export interface Tls {
   readonly acmeServer: string;

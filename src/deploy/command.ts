@@ -25,6 +25,7 @@ import { selfCheck } from './self-check';
 import { deploymentStacks, operatorSecrets } from './stacks';
 import { describeState, stateRoot } from './state';
 import { homeserverProbe, kubernetesReadyProbe, manifestKinds, waitUntil, WaitTimeout } from './wait';
+import { ownsNode } from '../config/node-target';
 
 /** How the commands talk to the operator; tests replace it. */
 export interface DeployIO {
@@ -76,7 +77,7 @@ export function registerDeployCommands(program: Command, output: Output, io: Dep
       guard(output, 'deploy', () => deployCommand(file, options, output, io)),
     );
 
-  common(program.command('kubeconfig').description("Hetzner: write a kubeconfig for the deployment's k3s node from the infra stack's outputs (mode 0600; never replaces a file)."))
+  common(program.command('kubeconfig').description("Hetzner, OpenStack: write a kubeconfig for the deployment's k3s node from the infra stack's outputs (mode 0600; never replaces a file)."))
     .requiredOption('--write <path>', 'the kubeconfig file to create')
     .action((file: string, options: CommonOptions & { write: string }) => guard(output, 'kubeconfig', () => kubeconfigCommand(file, options, output)));
 
@@ -284,7 +285,7 @@ async function deployCommand(
 
 async function kubeconfigCommand(file: string, options: CommonOptions & { write: string }, output: Output): Promise<void> {
   const [{ spec }] = loadDeploymentFiles([file]);
-  if (spec.target.kind !== 'hetzner') {
+  if (!ownsNode(spec.target)) {
     throw new Refusal(`${spec.name} runs on an existing cluster: use its kubeconfig context ${spec.target.context}`, EXIT.usage);
   }
   // Before any engine runs: an existing file is never replaced.
@@ -335,7 +336,7 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
     output.out(`  1. Log in once at https://${spec.hostnames.web}/ through ${provider.humanName}; <username> is the provider's preferred_username.`);
     output.out(`  2. ${mas} promote-admin <username>`);
   }
-  if (spec.target.kind === 'hetzner') {
+  if (ownsNode(spec.target)) {
     output.out(`  (kubectl needs the node's kubeconfig: sovereign-matrix kubeconfig <file> --write <path>)`);
   } else {
     output.out(`  (with kubeconfig context ${spec.target.context})`);
@@ -343,7 +344,7 @@ export function printDeploySummary(spec: DeploymentSpec, root: string, log: stri
   // With monitoring.stack auto, OpenTofu chose at plan time; the apps stack's output says which.
   const chosen = appsOutputs[MONITORING_STACK_OUTPUT]?.value;
   for (const line of monitoringSummary(spec, chosen === undefined ? spec.monitoring.stack !== 'prometheus-operator' : chosen === 'bundled')) output.out(line);
-  output.out(`State: ${describeState(spec, root)}. Every generated secret (database passwords, signing and shared secrets${spec.target.kind === 'hetzner' ? ', the cluster CAs' : ''}) lives only there and in Kubernetes Secrets in ${ns}; keep the state and ${PASSPHRASE_ENV} safe.`);
+  output.out(`State: ${describeState(spec, root)}. Every generated secret (database passwords, signing and shared secrets${ownsNode(spec.target) ? ', the cluster CAs' : ''}) lives only there and in Kubernetes Secrets in ${ns}; keep the state and ${PASSPHRASE_ENV} safe.`);
   output.out(`Log of this run: ${log}`);
 }
 

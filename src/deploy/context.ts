@@ -29,6 +29,10 @@ export interface RunSetup {
 const ALWAYS_SECRET = [
   PASSPHRASE_ENV,
   'HCLOUD_TOKEN',
+  // OpenStack credentials (openrc files and application credentials); OS_CLOUD only names a clouds.yaml entry.
+  'OS_PASSWORD',
+  'OS_APPLICATION_CREDENTIAL_SECRET',
+  'OS_TOKEN',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   ...(Object.keys(CONTRACT) as ContractKey[]).filter((key) => CONTRACT[key].sensitive.output).map(variableEnv),

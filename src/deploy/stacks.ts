@@ -7,6 +7,7 @@ import { BACKUP_CREDENTIAL_ENV } from '../render/backup';
 import { bundledMonitoringPossible } from '../render/monitoring/bundled';
 import { ALERT_EMAIL_SECRET } from '../components/k8s/monitoring/bundled';
 import { backendConfigArgs } from './state';
+import { ownsNode } from '../config/node-target';
 
 /** Apps-stack variables fed from infra-stack outputs (variable -> output), by the contract between them. */
 export function appsInputs(spec: DeploymentSpec): Record<string, string> {
@@ -33,7 +34,7 @@ export function deploymentStacks(
     env: appsEnvironment(spec),
     afterApply: hooks.afterApps,
   };
-  if (spec.target.kind !== 'hetzner') return [apps];
+  if (!ownsNode(spec.target)) return [apps];
   const infra: StackDefinition = {
     name: stackName(spec, 'infra'),
     layer: 'infra',

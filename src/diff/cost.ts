@@ -2,9 +2,13 @@
  * The monthly cost of each side of a deployment, from its synthesized stacks: the Hetzner server
  * type and volume size priced with the kit's dated list prices (src/pricing/hetzner.ts), read
  * the way the reference architecture reads them (costOf in src/docs/facts/cost.ts; a test keeps the
- * two equal). A deployment on an existing cluster has no priced resources.
+ * two equal). A deployment on an existing cluster has no priced resources. An OpenStack side is
+ * never given a total: the kit has sourced prices for some flavours only, never for the volume or
+ * the floating IP, so it says what it knows instead of a sum that looks complete.
  */
 import { HETZNER_PRICES, hetznerMonthlyCost, totalMonthly } from '../pricing/hetzner';
+import { openstackMonthlyCost } from '../pricing/openstack';
+import { OPENSTACK_CLOUD_METADATA } from '../components/labels';
 
 /** A side's price: a total, or why there is none although the side has a server. */
 export type SidePrice = { readonly total: number } | { readonly unpriced: string };
@@ -36,6 +40,14 @@ function firstResource(stacks: ReadonlyMap<string, unknown>, type: string): Reco
 
 /** The monthly price of one side's stacks; undefined when it has no Hetzner server and volume. */
 export function sidePrice(stacks: ReadonlyMap<string, unknown>): SidePrice | undefined {
+  const instance = firstResource(stacks, 'openstack_compute_instance_v2');
+  const osVolume = firstResource(stacks, 'openstack_blockstorage_volume_v3');
+  if (instance && osVolume) {
+    const cloud = String((instance.metadata as Record<string, unknown> | undefined)?.[OPENSTACK_CLOUD_METADATA] ?? 'generic');
+    const { priced, unpriced } = openstackMonthlyCost(cloud, String(instance.flavor_name), Number(osVolume.size));
+    const known = priced.map((l) => `${l.item} ${money(l.monthlyEur)}`).join(', ');
+    return { unpriced: `${known ? `${known}; ` : ''}no sourced ${cloud} price for ${unpriced.map((l) => l.item.toLowerCase()).join(', ')}` };
+  }
   const server = firstResource(stacks, 'hcloud_server');
   const volume = firstResource(stacks, 'hcloud_volume');
   if (!server || !volume) return undefined;

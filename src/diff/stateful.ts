@@ -71,6 +71,22 @@ export const REPLACEMENT_RULES: readonly ReplacementRule[] = [
   // The private network: every attribute of a subnet is ForceNew.
   { type: 'hcloud_network_subnet', attribute: 'ip_range', reason: 'a subnet cannot change its range (ForceNew)' },
   { type: 'hcloud_network_subnet', attribute: 'network_zone', reason: 'a subnet cannot change its network zone (ForceNew)' },
+  // OpenStack (terraform-provider-openstack 3.4.0, ForceNew in its schema): the node, its volume and address.
+  { type: 'openstack_compute_instance_v2', attribute: 'user_data', reason: 'cloud-init user data is only read at creation; the provider replaces the server (ForceNew)' },
+  { type: 'openstack_compute_instance_v2', attribute: 'key_pair', reason: 'the key pair is only injected at creation; the provider replaces the server (ForceNew)' },
+  { type: 'openstack_compute_instance_v2', attribute: 'block_device', reason: 'the boot image and the attached volume are fixed at creation (ForceNew)' },
+  { type: 'openstack_compute_instance_v2', attribute: 'network', reason: 'the server’s port is fixed at creation (ForceNew)' },
+  { type: 'openstack_compute_instance_v2', attribute: 'region', reason: 'a server cannot move between regions (ForceNew)' },
+  { type: 'openstack_blockstorage_volume_v3', attribute: 'region', reason: 'a volume cannot move between regions (ForceNew)' },
+  {
+    type: 'openstack_blockstorage_volume_v3',
+    attribute: 'size',
+    when: (oldValue, newValue) => typeof oldValue === 'number' && typeof newValue === 'number' && newValue < oldValue,
+    reason: 'Cinder volumes can only be extended; a smaller size needs a new volume',
+  },
+  { type: 'openstack_networking_floatingip_v2', attribute: 'pool', reason: 'a floating IP belongs to its external network (ForceNew)' },
+  { type: 'openstack_networking_floatingip_v2', attribute: 'region', reason: 'a floating IP cannot move between regions (ForceNew)' },
+  { type: 'openstack_networking_subnet_v2', attribute: 'cidr', reason: 'a subnet cannot change its range (ForceNew)' },
   // Cluster credentials: a new CA key invalidates every kubeconfig and the apps stack's access.
   { type: 'tls_private_key', attribute: 'algorithm', reason: 'a different key algorithm generates a new key (ForceNew)' },
   { type: 'tls_private_key', attribute: 'rsa_bits', reason: 'a different key size generates a new key (ForceNew)' },

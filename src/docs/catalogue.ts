@@ -150,7 +150,7 @@ export const PLATFORM_CATALOGUE = {
   debian: {
     key: 'debian',
     software: 'Debian GNU/Linux',
-    role: 'Operating system of the node (Hetzner image)',
+    role: 'Operating system of the node (the cloud’s Debian image)',
     licence: 'DFSG-free licences (per package)',
     upstream: 'https://www.debian.org/',
   },

@@ -36,6 +36,7 @@ export function regenerateCommand(facts: ReferenceFacts): string {
 
 export function buildDocument(synth: Synthesized, facts: ReferenceFacts, graphvizVersion: string): ReferenceDocument {
   const hetzner = facts.target === 'hetzner';
+  const cloud = facts.cloud;
   return {
     title: `Reference architecture: ${facts.name} (${facts.serverName})`,
     intro: [
@@ -66,7 +67,7 @@ export function buildDocument(synth: Synthesized, facts: ReferenceFacts, graphvi
       {
         id: 'bill-of-materials',
         title: 'Infrastructure bill of materials and cost',
-        blocks: hetzner ? billOfMaterials(synth, facts) : kubernetesBill(synth, facts),
+        blocks: hetzner ? billOfMaterials(synth, facts) : cloud ? openstackBill(synth, facts) : kubernetesBill(synth, facts),
       },
       {
         id: 'data-residency',
@@ -77,7 +78,9 @@ export function buildDocument(synth: Synthesized, facts: ReferenceFacts, graphvi
                 p(`Every resource with a location, read from the infra stack. Provider: ${HETZNER_PROVIDER.name}, ${HETZNER_PROVIDER.seat}; jurisdiction: ${HETZNER_PROVIDER.jurisdiction}. The kit refuses locations outside the EU.`),
                 table(['Resource', 'Location', 'City', 'Country', 'Defined in'], facts.locations.map((l) => [l.what, `\`${l.location}\``, l.city, l.country, l.where])),
               ]
-            : [p('The apps run on an existing Kubernetes cluster; where its nodes and volumes are, and under which jurisdiction, is decided by the cluster’s operator and provider. The kit only reaches it through the kubeconfig context.')]),
+            : cloud
+              ? openstackResidency(facts)
+              : [p('The apps run on an existing Kubernetes cluster; where its nodes and volumes are, and under which jurisdiction, is decided by the cluster’s operator and provider. The kit only reaches it through the kubeconfig context.')]),
           p('**Terraform state** (it holds the generated secrets):'),
           list(facts.state),
           p(facts.backupResidency),
@@ -89,9 +92,13 @@ export function buildDocument(synth: Synthesized, facts: ReferenceFacts, graphvi
         id: 'network-exposure',
         title: 'Network exposure',
         blocks: [
-          ...(hetzner
+          ...(hetzner || cloud
             ? [
-                p('Inbound rules of the Hetzner Cloud firewall, read from the `hcloud_firewall` resource; everything not listed is dropped. Outbound traffic is not restricted by the cloud firewall (federation, ACME, updates and TURN relaying reach arbitrary peers).'),
+                p(
+                  hetzner
+                    ? 'Inbound rules of the Hetzner Cloud firewall, read from the `hcloud_firewall` resource; everything not listed is dropped. Outbound traffic is not restricted by the cloud firewall (federation, ACME, updates and TURN relaying reach arbitrary peers).'
+                    : 'Inbound rules of the security group on the node’s port, read from the `openstack_networking_secgroup_rule_v2` resources (made from the same rule table as the Hetzner firewall); everything not listed is dropped. The public address is a floating IP, translated 1:1 to the node’s private address. Outbound traffic keeps the security group’s default egress rules (federation, ACME, updates and TURN relaying reach arbitrary peers).',
+                ),
                 table(
                   ['Protocol', 'Port', 'Allowed from', 'Reaches', 'Purpose'],
                   facts.firewall.map((r) => [r.protocol, r.port || '—', r.sources.join(', '), r.reaches, r.description]),
@@ -161,6 +168,48 @@ function billOfMaterials(synth: Synthesized, facts: ReferenceFacts): Block[] {
       ? [
           p(`Monthly cost estimate (net ${cost.total.toFixed(2)} EUR per month):`),
           table(['Item', 'Quantity', 'EUR per month'], [...cost.lines.map((l) => [l.item, l.quantity, eur(l.monthlyEur)]), ['**Total**', '', `**${eur(cost.total)}**`]]),
+          p(`Source: ${cost.source}`),
+        ]
+      : []),
+  ];
+}
+
+/** Where the OpenStack deployment is, who runs it, and what that provider claims for the offer. */
+function openstackResidency(facts: ReferenceFacts): Block[] {
+  const cloud = facts.cloud!;
+  return [
+    p(
+      `Every resource that holds data or an address, read from the infra stack; all are in the region of the OpenStack provider, \`${cloud.region}\` (${cloud.place}). Provider: ${cloud.title}, run by ${cloud.operator} (source: ${cloud.operatorSource}); jurisdiction: ${cloud.jurisdiction}. The kit refuses regions outside the EU for the clouds it knows${cloud.regionSource ? ` (regions from: ${cloud.regionSource})` : ''}.`,
+    ),
+    table(['Resource', 'Region', 'City', 'Country', 'Defined in'], facts.locations.map((l) => [l.what, `\`${l.location}\``, l.city, l.country, l.where])),
+    p('**Certifications the provider publicly claims for this offer** (as published; the kit verifies none of them):'),
+    ...(cloud.certifications.length > 0 ? [table(['Certification', 'Scope', 'Source'], cloud.certifications.map((c) => [c.name, c.scope, c.source]))] : []),
+    p(cloud.note),
+  ];
+}
+
+function openstackBill(synth: Synthesized, facts: ReferenceFacts): Block[] {
+  const region = facts.cloud?.region ?? '';
+  const rows: string[][] = [];
+  for (const r of resourcesOf(synth, 'openstack_compute_instance_v2')) rows.push([`Server \`${String(r.body.flavor_name)}\``, region, `key pair ${String(r.body.key_pair)}, stop before destroy`, where(r)]);
+  for (const r of resourcesOf(synth, 'openstack_blockstorage_volume_v3')) rows.push([`Volume ${String(r.body.size)} GiB`, region, `${r.body.volume_type ? `type ${String(r.body.volume_type)}, ` : ''}attached at boot, kept when the server is deleted`, where(r)]);
+  for (const r of resourcesOf(synth, 'openstack_networking_floatingip_v2')) rows.push(['Floating IPv4', region, `from the external network ${String(r.body.pool)}`, where(r)]);
+  const others = ['openstack_networking_network_v2', 'openstack_networking_subnet_v2', 'openstack_networking_router_v2', 'openstack_networking_port_v2', 'openstack_networking_secgroup_v2', 'openstack_networking_secgroup_rule_v2', 'openstack_dns_recordset_v2'];
+  for (const type of others) {
+    const found = resourcesOf(synth, type);
+    if (found.length > 0) rows.push([`${type.replace(/^openstack_(networking_)?/, '').replace(/_v[0-9]+$/, '').replace(/_/g, ' ')} × ${found.length}`, region, 'billed by the provider’s terms, if at all', found.length === 1 ? where(found[0]) : `\`${type}\` (${found[0].stack})`]);
+  }
+  const cost = facts.cost;
+  return [
+    table(['Item', 'Region', 'Details', 'Defined in'], rows),
+    ...(cost
+      ? [
+          p(cost.lines.length > 0 ? `Monthly cost estimate of what has a sourced price (net ${cost.total.toFixed(2)} EUR per month):` : 'Monthly cost: nothing has a sourced price.'),
+          table(['Item', 'Quantity', 'EUR per month'], [
+            ...cost.lines.map((l) => [l.item, l.quantity, eur(l.monthlyEur)]),
+            ...(cost.unpriced ?? []).map((l) => [l.item, l.quantity, `not priced: ${l.why}`]),
+            ['**Total of the priced lines**', '', `**${eur(cost.total)}**`],
+          ]),
           p(`Source: ${cost.source}`),
         ]
       : []),

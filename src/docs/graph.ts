@@ -48,6 +48,8 @@ export function architectureDot(synth: Synthesized, facts: ReferenceFacts): stri
 
   const server = resourcesOf(synth, 'hcloud_server')[0];
   const volume = resourcesOf(synth, 'hcloud_volume')[0];
+  const instance = resourcesOf(synth, 'openstack_compute_instance_v2')[0];
+  const osVolume = resourcesOf(synth, 'openstack_blockstorage_volume_v3')[0];
   const namespaces = [...new Set(facts.workloads.map((w) => w.namespace))];
   const workload = (name: string) => {
     const w = facts.workloads.find((x) => x.name === name)!;
@@ -58,7 +60,7 @@ export function architectureDot(synth: Synthesized, facts: ReferenceFacts): stri
   const cluster = () => {
     if (used.has('ingress')) {
       const ingressClass = String(kubeObjects(synth, 'Ingress')[0]?.manifest.spec?.ingressClassName ?? '');
-      node('ingress', server ? `Traefik ingress (k3s)\n:${PORTS.http} :${PORTS.https}` : `Ingress controller (operator’s)\nclass ${ingressClass}`, { fillcolor: '#faf5ff' });
+      node('ingress', server || instance ? `Traefik ingress (k3s)\n:${PORTS.http} :${PORTS.https}` : `Ingress controller (operator’s)\nclass ${ingressClass}`, { fillcolor: '#faf5ff' });
     }
     for (const ns of namespaces) {
       open(ns.replace(/[^a-z0-9]/g, '_'), `namespace ${ns}`, { style: 'rounded', color: '#718096', fontcolor: '#4a5568' });
@@ -72,13 +74,27 @@ export function architectureDot(synth: Synthesized, facts: ReferenceFacts): stri
     }
   };
 
-  if (server) {
-    const loc = String(server.body.location);
-    const place = HETZNER_LOCATIONS[loc];
-    open('hetzner', `Hetzner Cloud ${loc} (${place?.city ?? '?'}, ${place?.country ?? '?'})`, { style: 'rounded', color: '#c53030', fontcolor: '#742a2a' });
-    node('firewall', 'Hetzner Cloud firewall\ninbound allow-list', { shape: 'hexagon', fillcolor: '#fff5f5', color: '#c53030' });
-    if (volume) node('volume', `Volume ${String(volume.body.name)}\n${String(volume.body.size)} GiB ext4, delete protection`, { shape: 'cylinder', fillcolor: '#f0fff4' });
-    open('server', `Server ${String(server.body.name)}: ${String(server.body.server_type)}, ${String(server.body.image)}`, { style: 'rounded', color: '#2b6cb0', fontcolor: '#2a4365' });
+  // The same picture on both clouds: cloud, firewall, volume, server, k3s.
+  const nodeCloud = server
+    ? {
+        cloud: `Hetzner Cloud ${String(server.body.location)} (${HETZNER_LOCATIONS[String(server.body.location)]?.city ?? '?'}, ${HETZNER_LOCATIONS[String(server.body.location)]?.country ?? '?'})`,
+        firewall: 'Hetzner Cloud firewall\ninbound allow-list',
+        volume: volume && `Volume ${String(volume.body.name)}\n${String(volume.body.size)} GiB ext4, delete protection`,
+        server: `Server ${String(server.body.name)}: ${String(server.body.server_type)}, ${String(server.body.image)}`,
+      }
+    : instance && facts.cloud
+      ? {
+          cloud: `${facts.cloud.title}\n${facts.cloud.region} (${facts.cloud.place})`,
+          firewall: 'Security group\ninbound allow-list\n(floating IP, 1:1 NAT)',
+          volume: osVolume && `Volume ${String(osVolume.body.name)}\n${String(osVolume.body.size)} GiB ext4, kept on destroy`,
+          server: `Server ${String(instance.body.name)}: ${String(instance.body.flavor_name)}`,
+        }
+      : undefined;
+  if (nodeCloud) {
+    open(server ? 'hetzner' : 'openstack', nodeCloud.cloud, { style: 'rounded', color: '#c53030', fontcolor: '#742a2a' });
+    node('firewall', nodeCloud.firewall, { shape: 'hexagon', fillcolor: '#fff5f5', color: '#c53030' });
+    if (nodeCloud.volume) node('volume', nodeCloud.volume, { shape: 'cylinder', fillcolor: '#f0fff4' });
+    open('server', nodeCloud.server, { style: 'rounded', color: '#2b6cb0', fontcolor: '#2a4365' });
     node('node', 'Node OS\nsshd, kernel', { fillcolor: '#f7fafc' });
     node('k3s', `k3s API server\n:${PORTS.kubernetesApi}`, { fillcolor: '#f7fafc' });
     open('k8s', 'Kubernetes (k3s)', { style: 'rounded', color: '#805ad5', fontcolor: '#44337a' });

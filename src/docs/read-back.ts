@@ -13,6 +13,8 @@ export interface TerraformJson {
   readonly provider?: Record<string, readonly Record<string, unknown>[]>;
   /** resource type -> logical name -> attributes. */
   readonly resource?: Record<string, Record<string, Record<string, any>>>;
+  /** data source type -> logical name -> arguments. */
+  readonly data?: Record<string, Record<string, Record<string, any>>>;
   readonly output?: Record<string, Record<string, unknown>>;
   readonly variable?: Record<string, Record<string, unknown>>;
 }
@@ -63,6 +65,13 @@ export interface FoundResource {
 }
 
 /** Every resource of the given types, in stack order, then type and name order (as in the JSON). */
+/** The data sources of the given types, addressed `data.<type>.<name>`. */
+export function dataSourcesOf(synth: Synthesized, type: string): FoundResource[] {
+  return synth.stacks.flatMap((stack) =>
+    Object.entries(stack.json.data?.[type] ?? {}).map(([name, body]) => ({ stack: stack.name, type, name, address: `data.${type}.${name}`, body })),
+  );
+}
+
 export function resourcesOf(synth: Synthesized, ...types: string[]): FoundResource[] {
   const found: FoundResource[] = [];
   for (const stack of synth.stacks) {

@@ -89,7 +89,12 @@ const checkAnswers: AnswerCheck = (answers, fields) => {
 };
 
 function printNextSteps(output: Output, path: string, spec: DeploymentSpec): void {
-  const where = spec.target.kind === 'hetzner' ? `hetzner ${spec.target.location}` : `kubernetes context ${spec.target.context}`;
+  const where =
+    spec.target.kind === 'hetzner'
+      ? `hetzner ${spec.target.location}`
+      : spec.target.kind === 'openstack'
+        ? `openstack ${spec.target.cloud} ${spec.target.region}`
+        : `kubernetes context ${spec.target.context}`;
   output.out(`Wrote ${path} (${spec.name}: ${spec.serverName}, ${where}, identity ${spec.identity.mode}, federation ${spec.federation.mode}).`);
   const file = shellWord(path);
   const steps = [

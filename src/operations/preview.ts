@@ -9,6 +9,7 @@ import { PORTS } from '../ports';
 /** The oldest cert-manager whose HTTP-01 solver pods pass the namespace's `restricted` profile (see docs/deploying.md, Certificates). */
 const MINIMUM_CERT_MANAGER = '1.10';
 import { HETZNER_PRICES, hetznerMonthlyCost, totalMonthly } from '../pricing/hetzner';
+import { openstackMonthlyCost } from '../pricing/openstack';
 import { deployRequirements, TURN_PUBLIC_IPV4_ENV } from './requirements';
 
 /**
@@ -21,8 +22,15 @@ export function deployPreview(spec: DeploymentSpec): string[] {
   return [costLine(spec), ...needs(spec), ...dns(spec), ...turnTls(spec)];
 }
 
-/** Hetzner list prices from the dated table (as the reference architecture's bill of materials). */
+/** List prices from the dated tables (as the reference architecture's bill of materials); only sourced prices. */
 function costLine(spec: DeploymentSpec): string {
+  if (spec.target.kind === 'openstack') {
+    const { priced, unpriced, prices } = openstackMonthlyCost(spec.target.cloud, spec.target.flavor, spec.target.volumeSizeGiB);
+    const missing = `not priced (no sourced price): ${unpriced.map((l) => `${l.item}${l.quantity === '1' ? '' : ` ${l.quantity}`}`).join(', ')}`;
+    if (!prices || priced.length === 0) return `cost: ${missing}`;
+    const items = priced.map((l) => `${l.item} ${l.monthlyEur.toFixed(2)}`);
+    return `cost: at least ${prices.currency} ${totalMonthly(priced).toFixed(2)} a month (${items.join(', ')}; ${spec.target.cloud} list prices of ${prices.effective}, excluding VAT; ${missing})`;
+  }
   if (spec.target.kind !== 'hetzner') {
     const need = nodeRequirement(spec.size.synapse, spec.size.postgres);
     return `cost: the cluster's; this deployment needs at least ${need.cpu} vCPU and ${need.memoryGiB} GiB schedulable`;
@@ -40,6 +48,9 @@ function needs(spec: DeploymentSpec): string[] {
   if (spec.target.kind === 'hetzner') {
     const keys = spec.target.sshKeys;
     lines.push(`  SSH key${keys.length === 1 ? '' : 's'} ${keys.join(', ')} uploaded to the Hetzner project`);
+  } else if (spec.target.kind === 'openstack') {
+    const t = spec.target;
+    lines.push(`  in region ${t.region} of the project: the key pair ${t.keyPair}, the image ${t.image}, the external network ${t.externalNetwork}, the flavour ${t.flavor}`);
   } else {
     lines.push(`  cert-manager ${MINIMUM_CERT_MANAGER} or later in the cluster (its CRDs must exist when OpenTofu plans), and the IngressClass ${spec.target.ingressClass}`);
   }
@@ -52,7 +63,10 @@ function dns(spec: DeploymentSpec): string[] {
   if (spec.dns.mode === 'hetzner') {
     return [`DNS: deploy creates the A and AAAA records in the Hetzner DNS zone ${spec.dns.zone} (its name servers must be Hetzner's): ${publicNames(spec).join(', ')}`];
   }
-  if (spec.target.kind === 'hetzner') {
+  if (spec.dns.mode === 'designate') {
+    return [`DNS: deploy creates the A records in the zone ${spec.dns.zone} of the cloud's DNS service (Designate; the zone must exist there): ${publicNames(spec).join(', ')}`];
+  }
+  if (spec.target.kind !== 'kubernetes') {
     return [
       'DNS records to create (dns.mode manual; deploy prints them with the addresses once the server exists):',
       ...addressRecords(spec).map((r) => `  ${recordLine(r.fqdn, r.type, `<server ${r.address === 'ipv4' ? 'IPv4' : 'IPv6'}>`)}`),

@@ -42,6 +42,8 @@ export function deployRequirements(spec: DeploymentSpec, options: Omit<Preflight
 
   if (spec.target.kind === 'hetzner') {
     variable('HCLOUD_TOKEN', 'Hetzner Cloud API token (read & write) of the project', 'create an API token (read & write) in the Hetzner Cloud project and export HCLOUD_TOKEN');
+  } else if (spec.target.kind === 'openstack') {
+    list.push(openstackCredentials(spec.target.authUrl));
   } else {
     const { context, kubeconfig } = spec.target;
     list.push({
@@ -142,4 +144,30 @@ function kubeContextProblem(context: string, kubeconfig: string | undefined, env
     return `kubeconfig context '${context}' (target.kubernetes.context) is not in ${existing.join(', ')}${known.length ? ` (it has: ${known.join(', ')})` : ''}`;
   }
   return undefined;
+}
+
+/**
+ * The OpenStack provider reads its credentials from the environment only: OS_CLOUD naming an entry
+ * of clouds.yaml, or the OS_* variables of the project's openrc file (a password or, better, an
+ * application credential). The deployment file never holds them.
+ */
+export function openstackCredentials(authUrl: string | undefined): Requirement {
+  const set = (env: NodeJS.ProcessEnv, name: string) => (env[name] ?? '').trim() !== '';
+  return {
+    name: 'OpenStack credentials',
+    what: 'OS_CLOUD (an entry of clouds.yaml), or the OS_* variables of the project\'s openrc file',
+    problem: (env) => {
+      if (set(env, 'OS_CLOUD')) return undefined;
+      const missing: string[] = [];
+      if (!authUrl && !set(env, 'OS_AUTH_URL')) missing.push('OS_AUTH_URL');
+      const appCredential = set(env, 'OS_APPLICATION_CREDENTIAL_ID') || set(env, 'OS_APPLICATION_CREDENTIAL_NAME');
+      if (appCredential) {
+        if (!set(env, 'OS_APPLICATION_CREDENTIAL_SECRET')) missing.push('OS_APPLICATION_CREDENTIAL_SECRET');
+      } else if (!set(env, 'OS_TOKEN')) {
+        for (const name of ['OS_USERNAME', 'OS_PASSWORD']) if (!set(env, name)) missing.push(name);
+      }
+      if (missing.length === 0) return undefined;
+      return `OpenStack credentials are incomplete (${missing.join(', ')} not set): export OS_CLOUD with a clouds.yaml entry, or source the project's openrc file (an application credential is best)`;
+    },
+  };
 }

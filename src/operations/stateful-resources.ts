@@ -71,6 +71,25 @@ export const STATEFUL_RESOURCES: readonly StatefulResource[] = [
     keepOnDestroy: true,
     protectionAttribute: 'delete_protection',
   },
+  {
+    type: 'openstack_compute_instance_v2',
+    reason: 'the data-bearing k3s node: replacing it reinstalls the node (cluster state and data stay on the volume, but every pod restarts and the node is down meanwhile)',
+    irreversible: false,
+    keepOnDestroy: false,
+  },
+  {
+    // Cinder has no delete protection: destroy keeps the volume by taking it out of state.
+    type: 'openstack_blockstorage_volume_v3',
+    reason: 'the data volume: PostgreSQL (every account, room and message), media and the k3s cluster state live on it',
+    irreversible: true,
+    keepOnDestroy: true,
+  },
+  {
+    type: 'openstack_networking_floatingip_v2',
+    reason: 'a public address: DNS records, federation peers and TURN clients point at it; a new one needs DNS changes',
+    irreversible: true,
+    keepOnDestroy: true,
+  },
   ...KUBERNETES_OBJECTS.flatMap(({ kind, reason }) => [
     { type: MANIFEST_TYPE, kind, reason, irreversible: true, keepOnDestroy: true },
     ...legacyTypes(kind).map((type) => ({ type, reason, irreversible: true, keepOnDestroy: true })),

@@ -4,6 +4,8 @@ import { cidrContains, parseCidr } from '../config/cidr';
 import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import { envPlaceholder, type RenderedFile } from './files';
+import { NODE_NETWORK, publicAddressBehindNat } from './k3s-node';
+import { ownsNode } from '../config/node-target';
 
 /** Path of the rendered file under the render output directory. */
 export const COTURN_CONFIG_PATH = 'coturn/turnserver.conf';
@@ -32,7 +34,7 @@ export const COTURN_ENV = {
  * certificate cert-manager puts into its Secret.
  */
 export function turnsTerminatedByTraefik(spec: DeploymentSpec): boolean {
-  return spec.calls.turn && spec.target.kind === 'hetzner';
+  return spec.calls.turn && ownsNode(spec.target);
 }
 
 /**
@@ -173,25 +175,7 @@ export function coturnOptions(spec: DeploymentSpec): CoturnOption[] {
   const options: CoturnOption[] = [
     { key: 'listening-port', value: String(PORTS.turn), comment: 'TURN/STUN over UDP and TCP' },
     ...tlsListener(spec),
-    {
-      key: 'listening-ip',
-      value: publicIp,
-      comment:
-        'The public IPv4 address, not 0.0.0.0: coturn runs with hostNetwork on a node whose NIC carries ' +
-        'the public address (Hetzner, no NAT). Without listening-ip coturn binds every local address, ' +
-        'including loopback and the pod network, which would offer TURN to workloads inside the cluster ' +
-        '(and, before 4.7, turn on RFC 5780 NAT discovery with two IPv4 listeners).',
-    },
-    {
-      key: 'relay-ip',
-      value: publicIp,
-      comment: 'Relay from the public address only, never from a private or pod address.',
-    },
-    {
-      key: 'external-ip',
-      value: publicIp,
-      comment: 'Announced as the relayed address; set explicitly, never discovered through a third-party STUN service.',
-    },
+    ...addressOptions(spec, publicIp),
     {
       key: 'min-port',
       value: String(min),
@@ -247,6 +231,45 @@ export function coturnOptions(spec: DeploymentSpec): CoturnOption[] {
     seen.add(key);
   }
   return all;
+}
+
+/**
+ * Where coturn listens and relays from, and the address it announces. On Hetzner the public IPv4
+ * address is on the NIC; on OpenStack it is a floating IP (1:1 NAT to the node's private address),
+ * so coturn binds the private address and announces `public/private`, coturn's form for a server
+ * behind 1:1 NAT.
+ */
+function addressOptions(spec: DeploymentSpec, publicIp: string): CoturnOption[] {
+  const nat = publicAddressBehindNat(spec);
+  const local = nat ? NODE_NETWORK.nodeIp : publicIp;
+  return [
+    {
+      key: 'listening-ip',
+      value: local,
+      comment: nat
+        ? 'The node\'s private address, not 0.0.0.0: coturn runs with hostNetwork, and the public address is a floating IP ' +
+          'the router translates to this one (OpenStack, 1:1 NAT). Without listening-ip coturn binds every local address, ' +
+          'including loopback and the pod network, which would offer TURN to workloads inside the cluster.'
+        : 'The public IPv4 address, not 0.0.0.0: coturn runs with hostNetwork on a node whose NIC carries ' +
+          'the public address (Hetzner, no NAT). Without listening-ip coturn binds every local address, ' +
+          'including loopback and the pod network, which would offer TURN to workloads inside the cluster ' +
+          '(and, before 4.7, turn on RFC 5780 NAT discovery with two IPv4 listeners).',
+    },
+    {
+      key: 'relay-ip',
+      value: local,
+      comment: nat
+        ? 'Relay from the address the floating IP maps to, never from a pod address.'
+        : 'Relay from the public address only, never from a private or pod address.',
+    },
+    {
+      key: 'external-ip',
+      value: nat ? `${publicIp}/${local}` : publicIp,
+      comment: nat
+        ? 'Announced as the relayed address: the floating IP, mapped to the private address coturn binds; set explicitly, never discovered through a third-party STUN service.'
+        : 'Announced as the relayed address; set explicitly, never discovered through a third-party STUN service.',
+    },
+  ];
 }
 
 /** coturn's own TLS listener, unless Traefik terminates TURN over TLS in front of it. */

@@ -1,13 +1,32 @@
+import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 
 /**
- * The kit's own k3s node (Hetzner targets), as rendered files see it: its fixed private address,
+ * The kit's own k3s node (Hetzner and OpenStack targets), as rendered files see it: its fixed private address,
  * the data volume, and node_exporter's configuration. The infra stack, the node's cloud-init and
  * the scrape configuration all read these, so they live below all three.
  */
 
 /** The private network of a deployment; the node takes a fixed address in its subnet. */
 export const NODE_NETWORK = { range: '10.0.0.0/16', subnet: '10.0.1.0/24', nodeIp: '10.0.1.2' } as const;
+
+/**
+ * Whether the node's public address sits behind 1:1 NAT: on OpenStack it is a floating IP the
+ * router translates to the node's private address, so a program on the node can bind only the
+ * private one; on Hetzner the public address is on the NIC.
+ */
+export function publicAddressBehindNat(spec: DeploymentSpec): boolean {
+  return spec.target.kind === 'openstack';
+}
+
+/**
+ * The node's address for traffic from inside the cluster to a host-network listener (Traefik to
+ * coturn, to the SFU's signalling): its public address where that is on the NIC, its private one
+ * behind NAT (a floating IP is not reachable from the node itself on every cloud).
+ */
+export function nodeAddressInside(spec: DeploymentSpec, publicIpv4: string): string {
+  return publicAddressBehindNat(spec) ? NODE_NETWORK.nodeIp : publicIpv4;
+}
 
 /** Everything that must survive a server rebuild lives on the data volume, mounted here. */
 export const DATA_MOUNT = '/var/lib/sovereign-matrix';

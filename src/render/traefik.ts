@@ -2,6 +2,7 @@ import type { DeploymentSpec } from '../config/spec';
 import { PORTS } from '../ports';
 import { envPlaceholder, type RenderedFile } from './files';
 import { COTURN_ENV, turnsTerminatedByTraefik } from './coturn';
+import { nodeAddressInside } from './k3s-node';
 
 /** The Traefik certificate resolver the kit configures on its k3s and names on its routes. */
 export const CERT_RESOLVER = 'sovereign-matrix';
@@ -20,8 +21,9 @@ export const TRAEFIK_METRICS = { entryPoint: 'metrics', service: 'traefik-metric
 /**
  * Traefik's dynamic configuration for TURN over TLS (file provider): a TCP router for the TURN
  * host's SNI on the `turns` entry point, with a certificate from the kit's ACME resolver, to
- * coturn's TCP listener on the node's public address (coturn listens on nothing else; the
- * placeholder is filled with the same address coturn gets).
+ * coturn's TCP listener on the address coturn binds (nothing else): the node's public address,
+ * whose placeholder is filled with the same address coturn gets, or behind NAT (OpenStack) its
+ * private one.
  */
 export function renderTraefik(spec: DeploymentSpec): RenderedFile[] {
   if (!turnsTerminatedByTraefik(spec)) return [];
@@ -40,7 +42,7 @@ export function renderTraefik(spec: DeploymentSpec): RenderedFile[] {
     '    coturn:',
     '      loadBalancer:',
     '        servers:',
-    `          - address: "${envPlaceholder(COTURN_ENV.publicIpv4)}:${PORTS.turn}"`,
+    `          - address: "${nodeAddressInside(spec, envPlaceholder(COTURN_ENV.publicIpv4))}:${PORTS.turn}"`,
     '',
   ].join('\n');
   return [{ path: 'traefik/turns.yaml', content }];

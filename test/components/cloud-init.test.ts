@@ -5,7 +5,7 @@ import { cloudConfig, cloudConfigDocument, cloudConfigForTerraform, type NodeInp
 import { specOf, VALID_YAML } from '../helpers';
 
 const SAMPLE: NodeInputs = {
-  volumeId: '4242',
+  dataDevice: '/dev/disk/by-id/scsi-0HC_Volume_4242',
   publicIpv4: '203.0.113.7',
   privateIpv4: '10.0.1.2',
   serverCaCertPem: '-----BEGIN CERTIFICATE-----\nserver "ca"\n-----END CERTIFICATE-----\n',
@@ -16,11 +16,11 @@ const SAMPLE: NodeInputs = {
 
 /** What each Terraform reference in the user data resolves to, for this test. */
 function sampleFor(reference: string): string {
-  if (reference === 'hcloud_volume.data.id') return SAMPLE.volumeId;
+  if (reference === 'hcloud_volume.data.id') return '4242';
   if (reference === 'hcloud_primary_ip.primary-ipv4.ip_address') return SAMPLE.publicIpv4;
   const pem = /^tls_(self_signed_cert|private_key)\.k3s-credentials_(server|client)-ca-(cert|key)_[0-9A-F]+\.(cert_pem|private_key_pem)$/.exec(reference);
   if (!pem) throw new Error(`unexpected reference ${reference}`);
-  const key = `${pem[2]}Ca${pem[3] === 'cert' ? 'Cert' : 'Key'}Pem` as keyof NodeInputs;
+  const key = `${pem[2]}Ca${pem[3] === 'cert' ? 'Cert' : 'Key'}Pem` as 'serverCaCertPem' | 'serverCaKeyPem' | 'clientCaCertPem' | 'clientCaKeyPem';
   return SAMPLE[key];
 }
 

@@ -1,5 +1,5 @@
 import { addressRecords, publicNames, recordLine, relativeName } from '../../src/components/dns-records';
-import { specOf, VALID_YAML } from '../helpers';
+import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 
 describe('DNS records', () => {
   it('names server_name and every service that runs, Keycloak and TURN only when they run', () => {
@@ -17,6 +17,15 @@ describe('DNS records', () => {
       { fqdn: 'ministry.example.eu', type: 'A', address: 'ipv4' },
       { fqdn: 'ministry.example.eu', type: 'AAAA', address: 'ipv6' },
     ]);
+  });
+
+  it('gives only A records on OpenStack, whose floating IP is IPv4 only', () => {
+    const openstack = specOf(
+      VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  openstack:\n    cloud: ovhcloud\n    region: GRA11\n    image: Debian 12\n    external_network: Ext-Net\n    key_pair: ops\n    admin_cidrs: [198.51.100.0/24]\n') + CLUSTER_BACKUP_YAML,
+    );
+    const records = addressRecords(openstack);
+    expect(records).toHaveLength(5);
+    expect(new Set(records.map((r) => r.type))).toEqual(new Set(['A']));
   });
 
   it('writes a zone file line with a five-minute TTL', () => {

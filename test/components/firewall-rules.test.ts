@@ -1,4 +1,4 @@
-import { ANYWHERE, inboundRules } from '../../src/components/firewall-rules';
+import { ANYWHERE, hcloudFirewallRules, inboundRules, securityGroupRules } from '../../src/components/firewall-rules';
 import { PORTS } from '../../src/ports';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 
@@ -46,8 +46,41 @@ describe('inboundRules', () => {
     expect(inboundRules(specOf(VALID_YAML)).filter((r) => r.protocol === 'udp' && r.port === '5349')).toEqual([]);
   });
 
-  it('is for a Hetzner server only', () => {
+  it('is for a node the kit builds only (Hetzner, OpenStack)', () => {
     const k8s = VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML;
-    expect(() => inboundRules(specOf(k8s))).toThrow('inboundRules needs a Hetzner target');
+    expect(() => inboundRules(specOf(k8s))).toThrow('the kit builds no node on target kubernetes');
+  });
+});
+
+/** A rule as (protocol, ports, one source network): the unit both clouds' rules reduce to. */
+const flat = (protocol: string, ports: string, source: string) => `${protocol === 'ipv6-icmp' ? 'icmp' : protocol} ${ports || '-'} ${source}`;
+
+describe('the rule table rendered for each cloud', () => {
+  const hetzner = specOf(`${VALID_YAML}size: medium\n`);
+  const openstack = specOf(
+    `${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  openstack:\n    cloud: generic\n    auth_url: https://keystone.example.eu/v3\n    region: RegionOne\n    flavor: m1.xlarge\n    image: debian-12\n    external_network: public\n    key_pair: ops\n    admin_cidrs: [198.51.100.0/24, 2001:db8::/48]\n')}size: medium\n${CLUSTER_BACKUP_YAML}`,
+  );
+
+  it('gives the Hetzner firewall every inbound rule, in the provider vocabulary', () => {
+    const rules = hcloudFirewallRules(hetzner);
+    expect(rules.map((r) => ({ ...r, direction: r.direction }))).toEqual(
+      inboundRules(hetzner).map((r) => ({ direction: 'in', protocol: r.protocol, port: r.port, sourceIps: [...r.sourceIps], description: r.description })),
+    );
+  });
+
+  it('gives the security group one rule per inbound rule and source network, with the address family of the source', () => {
+    const expected = inboundRules(openstack).flatMap((r) => r.sourceIps.map((ip) => flat(r.protocol, r.port ?? '', ip)));
+    const rules = securityGroupRules(openstack);
+    expect(rules.map((r) => flat(r.protocol, r.portRangeMin === undefined ? '' : r.portRangeMin === r.portRangeMax ? `${r.portRangeMin}` : `${r.portRangeMin}-${r.portRangeMax}`, r.remoteIpPrefix))).toEqual(expected);
+    for (const r of rules) expect(r.ethertype).toBe(r.remoteIpPrefix.includes(':') ? 'IPv6' : 'IPv4');
+    // Neutron calls ICMP over IPv6 ipv6-icmp; an `icmp` rule with ethertype IPv6 would not match ICMPv6.
+    expect(rules.filter((r) => r.remoteIpPrefix === '::/0' && r.protocol.includes('icmp')).map((r) => r.protocol)).toEqual(['ipv6-icmp']);
+    expect(rules.every((r) => r.direction === 'ingress')).toBe(true);
+  });
+
+  it('opens SSH and the Kubernetes API on OpenStack to the administration networks only', () => {
+    for (const port of [22, 6443]) {
+      expect(securityGroupRules(openstack).filter((r) => r.portRangeMin === port).map((r) => r.remoteIpPrefix)).toEqual(['198.51.100.0/24', '2001:db8::/48']);
+    }
   });
 });

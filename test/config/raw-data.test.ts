@@ -1,18 +1,21 @@
-import { get, isRecord, str } from '../../src/config/raw-data';
+import { get, isRecord, nodeTargetKey, str } from '../../src/config/raw-data';
 
-describe('raw-data readers', () => {
-  const data = { a: { b: { c: 'x', n: 3 } }, list: [1] };
-  it('reads a nested value and stops at anything that is not a map', () => {
-    expect(get(data, ['a', 'b', 'c'])).toBe('x');
-    expect(get(data, ['a', 'missing', 'c'])).toBeUndefined();
-    expect(get(data, ['list', '0'])).toBeUndefined();
-    expect(get('text', ['a'])).toBeUndefined();
+describe('raw data readers', () => {
+  const data = { target: { openstack: { region: 'GRA11', admin_cidrs: ['198.51.100.0/24'] } }, size: 3 };
+
+  it('read a path of any shape without throwing', () => {
+    expect(get(data, ['target', 'openstack', 'region'])).toBe('GRA11');
+    expect(get(data, ['target', 'openstack', 'admin_cidrs', 'x'])).toBeUndefined();
+    expect(get('not a mapping', ['target'])).toBeUndefined();
+    expect(str(data, ['size'])).toBeUndefined();
+    expect(str(data, ['target', 'openstack', 'region'])).toBe('GRA11');
+    expect(isRecord([])).toBe(false);
   });
-  it('reads strings only', () => {
-    expect(str(data, ['a', 'b', 'c'])).toBe('x');
-    expect(str(data, ['a', 'b', 'n'])).toBeUndefined();
-  });
-  it('treats arrays and null as not a map', () => {
-    expect([isRecord({}), isRecord([]), isRecord(null), isRecord('x')]).toEqual([true, false, false, false]);
+
+  it('name the node target the file asks for', () => {
+    expect(nodeTargetKey(data)).toBe('openstack');
+    expect(nodeTargetKey({ target: { hetzner: {} } })).toBe('hetzner');
+    expect(nodeTargetKey({ target: { kubernetes: {} } })).toBeUndefined();
+    expect(nodeTargetKey(undefined)).toBeUndefined();
   });
 });

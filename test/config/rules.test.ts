@@ -46,13 +46,13 @@ describe('server_name and hostnames', () => {
 describe('target', () => {
   it('refuses both targets at once', () => {
     expect(problemsOf(add('').replace('admin_contact', 'x_placeholder').replace('target:\n', 'target:\n  kubernetes:\n    context: prod\n').replace('x_placeholder', 'admin_contact'))).toEqual([
-      'test.yaml:4:3: target: expected exactly one of: hetzner, kubernetes',
+      'test.yaml:4:3: target: expected exactly one of: hetzner, openstack, kubernetes',
     ]);
   });
 
   it('refuses an empty target', () => {
     const text = VALID_YAML.replace(/target:\n(  .*\n|    .*\n)+/, 'target: {}\n');
-    expect(problemsOf(text)).toEqual(['test.yaml:3:9: target: expected exactly one of: hetzner, kubernetes']);
+    expect(problemsOf(text)).toEqual(['test.yaml:3:9: target: expected exactly one of: hetzner, openstack, kubernetes']);
   });
 
   it('refuses SSH and the API open to the world', () => {
@@ -244,7 +244,7 @@ describe('dns', () => {
   });
 
   it('refuses a zone with manual DNS', () => {
-    expect(problemsOf(add('dns:\n  mode: manual\n  zone: example.eu'))).toEqual(['test.yaml:11:3: dns.zone: only used with mode hetzner']);
+    expect(problemsOf(add('dns:\n  mode: manual\n  zone: example.eu'))).toEqual(['test.yaml:11:3: dns.zone: only used with modes hetzner and designate']);
   });
 
   it('refuses hostnames outside the managed zone', () => {

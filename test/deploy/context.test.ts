@@ -29,6 +29,12 @@ describe('the context of a run', () => {
     expect(ctx.redactor.redact('hcloud-token-value a long state passphrase oidc-secret-value /usr/bin')).toBe('*** *** *** /usr/bin');
   });
 
+  it('redacts OpenStack passwords, application credential secrets and tokens', () => {
+    const os = { ...env, OS_PASSWORD: 'os-password-value', OS_APPLICATION_CREDENTIAL_SECRET: 'app-credential-secret', OS_TOKEN: 'os-token-value' };
+    const ctx = createRunContext({ engine, deployment: 'ministry', command: 'deploy', root: tempDir(), output, verbose: false, stateEncryption: false, env: os });
+    expect(ctx.redactor.redact('os-password-value app-credential-secret os-token-value')).toBe('*** *** ***');
+  });
+
   it('logs to <root>/<deployment>/logs/<time>-<command>.log, and plans into a fresh directory', () => {
     const root = tempDir();
     const ctx = createRunContext({ engine, deployment: 'ministry', command: 'destroy', root, output, verbose: false, stateEncryption: false, env });

@@ -24,6 +24,22 @@ describe('the price of one side', () => {
   });
 });
 
+describe('the price of an OpenStack side', () => {
+  const openstack = (cloud: string, flavor: string) =>
+    new Map([['d-infra', { resource: { openstack_compute_instance_v2: { node: { flavor_name: flavor, metadata: { 'openstack-cloud': cloud } } }, openstack_blockstorage_volume_v3: { data: { size: 50 } } } }]]);
+
+  it('states the sourced server price and what has none, never a total that looks complete', () => {
+    expect(sidePrice(openstack('ovhcloud', 'b3-32'))).toEqual({ unpriced: 'Server b3-32 149.36; no sourced ovhcloud price for volume, floating ipv4' });
+    expect(sidePrice(openstack('cleura', 'b.8c24gb'))).toEqual({ unpriced: 'no sourced cleura price for server b.8c24gb, volume, floating ipv4' });
+  });
+
+  it('describes a change of flavour without a sum', () => {
+    const cost = monthlyCost(openstack('ovhcloud', 'b3-16'), openstack('ovhcloud', 'b3-32'));
+    expect(cost?.change).toBeUndefined();
+    expect(describeCost(cost)).toContain('not priced (Server b3-32 149.36;');
+  });
+});
+
 describe('the monthly cost of a deployment across the two sides', () => {
   it('is the difference of both prices, rounded to cents', () => {
     const cost = monthlyCost(stacks('cx33', 50), stacks('ccx33', 100))!;

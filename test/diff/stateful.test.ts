@@ -27,6 +27,17 @@ describe('replacement rules', () => {
     expect(reasons('hcloud_volume', 'location', 'fsn1', 'nbg1')).toHaveLength(1);
   });
 
+  it('on OpenStack, replaces the server for new user data, key pair, block devices or port, but not for a new flavour; a volume only when it shrinks', () => {
+    for (const attribute of ['user_data', 'key_pair', 'block_device[1].uuid', 'network[0].port', 'region']) {
+      expect(reasons('openstack_compute_instance_v2', attribute, 'a', 'b')).toHaveLength(1);
+    }
+    // A flavour change is a resize in place (the provider's Update), not a replacement.
+    expect(reasons('openstack_compute_instance_v2', 'flavor_name', 'b3-16', 'b3-32')).toEqual([]);
+    expect(reasons('openstack_blockstorage_volume_v3', 'size', 100, 50)).toEqual(['Cinder volumes can only be extended; a smaller size needs a new volume']);
+    expect(reasons('openstack_blockstorage_volume_v3', 'size', 50, 100)).toEqual([]);
+    expect(reasons('openstack_networking_floatingip_v2', 'pool', 'Ext-Net', 'other')).toHaveLength(1);
+  });
+
   it('matches a rule by path prefix, ignoring list indices, but not a longer attribute name', () => {
     expect(replacementRulesFor('kubernetes_stateful_set_v1', 'spec[0].volume_claim_template[0].spec[0].resources', 1, 2).map((r) => r.attribute)).toEqual(['spec.volume_claim_template']);
     expect(replacementRulesFor('hcloud_server', 'user_data_extra', 'a', 'b')).toEqual([]);

@@ -43,7 +43,7 @@ beforeAll(() => {
   const server = pem('server-ca');
   const client = pem('client-ca');
   inputs = {
-    volumeId: '100200300',
+    dataDevice: '/dev/disk/by-id/scsi-0HC_Volume_100200300',
     publicIpv4: '203.0.113.10',
     privateIpv4: '10.0.1.2',
     serverCaCertPem: server.cert,
@@ -63,6 +63,21 @@ describe('cloud-init user data', () => {
       status: 0,
       output: expect.stringContaining('Valid cloud-config'),
     });
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/DEPRECATED/i);
+  });
+
+  // OpenStack hands over a blank Cinder volume: cloud-init formats it once (fs_setup, never
+  // overwriting a filesystem it finds) and mounts the same device path.
+  it('of the OpenStack example, which formats the blank volume, passes `cloud-init schema`', () => {
+    const spec = loadDeploymentFile(join(ROOT, 'deployments/ministry-openstack.yaml'));
+    const device = '/dev/disk/by-id/virtio-0123456789abcdef0123';
+    const config = cloudConfig(spec, { ...inputs, dataDevice: device, formatDataDevice: true });
+    expect(config.fs_setup).toEqual([{ label: 'sm-data', filesystem: 'ext4', device, partition: 'none', overwrite: false }]);
+    expect(config.mounts[0][0]).toBe(device);
+    const path = join(tempDir('sm-cloud-init-'), 'user-data.yaml');
+    writeFileSync(path, cloudConfigDocument(config));
+    const result = spawnSync('cloud-init', ['schema', '--config-file', path], { encoding: 'utf8' });
+    expect({ status: result.status, output: `${result.stdout}${result.stderr}`.trim() }).toEqual({ status: 0, output: expect.stringContaining('Valid cloud-config') });
     expect(`${result.stdout}${result.stderr}`).not.toMatch(/DEPRECATED/i);
   });
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findEngine, validateStack } from '../../src/shared/engine';
 import { loadDeploymentFiles } from '../../src/config/load';
@@ -51,7 +51,7 @@ beforeAll(() => {
 });
 
 describe('OpenTofu validate', () => {
-  it('covers the example deployments and fixtures, Hetzner and Kubernetes targets', () => {
+  it('covers the example deployments and fixtures, Hetzner, OpenStack and Kubernetes targets', () => {
     expect(files.length).toBeGreaterThanOrEqual(5);
     expect(synthesized.some((s) => s.stack.layer === 'infra')).toBe(true);
   });
@@ -71,5 +71,45 @@ describe('OpenTofu validate', () => {
         (d) => `${s.stack.deployment} / ${s.stack.stack}: ${d.severity}: ${d.summary}${d.address ? ` (${d.address})` : ''}: ${d.detail ?? ''}`),
     );
     expect(failures).toEqual([]);
+  });
+});
+
+/**
+ * Every OpenStack stack, with terraform-provider-openstack built from source by scripts/tools.sh
+ * (the provider the stacks pin), and proof that the check can fail: the same stack with an
+ * attribute the provider does not have is refused.
+ */
+describe('OpenTofu validate on OpenStack', () => {
+  const OPENSTACK = 'terraform-provider-openstack/openstack';
+  const openstackStacks = () => synthesized.filter((s) => s.providers.some(([src]) => src === OPENSTACK));
+
+  it('synthesizes an infra stack for every OpenStack deployment and fixture, with the provider in the mirror', () => {
+    const names = openstackStacks().map((s) => s.stack.stack).sort();
+    expect(names).toEqual(['cleura-infra', 'ministry-os-infra', 'ministry-private-infra']);
+    for (const s of openstackStacks()) {
+      const [, version] = s.providers.find(([src]) => src === OPENSTACK)!;
+      expect({ stack: s.stack.stack, inMirror: providerInMirror(OPENSTACK, version) }).toEqual({ stack: s.stack.stack, inMirror: true });
+    }
+  });
+
+  it('accepts every OpenStack stack without an error or a warning', () => {
+    const engine = findEngine('tofu');
+    const failures = openstackStacks().flatMap((s) =>
+      validateStack(engine, s.dir).map((d) => `${s.stack.stack}: ${d.severity}: ${d.summary}${d.address ? ` (${d.address})` : ''}: ${d.detail ?? ''}`),
+    );
+    expect(failures).toEqual([]);
+  });
+
+  it('refuses an OpenStack stack with an attribute the provider does not have, so the check can fail', () => {
+    const engine = findEngine('tofu');
+    const source = openstackStacks().find((s) => s.stack.stack === 'ministry-os-infra')!;
+    const dir = join(tempDir('sm-tofu-broken-'), 'stack');
+    cpSync(source.dir, dir, { recursive: true });
+    const file = join(dir, 'cdk.tf.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    json.resource.openstack_compute_instance_v2.node.flavour_name = json.resource.openstack_compute_instance_v2.node.flavor_name;
+    writeFileSync(file, JSON.stringify(json));
+    const errors = validateStack(engine, dir).filter((d) => d.severity === 'error');
+    expect(errors.map((d) => `${d.summary} ${d.detail ?? ''}`).join('\n')).toMatch(/flavour_name/);
   });
 });

@@ -27,6 +27,16 @@ describe('what validate says deploy will need', () => {
     expect(deployPreview(custom)[0]).toContain(`EUR ${totalMonthly(hetznerMonthlyCost('ccx33', 100)).toFixed(2)} a month (Server ccx33 138.49`);
   });
 
+  it('prices an OpenStack deployment only as far as sourced prices go, naming the rest', () => {
+    const os = (cloud: string, region: string) =>
+      specOf(VALID_YAML.replace(/target:\n(  .*\n)+/, `target:\n  openstack:\n    cloud: ${cloud}\n    region: ${region}\n    image: Debian 12\n    external_network: Ext-Net\n    key_pair: ops\n    admin_cidrs: [198.51.100.0/24]\n`) + CLUSTER_BACKUP_YAML);
+    expect(deployPreview(os('ovhcloud', 'GRA11'))[0]).toBe(
+      'cost: at least EUR 149.36 a month (Server b3-32 149.36; ovhcloud list prices of 2026-10-28, excluding VAT; not priced (no sourced price): Volume 50 GiB, Floating IPv4)',
+    );
+    expect(deployPreview(os('cleura', 'Sto2'))[0]).toBe('cost: not priced (no sourced price): Server b.8c24gb, Volume 50 GiB, Floating IPv4');
+    expect(deployPreview(os('cleura', 'Sto2')).join('\n')).toContain('in region Sto2 of the project: the key pair ops, the image Debian 12, the external network Ext-Net, the flavour b.8c24gb');
+  });
+
   it('states the capacity an existing cluster must have instead of a price', () => {
     expect(deployPreview(specOf(K8S))[0]).toMatch(/^cost: the cluster's; this deployment needs at least \d+ vCPU and [\d.]+ GiB schedulable$/);
   });

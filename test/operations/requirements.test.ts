@@ -35,6 +35,24 @@ describe('credentials are checked before anything runs', () => {
     expect(missingCredentials(specOf(off), { ...base, stateEncryption: false, env: { HCLOUD_TOKEN: 'x' } })).toEqual([]);
   });
 
+  it('takes OpenStack credentials from OS_CLOUD or the openrc variables, naming what is missing, never a value', () => {
+    const openstack = specOf(
+      VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  openstack:\n    cloud: ovhcloud\n    region: GRA11\n    image: Debian 12\n    external_network: Ext-Net\n    key_pair: ops\n    admin_cidrs: [198.51.100.0/24]\n') +
+        'backup:\n  enabled: false\n',
+    );
+    const check = (env: NodeJS.ProcessEnv) => missingCredentials(openstack, { ...base, stateEncryption: false, env });
+    expect(check({})).toEqual([
+      'OpenStack credentials are incomplete (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD not set): export OS_CLOUD with a clouds.yaml entry, or source the project\'s openrc file (an application credential is best)',
+    ]);
+    expect(check({ OS_CLOUD: 'ovh-gra' })).toEqual([]);
+    expect(check({ OS_AUTH_URL: 'https://auth.example/v3', OS_USERNAME: 'u', OS_PASSWORD: 'secret-value' })).toEqual([]);
+    expect(check({ OS_AUTH_URL: 'https://auth.example/v3', OS_APPLICATION_CREDENTIAL_ID: 'id' })).toEqual([expect.stringMatching(/OS_APPLICATION_CREDENTIAL_SECRET not set/)]);
+    expect(check({ OS_AUTH_URL: 'https://auth.example/v3', OS_USERNAME: 'u', OS_PASSWORD: 'secret-value' }).join('')).not.toContain('secret-value');
+    expect(check({ OS_PASSWORD: 'secret-value' }).join('')).not.toContain('secret-value');
+    // No HCLOUD_TOKEN is asked for off Hetzner.
+    expect(check({ OS_CLOUD: 'x' }).join('')).not.toContain('HCLOUD');
+  });
+
   it("asks for the alert mail relay's password when the bundled Alertmanager logs in, naming it, never its value", () => {
     const mail = `${VALID_YAML}backup:\n  enabled: false\nmonitoring:\n  alert_email:\n    smarthost: smtp.ministry.example.eu:587\n    from: alerts@ministry.example.eu\n    to: ops@ministry.example.eu\n`;
     const env = { HCLOUD_TOKEN: 'x' };

@@ -35,7 +35,7 @@ describe('one stateful-resource table for deploy and diff', () => {
 
 describe('stateful resources', () => {
   it('lists every type the issue names, each with a reason', () => {
-    for (const type of ['hcloud_server', 'hcloud_volume', 'hcloud_primary_ip', 'kubernetes_stateful_set_v1', 'kubernetes_persistent_volume_claim_v1', 'random_password', 'tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']) {
+    for (const type of ['hcloud_server', 'hcloud_volume', 'hcloud_primary_ip', 'openstack_compute_instance_v2', 'openstack_blockstorage_volume_v3', 'openstack_networking_floatingip_v2', 'kubernetes_stateful_set_v1', 'kubernetes_persistent_volume_claim_v1', 'random_password', 'tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']) {
       expect(statefulEntry(type)?.reason).toMatch(/\w{10}/);
     }
     for (const kind of ['StatefulSet', 'PersistentVolumeClaim', 'Namespace', 'Cluster']) {
@@ -53,6 +53,8 @@ describe('stateful resources', () => {
     expect(kept).toEqual([
       'hcloud_volume',
       'hcloud_primary_ip',
+      'openstack_blockstorage_volume_v3',
+      'openstack_networking_floatingip_v2',
       'kubernetes_manifest StatefulSet',
       'kubernetes_stateful_set_v1',
       'kubernetes_stateful_set',

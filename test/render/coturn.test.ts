@@ -13,6 +13,10 @@ import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 
 const spec = specOf(VALID_YAML);
 const withYaml = (extra: string) => specOf(`${VALID_YAML}${extra}`);
+/** The same deployment on OpenStack, behind a floating IP (1:1 NAT). */
+const onOpenStack = specOf(
+  VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  openstack:\n    cloud: ovhcloud\n    region: GRA11\n    image: Debian 12\n    external_network: Ext-Net\n    key_pair: ops\n    admin_cidrs: [198.51.100.0/24]\n') + CLUSTER_BACKUP_YAML,
+);
 /** The same deployment on an existing cluster, where coturn terminates TLS itself. */
 const onCluster = specOf(VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML);
 const withExtra = (coturn: Record<string, string | number | boolean>): DeploymentSpec => ({
@@ -82,6 +86,15 @@ describe('renderCoturn', () => {
       expect(value(key)).toBe('@@TURN_PUBLIC_IPV4@@');
     }
     expect(lines().some((line) => /stun|0\.0\.0\.0$/.test(line.split('=')[0]))).toBe(false);
+  });
+
+  test('behind the floating IP of OpenStack, binds and relays from the private address and announces public/private', () => {
+    expect(value('listening-ip', onOpenStack)).toBe('10.0.1.2');
+    expect(value('relay-ip', onOpenStack)).toBe('10.0.1.2');
+    expect(value('external-ip', onOpenStack)).toBe('@@TURN_PUBLIC_IPV4@@/10.0.1.2');
+    expect(value('allowed-peer-ip', onOpenStack)).toBe('@@TURN_PUBLIC_IPV4@@');
+    // Traefik terminates TURN over TLS there too, as on Hetzner.
+    expect(values('no-tls', onOpenStack)).toEqual(['']);
   });
 
   test('denies every special-purpose range, as coturn ranges', () => {

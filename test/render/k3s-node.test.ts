@@ -4,10 +4,13 @@ import {
   NODE_EXPORTER_ENV_FILE,
   NODE_EXPORTER_MOUNT_POINTS_EXCLUDE,
   NODE_NETWORK,
+  nodeAddressInside,
   nodeExporterArgs,
+  publicAddressBehindNat,
   renderNodeExporterDropIn,
   renderNodeExporterEnv,
 } from '../../src/render/k3s-node';
+import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../helpers';
 
 describe('node_exporter on the k3s node', () => {
   it("listens on the node's private address only, on PORTS.nodeExporter, with the filesystem collector alone", () => {
@@ -41,5 +44,21 @@ describe('node_exporter on the k3s node', () => {
     expect(dropIn).toContain('\nRestart=always\n');
     // ExecStart stays Debian's ($ARGS); the drop-in changes only where ARGS comes from.
     expect(dropIn).not.toContain('ExecStart');
+  });
+});
+
+describe('the node address inside the cluster', () => {
+  const openstack = specOf(
+    VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  openstack:\n    cloud: ovhcloud\n    region: GRA11\n    image: Debian 12\n    external_network: Ext-Net\n    key_pair: ops\n    admin_cidrs: [198.51.100.0/24]\n') + CLUSTER_BACKUP_YAML,
+  );
+
+  it('is the public address on Hetzner, where it is on the NIC', () => {
+    expect(publicAddressBehindNat(specOf(VALID_YAML))).toBe(false);
+    expect(nodeAddressInside(specOf(VALID_YAML), '203.0.113.7')).toBe('203.0.113.7');
+  });
+
+  it('is the private address on OpenStack, behind the floating IP', () => {
+    expect(publicAddressBehindNat(openstack)).toBe(true);
+    expect(nodeAddressInside(openstack, '203.0.113.7')).toBe(NODE_NETWORK.nodeIp);
   });
 });

@@ -17,4 +17,12 @@ describe('renderTraefik', () => {
     const k8s = VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML;
     expect(renderTraefik(specOf(k8s))).toEqual([]);
   });
+
+  it('on OpenStack forwards TURN over TLS to coturn on the node’s private address (the floating IP is NATed)', () => {
+    const openstack = specOf(
+      VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  openstack:\n    cloud: ovhcloud\n    region: GRA11\n    image: Debian 12\n    external_network: Ext-Net\n    key_pair: ops\n    admin_cidrs: [198.51.100.0/24]\n') + CLUSTER_BACKUP_YAML,
+    );
+    const [file] = renderTraefik(openstack);
+    expect(file.content).toContain('- address: "10.0.1.2:3478"');
+  });
 });

@@ -11,6 +11,7 @@ import { TURN_PUBLIC_IPV4_ENV } from '../../src/operations/requirements';
 import { AppsStack } from '../../stacks/apps';
 import { appsContractKeys, CONTRACT } from '../../stacks/contract';
 import { HetznerInfraStack } from '../../stacks/hetzner-infra';
+import { OpenStackInfraStack } from '../../stacks/openstack-infra';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -19,7 +20,7 @@ type Json = { output?: Record<string, Block>; variable?: Record<string, Block> }
 
 function synthBoth(spec: DeploymentSpec): { infra: Json; apps: Json } {
   return {
-    infra: JSON.parse(Testing.synth(new HetznerInfraStack(Testing.app(), spec))),
+    infra: JSON.parse(Testing.synth(spec.target.kind === 'openstack' ? new OpenStackInfraStack(Testing.app(), spec) : new HetznerInfraStack(Testing.app(), spec))),
     apps: JSON.parse(Testing.synth(new AppsStack(Testing.app(), spec))),
   };
 }
@@ -41,8 +42,8 @@ function handOver(spec: DeploymentSpec, { infra, apps }: { infra: Json; apps: Js
     });
 }
 
-describe('the infra stack exports exactly what the apps stack takes (deployments/example.yaml)', () => {
-  const spec = loadDeploymentFile(join(ROOT, 'deployments/example.yaml'));
+describe.each(['deployments/example.yaml', 'deployments/ministry-openstack.yaml'])('the infra stack exports exactly what the apps stack takes (%s)', (file) => {
+  const spec = loadDeploymentFile(join(ROOT, file));
   const stacks = synthBoth(spec);
 
   it('every apps variable not given by the operator is an infra output, secret outputs into sensitive variables', () => {

@@ -13,6 +13,7 @@ import type { RenderedFile } from '../../render/files';
 import { SYNAPSE_UPSTREAMS } from '../../render/synapse';
 import { namespaceName } from '../../render/namespace';
 import { images } from '../../versions';
+import { ownsNode } from '../../config/node-target';
 
 /**
  * Unix IDs the images run as (from their Dockerfiles; Valkey's alpine image: user valkey, 999). LiveKit's image (alpine) and lk-jwt-service's
@@ -153,7 +154,7 @@ export class AppsContext {
 
   /** Volume budget split in GiB: PostgreSQL 40 %, media 50 %, the rest headroom. */
   volumeGiB(share: number): number {
-    const total = this.spec.target.kind === 'hetzner' ? this.spec.target.volumeSizeGiB : this.spec.size.volumeSizeGiB;
+    const total = ownsNode(this.spec.target) ? this.spec.target.volumeSizeGiB : this.spec.size.volumeSizeGiB;
     return Math.max(1, Math.floor(total * share));
   }
 

@@ -3,6 +3,7 @@ import { KubeObject } from './kube-object';
 import { CERT_RESOLVER } from '../../render/traefik';
 
 import { type AppsContext } from './apps-context';
+import { ownsNode } from '../../config/node-target';
 
 /** The cert-manager Issuer the kit creates on an existing cluster (from tls.acme_server). */
 export const ACME_ISSUER = 'sovereign-matrix-acme';
@@ -29,7 +30,7 @@ export interface IngressTls {
  */
 export function ingressCertificates(scope: Construct, ctx: AppsContext): IngressTls {
   const { target, tls } = ctx.spec;
-  if (target.kind === 'hetzner') {
+  if (ownsNode(target)) {
     return {
       annotations: {
         'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',

@@ -7,6 +7,7 @@ import { containerSecurityContext, POD_DEFAULTS, podSecurityContext, resources, 
 import { componentLabels, selectorLabels } from '../labels';
 import { PORTS } from '../../ports';
 import { LIVEKIT_ENV, LIVEKIT_SECRET_FILES, LK_JWT_SECRET_FILE } from '../../render/livekit';
+import { nodeAddressInside } from '../../render/k3s-node';
 import { type AppsContext, UID } from './apps-context';
 
 /** The Secret holding the SFU's API secret, in both namespaces (the same generated value). */
@@ -112,7 +113,8 @@ export class GroupCalls extends Construct {
         labels: { ...componentLabels(ctx.spec.name, component), 'kubernetes.io/service-name': component },
       },
       addressType: 'IPv4',
-      endpoints: [{ addresses: [ctx.turnPublicIpv4] }],
+      // The SFU listens with hostNetwork; behind NAT (OpenStack) the ingress reaches it on the private address.
+      endpoints: [{ addresses: [nodeAddressInside(ctx.spec, ctx.turnPublicIpv4)] }],
       ports: [{ name: 'signalling', port: PORTS.livekitHttp, protocol: 'TCP' }],
     });
   }

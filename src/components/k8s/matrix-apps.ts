@@ -19,6 +19,7 @@ import { SynapseWorkers } from './synapse-workers';
 import { TraefikConfig } from './traefik-config';
 import type { DeploymentSpec } from '../../config/spec';
 import { bundledMonitoringPossible } from '../../render/monitoring/bundled';
+import { ownsNode } from '../../config/node-target';
 
 export interface MatrixAppsProps {
   /** The resolved deployment file. */
@@ -68,7 +69,7 @@ export class MatrixApps extends Construct {
     new Backup(this, 'backup', { context });
     if (spec.calls.turn) new Coturn(this, 'coturn', { context });
     if (spec.calls.group.enabled) new GroupCalls(this, 'group-calls', { context });
-    if (spec.target.kind === 'hetzner') new TraefikConfig(this, 'traefik', { context });
+    if (ownsNode(spec.target)) new TraefikConfig(this, 'traefik', { context });
     // Monitoring: the stack the deployment names, or with `auto` both, each under one construct
     // and marked, so that the apps stack applies the one the cluster supports (OpenTofu decides at
     // plan time) and `manifests` writes them apart.

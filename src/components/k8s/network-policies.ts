@@ -9,6 +9,7 @@ import { workerEgress, workerPolicies } from './synapse-worker-policies';
 import { CNPG_OPERATOR_POD_LABELS, CNPG_STATUS_PORT, postgresPods, usesCloudNativePg } from './cloudnative-pg';
 
 import { type AppsContext } from './apps-context';
+import { ownsNode } from '../../config/node-target';
 
 /** The port cert-manager's HTTP-01 solver pods listen on. */
 const ACME_SOLVER_PORT = 8089;
@@ -35,7 +36,7 @@ export class NetworkPolicies extends Construct {
     const policy = (name: string, spec: INetworkPolicySpec) => ctx.networkPolicy(this, name, spec);
     const pods = (component: string) => ({ matchLabels: selectorLabels(ctx.spec.name, component) });
     const ingressController =
-      ctx.spec.target.kind === 'hetzner'
+      ownsNode(ctx.spec.target)
         ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { [LABEL.name]: 'traefik' } } }]
         : // On an existing cluster the ingress controller's namespace is the operator's choice.
           [{ namespaceSelector: {} }];

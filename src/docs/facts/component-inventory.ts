@@ -1,6 +1,6 @@
 import { IMAGE_CATALOGUE, PLATFORM_CATALOGUE, splitImage, type SoftwareEntry } from '../catalogue';
-import type { Synthesized } from '../read-back';
-import { hetznerServer, k3sVersionOf, traefikConfig } from './platform';
+import { dataSourcesOf, type Synthesized } from '../read-back';
+import { k3sVersionOf, nodeServer, traefikConfig } from './platform';
 import type { WorkloadFact } from './workloads';
 
 /*
@@ -35,7 +35,7 @@ export function components(synth: Synthesized, workloads: readonly WorkloadFact[
     };
     return { ...entry, version: tag.replace(/^v/, ''), image, deployedBy: users };
   });
-  const server = hetznerServer(synth);
+  const server = nodeServer(synth);
   const k3s = k3sVersionOf(synth);
   if (server && k3s) {
     rows.push({
@@ -51,10 +51,12 @@ export function components(synth: Synthesized, workloads: readonly WorkloadFact[
       image: 'chosen by the k3s release (kube-system/traefik)',
       deployedBy: ['k3s', ...(traefik ? [`${traefik.resource.address} (configuration)`] : [])],
     });
+    // On OpenStack the image is looked up by name (data source), so its name is the version shown.
+    const image = server.type === 'hcloud_server' ? String(server.body.image) : String(dataSourcesOf(synth, 'openstack_images_image_v2')[0]?.body.name ?? '?');
     rows.push({
       ...PLATFORM_CATALOGUE.debian,
-      version: String(server.body.image),
-      image: `Hetzner image ${String(server.body.image)}`,
+      version: image,
+      image: `${server.type === 'hcloud_server' ? 'Hetzner' : 'OpenStack'} image ${image}`,
       deployedBy: [server.address],
     });
   }

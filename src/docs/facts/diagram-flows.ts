@@ -2,7 +2,7 @@ import { ANYWHERE } from '../../components/firewall-rules';
 import { kubeObjects, type Synthesized } from '../read-back';
 import { backupBucket } from './backups';
 import { ports, selectedNames, type FirewallFact, type RouteFact } from './network-exposure';
-import { acmeServerOf, hetznerServer } from './platform';
+import { acmeServerOf, nodeServer } from './platform';
 import { diagramWorkload, type WorkloadFact } from './workloads';
 
 /** One arrow of the diagram: from and to are diagram node ids (see graph.ts). */
@@ -81,6 +81,6 @@ export function flows(synth: Synthesized, fw: readonly FirewallFact[], rts: read
   if (bucket) {
     for (const component of ['postgres', 'synapse']) if (present.has(component)) add(`w_${component}`, 'backup_bucket', 'outbound', `https ${new URL(bucket.endpoint).host}`);
   }
-  if (hetznerServer(synth)) add('node', 'volume', 'internal', `ext4 ${'/var/lib/sovereign-matrix'}`);
+  if (nodeServer(synth)) add('node', 'volume', 'internal', `ext4 ${'/var/lib/sovereign-matrix'}`);
   return [...out.values()].map((f) => ({ from: f.from, to: f.to, kind: f.kind, label: f.labels.join('\n') }));
 }

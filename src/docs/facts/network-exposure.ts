@@ -65,6 +65,10 @@ function listenerOf(synth: Synthesized, protocol: string, port: string | undefin
 }
 
 export function firewall(synth: Synthesized): FirewallFact[] {
+  return [...hcloudFirewall(synth), ...securityGroup(synth)];
+}
+
+function hcloudFirewall(synth: Synthesized): FirewallFact[] {
   return resourcesOf(synth, 'hcloud_firewall').flatMap((fw) =>
     ((fw.body.rule ?? []) as Record<string, any>[]).map((rule) => ({
       protocol: String(rule.protocol),
@@ -75,6 +79,33 @@ export function firewall(synth: Synthesized): FirewallFact[] {
       where: where(fw),
     })),
   );
+}
+
+/**
+ * The OpenStack security group's rules, one resource per rule and source network, gathered back
+ * into one row per protocol, port and purpose, so the table reads like the Hetzner firewall's.
+ */
+function securityGroup(synth: Synthesized): FirewallFact[] {
+  const rows = new Map<string, FirewallFact & { sources: string[] }>();
+  for (const rule of resourcesOf(synth, 'openstack_networking_secgroup_rule_v2')) {
+    const b = rule.body;
+    const protocol = String(b.protocol) === 'ipv6-icmp' ? 'icmp' : String(b.protocol);
+    const port = b.port_range_min === undefined ? '' : b.port_range_min === b.port_range_max ? String(b.port_range_min) : `${b.port_range_min}-${b.port_range_max}`;
+    const key = `${protocol} ${port} ${String(b.description)}`;
+    const row = rows.get(key);
+    if (row) row.sources.push(String(b.remote_ip_prefix));
+    else {
+      rows.set(key, {
+        protocol,
+        port,
+        sources: [String(b.remote_ip_prefix)],
+        description: String(b.description ?? ''),
+        reaches: listenerOf(synth, protocol, port || undefined),
+        where: `\`openstack_networking_secgroup_rule_v2\` (${rule.stack})`,
+      });
+    }
+  }
+  return [...rows.values()];
 }
 
 export function routes(synth: Synthesized): RouteFact[] {

@@ -1,9 +1,9 @@
 import { kubeObjects, resourcesOf, type FoundKubeObject, type FoundResource, type Synthesized } from '../read-back';
 
 /*
- * Readers of the platform under the workloads, shared by several fact families: the Hetzner
- * server and its cloud-init (k3s release, installer URLs), and the HelmChartConfig k3s configures
- * Traefik with (ACME directory and contact, entry points).
+ * Readers of the platform under the workloads, shared by several fact families: the node (a
+ * Hetzner server or an OpenStack instance) and its cloud-init (k3s release, installer URLs), and
+ * the HelmChartConfig k3s configures Traefik with (ACME directory and contact, entry points).
  */
 
 /** The node's hcloud_server resource; undefined on an existing cluster (target kubernetes). */
@@ -11,15 +11,25 @@ export function hetznerServer(synth: Synthesized): FoundResource | undefined {
   return resourcesOf(synth, 'hcloud_server')[0];
 }
 
+/** The node's OpenStack instance; undefined on other targets. */
+export function openstackServer(synth: Synthesized): FoundResource | undefined {
+  return resourcesOf(synth, 'openstack_compute_instance_v2')[0];
+}
+
+/** The k3s node the kit builds, on whichever cloud; undefined on an existing cluster. */
+export function nodeServer(synth: Synthesized): FoundResource | undefined {
+  return hetznerServer(synth) ?? openstackServer(synth);
+}
+
 /** The k3s release the node installs, read from the server's cloud-init in the JSON. */
 export function k3sVersionOf(synth: Synthesized): string | undefined {
-  const userData = hetznerServer(synth)?.body.user_data as string | undefined;
+  const userData = nodeServer(synth)?.body.user_data as string | undefined;
   return userData?.match(/INSTALL_K3S_VERSION='([^']+)'/)?.[1];
 }
 
 /** Every https URL in the server's cloud-init. */
 export function cloudInitUrls(synth: Synthesized): string[] {
-  const userData = (hetznerServer(synth)?.body.user_data as string | undefined) ?? '';
+  const userData = (nodeServer(synth)?.body.user_data as string | undefined) ?? '';
   return [...new Set(userData.match(/https:\/\/[^\s"'\\|]+/g) ?? [])];
 }
 

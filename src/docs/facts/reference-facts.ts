@@ -8,7 +8,8 @@ import { locations, type LocationFact } from './data-residency';
 import { flows, type FlowFact } from './diagram-flows';
 import { firewall, policies, routes, type FirewallFact, type PolicyFact, type RouteFact } from './network-exposure';
 import { monitoringFacts, type MonitoringFacts } from './monitoring';
-import { hetznerServer } from './platform';
+import { openstackCloud, type OpenStackCloudFact } from './openstack-cloud';
+import { hetznerServer, openstackServer } from './platform';
 import { controls, type ControlFact } from './security-controls';
 import { sizing, type SizingFact } from './sizing';
 import { stateFacts } from './terraform-state';
@@ -24,7 +25,9 @@ import { workloadsOf, type WorkloadFact } from './workloads';
 export interface ReferenceFacts {
   readonly name: string;
   readonly serverName: string;
-  readonly target: 'hetzner' | 'kubernetes';
+  readonly target: 'hetzner' | 'openstack' | 'kubernetes';
+  /** The OpenStack cloud, its jurisdiction and certifications; only on target openstack. */
+  readonly cloud?: OpenStackCloudFact;
   readonly summary: readonly [string, string][];
   readonly components: readonly ComponentFact[];
   readonly workloads: readonly WorkloadFact[];
@@ -52,6 +55,8 @@ export function deriveFacts(synth: Synthesized, options: { live?: LivePrices } =
   const rts = routes(synth);
   const target = spec.target.kind;
   const server = hetznerServer(synth);
+  const instance = openstackServer(synth);
+  const cloud = openstackCloud(synth);
   const summary: [string, string][] = [
     ['Deployment', `\`${spec.name}\``],
     ['Matrix server name', spec.serverName],
@@ -59,7 +64,9 @@ export function deriveFacts(synth: Synthesized, options: { live?: LivePrices } =
       'Runs on',
       server
         ? `Hetzner Cloud, ${String(server.body.location)} (${HETZNER_LOCATIONS[String(server.body.location)]?.city ?? '?'}, ${HETZNER_LOCATIONS[String(server.body.location)]?.country ?? '?'}), one \`${String(server.body.server_type)}\` server with k3s`
-        : `an existing Kubernetes cluster (kubeconfig context \`${spec.target.kind === 'kubernetes' ? spec.target.context : ''}\`)`,
+        : instance && cloud
+          ? `${cloud.title}, region \`${cloud.region}\` (${cloud.place}), one \`${String(instance.body.flavor_name)}\` server with k3s`
+          : `an existing Kubernetes cluster (kubeconfig context \`${spec.target.kind === 'kubernetes' ? spec.target.context : ''}\`)`,
     ],
     ['Size profile', `\`${spec.size.name}\` (${spec.size.users.min.toLocaleString('en')}–${spec.size.users.max.toLocaleString('en')} users)`],
     ['Federation', `\`${spec.federation.mode}\``],
@@ -73,6 +80,7 @@ export function deriveFacts(synth: Synthesized, options: { live?: LivePrices } =
     name: spec.name,
     serverName: spec.serverName,
     target,
+    ...(cloud ? { cloud } : {}),
     summary,
     components: components(synth, workloads),
     workloads,

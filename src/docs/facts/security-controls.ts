@@ -4,7 +4,7 @@ import { ANYWHERE } from '../../components/firewall-rules';
 import { splitImage } from '../catalogue';
 import { configMapOf, containersOf, kubeObjects, renderedFromJson, resourcesOf, where, type Synthesized } from '../read-back';
 import type { RouteFact } from './network-exposure';
-import { acmeServerOf, hetznerServer, traefikArgument, traefikConfig } from './platform';
+import { acmeServerOf, nodeServer, traefikArgument, traefikConfig } from './platform';
 import type { WorkloadFact } from './workloads';
 
 /*
@@ -76,7 +76,7 @@ export function controls(synth: Synthesized, workloads: readonly WorkloadFact[],
       passwords.map((p) => `\`${p.address}\``).join(', '),
     );
   }
-  const server = hetznerServer(synth);
+  const server = nodeServer(synth);
   if (server) {
     const userData = String(server.body.user_data);
     if (userData.includes('secrets-encryption')) add('Secrets', 'Kubernetes Secrets encrypted at rest in the k3s datastore (`secrets-encryption: true`)', `${where(server)} user_data: /etc/rancher/k3s/config.yaml`);
@@ -85,7 +85,16 @@ export function controls(synth: Synthesized, workloads: readonly WorkloadFact[],
     }
     if (userData.includes('169.254.169.254')) add('Node', 'Pods cannot reach the metadata service (which serves the user data with the CA keys): iptables drop from the pod network', `${where(server)} user_data`);
     if (userData.includes('unattended-upgrades')) add('Node', 'Unattended security upgrades of the operating system', `${where(server)} user_data`);
-    add('Node', `Delete protection on the data volume and both primary IPs; the server shuts down cleanly before deletion (\`shutdown_before_deletion: ${String(server.body.shutdown_before_deletion)}\`)`, resourcesOf(synth, 'hcloud_volume', 'hcloud_primary_ip').filter((r) => r.body.delete_protection).map((r) => `\`${r.address}\``).join(', '));
+    if (server.type === 'hcloud_server') {
+      add('Node', `Delete protection on the data volume and both primary IPs; the server shuts down cleanly before deletion (\`shutdown_before_deletion: ${String(server.body.shutdown_before_deletion)}\`)`, resourcesOf(synth, 'hcloud_volume', 'hcloud_primary_ip').filter((r) => r.body.delete_protection).map((r) => `\`${r.address}\``).join(', '));
+    } else {
+      const kept = ((server.body.block_device ?? []) as Record<string, unknown>[]).filter((d) => d.source_type === 'volume' && d.delete_on_termination === false);
+      add(
+        'Node',
+        `The data volume outlives the server (attached with \`delete_on_termination: false\`, kept by \`destroy\` unless --delete-data; Cinder has no delete protection); the server stops cleanly before deletion (\`stop_before_destroy: ${String(server.body.stop_before_destroy)}\`)`,
+        `${where(server)}${kept.length > 0 ? ' block_device' : ''}`,
+      );
+    }
   }
   for (const fw of resourcesOf(synth, 'hcloud_firewall')) {
     const rules = (fw.body.rule ?? []) as Record<string, any>[];
@@ -94,6 +103,16 @@ export function controls(synth: Synthesized, workloads: readonly WorkloadFact[],
       'Network',
       `Cloud firewall: inbound allowed only by ${rules.length} rules, everything else dropped; ${restricted.map((r) => `${r.protocol}/${r.port}`).join(', ') || 'no port'} only from ${[...new Set(restricted.flatMap((r) => r.source_ips as string[]))].join(', ') || '—'}`,
       where(fw),
+    );
+  }
+  const groups = resourcesOf(synth, 'openstack_networking_secgroup_v2');
+  const sgRules = resourcesOf(synth, 'openstack_networking_secgroup_rule_v2').map((r) => r.body);
+  for (const sg of groups) {
+    const restricted = sgRules.filter((r) => !ANYWHERE.includes(String(r.remote_ip_prefix) as (typeof ANYWHERE)[number]));
+    add(
+      'Network',
+      `Cloud firewall (security group on the node's port): inbound allowed only by ${sgRules.length} rules, everything else dropped; ${[...new Set(restricted.map((r) => `${r.protocol}/${r.port_range_min}`))].join(', ') || 'no port'} only from ${[...new Set(restricted.map((r) => String(r.remote_ip_prefix)))].join(', ') || '—'}`,
+      where(sg),
     );
   }
   const nps = kubeObjects(synth, 'NetworkPolicy');

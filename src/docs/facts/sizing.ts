@@ -1,9 +1,10 @@
+import { flavour as flavourOf, profileFlavour } from '../../config/openstack-clouds';
 import { NODE_OVERHEAD, nodeRequirement, serverType as serverTypeOf } from '../../config/sizing';
 import { workerInstances, type WorkerPlan } from '../../config/synapse-workers';
 import { synapseWorkerHost } from '../../render/synapse-workers';
 import type { Resources } from '../../config/sizing';
 import { resourcesOf, type Synthesized } from '../read-back';
-import { hetznerServer } from './platform';
+import { hetznerServer, openstackServer } from './platform';
 import type { WorkloadFact } from './workloads';
 
 export interface SizingFact {
@@ -40,10 +41,27 @@ export function sizing(synth: Synthesized, workloads: readonly WorkloadFact[]): 
   const need = nodeRequirement(p.synapse, p.postgres, spec.calls.group.enabled);
   const overhead = `${NODE_OVERHEAD.cpu} vCPU / ${NODE_OVERHEAD.memoryGiB} GiB`;
   const server = hetznerServer(synth);
-  if (server) {
+  const instance = openstackServer(synth);
+  const nodeRow: [string, string] = ['Node requirement', `${need.cpu} vCPU, ${need.memoryGiB} GiB: Synapse + PostgreSQL + ${overhead} for k3s, Traefik, MAS, Keycloak, Element Web, coturn, the backup agents and the bundled monitoring`];
+  if (instance && spec.target.kind === 'openstack') {
+    const chosen = String(instance.body.flavor_name);
+    const known = flavourOf(spec.target.cloud, chosen);
+    const byProfile = profileFlavour(spec.target.cloud, p, spec.calls.group.enabled)?.name;
+    rows.push(nodeRow);
+    rows.push([
+      'OpenStack flavour',
+      `\`${chosen}\`${known ? ` (${known.cpu} vCPU, ${known.memoryGiB} GB)` : ''}: ${
+        chosen === byProfile
+          ? `the smallest flavour the kit knows on ${spec.target.cloud} that holds the node requirement (src/config/openstack-clouds.ts)`
+          : `set by target.openstack.flavor${byProfile ? ` (the profile would choose \`${byProfile}\`)` : ' (the kit knows no flavour of this cloud that fits the profile)'}`
+      }`,
+    ]);
+    const volume = resourcesOf(synth, 'openstack_blockstorage_volume_v3')[0];
+    if (volume) rows.push(['Data volume', `${String(volume.body.size)} GiB (profile default ${p.volumeSizeGiB} GiB): PostgreSQL 40 %, media 50 %, the rest headroom`]);
+  } else if (server) {
     const chosen = String(server.body.server_type);
     const t = serverTypeOf(chosen);
-    rows.push(['Node requirement', `${need.cpu} vCPU, ${need.memoryGiB} GiB: Synapse + PostgreSQL + ${overhead} for k3s, Traefik, MAS, Keycloak, Element Web, coturn, the backup agents and the bundled monitoring`]);
+    rows.push(nodeRow);
     rows.push([
       'Hetzner server',
       `\`${chosen}\`${t ? ` (${t.cpu} vCPU ${t.vcpu}, ${t.memoryGiB} GB, ${t.arch})` : ''}: ${

@@ -3,7 +3,8 @@ import { PORTS } from '../../ports';
 import { HETZNER_PROVIDER, registryOf } from '../catalogue';
 import { configMapOf, kubeObjects, renderedFromJson, resourcesOf, type Synthesized } from '../read-back';
 import { backupBucket } from './backups';
-import { acmeServerOf, cloudInitUrls, hetznerServer, k3sVersionOf, traefikConfig } from './platform';
+import { openstackCloud } from './openstack-cloud';
+import { acmeServerOf, cloudInitUrls, k3sVersionOf, nodeServer, traefikConfig } from './platform';
 import type { WorkloadFact } from './workloads';
 
 /*
@@ -50,7 +51,7 @@ export function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]
     }
   }
   for (const url of cloudInitUrls(synth)) {
-    const server = hetznerServer(synth)!;
+    const server = nodeServer(synth)!;
     list.push({
       endpoint: url,
       purpose: 'k3s installer script of the pinned release',
@@ -82,7 +83,7 @@ export function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]
       derivedFrom: 'images of the Deployments and StatefulSets in the apps stack',
     });
   }
-  const server = hetznerServer(synth);
+  const server = nodeServer(synth);
   if (server) {
     list.push({
       endpoint: 'docker.io (rancher/*)',
@@ -101,7 +102,7 @@ export function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]
       });
     }
     list.push({
-      endpoint: 'Debian package mirrors of the Hetzner debian image',
+      endpoint: `Debian package mirrors of the ${server.type === 'hcloud_server' ? 'Hetzner debian image' : 'OpenStack image'}`,
       purpose: 'Package index, upgrades and the packages cloud-init installs; unattended security upgrades afterwards',
       contactedBy: 'the node (apt)',
       derivedFrom: `\`${server.address}\` user_data (package_update, package_upgrade, packages)`,
@@ -115,6 +116,16 @@ export function endpoints(synth: Synthesized, workloads: readonly WorkloadFact[]
       }`,
       contactedBy: 'OpenTofu/Terraform on the machine running deploy (HCLOUD_TOKEN)',
       derivedFrom: 'hcloud provider of the infra stack',
+    });
+  }
+  const cloud = openstackCloud(synth);
+  if (cloud) {
+    const dns = resourcesOf(synth, 'openstack_dns_recordset_v2').length > 0;
+    list.push({
+      endpoint: `the OpenStack APIs of ${cloud.title}, region ${cloud.region} (Keystone${spec.target.kind === 'openstack' && spec.target.authUrl ? ` at ${spec.target.authUrl}` : ''}, then the service catalogue: Nova, Neutron, Cinder, Glance${dns ? ', Designate' : ''})`,
+      purpose: `creates and changes the server, network, router, security group, volume and floating IP${dns ? ' and the DNS records' : ''}`,
+      contactedBy: 'OpenTofu/Terraform on the machine running deploy (credentials from OS_CLOUD/clouds.yaml or OS_*)',
+      derivedFrom: 'openstack provider of the infra stack',
     });
   }
   const s3 = new Map<string, string>();

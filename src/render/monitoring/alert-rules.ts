@@ -8,6 +8,7 @@ import { cloudNativePgRules } from './cloudnative-pg-rules';
 import { clusterRules, k3sNodeRules } from './platform-rules';
 import type { AlertRule, RuleEvaluator, RuleFile, RuleGroup } from './rule-types';
 import { SCRAPE_JOBS } from './scrape-config';
+import { ownsNode } from '../../config/node-target';
 
 /**
  * The Prometheus alert rules of a deployment. Every expression uses only series that something
@@ -50,7 +51,7 @@ export function alertRules(spec: DeploymentSpec, evaluator: RuleEvaluator = defa
     { name: 'mas', rules: masRules(ns) },
   ];
   // The kit's k3s node: its data volume, its ingress and certificates (always the bundled stack).
-  if (spec.target.kind === 'hetzner') groups.push({ name: 'node', rules: k3sNodeRules(spec) });
+  if (ownsNode(spec.target)) groups.push({ name: 'node', rules: k3sNodeRules(spec) });
   // An existing cluster: only the operator's stack scrapes the kubelets and cert-manager.
   else if (evaluator === 'prometheus-operator') groups.push({ name: 'cluster', rules: clusterRules(spec) });
   if (spec.backup.enabled) groups.push({ name: 'backup', rules: backupRules(spec) });

@@ -43,6 +43,12 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+/** The data volume's device on the node, as the infra stacks attach it (stacks/*-infra.ts). */
+const DATA_DEVICE_HINT = {
+  hetzner: '/dev/disk/by-id/scsi-0HC_Volume_<volume id>',
+  openstack: '/dev/disk/by-id/virtio-<first 20 characters of the volume id>',
+} as const;
+
 /** The alerts of the kit's k3s node: its exporters answering, its data volume, its certificates. */
 export function k3sNodeRules(spec: DeploymentSpec): AlertRule[] {
   const ns = namespaceName(spec);
@@ -54,7 +60,7 @@ export function k3sNodeRules(spec: DeploymentSpec): AlertRule[] {
     `1. See what fills it: \`${ssh} du -xh --max-depth=2 ${DATA_MOUNT} | sort -h | tail -20\`. storage/ holds the persistent volumes (PostgreSQL, media, the bundled Prometheus), k3s/ the cluster and its images.`,
     `2. PostgreSQL: \`kubectl -n ${ns} exec statefulset/${SYNAPSE_UPSTREAMS.postgres} -c ${SYNAPSE_UPSTREAMS.postgres} -- psql -U postgres -c "SELECT datname, pg_size_pretty(pg_database_size(datname)) FROM pg_database ORDER BY pg_database_size(datname) DESC"\`. A growing pg_wal while the WalArchivingFailing or WalArchivingStalled alert fires is WAL waiting for the archive: fix that first.`,
     '3. Media: Synapse keeps uploads and remote media; purge old remote media with the admin API (`/_synapse/admin/v1/purge_media_cache`), or set a media retention in `extra.synapse`.',
-    `4. Grow the volume: raise \`target.hetzner.volume_size_gib\` in the deployment file, \`sovereign-matrix deploy\`, then \`${ssh} resize2fs /dev/disk/by-id/scsi-0HC_Volume_<volume id>\` (ext4 grows online). Volumes only grow; check the price with \`sovereign-matrix diff\` first.`,
+    `4. Grow the volume: raise \`target.${spec.target.kind}.volume_size_gib\` in the deployment file, \`sovereign-matrix deploy\`, then \`${ssh} resize2fs ${DATA_DEVICE_HINT[spec.target.kind === 'openstack' ? 'openstack' : 'hetzner']}\` (ext4 grows online). Volumes only grow; check the price with \`sovereign-matrix diff\` first.`,
   ].join('\n');
   return [
     {
@@ -67,7 +73,7 @@ export function k3sNodeRules(spec: DeploymentSpec): AlertRule[] {
         description: `For 5 minutes Prometheus has not reached node_exporter on the k3s node's private address. The DataVolumeAlmostFull and DataVolumeFull alerts cannot fire meanwhile.`,
         runbook: [
           `1. Run \`${ssh} systemctl status ${NODE_EXPORTER_UNIT}\`: it restarts every 10 s when it fails; read why with \`${ssh} journalctl -u ${NODE_EXPORTER_UNIT} --since -1h\`.`,
-          `2. "cannot assign requested address" means the private network interface has no address: check \`${ssh} ip -4 addr\` and the server's network in the Hetzner console.`,
+          `2. "cannot assign requested address" means the private network interface has no address: check \`${ssh} ip -4 addr\` and the server's network in the ${spec.target.kind === 'openstack' ? 'OpenStack project (its port on the private network)' : 'Hetzner console'}.`,
           `3. If it runs, check that the Prometheus pod may reach the node: \`kubectl -n ${ns} get networkpolicy\` must allow egress to the node's private address on the exporter's port.`,
         ].join('\n'),
       },

@@ -6,6 +6,7 @@ import { MAS_METRICS_PATH, MAS_UPSTREAMS } from '../mas';
 import { namespaceName } from '../namespace';
 import { SYNAPSE_UPSTREAMS } from '../synapse';
 import { TRAEFIK_METRICS } from '../traefik';
+import { ownsNode } from '../../config/node-target';
 
 /**
  * The Prometheus job of each scraped component. The alert rules select their series by these
@@ -27,14 +28,14 @@ export type ScrapedComponent = keyof typeof SCRAPE_JOBS;
 export const DEPLOYMENT_COMPONENTS = ['synapse', 'mas', 'postgres'] as const satisfies readonly ScrapedComponent[];
 
 /**
- * The kit's k3s node itself, on Hetzner targets only: on an existing cluster the operator's own
+ * The kit's k3s node itself (Hetzner and OpenStack targets): on an existing cluster the operator's own
  * monitoring scrapes the nodes and the ingress controller, which the kit does not run there.
  */
 export const K3S_NODE_COMPONENTS = ['node', 'traefik'] as const satisfies readonly ScrapedComponent[];
 
 /** The components scraped for a deployment, in job order. */
 export function scrapedComponents(spec: DeploymentSpec): ScrapedComponent[] {
-  return spec.target.kind === 'hetzner' ? [...DEPLOYMENT_COMPONENTS, ...K3S_NODE_COMPONENTS] : [...DEPLOYMENT_COMPONENTS];
+  return ownsNode(spec.target) ? [...DEPLOYMENT_COMPONENTS, ...K3S_NODE_COMPONENTS] : [...DEPLOYMENT_COMPONENTS];
 }
 
 /** Where each component is scraped, `host:port`: one entry for every component of scrapedComponents(spec). */
@@ -79,7 +80,7 @@ export function inClusterScrapeTargets(spec: DeploymentSpec): ScrapeTargets {
     mas: at(SYNAPSE_UPSTREAMS.mas, PORTS.masInternal),
     postgres: at(SYNAPSE_UPSTREAMS.postgres, PORTS.postgresExporter),
   };
-  if (spec.target.kind !== 'hetzner') return targets;
+  if (!ownsNode(spec.target)) return targets;
   return {
     ...targets,
     node: `${NODE_NETWORK.nodeIp}:${PORTS.nodeExporter}`,

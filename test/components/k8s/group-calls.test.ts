@@ -92,4 +92,15 @@ describe('GroupCalls', () => {
     const cluster = specOf(VALID_YAML.replace(/  hetzner:\n(    .*\n)+/, '  kubernetes:\n    context: prod\n') + CLUSTER_BACKUP_YAML + 'size: medium\n');
     expect(() => componentObjects(cluster, (scope, context) => new GroupCalls(scope, 'g', { context }), {})).toThrow(/public IPv4/);
   });
+
+  it("behind OpenStack's floating IP, hands the SFU the public address for its candidates and the ingress the private one", () => {
+    const openstack = specOf(
+      `${VALID_YAML.replace(/target:\n(  .*\n)+/, 'target:\n  openstack:\n    cloud: ovhcloud\n    region: GRA11\n    flavor: b3-32\n    image: Debian 12\n    external_network: Ext-Net\n    key_pair: ops\n    admin_cidrs: [198.51.100.0/24]\n')}calls:\n  group:\n    enabled: true\n${CLUSTER_BACKUP_YAML}`,
+    );
+    const objects = componentObjects(openstack, (scope, context) => new GroupCalls(scope, 'group-calls', { context })).objects;
+    const slice = objects.find((o) => o.kind === 'EndpointSlice' && o.metadata.name === 'livekit')!;
+    expect(slice.endpoints).toEqual([{ addresses: ['10.0.1.2'] }]);
+    const sfu = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'livekit')!;
+    expect(sfu.spec.template.spec.containers[0].env[0]).toEqual({ name: LIVEKIT_ENV.nodeIp, value: '192.0.43.10' });
+  });
 });

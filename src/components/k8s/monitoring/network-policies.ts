@@ -11,6 +11,7 @@ import { NODE_NETWORK } from '../../../render/k3s-node';
 import { TRAEFIK_METRICS } from '../../../render/traefik';
 import { METRICS_PORTS } from '../scraper';
 import { postgresPods } from '../cloudnative-pg';
+import { ownsNode } from '../../../config/node-target';
 
 /**
  * Scrape targets outside the deployment's namespace: on the kit's k3s node, node_exporter on the
@@ -18,7 +19,7 @@ import { postgresPods } from '../cloudnative-pg';
  * kube-system. An existing cluster's nodes and ingress are its operator's to watch.
  */
 export function clusterScrapeEgress(ctx: AppsContext): INetworkPolicyEgressRule[] {
-  if (ctx.spec.target.kind !== 'hetzner') return [];
+  if (!ownsNode(ctx.spec.target)) return [];
   return [
     { to: [{ ipBlock: { cidr: `${NODE_NETWORK.nodeIp}/32` } }], ports: [{ port: PORTS.nodeExporter, protocol: 'TCP' }] },
     {

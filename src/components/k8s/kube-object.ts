@@ -35,7 +35,8 @@ export interface IServiceMonitor {
   kind: 'ServiceMonitor';
   metadata: { name: string; namespace: string; labels?: Record<string, string> };
   spec: {
-    selector: { matchLabels: Record<string, string> };
+    /** A label selector: Synapse's names its Services with an `In` expression when there are workers. */
+    selector: { matchLabels: Record<string, string>; matchExpressions?: { key: string; operator: 'In'; values: string[] }[] };
     endpoints: {
       port: string;
       path: string;

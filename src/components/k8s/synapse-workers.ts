@@ -1,6 +1,5 @@
 import { basename } from 'node:path';
 import { Construct } from 'constructs';
-import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { containerSecurityContext, POD_DEFAULTS, podSecurityContext, resources } from './workload';
 import { LABEL, selectorLabels } from '../labels';
@@ -15,8 +14,11 @@ import { METRICS_PORT_NAMES, METRICS_PORTS } from './scraper';
 import { type AppsContext, UID } from './apps-context';
 import type { SynapseProcessPod } from './synapse';
 
-/** A pod selector as network policies write it. */
-type ILabelSelector = INetworkPolicySpec['podSelector'];
+/** A label selector by name: one name, or several with an `In` expression (pods and Services alike). */
+export interface NameSelector {
+  readonly matchLabels: Record<string, string>;
+  readonly matchExpressions?: { key: string; operator: 'In'; values: string[] }[];
+}
 
 export interface SynapseWorkersProps {
   /** The deployment's context. */
@@ -166,7 +168,7 @@ export class SynapseWorkers extends Construct {
  * The pods of every Synapse process: the main process alone without workers (the selector every
  * network policy had before workers existed), else the main process and each worker instance.
  */
-export function synapseProcessPods(ctx: AppsContext): ILabelSelector {
+export function synapseProcessPods(ctx: AppsContext): NameSelector {
   const workers = workerInstances(ctx.spec.scale.workers).map((instance) => synapseWorkerHost(instance.name));
   if (workers.length === 0) return { matchLabels: selectorLabels(ctx.spec.name, SYNAPSE_PROCESS_HOSTS.main) };
   return { matchLabels: { [LABEL.instance]: ctx.spec.name }, matchExpressions: [{ key: LABEL.name, operator: 'In', values: [SYNAPSE_PROCESS_HOSTS.main, ...workers] }] };

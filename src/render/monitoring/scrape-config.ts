@@ -5,6 +5,8 @@ import { NODE_NETWORK } from '../k3s-node';
 import { MAS_METRICS_PATH, MAS_UPSTREAMS } from '../mas';
 import { namespaceName } from '../namespace';
 import { SYNAPSE_UPSTREAMS } from '../synapse';
+import { synapseWorkerHost } from '../synapse-workers';
+import { workerInstances } from '../../config/synapse-workers';
 import { TRAEFIK_METRICS } from '../traefik';
 import { ownsNode } from '../../config/node-target';
 
@@ -38,8 +40,11 @@ export function scrapedComponents(spec: DeploymentSpec): ScrapedComponent[] {
   return ownsNode(spec.target) ? [...DEPLOYMENT_COMPONENTS, ...K3S_NODE_COMPONENTS] : [...DEPLOYMENT_COMPONENTS];
 }
 
-/** Where each component is scraped, `host:port`: one entry for every component of scrapedComponents(spec). */
-export type ScrapeTargets = Readonly<Partial<Record<ScrapedComponent, string>>>;
+/**
+ * Where each component is scraped, `host:port`: one entry for every component of
+ * scrapedComponents(spec); several for Synapse with workers (every process, one job).
+ */
+export type ScrapeTargets = Readonly<Partial<Record<ScrapedComponent, string | readonly string[]>>>;
 
 /** Served by Synapse's `metrics` listener (PORTS.synapseMetrics). */
 export const SYNAPSE_METRICS_PATH = '/_synapse/metrics';
@@ -75,8 +80,12 @@ export function scrapeTimeoutSeconds(scrapeSeconds: number): number {
 export function inClusterScrapeTargets(spec: DeploymentSpec): ScrapeTargets {
   const namespace = namespaceName(spec);
   const at = (service: string, port: number) => `${service}.${namespace}.svc:${port}`;
+  // With workers every Synapse process is a target of the one synapse job, so the alerts on
+  // up{job="synapse"} cover each of them.
+  const workers = workerInstances(spec.scale.workers).map((instance) => at(synapseWorkerHost(instance.name), PORTS.synapseMetrics));
+  const main = at(MAS_UPSTREAMS.synapse, PORTS.synapseMetrics);
   const targets = {
-    synapse: at(MAS_UPSTREAMS.synapse, PORTS.synapseMetrics),
+    synapse: workers.length === 0 ? main : [main, ...workers],
     mas: at(SYNAPSE_UPSTREAMS.mas, PORTS.masInternal),
     postgres: at(SYNAPSE_UPSTREAMS.postgres, PORTS.postgresExporter),
   };
@@ -123,7 +132,7 @@ export function renderScrapeConfig(
     scrape_configs: components.map((component) => ({
       job_name: SCRAPE_JOBS[component],
       metrics_path: METRICS_PATHS[component],
-      static_configs: [{ targets: [targets[component]] }],
+      static_configs: [{ targets: [targets[component] ?? []].flat() }],
     })),
   };
   return `# Prometheus configuration of the ${spec.name} deployment (${namespaceName(spec)}).\n${YAML.stringify(config, { lineWidth: 0 })}`;

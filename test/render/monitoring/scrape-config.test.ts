@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import { PORTS } from '../../../src/ports';
+import { workerInstances } from '../../../src/config/synapse-workers';
 import { MAS_METRICS_PATH } from '../../../src/render/mas';
 import {
   ALERT_RULES_FILE,
@@ -36,6 +37,15 @@ describe('inClusterScrapeTargets', () => {
       traefik: `traefik-metrics.kube-system.svc:${PORTS.traefikMetrics}`,
     });
     expect(PORTS.postgresExporter).toBe(9187);
+  });
+
+  it('with Synapse workers, scrapes every process in the one synapse job', () => {
+    const spec = specOf(`${VALID_YAML}size: large\n`);
+    const synapse = [inClusterScrapeTargets(spec).synapse!].flat();
+    expect(synapse).toHaveLength(1 + workerInstances(spec.scale.workers).length);
+    expect(synapse).toContain(`synapse-synchrotron-2.matrix-ministry.svc:${PORTS.synapseMetrics}`);
+    const job = (YAML.parse(renderScrapeConfig(spec)) as Obj).scrape_configs.find((j: Obj) => j.job_name === 'synapse');
+    expect(job.static_configs).toEqual([{ targets: synapse }]);
   });
 
   it('leaves the node and the ingress controller to the operator on an existing cluster', () => {

@@ -11,6 +11,7 @@ import { NODE_NETWORK } from '../../../render/k3s-node';
 import { TRAEFIK_METRICS } from '../../../render/traefik';
 import { METRICS_PORTS } from '../scraper';
 import { postgresPods } from '../cloudnative-pg';
+import { synapseProcessPods } from '../synapse-workers';
 import { ownsNode } from '../../../config/node-target';
 
 /**
@@ -71,7 +72,7 @@ export class MonitoringNetworkPolicies extends Construct {
       egress: [
         // postgres_exporter runs beside PostgreSQL, in its pod; CloudNativePG's instances export their own.
         ...DEPLOYMENT_COMPONENTS.map((component) => ({
-          to: [component === 'postgres' ? { podSelector: postgresPods(ctx) } : pods(component)],
+          to: [component === 'postgres' ? { podSelector: postgresPods(ctx) } : component === 'synapse' ? { podSelector: synapseProcessPods(ctx) } : pods(component)],
           ports: tcp(METRICS_PORTS[component]),
         })),
         { to: [pods(C.alertmanager)], ports: tcp(PORTS.alertmanager) },

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import type { AppsContext } from '../apps-context';
 import { KubeObject, type IPrometheusRule, type IServiceMonitor } from '../kube-object';
 import { componentLabels, selectorLabels } from '../../labels';
+import { synapseProcessPods } from '../synapse-workers';
 import { alertRules } from '../../../render/monitoring/alert-rules';
 import { DEFAULT_SCRAPE_INTERVALS, DEPLOYMENT_COMPONENTS, METRICS_PATHS, SCRAPE_JOBS, scrapeTimeoutSeconds } from '../../../render/monitoring/scrape-config';
 import { METRICS_PORT_NAMES } from '../scraper';
@@ -34,7 +35,8 @@ export class PrometheusOperatorMonitoring extends Construct {
         kind: 'ServiceMonitor',
         metadata: { name: component, namespace: ns, labels: { ...operatorLabels, ...componentLabels(spec.name, component) } },
         spec: {
-          selector: { matchLabels: selectorLabels(spec.name, component) },
+          // Synapse with workers: the Service of every process (they carry the pods' labels).
+          selector: component === 'synapse' ? synapseProcessPods(context) : { matchLabels: selectorLabels(spec.name, component) },
           endpoints: [
             {
               port: METRICS_PORT_NAMES[component],

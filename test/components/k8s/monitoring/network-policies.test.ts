@@ -39,7 +39,9 @@ describe('network policies of the bundled monitoring stack', () => {
     // Every scrape target's port is one Prometheus may reach.
     const targets = inClusterScrapeTargets(specOf(VALID_YAML));
     const ports = new Set(egress.flatMap((rule: Json) => rule.ports.map((p: Json) => p.port)));
-    for (const job of Object.keys(SCRAPE_JOBS) as (keyof typeof SCRAPE_JOBS)[]) expect(ports.has(Number(targets[job]!.split(':').pop()))).toBe(true);
+    for (const job of Object.keys(SCRAPE_JOBS) as (keyof typeof SCRAPE_JOBS)[]) {
+      for (const target of [targets[job]!].flat()) expect(ports.has(Number(target.split(':').pop()))).toBe(true);
+    }
   });
 
   it('on an existing cluster reaches nothing outside the namespace', () => {

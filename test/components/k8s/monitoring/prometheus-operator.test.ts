@@ -6,9 +6,12 @@ import { loadDeploymentFile } from '../../../../src/config/load';
 import { renderAlertRules } from '../../../../src/render/monitoring/alert-rules';
 import { DEFAULT_SCRAPE_INTERVALS, DEPLOYMENT_COMPONENTS, METRICS_PATHS, SCRAPE_JOBS } from '../../../../src/render/monitoring/scrape-config';
 import { specOf } from '../../../helpers';
+import { readFileSync } from 'node:fs';
+import { workerInstances } from '../../../../src/config/synapse-workers';
 import { componentObjects, find, type Json, objects, ROOT, synth } from '../helpers';
 
 const FIXTURE = loadDeploymentFile(join(ROOT, 'test/fixtures/valid/operator-monitoring.yaml'));
+const FIXTURE_YAML = readFileSync(join(ROOT, 'test/fixtures/valid/operator-monitoring.yaml'), 'utf8');
 const build = (spec = FIXTURE) => componentObjects(spec, (scope, context) => new PrometheusOperatorMonitoring(scope, 'prometheus-operator', { context })).objects;
 
 describe('PrometheusOperatorMonitoring', () => {
@@ -54,6 +57,24 @@ monitoring: { stack: prometheus-operator, prometheus_operator: { labels: { relea
   it("carries exactly the rule file's groups as rendered for the operator's Prometheus (which promtool checks)", () => {
     const rule = find(made, 'PrometheusRule', PROMETHEUS_RULE_NAME);
     expect(JSON.parse(JSON.stringify(rule.spec.groups))).toEqual(parse(renderAlertRules(FIXTURE, 'prometheus-operator')).groups);
+  });
+});
+
+describe('the synapse ServiceMonitor with workers', () => {
+  it('selects the Service of every Synapse process, and no other', () => {
+    // Workers without group calls (which this fixture cannot have: TURN is off).
+    const spec = specOf(`${FIXTURE_YAML}scale:\n  synapse_workers: large\n`);
+    const json = synth(spec);
+    const monitor = objects(json, 'ServiceMonitor').synapse;
+    const services = Object.values(objects(json, 'Service'));
+    const selected = services.filter((svc) => {
+      const labels = svc.metadata.labels as Record<string, string>;
+      const byLabels = Object.entries(monitor.spec.selector.matchLabels as Record<string, string>).every(([k, v]) => labels[k] === v);
+      const byExpressions = ((monitor.spec.selector.matchExpressions ?? []) as Json[]).every((e) => e.operator === 'In' && e.values.includes(labels[e.key]));
+      return byLabels && byExpressions;
+    });
+    const expected = ['synapse', ...workerInstances(spec.scale.workers).map((i) => `synapse-${i.name}`)];
+    expect(selected.map((svc) => svc.metadata.name).sort()).toEqual(expected.sort());
   });
 });
 

@@ -16,6 +16,7 @@ import type { DeploymentSpec } from '../src/config/spec';
 import { appsContractKeys, type ContractKey } from './contract';
 import { importContract } from './contract-terraform';
 import { DeploymentStack } from './deployment-stack';
+import { LiteralManifests } from './literal-manifests';
 import { MONITORING_STACK_OUTPUT } from './naming';
 
 /** The field manager of every object the kit applies (kubectl get --show-managed-fields shows it). */
@@ -44,6 +45,7 @@ export const CLOUDNATIVE_PG_PROBE_ID = 'cloudnative_pg_crd';
 export class AppsStack extends DeploymentStack {
   readonly apps: MatrixApps;
   private readonly secretValues = new Map<string, string>();
+  private readonly literals = new LiteralManifests();
 
   constructor(scope: Construct, spec: DeploymentSpec) {
     super(scope, spec, 'apps');
@@ -62,23 +64,31 @@ export class AppsStack extends DeploymentStack {
     const count = this.monitoringCounts(objects.some((o) => o.onlyWith !== undefined) || secrets.some((s) => s.onlyWith !== undefined));
     // Namespaces and Secrets first in the JSON too, so a reader meets what the workloads reference.
     const manifest = (key: string, body: Record<string, unknown>, set: MonitoringSet | undefined, waitForRollout = false) => {
-      resources.set(
-        key,
-        new Manifest(this, key, {
-          manifest: body,
-          ...(set !== undefined && count !== undefined ? { count: count[set] } : {}),
-          dependsOn: [...dependencies.get(key)!.map((k) => resources.get(k)!), ...(body.kind === 'Cluster' && operatorCheck ? [operatorCheck] : [])],
-          fieldManager: { name: FIELD_MANAGER, forceConflicts: true },
-          ...(waitForRollout ? { wait: { rollout: true } } : {}),
-        }),
-      );
+      const resource = new Manifest(this, key, {
+        manifest: this.literals.defer(key, body),
+        ...(set !== undefined && count !== undefined ? { count: count[set] } : {}),
+        // The operator check stays a cdktf dependency; the objects it needs are written in as
+        // addresses afterwards (a token each would be resolved three times over).
+        ...(kinds.get(key) === 'Cluster' && operatorCheck ? { dependsOn: [operatorCheck] } : {}),
+        fieldManager: { name: FIELD_MANAGER, forceConflicts: true },
+        ...(waitForRollout ? { wait: { rollout: true } } : {}),
+      });
+      const address = (r: Manifest) => `${r.terraformResourceType}.${r.friendlyUniqueId}`;
+      this.literals.dependsOn(resource.friendlyUniqueId, dependencies.get(key)!.map((k) => address(resources.get(k)!)));
+      resources.set(key, resource);
     };
     const operatorCheck = this.cloudNativePgCheck();
+    const kinds = new Map(objects.map((o) => [o.key, o.kind]));
     const ordered = [...objects.filter((o) => o.kind === 'Namespace'), ...secrets, ...objects.filter((o) => o.kind !== 'Namespace')];
     for (const item of sortByDependencies(ordered, dependencies)) {
       if (item instanceof KubeSecret) manifest(item.key, this.secretObject(item), item.onlyWith);
       else manifest(item.key, literalForTerraform(item.data) as Record<string, unknown>, item.onlyWith, item.options.waitForRollout);
     }
+  }
+
+  /** The stack's Terraform JSON, with every deferred object body back in place (see LiteralManifests). */
+  override toTerraform(): any {
+    return this.literals.restore(super.toTerraform());
   }
 
   /**

@@ -13,6 +13,7 @@ import YAML from 'yaml';
 import { loadDeploymentFiles } from '../../src/config/load';
 import { parseDeployment } from '../../src/config/load';
 import type { DeploymentSpec } from '../../src/config/spec';
+import { ownsNode } from '../../src/config/node-target';
 import { namespaceName } from '../../src/render/namespace';
 import { alertRules, renderAlertRules, type AlertRule } from '../../src/render/monitoring/alert-rules';
 import { ALERT_RULES_FILE } from '../../src/render/monitoring/scrape-config';
@@ -38,8 +39,8 @@ interface Case {
   readonly evalTime: string;
   /** The alert's labels besides alertname and severity; undefined means: no alert at evalTime. */
   readonly fires?: Readonly<Record<string, string>>;
-  /** Only for deployments on this target. */
-  readonly target?: 'hetzner' | 'kubernetes';
+  /** Only for deployments on the kit's own k3s node (Hetzner, OpenStack) or on an existing cluster. */
+  readonly target?: 'kit-node' | 'kubernetes';
   /** Only for deployments whose PostgreSQL this engine runs (scale.postgres.engine). */
   readonly engine?: 'bundled' | 'cloudnative-pg';
 }
@@ -301,10 +302,10 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
   ],
   CertificateExpiresSoon: [
     // Promtool's clock starts at the epoch: a value of 10 days is 10 days from the start.
-    { target: 'hetzner', name: 'Traefik: the certificate expires in 10 days', series: [{ series: `traefik_tls_certs_not_after{${TRAEFIK},${CERT},serial="1"}`, values: `${10 * DAY}x180` }], evalTime: '2h', fires: { cn: 'matrix.ministry.example.eu', sans: 'matrix.ministry.example.eu' } },
-    { target: 'hetzner', name: 'Traefik: the certificate expires in 60 days', series: [{ series: `traefik_tls_certs_not_after{${TRAEFIK},${CERT},serial="1"}`, values: `${60 * DAY}x180` }], evalTime: '2h' },
+    { target: 'kit-node', name: 'Traefik: the certificate expires in 10 days', series: [{ series: `traefik_tls_certs_not_after{${TRAEFIK},${CERT},serial="1"}`, values: `${10 * DAY}x180` }], evalTime: '2h', fires: { cn: 'matrix.ministry.example.eu', sans: 'matrix.ministry.example.eu' } },
+    { target: 'kit-node', name: 'Traefik: the certificate expires in 60 days', series: [{ series: `traefik_tls_certs_not_after{${TRAEFIK},${CERT},serial="1"}`, values: `${60 * DAY}x180` }], evalTime: '2h' },
     {
-      target: 'hetzner',
+      target: 'kit-node',
       name: "Traefik: renewed, the old certificate's series still there (Traefik keeps it until a restart)",
       series: [
         { series: `traefik_tls_certs_not_after{${TRAEFIK},${CERT},serial="1"}`, values: `${10 * DAY}x180` },
@@ -491,7 +492,7 @@ function casesFor(spec: DeploymentSpec, alert: string): Case[] {
   const ns = namespaceName(spec);
   const fill = (text: string) => text.split('@NS@').join(ns);
   return (CASES[alert] ?? [])
-    .filter((c) => (c.target === undefined || c.target === spec.target.kind) && (c.engine === undefined || c.engine === spec.scale.postgres.engine))
+    .filter((c) => (c.target === undefined || c.target === (ownsNode(spec.target) ? 'kit-node' : 'kubernetes')) && (c.engine === undefined || c.engine === spec.scale.postgres.engine))
     .map((c) => ({
       ...c,
       series: c.series.map((x) => ({ series: fill(x.series), values: x.values })),

@@ -13,6 +13,7 @@ import type { DeploymentSpec } from '../../src/config/spec';
 import { PORTS } from '../../src/ports';
 import { synthesize } from '../../stacks/synth';
 import { renderCoturn } from '../../src/render/coturn';
+import { hasWorkers, SYNAPSE_PROCESS_HOSTS } from '../../src/render/synapse-workers';
 import { tempDir } from '../helpers';
 import { applyCoturnOverlay } from './coturn-overlay';
 import { ANNOTATION, ingressToDynamicConfig, type IngressJson } from './ingress-routers';
@@ -556,7 +557,8 @@ async function startStack(
   if (waitUntilRouting) {
     const host = synthesized.spec.hostnames.matrix;
     await waitFor(`Traefik routing ${host}`, traefik, WAIT_MS, async () =>
-      backendOf(await send(websecure, host, '/_matrix/client/versions', { tls: true }))?.service === 'synapse' ? true : undefined,
+      // Synapse's one process, or with workers (the large research deployment) the router in front of them.
+      backendOf(await send(websecure, host, '/_matrix/client/versions', { tls: true }))?.service === (hasWorkers(synthesized.spec) ? SYNAPSE_PROCESS_HOSTS.router : 'synapse') ? true : undefined,
     );
   }
   return stack;

@@ -222,8 +222,12 @@ if (!PROVIDER) console.warn(`kubernetes-deploy.test.ts: ${NOT_RUN}`);
       key: (await cp.kubectlOk(['get', 'secret', 'mas-secrets', '-n', NS, '-o', 'jsonpath={.data.encryption-key}'])).stdout,
     };
 
-    // The current form of the same deployment, synthesized by this version.
-    const synth = await sovereignMatrix(work, 'synth', join(work, 'agency.yaml'), '--out', join(work, 'current'));
+    // The current form of the same deployment, synthesized by this version. Synapse stays one
+    // process, as in 0.1: moving to workers is a change of its own (new objects, and the ingress
+    // policy of the main process removed), not part of the state move this checks.
+    const monolith = join(work, 'agency-monolith.yaml');
+    writeFileSync(monolith, `${readFileSync(join(work, 'agency.yaml'), 'utf8')}scale:\n  synapse_workers: none\n`);
+    const synth = await sovereignMatrix(work, 'synth', monolith, '--out', join(work, 'current'));
     expect(synth.code).toBe(0);
     cpSync(join(work, 'current', 'stacks', 'agency-k8s-apps', 'cdk.tf.json'), join(dir, 'stack', 'cdk.tf.json'));
     const plans = await deployStacks(orchestration(), yes);

@@ -62,6 +62,9 @@ function mapEntries(routes: readonly ResolvedRoute[]): string[] {
   return routes.map(({ pattern, target, balance }) => `    "~${pattern}" ${target}:${balance};`);
 }
 
+/** The named location that sends a request whose worker role does not answer to the main process. */
+const MAIN_FALLBACK = '@synapse_main_fallback';
+
 /** The complete nginx.conf; [] without workers (the ingress then sends everything to main). */
 export function renderSynapseRouter(spec: DeploymentSpec): RenderedFile[] {
   if (!hasWorkers(spec)) return [];
@@ -176,7 +179,15 @@ export function renderSynapseRouter(spec: DeploymentSpec): RenderedFile[] {
     '            default_type text/plain;',
     '            return 200 "OK\\n";',
     '        }',
-    ...ROUTED_PREFIXES.flatMap((prefix) => [`        location ${prefix} {`, `    ${proxy}`, '        }']),
+    ...ROUTED_PREFIXES.flatMap((prefix) => [`        location ${prefix} {`, `    ${proxy}`, `            error_page 502 504 = ${MAIN_FALLBACK};`, '        }']),
+    '        # A worker role none of whose instances answers (nginx has tried each of them): the main',
+    '        # process, which serves every route but the media repository\'s (main has none), takes over.',
+    `        location ${MAIN_FALLBACK} {`,
+    '            if ($synapse_route ~ "^media-repository:") {',
+    '                return 502;',
+    '            }',
+    `            proxy_pass http://${routerUpstream('main')};`,
+    '        }',
     '        # Everything else, the admin API above all, is not the router\'s to pass on.',
     '        location / {',
     '            return 404;',

@@ -250,3 +250,40 @@ describe('balancing in real nginx (large: three synchrotrons, two client readers
     expect(readFileSync(join(router.dir, 'nginx.conf'), 'utf8')).toContain('listen 127.0.0.1:');
   });
 });
+
+describe('a worker role that does not answer (large)', () => {
+  let router: Router;
+  beforeAll(async () => {
+    router = await startRouter(LARGE);
+  });
+  afterAll(() => stopRouter(router));
+
+  /** Stops the stub standing in for one Synapse process, as a crashed pod would. */
+  const stop = async (host: string) => {
+    const server = router.stubs[hosts(LARGE).indexOf(host)];
+    await new Promise((r) => server.close(r));
+  };
+  const typing = `/_matrix/client/v3/rooms/${ROOM}/typing/@u:ministry.example.eu`;
+
+  it('sends its requests to the main process, body and all, and the media repository’s to nobody', async () => {
+    // Before: the stream writer answers typing, the media worker uploads.
+    expect(roleOf((await send(router, 'PUT', typing, {}, '{"typing":true}')).echo!.host)).toBe('stream-writer');
+    expect(roleOf((await send(router, 'POST', '/_matrix/media/v3/upload', {}, 'bytes')).echo!.host)).toBe('media-repository');
+    await stop(synapseWorkerHost('stream-writer-0'));
+    await stop(synapseWorkerHost('media-repository-0'));
+    const fallback = await send(router, 'PUT', typing, {}, '{"typing":true}');
+    expect([fallback.status, roleOf(fallback.echo!.host), fallback.echo!.body, fallback.echo!.url]).toEqual([200, 'main', '{"typing":true}', typing]);
+    // The main process has no media repository (enable_media_repo: false): the router says so.
+    expect((await send(router, 'POST', '/_matrix/media/v3/upload', {}, 'bytes')).status).toBe(502);
+  });
+
+  it('keeps a role with instances left on them: one synchrotron down, its tokens move to the others', async () => {
+    const token = 'mat_fallback_token';
+    const first = (await send(router, 'GET', '/_matrix/client/v3/sync', { authorization: `Bearer ${token}` })).echo!.host;
+    await stop(first);
+    const next = await send(router, 'GET', '/_matrix/client/v3/sync', { authorization: `Bearer ${token}` });
+    expect(next.status).toBe(200);
+    expect(roleOf(next.echo!.host)).toBe('synchrotron');
+    expect(next.echo!.host).not.toBe(first);
+  });
+});

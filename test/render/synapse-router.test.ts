@@ -149,13 +149,18 @@ describe('synapse-router/nginx.conf', () => {
   test('proxies only /_matrix/, /_synapse/client/ and /_synapse/mas/; anything else, the admin API first, is 404', () => {
     const text = conf();
     const locations = [...text.matchAll(/location (=?\s*\S+) \{\n([^}]*)\}/g)].map((m) => [m[1], m[2].trim()]);
+    const proxied = 'proxy_pass http://$synapse_upstream;\n            error_page 502 504 = @synapse_main_fallback;';
     expect(locations).toEqual([
       ['= /health', 'access_log off;\n            default_type text/plain;\n            return 200 "OK\\n";'],
-      ['/_matrix/', 'proxy_pass http://$synapse_upstream;'],
-      ['/_synapse/client/', 'proxy_pass http://$synapse_upstream;'],
-      ['/_synapse/mas/', 'proxy_pass http://$synapse_upstream;'],
+      ['/_matrix/', proxied],
+      ['/_synapse/client/', proxied],
+      ['/_synapse/mas/', proxied],
+      // Up to the `if` block's closing brace: the fallback refuses the media repository's requests.
+      ['@synapse_main_fallback', 'if ($synapse_route ~ "^media-repository:") {\n                return 502;'],
       ['/', 'return 404;'],
     ]);
+    // The fallback goes to the main process only.
+    expect(text).toMatch(/location @synapse_main_fallback \{[^]*?\n            proxy_pass http:\/\/synapse_main;\n        \}/);
     expect(text).not.toContain('/_synapse/admin');
   });
 

@@ -49,6 +49,7 @@ import { BACKUP_FILES, BACKUP_SECRET_ENV, PGBACKREST_STANZA, postgresArchiveSett
 import { MAS_DATABASE } from '../../src/render/mas';
 import { MAS_PASSWORD_VARIABLE, SYNAPSE_PASSWORD_VARIABLE } from '../../src/render/postgres';
 import { SYNAPSE_DATABASE, SYNAPSE_SECRET_FILES } from '../../src/render/synapse';
+import { SYNAPSE_REPLICATION_SECRET_FILE } from '../../src/render/synapse-workers';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../src/render/turn';
 import { parsePgbackrestInfo, parseResticSnapshots, parseRestoreTarget, pgbackrestTime, restorePlan } from '../../src/backup/inventory';
 import { BACKUP_TOOL_VERSIONS } from '../../src/versions';
@@ -201,7 +202,7 @@ drillStep(2, 1, 'the agent loop creates the stanza and starts the first backup; 
   Object.assign(synapseDirs, { data: join(dir, 'data'), config: join(dir, 'config'), secrets: join(dir, 'secrets') });
   for (const d of Object.values(synapseDirs)) mkdirSync(d, { recursive: true });
   mkdirSync(join(synapseDirs.data, 'keys'), { recursive: true });
-  for (const secret of [SYNAPSE_SECRET_FILES.macaroonSecretKey, SYNAPSE_SECRET_FILES.formSecret, SYNAPSE_SECRET_FILES.masSharedSecret, SYNAPSE_TURN_SECRET_PATH]) {
+  for (const secret of [SYNAPSE_SECRET_FILES.macaroonSecretKey, SYNAPSE_SECRET_FILES.formSecret, SYNAPSE_SECRET_FILES.masSharedSecret, SYNAPSE_TURN_SECRET_PATH, SYNAPSE_REPLICATION_SECRET_FILE]) {
     const path = join(synapseDirs.secrets, secret.slice('/secrets'.length));
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });

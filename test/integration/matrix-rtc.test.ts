@@ -34,7 +34,9 @@ import { stopProcessGroup } from './process-group';
 import { installSynapse, prepareSynapseRun, type SynapseRun } from './synapse-run';
 
 const spec = parseDeployment(
-  'name: ministry\nserver_name: ministry.example.eu\nsize: medium\ntarget:\n  kubernetes:\n    context: test\nadmin_contact: ops@ministry.example.eu\nbackup:\n  enabled: false\nfederation:\n  mode: closed\n',
+  // One Synapse process: this test boots the main process alone, and with workers it would hand
+  // event persistence to event persisters that do not run here (synapse-workers.test.ts boots them).
+  'name: ministry\nserver_name: ministry.example.eu\nsize: medium\ntarget:\n  kubernetes:\n    context: test\nadmin_contact: ops@ministry.example.eu\nbackup:\n  enabled: false\nfederation:\n  mode: closed\nscale:\n  synapse_workers: none\n',
   'calls.yaml',
 );
 

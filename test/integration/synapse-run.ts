@@ -15,6 +15,7 @@ import { PORTS } from '../../src/ports';
 import { renderAll } from '../../src/render';
 import { SYNAPSE_PASSWORD_VARIABLE } from '../../src/render/postgres';
 import { SYNAPSE_SECRET_FILES } from '../../src/render/synapse';
+import { SYNAPSE_REPLICATION_SECRET_FILE } from '../../src/render/synapse-workers';
 import { SYNAPSE_TURN_SECRET_PATH } from '../../src/render/turn';
 import { overlaySynapseConfig } from './overlay';
 import { freePort, type Postgres } from './postgres';
@@ -62,7 +63,7 @@ export async function prepareSynapseRun(python: string, spec: DeploymentSpec, db
   const dbPassword = randomBytes(24).toString('hex');
   db.psql(['-v', 'ON_ERROR_STOP=1', '-v', `${SYNAPSE_PASSWORD_VARIABLE}=${dbPassword}`, '-f', initFile]);
 
-  for (const secret of [SYNAPSE_SECRET_FILES.macaroonSecretKey, SYNAPSE_SECRET_FILES.formSecret, SYNAPSE_SECRET_FILES.masSharedSecret, SYNAPSE_TURN_SECRET_PATH]) {
+  for (const secret of [SYNAPSE_SECRET_FILES.macaroonSecretKey, SYNAPSE_SECRET_FILES.formSecret, SYNAPSE_SECRET_FILES.masSharedSecret, SYNAPSE_TURN_SECRET_PATH, SYNAPSE_REPLICATION_SECRET_FILE]) {
     const path = join(mounts['/secrets'], secret.slice('/secrets'.length));
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });

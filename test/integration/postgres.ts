@@ -138,7 +138,23 @@ export function ensureSystemUser(name: string): { uid: number; gid: number } {
   };
 }
 
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  // Never the same port twice in one test file: a port is free only until its user binds it, and
+  // a test that allocates many before starting anything (Synapse's 19 processes, 3 listeners
+  // each) could otherwise give two processes one port; the second then dies after the first
+  // answered its health check in its place.
+  for (;;) {
+    const port = await unusedPort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+/** Ports freePort has returned in this test file. */
+const handedOut = new Set<number>();
+
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -6,7 +6,7 @@ import { postgresMaxConnections } from '../../../src/render/postgres';
 import { namespaceName } from '../../../src/render/namespace';
 import type { DeploymentSpec } from '../../../src/config/spec';
 import { CNPG_YAML, specOf } from '../../helpers';
-import { containers, type Json, manifests, objects, podSpecs, resources, synth } from './helpers';
+import { containers, type Json, manifests, objects, podSpecs, resources, synth, selects } from './helpers';
 
 /** CNPG_YAML with Keycloak, so that all three database clients are there. */
 const KEYCLOAK = `${CNPG_YAML}identity:\n  mode: keycloak\n`;
@@ -166,14 +166,6 @@ interface Pod {
 }
 type Destination = Pod | { readonly ip: string };
 
-/** Whether a pod with `labels` matches a label selector (matchLabels and In/NotIn/Exists expressions). */
-function selects(selector: Json, labels: Record<string, string>): boolean {
-  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpressions = ((selector.matchExpressions ?? []) as Json[]).every((e) =>
-    e.operator === 'In' ? e.values.includes(labels[e.key]) : e.operator === 'NotIn' ? !e.values.includes(labels[e.key]) : e.operator === 'Exists' ? e.key in labels : !(e.key in labels),
-  );
-  return byLabels && byExpressions;
-}
 
 /** Whether a policy peer matches a destination or source, as the NetworkPolicy API defines it (namespace by its name label). */
 function peerMatches(peer: Json, policyNs: string, other: Destination): boolean {

@@ -63,3 +63,12 @@ export function find(objects: Json[], kind: string, name: string): Json {
   if (found.length !== 1) throw new Error(`${found.length} ${kind} ${name}`);
   return found[0];
 }
+
+/** Whether a pod with `labels` matches a label selector (matchLabels and In/NotIn/Exists expressions). */
+export function selects(selector: Json, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = ((selector.matchExpressions ?? []) as Json[]).every((e) =>
+    e.operator === 'In' ? e.values.includes(labels[e.key]) : e.operator === 'NotIn' ? !e.values.includes(labels[e.key]) : e.operator === 'Exists' ? e.key in labels : !(e.key in labels),
+  );
+  return byLabels && byExpressions;
+}

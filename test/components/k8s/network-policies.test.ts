@@ -5,7 +5,7 @@ import { componentLabels, selectorLabels } from '../../../src/components/labels'
 import type { DeploymentSpec } from '../../../src/config/spec';
 import { workerInstances } from '../../../src/config/synapse-workers';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';
-import { EXAMPLES, type Json, objects, ROOT, synth } from './helpers';
+import { EXAMPLES, type Json, objects, ROOT, synth, selects } from './helpers';
 
 describe.each(EXAMPLES)('network policies of %s', (file) => {
   const spec = loadDeploymentFile(join(ROOT, file));
@@ -75,14 +75,6 @@ function expectedScraper(spec: DeploymentSpec): Json[] {
   return spec.monitoring.stack === 'bundled' ? [bundled] : spec.monitoring.stack === 'prometheus-operator' ? [operator] : [bundled, operator];
 }
 
-/** Whether a pod with `labels` matches a label selector (matchLabels and In/NotIn/Exists expressions). */
-function selects(selector: Json, labels: Record<string, string>): boolean {
-  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpressions = ((selector.matchExpressions ?? []) as Json[]).every((e) =>
-    e.operator === 'In' ? e.values.includes(labels[e.key]) : e.operator === 'NotIn' ? !e.values.includes(labels[e.key]) : e.operator === 'Exists' ? e.key in labels : !(e.key in labels),
-  );
-  return byLabels && byExpressions;
-}
 
 describe('network policies of group calls', () => {
   const json = synth(specOf(`${VALID_YAML}size: medium\n`));

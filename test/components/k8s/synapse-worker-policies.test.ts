@@ -3,18 +3,12 @@ import { loadDeploymentFile } from '../../../src/config/load';
 import { PORTS } from '../../../src/ports';
 import { SYNAPSE_PROCESS_HOSTS, synapseWorkerHost } from '../../../src/render/synapse-workers';
 import { selectorLabels } from '../../../src/components/labels';
-import { type Json, objects, ROOT, synth } from './helpers';
+import { type Json, objects, ROOT, synth, selects } from './helpers';
 
 const SYNAPSE_REDIS_SERVICE = SYNAPSE_PROCESS_HOSTS.redis;
 const SYNAPSE_ROUTER_SERVICE = SYNAPSE_PROCESS_HOSTS.router;
 const synapseWorkerService = synapseWorkerHost;
 
-/** Whether a label selector (matchLabels and In expressions) selects a pod with these labels. */
-function selects(selector: Json, labels: Record<string, string>): boolean {
-  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpression = (selector.matchExpressions ?? []).every((e: Json) => e.operator === 'In' && e.values.includes(labels[e.key]));
-  return byLabel && byExpression;
-}
 
 describe('network policies of Synapse workers (size large)', () => {
   const spec = loadDeploymentFile(join(ROOT, 'deployments/research-open.yaml'));

@@ -11,19 +11,13 @@ const SYNAPSE_ROUTER_SERVICE = SYNAPSE_PROCESS_HOSTS.router;
 const synapseWorkerConfigFile = (instance: string) => synapseWorkerFile(instance).replace(/^synapse\//, '');
 import { selectorLabels } from '../../../src/components/labels';
 import { CLUSTER_BACKUP_YAML, specOf, VALID_YAML } from '../../helpers';
-import { type Json, objects, ROOT, synth } from './helpers';
+import { type Json, objects, ROOT, synth, selects } from './helpers';
 
 /** A request's CPU in cores and memory in MiB, from the canonical quantities the kit writes. */
 function cores(q: string): number {
   return q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q);
 }
 
-/** Whether a label selector (matchLabels and In expressions) selects a pod with these labels. */
-function selects(selector: Json, labels: Record<string, string>): boolean {
-  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpression = (selector.matchExpressions ?? []).every((e: Json) => e.operator === 'In' && e.values.includes(labels[e.key]));
-  return byLabel && byExpression;
-}
 
 describe('Synapse workers: a single-process deployment', () => {
   const json = synth(loadDeploymentFile(join(ROOT, 'deployments/example.yaml')));
